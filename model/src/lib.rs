@@ -1,0 +1,26 @@
+//! The semantics of the Win32 objects wsasim simulates, as plain state machines.
+//!
+//! This crate owns the rules: what an event does when it is set, which handle a wait
+//! returns, what a wait consumes, which error a bad handle gets. It owns no clock, no
+//! random numbers and no threads: time and every choice come in as arguments, so each
+//! rule can be tested on its own and driven by anything. The engine (`wsasim-sim`) decides
+//! when things happen; this crate decides what they do.
+//!
+//! Code map:
+//! - [`handle`]: handle values, given out once and never reused within a run.
+//! - [`event`]: the event object (manual and auto reset).
+//! - [`kernel`]: the object table of a run: events and thread objects behind handles.
+//! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
+
+pub mod event;
+pub mod handle;
+pub mod kernel;
+pub mod wait;
+
+pub use event::{Event, Reset};
+pub use handle::{Handle, HostId};
+pub use kernel::{Kernel, Object, ObjectInfo};
+pub use wait::{WaitError, WaitSpec};
+
+/// A Win32 error code, as `GetLastError` returns it (`WIN32_ERROR` in `windows-sys`).
+pub type Win32Error = u32;
