@@ -1,1 +1,46 @@
-//! wsasim
+//! wsasim: Windows Sockets 2 programs, run unchanged against a deterministic simulator.
+//!
+//! A program written against `windows-sys` swaps one path in its tests,
+//!
+//! ```ignore
+//! #[cfg(not(test))] pub use windows_sys::*;
+//! #[cfg(test)]      pub use wsasim::*;
+//! ```
+//!
+//! and its Win32 calls then run on simulated threads, under a seeded scheduler and a virtual
+//! clock: a failing seed replays exactly.
+//!
+//! Code map:
+//! - [`Win32`]: the `windows-sys` module tree: its types and constants, re-exported, and
+//!   the simulated functions in place of its own.
+//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`: the simulated functions, each in
+//!   the module of the object or concept it acts on.
+//! - `call`: what every simulated function does around its body: the scheduling point,
+//!   the trace line, the last error.
+//! - [`thread`], [`sync`], [`time`]: `std`'s threads, locks and clock, for simulated
+//!   threads.
+//! - [`Sim`], [`check`]: running one seed, or sweeping many (from `wsasim-sim`).
+//!
+//! Architecture invariant: no function of the Win32 surface panics on bad input inside a
+//! simulation; it returns what Windows returns. Outside a simulation, every one panics,
+//! naming itself.
+
+// Win32 names, letter for letter.
+#![allow(non_snake_case)]
+
+#[allow(non_snake_case)]
+pub mod Win32;
+mod apc;
+mod call;
+mod error;
+mod event;
+mod handle;
+pub mod sync;
+pub mod thread;
+mod tick;
+pub mod time;
+mod wait;
+
+/// `windows-sys`'s `core` module (`BOOL`, `PCWSTR`, ...), at the path programs expect.
+pub use windows_sys::core;
+pub use wsasim_sim::{Failure, FailureKind, Leak, Outcome, Sim, check};

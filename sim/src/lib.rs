@@ -1,1 +1,36 @@
-//! sim
+//! wsasim's engine: it runs the simulated threads of one run as coroutines on one OS
+//! thread, under a seeded scheduler and a virtual clock, and records the trace.
+//!
+//! The engine owns every source of nondeterminism; the semantics of the objects live in
+//! `wsasim-model`, and the Win32 surface in the front end, which calls [`runtime`].
+//!
+//! Code map:
+//! - [`Sim`], [`Outcome`], [`Failure`] (`sim`): the builder of a run and what it returns.
+//! - [`check`] (`sweep`): many seeds in parallel, for `#[test]`s, with replay by seed.
+//! - `execution`: the scheduler loop of one run, and the coroutines it resumes.
+//! - `world`: the state of one run that simulated threads and the scheduler share.
+//! - `thread`: a simulated thread's record and what it can block on.
+//! - `strategy`: the seeded oracle every choice goes through.
+//! - `trace`: the record of every call, completion and choice, and its hash.
+//! - [`runtime`]: what the front end calls from inside a simulated thread.
+//! - `panic`: telling a simulated thread's panic from the engine's own.
+//!
+//! Architecture invariant: a run is a pure function of (program, seed, settings). Nothing
+//! here reads the host's clock, iterates a hash map, or draws a random number outside
+//! `strategy`.
+
+mod execution;
+mod panic;
+pub mod runtime;
+mod sim;
+mod strategy;
+mod sweep;
+mod thread;
+mod trace;
+mod world;
+
+pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
+pub use sweep::check;
+pub use thread::{Blocker, ThreadId, Wake};
+pub use trace::Value;
+pub use world::{SyncCell, SyncId, World};

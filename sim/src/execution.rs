@@ -1,0 +1,267 @@
+//! One run: the scheduler loop, and the coroutines of the simulated threads it resumes.
+//!
+//! Each step: time out the waits whose deadline has passed; if no thread can run, jump the
+//! clock to the next deadline (or stop: the run is over or deadlocked); otherwise let the
+//! strategy pick one runnable thread, advance the clock by one quantum, and resume that
+//! thread until its next scheduling point.
+
+use crate::panic::{self, Teardown};
+use crate::runtime::{self, Runtime};
+use crate::thread::{Role, State};
+use crate::trace::{Entry, Record};
+use crate::world::{HostRecord, Unborn};
+use crate::{ThreadId, Wake, World};
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The bounds of a run, each reported by name when hit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Scheduling steps before the run fails as a livelock.
+    pub(crate) steps_max: u64,
+    /// Virtual time before the run fails as a livelock.
+    pub(crate) time_max_ns: u64,
+    /// Virtual time each scheduling step takes, so that a polling loop sees time pass.
+    pub(crate) quantum_ns: u64,
+    /// The stack of each simulated thread (reserved; pages are touched only when used).
+    pub(crate) stack_bytes: usize,
+}
+
+/// A host as the run starts it.
+pub(crate) struct HostStart {
+    pub(crate) name: String,
+    pub(crate) client: bool,
+    pub(crate) main: Box<dyn FnOnce()>,
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Every client's main thread returned.
+    Done,
+    /// The main thread of a host panicked.
+    Panic(ThreadId),
+    /// Nothing could run and nothing was due, with a client not finished.
+    Deadlock,
+    StepLimit,
+    TimeLimit,
+}
+
+type ThreadCoroutine = Coroutine<Wake, (), (), DefaultStack>;
+
+thread_local! {
+    /// Stacks of ended coroutines, reused by the next runs on this OS thread.
+    static STACKS: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What a run leaves for its report.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) ending: Ending,
+    pub(crate) world: World,
+    pub(crate) steps: u64,
+}
+
+pub(crate) fn execute(
+    seed: u64,
+    keep_trace: bool,
+    limits: Limits,
+    hosts: Vec<HostStart>,
+) -> Finished {
+    panic::install_hook();
+    let rt = Box::new(Runtime {
+        world: RefCell::new(World::new(seed, keep_trace)),
+        yielders: RefCell::new(Vec::new()),
+    });
+    let _installed = runtime::install(&rt);
+    let mut exec = Execution {
+        rt: &rt,
+        coroutines: Vec::new(),
+        limits,
+        steps: 0,
+    };
+    {
+        let mut w = rt.world.borrow_mut();
+        for (i, h) in hosts.into_iter().enumerate() {
+            let role = if h.client { Role::Client } else { Role::Server };
+            let name = format!("{}/main", h.name);
+            w.hosts.push(HostRecord {
+                name: h.name,
+                client: h.client,
+            });
+            runtime::add_thread(&mut w, name, i as u32, role, h.main);
+        }
+    }
+    let ending = exec.run();
+    exec.tear_down();
+    let steps = exec.steps;
+    drop(exec);
+    drop(_installed);
+    Finished {
+        ending,
+        world: rt.world.into_inner(),
+        steps,
+    }
+}
+
+struct Execution<'rt> {
+    rt: &'rt Runtime,
+    coroutines: Vec<Option<ThreadCoroutine>>,
+    limits: Limits,
+    steps: u64,
+}
+
+impl Execution<'_> {
+    fn run(&mut self) -> Ending {
+        let mut runnable = Vec::new();
+        loop {
+            self.adopt_unborn();
+            let mut w = self.rt.world.borrow_mut();
+            let clients_left = w
+                .threads
+                .iter()
+                .filter(|t| t.role == Role::Client && !matches!(t.state, State::Finished));
+            if clients_left.count() == 0 {
+                return Ending::Done;
+            }
+            w.expire_timers();
+            runnable.clear();
+            for (i, t) in w.threads.iter().enumerate() {
+                if let State::Runnable(_) = t.state {
+                    runnable.push(ThreadId(i as u32));
+                }
+            }
+            if runnable.is_empty() {
+                let Some(&(deadline, _)) = w.timers.first() else {
+                    return Ending::Deadlock;
+                };
+                if deadline > self.limits.time_max_ns {
+                    return Ending::TimeLimit;
+                }
+                w.now_ns = deadline;
+                continue;
+            }
+            if self.steps >= self.limits.steps_max {
+                return Ending::StepLimit;
+            }
+            if w.now_ns > self.limits.time_max_ns {
+                return Ending::TimeLimit;
+            }
+            let chosen = runnable[w.strategy.pick(runnable.len())];
+            if runnable.len() > 1 {
+                let now = w.now_ns;
+                w.trace.choice(now, chosen, "run", chosen, &runnable);
+            }
+            w.now_ns += self.limits.quantum_ns;
+            self.steps += 1;
+            w.current = chosen;
+            let record = &mut w.threads[chosen.index()];
+            let State::Runnable(wake) =
+                std::mem::replace(&mut record.state, State::Runnable(Wake::Go))
+            else {
+                unreachable!("{:?}", record.state)
+            };
+            drop(w);
+            if self.resume(chosen, wake) {
+                if let Some(ending) = self.thread_ended(chosen) {
+                    return ending;
+                }
+            }
+        }
+    }
+
+    /// Resumes a thread until its next scheduling point; `true` if it ended.
+    fn resume(&mut self, thread: ThreadId, wake: Wake) -> bool {
+        let co = self.coroutines[thread.index()]
+            .as_mut()
+            .expect("a runnable thread has a coroutine");
+        match runtime::as_simulated_thread(|| co.resume(wake)) {
+            CoroutineResult::Yield(()) => false,
+            CoroutineResult::Return(()) => {
+                let co = self.coroutines[thread.index()]
+                    .take()
+                    .expect("just resumed");
+                STACKS.with_borrow_mut(|s| s.push(co.into_stack()));
+                true
+            }
+        }
+    }
+
+    /// Records a thread's end; a panic of a host's main thread ends the run.
+    fn thread_ended(&mut self, thread: ThreadId) -> Option<Ending> {
+        let mut w = self.rt.world.borrow_mut();
+        let now = w.now_ns;
+        let entry = match &w.threads[thread.index()].panicked {
+            Some(p) => Entry::Panic {
+                message: p.message.clone(),
+            },
+            None => Entry::Exit,
+        };
+        let panicked = matches!(entry, Entry::Panic { .. });
+        w.trace.push(Record {
+            time_ns: now,
+            thread,
+            entry,
+        });
+        w.thread_finished(thread);
+        (panicked && w.role(thread) != Role::Spawned).then_some(Ending::Panic(thread))
+    }
+
+    /// Creates the coroutines of threads spawned since the last step.
+    fn adopt_unborn(&mut self) {
+        let unborn = std::mem::take(&mut self.rt.world.borrow_mut().unborn);
+        for Unborn(id, main) in unborn {
+            let stack = STACKS.with_borrow_mut(|s| s.pop()).unwrap_or_else(|| {
+                DefaultStack::new(self.limits.stack_bytes)
+                    .expect("wsasim: cannot map a thread stack")
+            });
+            let rt: *const Runtime = self.rt;
+            let body = move |yielder: &Yielder<Wake, ()>, first: Wake| {
+                // SAFETY: the runtime outlives every coroutine: `execute` tears them all
+                // down before it drops the runtime.
+                let rt = unsafe { &*rt };
+                rt.yielders.borrow_mut()[id.index()] = yielder;
+                if first == Wake::Teardown {
+                    return;
+                }
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(main)) {
+                    if !payload.is::<Teardown>() {
+                        let message = panic::take_message();
+                        let panicked = crate::thread::Panicked {
+                            message,
+                            payload: Some(payload),
+                        };
+                        rt.world.borrow_mut().threads[id.index()].panicked = Some(panicked);
+                    }
+                }
+            };
+            assert_eq!(
+                self.coroutines.len(),
+                id.index(),
+                "threads are adopted in order"
+            );
+            self.coroutines
+                .push(Some(Coroutine::with_stack(stack, body)));
+            self.rt.yielders.borrow_mut().push(std::ptr::null());
+        }
+    }
+
+    /// Unwinds every thread that has not ended, in id order, so that their destructors run
+    /// and their stacks are freed.
+    fn tear_down(&mut self) {
+        self.adopt_unborn();
+        self.rt.world.borrow_mut().tearing_down = true;
+        for i in 0..self.coroutines.len() {
+            if self.coroutines[i].is_some() {
+                self.rt.world.borrow_mut().current = ThreadId(i as u32);
+                let ended = self.resume(ThreadId(i as u32), Wake::Teardown);
+                assert!(ended, "thread {i} went on after its teardown");
+            }
+        }
+        // Threads spawned by destructors during the teardown never start.
+        let late = std::mem::take(&mut self.rt.world.borrow_mut().unborn);
+        drop(late);
+    }
+}

@@ -1,0 +1,193 @@
+//! What the front end calls from inside a simulated thread: scheduling points, blocking,
+//! spawning, and access to the [`World`] of the run.
+//!
+//! Every Win32 call starts with [`enter`], which is a scheduling point: the thread yields
+//! to the scheduler, which may run another thread first. The call's body then runs without
+//! interruption until it returns or blocks, so each call is atomic, as a system call is.
+
+use crate::panic::{self, Teardown};
+use crate::thread::{Blocker, Role, State, ThreadRecord};
+use crate::{ThreadId, Value, Wake, World};
+use corosensei::Yielder;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ptr;
+use wsasim_model::{Handle, Object};
+
+/// The state of the run on this OS thread, shared by the scheduler and simulated threads.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) world: RefCell<World>,
+    /// Each simulated thread's way back to the scheduler, by thread id. A pointer into that
+    /// thread's coroutine stack, valid while the coroutine lives.
+    pub(crate) yielders: RefCell<Vec<*const Yielder<Wake, ()>>>,
+}
+
+thread_local! {
+    static RUNTIME: Cell<*const Runtime> = const { Cell::new(ptr::null()) };
+}
+
+/// Makes `runtime` the current run of this OS thread until the guard drops.
+pub(crate) fn install(runtime: &Runtime) -> Installed {
+    assert!(
+        RUNTIME.get().is_null(),
+        "wsasim: a simulation cannot run inside another one"
+    );
+    RUNTIME.set(runtime);
+    Installed
+}
+
+#[derive(Debug)]
+pub(crate) struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        RUNTIME.set(ptr::null());
+    }
+}
+
+/// Whether this OS thread is running a simulation.
+pub fn in_simulation() -> bool {
+    !RUNTIME.get().is_null()
+}
+
+fn runtime(call: &str) -> &'static Runtime {
+    let rt = RUNTIME.get();
+    assert!(
+        !rt.is_null(),
+        "wsasim: {call} was called outside a simulation; call it from a thread of Sim::run or wsasim::check"
+    );
+    // SAFETY: the pointer is set by `install` from a runtime that outlives the guard, and
+    // cleared when the guard drops; simulated threads only run while it is set.
+    unsafe { &*rt }
+}
+
+/// A call in progress on a simulated thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Cx {
+    rt: &'static Runtime,
+}
+
+/// A scheduling point, then the body of `call` may run: the returned [`Cx`] gives it the
+/// world. Panics when called outside a simulation, naming the call.
+pub fn enter(call: &'static str) -> Cx {
+    let cx = Cx { rt: runtime(call) };
+    if !cx.with(|w| w.tearing_down) {
+        cx.suspend();
+    }
+    cx
+}
+
+/// The world without a scheduling point: for reading the clock, and for destructors.
+pub fn with_world<R>(what: &'static str, f: impl FnOnce(&mut World) -> R) -> R {
+    f(&mut runtime(what).world.borrow_mut())
+}
+
+impl Cx {
+    /// Runs `f` on the world. `f` must not call back into the runtime.
+    pub fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        f(&mut self.rt.world.borrow_mut())
+    }
+
+    /// Parks this thread on `on` until it is satisfied or `deadline_ns` passes, recording
+    /// `call(args) blocks`. At the end of a run, when nothing may park, it returns
+    /// `Wake::Timeout` at once.
+    pub fn block(
+        &self,
+        call: &'static str,
+        args: &[Value],
+        on: Blocker,
+        deadline_ns: Option<u64>,
+    ) -> Wake {
+        let parked = self.with(|w| {
+            if w.tearing_down {
+                return false;
+            }
+            w.trace.blocks(w.now_ns, w.current, call, args);
+            w.block(call, on, deadline_ns);
+            true
+        });
+        if parked {
+            self.suspend()
+        } else {
+            Wake::Timeout
+        }
+    }
+
+    /// Runs every APC queued to this thread, including any queued meanwhile (R1.14).
+    /// Returns how many ran.
+    pub fn run_apcs(&self) -> usize {
+        let mut count = 0;
+        while let Some(apc) = self.with(World::next_apc) {
+            apc();
+            count += 1;
+        }
+        count
+    }
+
+    /// Creates a simulated thread on this thread's host, runnable at once. Returns its id
+    /// and its thread object.
+    pub fn spawn(&self, main: Box<dyn FnOnce()>) -> (ThreadId, Handle) {
+        self.with(|w| {
+            let host = w.host();
+            let ordinal = w.threads.iter().filter(|t| t.host == host).count();
+            let name = format!("{}/t{ordinal}", w.hosts[host as usize].name);
+            add_thread(w, name, host, Role::Spawned, main)
+        })
+    }
+
+    /// Takes the panic of an ended thread, so that the run does not report it.
+    pub fn take_panic(&self, thread: ThreadId) -> Option<Box<dyn Any + Send>> {
+        self.with(|w| w.threads[thread.index()].panicked.take()?.payload)
+    }
+
+    fn suspend(&self) -> Wake {
+        let me = self.with(|w| w.current);
+        let yielder = self.rt.yielders.borrow()[me.index()];
+        // SAFETY: this code runs on thread `me`'s coroutine, whose yielder lives as long
+        // as the coroutine does.
+        let wake = unsafe { &*yielder }.suspend(());
+        if wake == Wake::Teardown {
+            std::panic::resume_unwind(Box::new(Teardown));
+        }
+        wake
+    }
+}
+
+/// Adds a thread record and its thread object; the scheduler creates its coroutine.
+pub(crate) fn add_thread(
+    w: &mut World,
+    name: String,
+    host: u32,
+    role: Role,
+    main: Box<dyn FnOnce()>,
+) -> (ThreadId, Handle) {
+    let id = ThreadId(w.threads.len() as u32);
+    let handle = w.kernel.insert(
+        host,
+        Object::Thread { exited: false },
+        w.current.0,
+        w.now_ns,
+    );
+    w.threads.push(ThreadRecord {
+        name,
+        host,
+        role,
+        state: State::Runnable(Wake::Go),
+        handle,
+        last_error: 0,
+        apcs: VecDeque::new(),
+        panicked: None,
+    });
+    w.unborn.push(crate::world::Unborn(id, main));
+    (id, handle)
+}
+
+/// Marks the code on this OS thread as a simulated thread's while `f` runs.
+pub(crate) fn as_simulated_thread<R>(f: impl FnOnce() -> R) -> R {
+    panic::set_in_simulated_thread(true);
+    let r = f();
+    panic::set_in_simulated_thread(false);
+    r
+}

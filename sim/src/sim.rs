@@ -1,0 +1,491 @@
+//! The builder of a run ([`Sim`]) and what a run returns ([`Outcome`] or [`Failure`]).
+
+use crate::ThreadId;
+use crate::execution::{self, Ending, Finished, HostStart, Limits};
+use crate::thread::{Blocker, State};
+use crate::trace::{self, Record};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+use wsasim_model::Object;
+
+/// One simulated run: hosts with their main threads, a seed, and settings.
+///
+/// ```no_run
+/// let mut sim = wsasim_sim::Sim::new(7);
+/// sim.client("a", "192.0.2.1", || { /* the program under test */ });
+/// let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
+/// println!("{}", outcome.trace_text());
+/// ```
+pub struct Sim {
+    seed: u64,
+    hosts: Vec<(String, Ipv4Addr, HostStart)>,
+    limits: Limits,
+    keep_trace: bool,
+    fail_on_leaks: bool,
+    replay: Option<String>,
+}
+
+impl fmt::Debug for Sim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hosts: Vec<_> = self
+            .hosts
+            .iter()
+            .map(|(n, a, _)| format!("{n}@{a}"))
+            .collect();
+        f.debug_struct("Sim")
+            .field("seed", &self.seed)
+            .field("hosts", &hosts)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Sim {
+    /// Default bound on scheduling steps.
+    pub const STEPS_MAX: u64 = 50_000_000;
+    /// Default bound on virtual time.
+    pub const TIME_MAX: Duration = Duration::from_secs(3600);
+    /// Default virtual time of one scheduling step.
+    pub const QUANTUM: Duration = Duration::from_micros(1);
+    /// Default stack of a simulated thread.
+    pub const STACK_BYTES: usize = 1 << 20;
+
+    pub fn new(seed: u64) -> Sim {
+        Sim {
+            seed,
+            hosts: Vec::new(),
+            limits: Limits {
+                steps_max: Self::STEPS_MAX,
+                time_max_ns: Self::TIME_MAX.as_nanos() as u64,
+                quantum_ns: Self::QUANTUM.as_nanos() as u64,
+                stack_bytes: Self::STACK_BYTES,
+            },
+            keep_trace: true,
+            fail_on_leaks: false,
+            replay: None,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// A host whose main thread must return: the run succeeds when every client's has.
+    pub fn client(&mut self, name: &str, ipv4: &str, main: impl FnOnce() + 'static) -> &mut Sim {
+        self.add_host(name, ipv4, true, Box::new(main))
+    }
+
+    /// A host whose main thread may run forever, such as a server: it is stopped, and its
+    /// threads unwound, once every client has finished.
+    pub fn host(&mut self, name: &str, ipv4: &str, main: impl FnOnce() + 'static) -> &mut Sim {
+        self.add_host(name, ipv4, false, Box::new(main))
+    }
+
+    /// Fails the run after this many scheduling steps (default [`Sim::STEPS_MAX`]).
+    pub fn steps_max(&mut self, steps: u64) -> &mut Sim {
+        self.limits.steps_max = steps;
+        self
+    }
+
+    /// Fails the run once virtual time passes this (default [`Sim::TIME_MAX`]).
+    pub fn time_max(&mut self, time: Duration) -> &mut Sim {
+        self.limits.time_max_ns = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// The virtual time each scheduling step takes (default [`Sim::QUANTUM`]).
+    pub fn quantum(&mut self, quantum: Duration) -> &mut Sim {
+        self.limits.quantum_ns = u64::try_from(quantum.as_nanos()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// The stack reserved for each simulated thread (default [`Sim::STACK_BYTES`]).
+    pub fn stack_bytes(&mut self, bytes: usize) -> &mut Sim {
+        self.limits.stack_bytes = bytes;
+        self
+    }
+
+    /// Whether to keep the trace's entries for [`Outcome::trace_text`] (default on). A run
+    /// that keeps nothing still computes the trace hash.
+    pub fn keep_trace(&mut self, keep: bool) -> &mut Sim {
+        self.keep_trace = keep;
+        self
+    }
+
+    /// Makes an event left open by a client host a failure (by default it is only
+    /// reported in [`Outcome::leaks`]): Doc: WSACloseEvent asks for one close per create.
+    pub fn fail_on_leaks(&mut self, fail: bool) -> &mut Sim {
+        self.fail_on_leaks = fail;
+        self
+    }
+
+    /// The command a failure prints to replay this run.
+    pub fn replay_command(&mut self, command: impl Into<String>) -> &mut Sim {
+        self.replay = Some(command.into());
+        self
+    }
+
+    /// Runs the simulation to its end. Panics if it has no client, or was run already.
+    pub fn run(&mut self) -> Result<Outcome, Failure> {
+        assert!(
+            self.hosts.iter().any(|(_, _, h)| h.client),
+            "wsasim: Sim::run needs a client host (Sim::client)"
+        );
+        let hosts = std::mem::take(&mut self.hosts)
+            .into_iter()
+            .map(|(_, _, h)| h)
+            .collect();
+        let finished = execution::execute(self.seed, self.keep_trace, self.limits, hosts);
+        let replay = self
+            .replay
+            .clone()
+            .unwrap_or_else(|| crate::sweep::replay_command(None));
+        Report::new(self.seed, finished, replay).judge(self.fail_on_leaks, self.limits)
+    }
+
+    fn add_host(
+        &mut self,
+        name: &str,
+        ipv4: &str,
+        client: bool,
+        main: Box<dyn FnOnce()>,
+    ) -> &mut Sim {
+        let addr: Ipv4Addr = ipv4
+            .parse()
+            .unwrap_or_else(|_| panic!("wsasim: host {name:?}: {ipv4:?} is not an IPv4 address"));
+        assert!(
+            !(addr.is_loopback()
+                || addr.is_unspecified()
+                || addr.is_broadcast()
+                || addr.is_multicast()),
+            "wsasim: host {name:?}: {addr} cannot be a host's address (loopback, unspecified, broadcast or multicast)"
+        );
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "wsasim: host name {name:?} must be letters, digits, '-' or '_'"
+        );
+        for (n, a, _) in &self.hosts {
+            assert!(n != name, "wsasim: two hosts are named {name:?}");
+            assert!(
+                *a != addr,
+                "wsasim: hosts {n:?} and {name:?} both have address {addr}"
+            );
+        }
+        self.hosts.push((
+            name.to_owned(),
+            addr,
+            HostStart {
+                name: name.to_owned(),
+                client,
+                main,
+            },
+        ));
+        self
+    }
+}
+
+/// An event still open at the end of a run, on a client host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leak {
+    pub handle: usize,
+    /// The thread that created it.
+    pub thread: String,
+    /// When it was created.
+    pub created: Duration,
+}
+
+impl fmt::Display for Leak {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "event {:#x} created by {} at {:?} was never closed",
+            self.handle, self.thread, self.created
+        )
+    }
+}
+
+/// A run that succeeded.
+#[derive(Debug)]
+pub struct Outcome {
+    report: Report,
+}
+
+impl Outcome {
+    pub fn seed(&self) -> u64 {
+        self.report.seed
+    }
+
+    /// The trace as text (see the trace format in the README). Empty if the trace was not
+    /// kept.
+    pub fn trace_text(&self) -> String {
+        self.report.trace_text()
+    }
+
+    /// The trace as JSON lines.
+    pub fn trace_jsonl(&self) -> String {
+        trace::render_jsonl(&self.report.records, &self.report.names)
+    }
+
+    /// A hash of the whole trace: equal for equal runs.
+    pub fn trace_hash(&self) -> u64 {
+        self.report.hash
+    }
+
+    /// Virtual time at the end of the run.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.report.elapsed_ns)
+    }
+
+    /// Scheduling steps the run took.
+    pub fn steps(&self) -> u64 {
+        self.report.steps
+    }
+
+    /// Events the client hosts left open.
+    pub fn leaks(&self) -> &[Leak] {
+        &self.report.leaks
+    }
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A simulated thread panicked: a host's main thread, or a spawned one that nobody
+    /// joined.
+    Panic { thread: String, message: String },
+    /// Nothing could run and nothing was due while a client had not finished. Each entry
+    /// names a blocked thread and the call it is blocked in.
+    Deadlock { blocked: Vec<String> },
+    /// The run took `steps_max` scheduling steps.
+    StepLimit { steps_max: u64 },
+    /// Virtual time passed `time_max`.
+    TimeLimit { time_max: Duration },
+    /// Events left open, with `Sim::fail_on_leaks`.
+    Leaks { leaks: Vec<Leak> },
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureKind::Panic { thread, message } => {
+                write!(f, "thread {thread} panicked: {message}")
+            }
+            FailureKind::Deadlock { blocked } => {
+                write!(f, "deadlock: no thread can run and nothing is due")?;
+                blocked.iter().try_for_each(|b| write!(f, "\n  {b}"))
+            }
+            FailureKind::StepLimit { steps_max } => write!(
+                f,
+                "step limit: {steps_max} scheduling steps (Sim::steps_max)"
+            ),
+            FailureKind::TimeLimit { time_max } => write!(
+                f,
+                "time limit: virtual time passed {time_max:?} (Sim::time_max)"
+            ),
+            FailureKind::Leaks { leaks } => {
+                write!(f, "{} event(s) left open (Sim::fail_on_leaks)", leaks.len())?;
+                leaks.iter().try_for_each(|l| write!(f, "\n  {l}"))
+            }
+        }
+    }
+}
+
+/// A run that failed: the seed, why, and the command that replays it.
+#[derive(Debug)]
+pub struct Failure {
+    kind: FailureKind,
+    replay: String,
+    report: Report,
+}
+
+impl Failure {
+    pub fn seed(&self) -> u64 {
+        self.report.seed
+    }
+
+    pub fn kind(&self) -> &FailureKind {
+        &self.kind
+    }
+
+    /// The command that replays this failure.
+    pub fn replay(&self) -> &str {
+        &self.replay
+    }
+
+    /// The trace up to the failure. Empty if the trace was not kept.
+    pub fn trace_text(&self) -> String {
+        self.report.trace_text()
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.report.hash
+    }
+
+    /// Virtual time at the failure.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.report.elapsed_ns)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "wsasim: seed {} failed at {:?} of virtual time",
+            self.report.seed,
+            self.elapsed()
+        )?;
+        writeln!(f, "{}", self.kind)?;
+        write!(f, "replay: {}", self.replay)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// What both outcomes share.
+#[derive(Debug)]
+struct Report {
+    seed: u64,
+    hash: u64,
+    records: Vec<Record>,
+    names: Vec<String>,
+    elapsed_ns: u64,
+    steps: u64,
+    leaks: Vec<Leak>,
+    ending: Ending,
+    /// Each blocked thread and what it waits for, for a deadlock.
+    blocked: Vec<String>,
+    /// The first panic no one took: of a host's main thread, or of an unjoined thread.
+    panic: Option<(String, String)>,
+    replay: String,
+}
+
+impl Report {
+    fn new(seed: u64, finished: Finished, replay: String) -> Report {
+        let Finished {
+            ending,
+            mut world,
+            steps,
+        } = finished;
+        let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
+        let name = |t: u32| names[t as usize].clone();
+        let leaks = world
+            .kernel
+            .open_handles()
+            .filter(|(_, info)| {
+                matches!(info.object, Object::Event(_)) && world.hosts[info.host as usize].client
+            })
+            .map(|(h, info)| Leak {
+                handle: h.0,
+                thread: name(info.created_by),
+                created: Duration::from_nanos(info.created_ns),
+            })
+            .collect();
+        let blocked = world.threads.iter().filter_map(describe_blocked).collect();
+        let panic = match ending {
+            Ending::Panic(t) => Some(t),
+            _ => world
+                .threads
+                .iter()
+                .position(|t| t.panicked.is_some())
+                .map(|i| ThreadId(i as u32)),
+        }
+        .map(|t| {
+            let message = world.threads[t.index()]
+                .panicked
+                .take()
+                .expect("a panicked thread")
+                .message;
+            (name(t.0), message)
+        });
+        let hash = world.trace.hash();
+        let records = std::mem::replace(&mut world.trace, trace::Trace::new(false)).into_records();
+        Report {
+            seed,
+            hash,
+            records,
+            names,
+            elapsed_ns: world.now_ns,
+            steps,
+            leaks,
+            ending,
+            blocked,
+            panic,
+            replay,
+        }
+    }
+
+    fn trace_text(&self) -> String {
+        trace::render_text(&self.records, &self.names)
+    }
+
+    fn judge(self, fail_on_leaks: bool, limits: Limits) -> Result<Outcome, Failure> {
+        let kind = if let Some((thread, message)) = self.panic.clone() {
+            FailureKind::Panic { thread, message }
+        } else {
+            match self.ending {
+                Ending::Done if fail_on_leaks && !self.leaks.is_empty() => FailureKind::Leaks {
+                    leaks: self.leaks.clone(),
+                },
+                Ending::Done => return Ok(Outcome { report: self }),
+                Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
+                Ending::Deadlock => FailureKind::Deadlock {
+                    blocked: self.blocked.clone(),
+                },
+                Ending::StepLimit => FailureKind::StepLimit {
+                    steps_max: limits.steps_max,
+                },
+                Ending::TimeLimit => FailureKind::TimeLimit {
+                    time_max: Duration::from_nanos(limits.time_max_ns),
+                },
+            }
+        };
+        let replay = self.replay.clone();
+        Err(Failure {
+            kind,
+            replay,
+            report: self,
+        })
+    }
+}
+
+fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
+    let State::Blocked {
+        call,
+        on,
+        deadline_ns,
+    } = &t.state
+    else {
+        return None;
+    };
+    let what = match on {
+        Blocker::Objects {
+            handles,
+            all,
+            alertable,
+        } => {
+            let list: Vec<String> = handles.iter().map(ToString::to_string).collect();
+            let mode = if handles.len() > 1 && *all {
+                "all of"
+            } else {
+                ""
+            };
+            let alert = if *alertable { ", alertable" } else { "" };
+            if handles.is_empty() {
+                format!("sleeping{alert}")
+            } else {
+                format!("waiting on {mode}[{}]{alert}", list.join(", "))
+            }
+        }
+        Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
+        Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
+    };
+    let until = deadline_ns.map_or("forever".to_owned(), |d| {
+        format!("until {:?}", Duration::from_nanos(d))
+    });
+    Some(format!("{} blocked in {call}, {what}, {until}", t.name))
+}

@@ -1,0 +1,119 @@
+//! A simulated thread's record: who it is, what it waits for, and what it left behind.
+
+use crate::world::SyncId;
+use std::any::Any;
+use std::collections::VecDeque;
+use wsasim_model::{Handle, HostId};
+
+/// A simulated thread, numbered densely from 0 in order of creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThreadId(pub u32);
+
+impl ThreadId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Why a thread exists, which decides how its end and its panic count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The main thread of a client host: the run succeeds when every one has returned.
+    Client,
+    /// The main thread of a server host: it may run forever and is stopped at the end.
+    Server,
+    /// A thread made by `wsasim::thread::spawn`.
+    Spawned,
+}
+
+/// What a suspended thread receives when the scheduler resumes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Go on from a scheduling point.
+    Go,
+    /// A wait on objects was satisfied; the index it returns.
+    Object(u32),
+    /// An alertable wait was ended by queued APCs, which the thread now runs.
+    Apc,
+    /// The deadline passed first.
+    Timeout,
+    /// The `wsasim::sync::Mutex` it waited for is now its own.
+    Acquired,
+    /// A `wsasim::sync::Condvar` it waited on was notified.
+    Notified,
+    /// The run is over: the thread unwinds its stack and ends.
+    Teardown,
+}
+
+/// What a blocked thread waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// A Win32 wait: on `handles` (none for a sleep), ended early by APCs if `alertable`.
+    Objects {
+        handles: Vec<Handle>,
+        all: bool,
+        alertable: bool,
+    },
+    /// A `wsasim::sync::Mutex` held by another thread.
+    Lock(SyncId),
+    /// A `wsasim::sync::Condvar`.
+    Notify(SyncId),
+}
+
+/// A thread's lifecycle.
+#[derive(Debug)]
+pub(crate) enum State {
+    /// Can run. Enters when created, when it passes a scheduling point, or when something
+    /// ends its wait; `Wake` is what its suspended call receives. Leaves when it blocks or
+    /// ends.
+    Runnable(Wake),
+    /// Parked in `call` until `on` is satisfied or `deadline_ns` passes. Leaves only through
+    /// the world's wake-ups, which make it `Runnable`.
+    Blocked {
+        call: &'static str,
+        on: Blocker,
+        deadline_ns: Option<u64>,
+    },
+    /// Its function returned, panicked, or was torn down. Final.
+    Finished,
+}
+
+/// A queued user-mode APC: it runs on its thread, inside an alertable wait.
+pub(crate) struct Apc {
+    /// What the trace shows for it.
+    pub(crate) routine: crate::Value,
+    pub(crate) argument: crate::Value,
+    pub(crate) run: Box<dyn FnOnce()>,
+}
+
+impl std::fmt::Debug for Apc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Apc({}({}))", self.routine, self.argument)
+    }
+}
+
+/// A panic of a simulated thread, kept until its `JoinHandle` takes it or the run ends.
+pub(crate) struct Panicked {
+    pub(crate) message: String,
+    pub(crate) payload: Option<Box<dyn Any + Send>>,
+}
+
+impl std::fmt::Debug for Panicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Panicked({:?})", self.message)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ThreadRecord {
+    pub(crate) name: String,
+    pub(crate) host: HostId,
+    pub(crate) role: Role,
+    pub(crate) state: State,
+    /// The thread object: signaled when the thread ends.
+    pub(crate) handle: Handle,
+    /// `GetLastError`: per thread, as on Windows.
+    pub(crate) last_error: u32,
+    pub(crate) apcs: VecDeque<Apc>,
+    pub(crate) panicked: Option<Panicked>,
+}

@@ -1,0 +1,486 @@
+//! The trace: every call with its arguments and result, every block and wake-up, every
+//! choice the strategy made, with virtual time and thread.
+//!
+//! The hash is folded in as each entry is recorded, so a sweep keeps no text; entries are
+//! kept only when the run was asked to (`Sim::keep_trace`). Text columns, one entry per
+//! line:
+//!
+//! ```text
+//! <seconds.nanoseconds>  <thread>  <entry>
+//! 0.000003000  a/main  WSAWaitForMultipleEvents(1, [0x100], FALSE, 1000, FALSE) = WAIT_OBJECT_0
+//! 0.000004000  a/main  WaitForSingleObject(0x104, INFINITE) blocks
+//! 0.000005000  a/t1    ~ run a/t1 of [a/main a/t1]
+//! ```
+//!
+//! Entry forms: `Call(args) = result`, with `error N` appended when the call failed and set
+//! the last error; `Call(args) blocks` when a call parks its thread (its `= result` line
+//! follows when it returns); `~ <what> <chosen> of [<options>]` for a choice the strategy
+//! made among two or more options; `exit` and `panic: <message>` for a thread's
+//! life; `apc <routine>(<argument>)` when a queued APC runs. JSON lines carry the same
+//! fields: `t_ns`, `thread`, `kind`, and the kind's own fields.
+
+use crate::ThreadId;
+use serde::Serialize;
+use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
+
+/// An argument or result as the trace shows it. Pointers appear only as `NULL` or `&`, so
+/// no address reaches the trace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    Int(i64),
+    Hex(u64),
+    /// A Win32 `BOOL`: `TRUE`, `FALSE`, or the number when it is neither.
+    Bool(i32),
+    /// A timeout in milliseconds, `INFINITE` for `u32::MAX`.
+    Ms(u32),
+    /// A `WAIT_EVENT` result, by name.
+    Wait(u32),
+    List(Vec<u64>),
+    Ptr(bool),
+    Str(&'static str),
+    Text(String),
+    /// A call that returns nothing.
+    Void,
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Hex(n) => write!(f, "{n:#x}"),
+            Value::Bool(0) => f.write_str("FALSE"),
+            Value::Bool(1) => f.write_str("TRUE"),
+            Value::Bool(n) => write!(f, "{n}"),
+            Value::Ms(u32::MAX) => f.write_str("INFINITE"),
+            Value::Ms(n) => write!(f, "{n}"),
+            Value::Wait(w) => match *w {
+                0 => f.write_str("WAIT_OBJECT_0"),
+                i @ 1..0x80 => write!(f, "WAIT_OBJECT_0+{i}"),
+                0xC0 => f.write_str("WAIT_IO_COMPLETION"),
+                0x102 => f.write_str("WAIT_TIMEOUT"),
+                u32::MAX => f.write_str("WAIT_FAILED"),
+                other => write!(f, "{other:#x}"),
+            },
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, n) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{n:#x}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Ptr(false) => f.write_str("NULL"),
+            Value::Ptr(true) => f.write_str("&"),
+            Value::Str(s) => f.write_str(s),
+            Value::Text(s) => f.write_str(s),
+            Value::Void => f.write_str("()"),
+        }
+    }
+}
+
+/// One entry of the trace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Entry {
+    Call {
+        name: &'static str,
+        args: Vec<Value>,
+        ret: Value,
+        error: Option<u32>,
+    },
+    Blocks {
+        name: &'static str,
+        args: Vec<Value>,
+    },
+    Choice {
+        what: &'static str,
+        chosen: ThreadId,
+        options: Vec<ThreadId>,
+    },
+    Exit,
+    Panic {
+        message: String,
+    },
+    Apc {
+        routine: Value,
+        argument: Value,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Record {
+    pub(crate) time_ns: u64,
+    pub(crate) thread: ThreadId,
+    pub(crate) entry: Entry,
+}
+
+/// The trace of one run.
+#[derive(Debug)]
+pub(crate) struct Trace {
+    hasher: TraceHasher,
+    records: Option<Vec<Record>>,
+}
+
+impl Trace {
+    pub(crate) fn new(keep: bool) -> Trace {
+        Trace {
+            hasher: TraceHasher::default(),
+            records: keep.then(Vec::new),
+        }
+    }
+
+    pub(crate) fn hash(&self) -> u64 {
+        self.hasher.finish()
+    }
+
+    /// Folds an entry into the hash, and keeps it if the run keeps its trace. `args` are
+    /// borrowed so that a run that keeps nothing copies nothing.
+    pub(crate) fn call(
+        &mut self,
+        time_ns: u64,
+        thread: ThreadId,
+        name: &'static str,
+        args: &[Value],
+        ret: Value,
+        error: Option<u32>,
+    ) {
+        (time_ns, thread, 0u8, name, args, &ret, error).hash(&mut self.hasher);
+        if let Some(records) = &mut self.records {
+            let entry = Entry::Call {
+                name,
+                args: args.to_vec(),
+                ret,
+                error,
+            };
+            records.push(Record {
+                time_ns,
+                thread,
+                entry,
+            });
+        }
+    }
+
+    pub(crate) fn blocks(
+        &mut self,
+        time_ns: u64,
+        thread: ThreadId,
+        name: &'static str,
+        args: &[Value],
+    ) {
+        (time_ns, thread, 1u8, name, args).hash(&mut self.hasher);
+        if let Some(records) = &mut self.records {
+            records.push(Record {
+                time_ns,
+                thread,
+                entry: Entry::Blocks {
+                    name,
+                    args: args.to_vec(),
+                },
+            });
+        }
+    }
+
+    pub(crate) fn choice(
+        &mut self,
+        time_ns: u64,
+        thread: ThreadId,
+        what: &'static str,
+        chosen: ThreadId,
+        options: &[ThreadId],
+    ) {
+        (time_ns, thread, 2u8, what, chosen, options).hash(&mut self.hasher);
+        if let Some(records) = &mut self.records {
+            let entry = Entry::Choice {
+                what,
+                chosen,
+                options: options.to_vec(),
+            };
+            records.push(Record {
+                time_ns,
+                thread,
+                entry,
+            });
+        }
+    }
+
+    /// Any other entry: rare enough that building it first costs nothing that matters.
+    pub(crate) fn push(&mut self, record: Record) {
+        (3u8, &record).hash(&mut self.hasher);
+        if let Some(records) = &mut self.records {
+            records.push(record);
+        }
+    }
+
+    pub(crate) fn into_records(self) -> Vec<Record> {
+        self.records.unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    fn records(&self) -> &[Record] {
+        self.records.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Renders kept records as text, one per line, with thread names from `names`.
+pub(crate) fn render_text(records: &[Record], names: &[String]) -> String {
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
+    for r in records {
+        let name = &names[r.thread.index()];
+        let (s, ns) = (r.time_ns / 1_000_000_000, r.time_ns % 1_000_000_000);
+        let _ = write!(out, "{s}.{ns:09}  {name:<width$}  ");
+        render_entry(&mut out, &r.entry, names);
+        out.push('\n');
+    }
+    out
+}
+
+fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
+    match entry {
+        Entry::Call {
+            name,
+            args,
+            ret,
+            error,
+        } => {
+            render_call(out, name, args);
+            let _ = write!(out, " = {ret}");
+            if let Some(e) = error {
+                let _ = write!(out, ", error {e}");
+            }
+        }
+        Entry::Blocks { name, args } => {
+            render_call(out, name, args);
+            out.push_str(" blocks");
+        }
+        Entry::Choice {
+            what,
+            chosen,
+            options,
+        } => {
+            let _ = write!(out, "~ {what} {} of [", names[chosen.index()]);
+            for (i, o) in options.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(&names[o.index()]);
+            }
+            out.push(']');
+        }
+        Entry::Exit => out.push_str("exit"),
+        Entry::Panic { message } => {
+            let _ = write!(out, "panic: {}", message.replace('\n', " | "));
+        }
+        Entry::Apc { routine, argument } => {
+            let _ = write!(out, "apc {routine}({argument})");
+        }
+    }
+}
+
+fn render_call(out: &mut String, name: &str, args: &[Value]) {
+    let _ = write!(out, "{name}(");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{a}");
+    }
+    out.push(')');
+}
+
+/// Renders kept records as JSON lines.
+pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        t_ns: u64,
+        thread: &'a str,
+        kind: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        args: Option<Vec<String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ret: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        options: Option<Vec<&'a str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    }
+    let strings = |args: &[Value]| Some(args.iter().map(ToString::to_string).collect());
+    let mut out = String::new();
+    for r in records {
+        let mut line = Line {
+            t_ns: r.time_ns,
+            thread: &names[r.thread.index()],
+            kind: "",
+            name: None,
+            args: None,
+            ret: None,
+            error: None,
+            options: None,
+            message: None,
+        };
+        match &r.entry {
+            Entry::Call {
+                name,
+                args,
+                ret,
+                error,
+            } => {
+                (line.kind, line.name, line.args) = ("call", Some(*name), strings(args));
+                (line.ret, line.error) = (Some(ret.to_string()), *error);
+            }
+            Entry::Blocks { name, args } => {
+                (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(args))
+            }
+            Entry::Choice {
+                what,
+                chosen,
+                options,
+            } => {
+                (line.kind, line.name) = ("choice", Some(*what));
+                line.ret = Some(names[chosen.index()].clone());
+                line.options = Some(options.iter().map(|o| names[o.index()].as_str()).collect());
+            }
+            Entry::Exit => line.kind = "exit",
+            Entry::Panic { message } => {
+                (line.kind, line.message) = ("panic", Some(message.clone()))
+            }
+            Entry::Apc { routine, argument } => {
+                (line.kind, line.name, line.args) = (
+                    "apc",
+                    None,
+                    Some(vec![routine.to_string(), argument.to_string()]),
+                );
+            }
+        }
+        out.push_str(&serde_json::to_string(&line).expect("a trace line always serializes"));
+        out.push('\n');
+    }
+    out
+}
+
+/// A fast 64-bit hasher with fixed constants, so a trace hash is the same on every run and
+/// every machine for one build (std's `DefaultHasher` promises no stability at all).
+#[derive(Debug, Clone, Copy)]
+struct TraceHasher(u64);
+
+impl Default for TraceHasher {
+    fn default() -> Self {
+        TraceHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for TraceHasher {
+    fn finish(&self) -> u64 {
+        // A final avalanche (from splitmix64), so that near traces give far hashes.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7cc1_b727_220a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        vec!["a/main".into(), "a/t1".into()]
+    }
+
+    #[test]
+    fn text_has_the_documented_columns() {
+        let mut t = Trace::new(true);
+        let (main, t1) = (ThreadId(0), ThreadId(1));
+        t.call(
+            1_000,
+            main,
+            "WaitForSingleObject",
+            &[Value::Hex(0x104), Value::Ms(u32::MAX)],
+            Value::Wait(0),
+            None,
+        );
+        t.blocks(2_000, t1, "Sleep", &[Value::Ms(5)]);
+        t.choice(3_000, t1, "run", t1, &[main, t1]);
+        t.call(
+            1_000_000_000,
+            main,
+            "SetEvent",
+            &[Value::Hex(0x7)],
+            Value::Bool(0),
+            Some(6),
+        );
+        insta::assert_snapshot!(render_text(t.records(), &names()), @r"
+        0.000001000  a/main  WaitForSingleObject(0x104, INFINITE) = WAIT_OBJECT_0
+        0.000002000  a/t1    Sleep(5) blocks
+        0.000003000  a/t1    ~ run a/t1 of [a/main a/t1]
+        1.000000000  a/main  SetEvent(0x7) = FALSE, error 6
+        ");
+    }
+
+    #[test]
+    fn jsonl_has_one_object_per_record() {
+        let mut t = Trace::new(true);
+        t.call(
+            5,
+            ThreadId(0),
+            "SetEvent",
+            &[Value::Hex(0x7)],
+            Value::Bool(1),
+            None,
+        );
+        t.choice(
+            6,
+            ThreadId(1),
+            "run",
+            ThreadId(1),
+            &[ThreadId(0), ThreadId(1)],
+        );
+        insta::assert_snapshot!(render_jsonl(t.records(), &names()), @r#"
+        {"t_ns":5,"thread":"a/main","kind":"call","name":"SetEvent","args":["0x7"],"ret":"TRUE"}
+        {"t_ns":6,"thread":"a/t1","kind":"choice","name":"run","ret":"a/t1","options":["a/main","a/t1"]}
+        "#);
+    }
+
+    #[test]
+    fn the_hash_does_not_depend_on_keeping_records_but_on_every_field() {
+        let run = |keep: bool, ms: u32| {
+            let mut t = Trace::new(keep);
+            t.call(1, ThreadId(0), "Sleep", &[Value::Ms(ms)], Value::Void, None);
+            t.hash()
+        };
+        assert_eq!(run(true, 5), run(false, 5));
+        assert_ne!(run(false, 5), run(false, 6));
+    }
+}

@@ -1,0 +1,461 @@
+//! The state of one run that simulated threads and the scheduler share: the objects, the
+//! threads, the clock, the timers, the strategy and the trace.
+//!
+//! Wake-ups are eager, as in the NT kernel: the moment an object becomes signaled, the
+//! waits it satisfies are completed and their auto-reset events consumed (Doc: CreateEventW,
+//! "remains signaled until a single waiting thread is released"), and the moment a deadline
+//! passes, its wait times out. So a blocked thread's wait is never satisfied while it stays
+//! blocked, and the scheduler only chooses among runnable threads.
+
+use crate::strategy::RandomWalk;
+use crate::thread::{Apc, Blocker, Role, State, ThreadRecord};
+use crate::trace::{Record, Trace};
+use crate::{ThreadId, Value, Wake};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use wsasim_model::{Handle, HostId, Kernel, Object, WaitSpec};
+
+/// A `wsasim::sync` object of this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SyncId(pub u32);
+
+/// Where a `wsasim::sync` object keeps its id. The id is given out lazily, per run, so an
+/// object made outside a run (in a `static`, say) still works in every run it is used in.
+#[derive(Debug, Default)]
+pub struct SyncCell {
+    run: AtomicU64,
+    id: AtomicU32,
+}
+
+impl SyncCell {
+    pub const fn new() -> SyncCell {
+        SyncCell {
+            run: AtomicU64::new(0),
+            id: AtomicU32::new(0),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum SyncState {
+    Mutex {
+        owner: Option<ThreadId>,
+        waiters: Vec<ThreadId>,
+    },
+    Condvar {
+        waiters: Vec<ThreadId>,
+    },
+}
+
+/// A simulated machine.
+#[derive(Debug)]
+pub(crate) struct HostRecord {
+    pub(crate) name: String,
+    pub(crate) client: bool,
+}
+
+/// The shared state of one run.
+#[derive(Debug)]
+pub struct World {
+    pub(crate) kernel: Kernel,
+    pub(crate) threads: Vec<ThreadRecord>,
+    pub(crate) hosts: Vec<HostRecord>,
+    pub(crate) now_ns: u64,
+    /// Deadlines of blocked threads, earliest first; ties break on the thread id.
+    pub(crate) timers: BTreeSet<(u64, ThreadId)>,
+    pub(crate) strategy: RandomWalk,
+    pub(crate) trace: Trace,
+    pub(crate) current: ThreadId,
+    /// Set once the run is over and its threads unwind: nothing may park any more.
+    pub(crate) tearing_down: bool,
+    /// Threads spawned since the scheduler last looked, waiting for their coroutines.
+    pub(crate) unborn: Vec<Unborn>,
+    /// Unique in the process, so a [`SyncCell`] can tell this run from an earlier one.
+    run_id: u64,
+    sync: Vec<SyncState>,
+    scratch: Vec<ThreadId>,
+}
+
+/// A thread whose record exists and whose coroutine the scheduler has yet to create.
+pub(crate) struct Unborn(pub(crate) ThreadId, pub(crate) Box<dyn FnOnce()>);
+
+impl std::fmt::Debug for Unborn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unborn({:?})", self.0)
+    }
+}
+
+impl World {
+    pub(crate) fn new(seed: u64, keep_trace: bool) -> World {
+        static RUNS: AtomicU64 = AtomicU64::new(1);
+        World {
+            kernel: Kernel::new(),
+            threads: Vec::new(),
+            hosts: Vec::new(),
+            now_ns: 0,
+            timers: BTreeSet::new(),
+            strategy: RandomWalk::new(seed),
+            trace: Trace::new(keep_trace),
+            current: ThreadId(0),
+            tearing_down: false,
+            unborn: Vec::new(),
+            run_id: RUNS.fetch_add(1, Ordering::Relaxed),
+            sync: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The thread that is running.
+    pub fn current(&self) -> ThreadId {
+        self.current
+    }
+
+    /// The host of the thread that is running.
+    pub fn host(&self) -> HostId {
+        self.threads[self.current.index()].host
+    }
+
+    /// Virtual time in nanoseconds since the run began.
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// The object table, for changes that signal nothing (creating, resetting, closing).
+    /// A change that may signal an object goes through [`World::signal`].
+    pub fn kernel_mut(&mut self) -> &mut Kernel {
+        &mut self.kernel
+    }
+
+    /// Makes a change that may signal objects, then completes every wait it satisfies.
+    pub fn signal<R>(&mut self, change: impl FnOnce(&mut Kernel) -> R) -> R {
+        let r = change(&mut self.kernel);
+        self.wake_waiters();
+        r
+    }
+
+    /// Creates an object on the running thread's host.
+    pub fn create(&mut self, object: Object) -> Handle {
+        let (host, thread, now) = (self.host(), self.current.0, self.now_ns);
+        self.kernel.insert(host, object, thread, now)
+    }
+
+    pub fn last_error(&self) -> u32 {
+        self.threads[self.current.index()].last_error
+    }
+
+    pub fn set_last_error(&mut self, error: u32) {
+        self.threads[self.current.index()].last_error = error;
+    }
+
+    /// The thread a thread object belongs to, if `handle` is one on the running host.
+    pub fn thread_of(&self, handle: Handle) -> Option<ThreadId> {
+        match self.kernel.get(self.host(), handle) {
+            Ok(Object::Thread { .. }) => {}
+            _ => return None,
+        }
+        let t = self.threads.iter().position(|t| t.handle == handle)?;
+        Some(ThreadId(t as u32))
+    }
+
+    /// `host/main`, or `host/tN` for a spawned thread.
+    pub fn thread_name(&self, thread: ThreadId) -> &str {
+        &self.threads[thread.index()].name
+    }
+
+    /// The thread object of a thread.
+    pub fn thread_handle(&self, thread: ThreadId) -> Handle {
+        self.threads[thread.index()].handle
+    }
+
+    /// Queues an APC to a thread; `false` if the thread has ended. An alertable wait in
+    /// progress ends at once: a blocked wait is never satisfied (see the module doc), so
+    /// no signaled object can win over the APC here (R1.15 is decided when a wait starts).
+    pub fn queue_apc(
+        &mut self,
+        thread: ThreadId,
+        routine: Value,
+        argument: Value,
+        run: Box<dyn FnOnce()>,
+    ) -> bool {
+        let record = &mut self.threads[thread.index()];
+        if matches!(record.state, State::Finished) {
+            return false;
+        }
+        record.apcs.push_back(Apc {
+            routine,
+            argument,
+            run,
+        });
+        if let State::Blocked {
+            on: Blocker::Objects {
+                alertable: true, ..
+            },
+            ..
+        } = record.state
+        {
+            self.make_runnable(thread, Wake::Apc);
+        }
+        true
+    }
+
+    /// Whether the running thread has APCs queued.
+    pub fn has_apcs(&self) -> bool {
+        !self.threads[self.current.index()].apcs.is_empty()
+    }
+
+    /// Takes the running thread's next APC and records that it runs.
+    pub fn next_apc(&mut self) -> Option<Box<dyn FnOnce()>> {
+        let apc = self.threads[self.current.index()].apcs.pop_front()?;
+        let (time_ns, thread) = (self.now_ns, self.current);
+        let entry = crate::trace::Entry::Apc {
+            routine: apc.routine,
+            argument: apc.argument,
+        };
+        self.trace.push(Record {
+            time_ns,
+            thread,
+            entry,
+        });
+        Some(apc.run)
+    }
+
+    /// Records a call of the running thread.
+    pub fn trace_call(
+        &mut self,
+        name: &'static str,
+        args: &[Value],
+        ret: Value,
+        error: Option<u32>,
+    ) {
+        self.trace
+            .call(self.now_ns, self.current, name, args, ret, error);
+    }
+
+    /// Parks the running thread; the caller then suspends it. A wait on objects must not be
+    /// satisfiable now, and an alertable one must have no APC queued: those end at once.
+    pub(crate) fn block(&mut self, call: &'static str, on: Blocker, deadline_ns: Option<u64>) {
+        let me = self.current;
+        match &on {
+            Blocker::Objects {
+                handles,
+                all,
+                alertable,
+            } => {
+                let spec = WaitSpec { handles, all: *all };
+                assert!(
+                    handles.is_empty() || self.kernel.satisfied(spec).is_none(),
+                    "{call} parks on a satisfied wait"
+                );
+                assert!(
+                    !(*alertable && self.has_apcs()),
+                    "{call} parks alertably with APCs queued"
+                );
+            }
+            Blocker::Lock(id) => match &mut self.sync[id.0 as usize] {
+                SyncState::Mutex { waiters, .. } => waiters.push(me),
+                other => unreachable!("{other:?}"),
+            },
+            Blocker::Notify(id) => match &mut self.sync[id.0 as usize] {
+                SyncState::Condvar { waiters } => waiters.push(me),
+                other => unreachable!("{other:?}"),
+            },
+        }
+        if let Some(d) = deadline_ns {
+            self.timers.insert((d, me));
+        }
+        self.threads[me.index()].state = State::Blocked {
+            call,
+            on,
+            deadline_ns,
+        };
+    }
+
+    /// Completes every wait on objects that is satisfied now. When several are, the
+    /// strategy picks which completes first, since that decides which takes an auto-reset
+    /// event (Doc: WaitForMultipleObjects: the order of release is not FIFO-guaranteed).
+    fn wake_waiters(&mut self) {
+        loop {
+            let mut ready = std::mem::take(&mut self.scratch);
+            ready.clear();
+            for (i, t) in self.threads.iter().enumerate() {
+                if let State::Blocked {
+                    on: Blocker::Objects { handles, all, .. },
+                    ..
+                } = &t.state
+                {
+                    if !handles.is_empty()
+                        && self
+                            .kernel
+                            .satisfied(WaitSpec { handles, all: *all })
+                            .is_some()
+                    {
+                        ready.push(ThreadId(i as u32));
+                    }
+                }
+            }
+            let chosen = (!ready.is_empty()).then(|| self.choose("wake", &ready));
+            self.scratch = ready;
+            let Some(chosen) = chosen else { return };
+            let State::Blocked {
+                on: Blocker::Objects { handles, all, .. },
+                ..
+            } = &self.threads[chosen.index()].state
+            else {
+                unreachable!("{:?}", self.threads[chosen.index()].state)
+            };
+            let index = self
+                .kernel
+                .satisfy(WaitSpec { handles, all: *all })
+                .expect("chosen as satisfied");
+            self.make_runnable(chosen, Wake::Object(index));
+        }
+    }
+
+    /// Times out every wait whose deadline is at or before now.
+    pub(crate) fn expire_timers(&mut self) {
+        while let Some(&(deadline, thread)) = self.timers.first() {
+            if deadline > self.now_ns {
+                return;
+            }
+            if let State::Blocked {
+                on: Blocker::Notify(id),
+                ..
+            } = self.threads[thread.index()].state
+            {
+                self.remove_waiter(id, thread);
+            }
+            self.make_runnable(thread, Wake::Timeout);
+        }
+    }
+
+    /// Ends a thread's block with `wake`, and drops its deadline.
+    fn make_runnable(&mut self, thread: ThreadId, wake: Wake) {
+        let record = &mut self.threads[thread.index()];
+        if let State::Blocked {
+            deadline_ns: Some(d),
+            ..
+        } = record.state
+        {
+            self.timers.remove(&(d, thread));
+        }
+        record.state = State::Runnable(wake);
+    }
+
+    /// Lets the strategy choose one of `options` (two or more get a trace line).
+    pub(crate) fn choose(&mut self, what: &'static str, options: &[ThreadId]) -> ThreadId {
+        let chosen = options[self.strategy.pick(options.len())];
+        if options.len() > 1 {
+            self.trace
+                .choice(self.now_ns, self.current, what, chosen, options);
+        }
+        chosen
+    }
+
+    pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
+        let record = &mut self.threads[thread.index()];
+        record.state = State::Finished;
+        let handle = record.handle;
+        self.signal(|k| k.thread_exited(handle));
+    }
+
+    pub(crate) fn role(&self, thread: ThreadId) -> Role {
+        self.threads[thread.index()].role
+    }
+
+    /// The id of a `wsasim::sync` object in this run, given out on first use.
+    pub fn sync_id(&mut self, cell: &SyncCell, is_mutex: bool) -> SyncId {
+        if cell.run.load(Ordering::Relaxed) == self.run_id {
+            return SyncId(cell.id.load(Ordering::Relaxed));
+        }
+        let id = SyncId(self.sync.len() as u32);
+        self.sync.push(if is_mutex {
+            SyncState::Mutex {
+                owner: None,
+                waiters: Vec::new(),
+            }
+        } else {
+            SyncState::Condvar {
+                waiters: Vec::new(),
+            }
+        });
+        cell.id.store(id.0, Ordering::Relaxed);
+        cell.run.store(self.run_id, Ordering::Relaxed);
+        id
+    }
+
+    /// Takes a free mutex for the running thread; `false` if another thread holds it.
+    pub fn try_lock(&mut self, id: SyncId) -> bool {
+        let me = self.current;
+        match &mut self.sync[id.0 as usize] {
+            SyncState::Mutex {
+                owner: owner @ None,
+                ..
+            } => {
+                *owner = Some(me);
+                true
+            }
+            SyncState::Mutex { owner: Some(o), .. } => {
+                assert_ne!(
+                    *o, me,
+                    "a wsasim::sync::Mutex was locked twice by one thread"
+                );
+                false
+            }
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    /// Releases a mutex of the running thread, handing it to a waiter if there is one.
+    pub fn unlock(&mut self, id: SyncId) {
+        let SyncState::Mutex { owner, waiters } = &mut self.sync[id.0 as usize] else {
+            unreachable!("{id:?} is not a mutex")
+        };
+        assert_eq!(
+            *owner,
+            Some(self.current),
+            "a wsasim::sync::Mutex released by a thread that does not hold it"
+        );
+        *owner = None;
+        if waiters.is_empty() {
+            return;
+        }
+        let options = waiters.clone();
+        let next = self.choose("lock", &options);
+        self.remove_waiter(id, next);
+        let SyncState::Mutex { owner, .. } = &mut self.sync[id.0 as usize] else {
+            unreachable!()
+        };
+        *owner = Some(next);
+        self.make_runnable(next, Wake::Acquired);
+    }
+
+    /// Wakes one waiter of a condition variable (chosen by the strategy), or all of them.
+    pub fn notify(&mut self, id: SyncId, all: bool) {
+        let SyncState::Condvar { waiters } = &mut self.sync[id.0 as usize] else {
+            unreachable!("{id:?} is not a condition variable")
+        };
+        let woken = if all {
+            std::mem::take(waiters)
+        } else if waiters.is_empty() {
+            return;
+        } else {
+            let options = waiters.clone();
+            let one = self.choose("notify", &options);
+            self.remove_waiter(id, one);
+            vec![one]
+        };
+        for t in woken {
+            self.make_runnable(t, Wake::Notified);
+        }
+    }
+
+    fn remove_waiter(&mut self, id: SyncId, thread: ThreadId) {
+        let (SyncState::Mutex { waiters, .. } | SyncState::Condvar { waiters }) =
+            &mut self.sync[id.0 as usize];
+        waiters.retain(|t| *t != thread);
+    }
+}

@@ -1,0 +1,63 @@
+//! The calling thread and its APC queue: `GetCurrentThread`, `GetCurrentThreadId`,
+//! `QueueUserAPC`. The queued routines run in the thread's alertable waits (R1.14).
+
+use crate::call::{enter, hex};
+use windows_sys::Win32::Foundation::{
+    ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE, PAPCFUNC,
+};
+use wsasim_model::Handle;
+use wsasim_sim::Value;
+
+/// `GetCurrentThread`: the pseudo-handle that means the calling thread (Doc:
+/// GetCurrentThread function).
+pub unsafe fn GetCurrentThread() -> HANDLE {
+    let call = enter("GetCurrentThread");
+    call.done(&[], Value::Hex(Handle::CURRENT_THREAD.0 as u64), None);
+    Handle::CURRENT_THREAD.0 as HANDLE
+}
+
+/// `GetCurrentThreadId`: a number unique to the thread within the run: nonzero and a
+/// multiple of 4, like Windows' thread ids.
+pub unsafe fn GetCurrentThreadId() -> u32 {
+    let call = enter("GetCurrentThreadId");
+    let id = call.with(|w| 4 * (w.current().0 + 1));
+    call.done(&[], Value::Int(id.into()), None);
+    id
+}
+
+/// `QueueUserAPC` (Doc: QueueUserAPC function): queues `pfnapc(dwdata)` to a thread of this
+/// host, by its handle or the `GetCurrentThread()` pseudo-handle. Returns nonzero on
+/// success. A thread that has ended fails with `ERROR_GEN_FAILURE` (Wine kernel32 sync.c
+/// test_QueueUserAPC), a handle that is not a thread with `ERROR_INVALID_HANDLE`. A NULL
+/// routine fails with `ERROR_INVALID_PARAMETER`, where Windows would queue it and crash
+/// the thread later (a README deviation).
+pub unsafe fn QueueUserAPC(pfnapc: PAPCFUNC, hthread: HANDLE, dwdata: usize) -> u32 {
+    let call = enter("QueueUserAPC");
+    let args = [
+        Value::Ptr(pfnapc.is_some()),
+        hex(hthread),
+        Value::Hex(dwdata as u64),
+    ];
+    let r = call.with(|w| {
+        let routine = pfnapc.ok_or(ERROR_INVALID_PARAMETER)?;
+        let target = Handle(hthread as usize);
+        let thread = if target == Handle::CURRENT_THREAD {
+            Some(w.current())
+        } else {
+            w.thread_of(target)
+        };
+        let thread = thread.ok_or(ERROR_INVALID_HANDLE)?;
+        // SAFETY: the routine is the caller's, called with the caller's argument on the
+        // thread it chose, as Windows calls it.
+        let run = Box::new(move || unsafe { routine(dwdata) });
+        let queued = w.queue_apc(thread, Value::Ptr(true), Value::Hex(dwdata as u64), run);
+        if queued {
+            Ok(())
+        } else {
+            Err(ERROR_GEN_FAILURE)
+        }
+    });
+    let ret = u32::from(r.is_ok());
+    call.done(&args, Value::Int(ret.into()), r.err());
+    ret
+}

@@ -1,0 +1,53 @@
+//! What every simulated function does around its body.
+//!
+//! [`enter`] is the scheduling point; [`Call::done`] writes the trace line and, for a
+//! failure, the last error. Whether a success touches the last error is each function's
+//! own rule (most kernel32 functions leave it alone; `CreateEvent` sets 0), so it is not
+//! decided here.
+
+use windows_sys::Win32::Foundation::HANDLE;
+use wsasim_model::Handle;
+use wsasim_sim::runtime::{self, Cx};
+use wsasim_sim::{Value, World};
+
+/// A simulated function's call in progress.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Call {
+    pub(crate) name: &'static str,
+    pub(crate) cx: Cx,
+}
+
+/// The scheduling point at the start of every simulated function.
+pub(crate) fn enter(name: &'static str) -> Call {
+    Call {
+        name,
+        cx: runtime::enter(name),
+    }
+}
+
+impl Call {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        self.cx.with(f)
+    }
+
+    /// Ends the call: records `name(args) = ret`, and for a failure (`error` set) sets the
+    /// thread's last error.
+    pub(crate) fn done(&self, args: &[Value], ret: Value, error: Option<u32>) {
+        self.with(|w| {
+            if let Some(e) = error {
+                w.set_last_error(e);
+            }
+            w.trace_call(self.name, args, ret, error);
+        });
+    }
+}
+
+/// The handle a `HANDLE` value names.
+pub(crate) fn handle(h: HANDLE) -> Handle {
+    Handle(h as usize)
+}
+
+/// How the trace shows a `HANDLE` argument.
+pub(crate) fn hex(h: HANDLE) -> Value {
+    Value::Hex(h as usize as u64)
+}

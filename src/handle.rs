@@ -1,0 +1,28 @@
+//! `CloseHandle`, for every kind of object.
+
+use crate::call::{enter, handle, hex};
+use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::core::BOOL;
+use wsasim_model::Handle;
+use wsasim_sim::{Value, World};
+
+/// `CloseHandle` (Doc: CloseHandle function). Closing the `GetCurrentThread()`
+/// pseudo-handle "has no effect" (Doc: GetCurrentThread function) and succeeds. Any value
+/// that is not an open handle of this host fails with `ERROR_INVALID_HANDLE`. A wait in
+/// progress on the object goes on (see `wsasim_model::kernel`).
+pub unsafe fn CloseHandle(hobject: HANDLE) -> BOOL {
+    let call = enter("CloseHandle");
+    let r = call.with(|w| close(w, handle(hobject)));
+    let ret = BOOL::from(r.is_ok());
+    call.done(&[hex(hobject)], Value::Bool(ret), r.err());
+    ret
+}
+
+/// Closes a handle of the running thread's host.
+pub(crate) fn close(w: &mut World, h: Handle) -> Result<(), u32> {
+    if h == Handle::CURRENT_THREAD {
+        return Ok(());
+    }
+    let host = w.host();
+    w.kernel_mut().close(host, h)
+}

@@ -1,0 +1,3 @@
+//! wsasim's integration tests: one binary, one module per subject.
+
+mod smoke;
