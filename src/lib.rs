@@ -27,6 +27,9 @@
 
 // Win32 names, letter for letter.
 #![allow(non_snake_case)]
+// Every simulated function is `unsafe` because `windows-sys`'s is, and its safety contract is
+// its Microsoft page's: the pointers it takes must be valid as that page describes.
+#![allow(clippy::missing_safety_doc)]
 
 #[allow(non_snake_case)]
 pub mod Win32;

@@ -40,7 +40,13 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let call = enter("Mutex::lock");
         let id = self.id(call.cx);
-        if !call.with(|w| w.try_lock(id)) {
+        if let Err(owner) = call.with(|w| w.try_lock(id)) {
+            // std: "might panic or deadlock"; a panic names the bug at once.
+            assert_ne!(
+                owner,
+                call.with(|w| w.current()),
+                "wsasim: a Mutex locked twice by one thread would deadlock"
+            );
             let wake = call
                 .cx
                 .block(call.name, &[sync_arg(id)], Blocker::Lock(id), None);
@@ -57,7 +63,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let call = enter("Mutex::try_lock");
         let id = self.id(call.cx);
-        let taken = call.with(|w| w.try_lock(id));
+        let taken = call.with(|w| w.try_lock(id)).is_ok();
         call.done(&[sync_arg(id)], Value::Bool(taken.into()), None);
         if !taken {
             return Err(TryLockError::WouldBlock);

@@ -141,7 +141,7 @@ impl Sim {
             .replay
             .clone()
             .unwrap_or_else(|| crate::sweep::replay_command(None));
-        Report::new(self.seed, finished, replay).judge(self.fail_on_leaks, self.limits)
+        Box::new(Report::new(self.seed, finished, replay)).judge(self.fail_on_leaks, self.limits)
     }
 
     fn add_host(
@@ -211,7 +211,7 @@ impl fmt::Display for Leak {
 /// A run that succeeded.
 #[derive(Debug)]
 pub struct Outcome {
-    report: Report,
+    report: Box<Report>,
 }
 
 impl Outcome {
@@ -299,7 +299,7 @@ impl fmt::Display for FailureKind {
 pub struct Failure {
     kind: FailureKind,
     replay: String,
-    report: Report,
+    report: Box<Report>,
 }
 
 impl Failure {
@@ -423,7 +423,7 @@ impl Report {
         trace::render_text(&self.records, &self.names)
     }
 
-    fn judge(self, fail_on_leaks: bool, limits: Limits) -> Result<Outcome, Failure> {
+    fn judge(self: Box<Self>, fail_on_leaks: bool, limits: Limits) -> Result<Outcome, Failure> {
         let kind = if let Some((thread, message)) = self.panic.clone() {
             FailureKind::Panic { thread, message }
         } else {

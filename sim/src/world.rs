@@ -387,23 +387,14 @@ impl World {
         id
     }
 
-    /// Takes a free mutex for the running thread; `false` if another thread holds it.
-    pub fn try_lock(&mut self, id: SyncId) -> bool {
+    /// Takes a free mutex for the running thread, or names the thread that holds it.
+    pub fn try_lock(&mut self, id: SyncId) -> Result<(), ThreadId> {
         let me = self.current;
         match &mut self.sync[id.0 as usize] {
-            SyncState::Mutex {
-                owner: owner @ None,
-                ..
-            } => {
+            SyncState::Mutex { owner: Some(o), .. } => Err(*o),
+            SyncState::Mutex { owner, .. } => {
                 *owner = Some(me);
-                true
-            }
-            SyncState::Mutex { owner: Some(o), .. } => {
-                assert_ne!(
-                    *o, me,
-                    "a wsasim::sync::Mutex was locked twice by one thread"
-                );
-                false
+                Ok(())
             }
             other => unreachable!("{other:?}"),
         }

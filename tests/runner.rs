@@ -1,0 +1,324 @@
+//! The runner: seeds, determinism, failures and their replay, limits, leaks, traces.
+
+use crate::harness::run_seed;
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::Duration;
+use wsasim::Win32::Foundation::*;
+use wsasim::Win32::Networking::WinSock::*;
+use wsasim::Win32::System::Threading::*;
+use wsasim::{FailureKind, Sim, thread};
+
+/// Two threads ping-pong through two auto-reset events, `rounds` times.
+fn ping_pong(rounds: u32) {
+    unsafe {
+        let ping = CreateEventW(std::ptr::null(), FALSE, FALSE, std::ptr::null()) as usize;
+        let pong = CreateEventW(std::ptr::null(), FALSE, FALSE, std::ptr::null()) as usize;
+        let echo = thread::spawn(move || {
+            for _ in 0..rounds {
+                assert_eq!(WaitForSingleObject(ping as HANDLE, INFINITE), WAIT_OBJECT_0);
+                SetEvent(pong as HANDLE);
+            }
+        });
+        for _ in 0..rounds {
+            SetEvent(ping as HANDLE);
+            assert_eq!(WaitForSingleObject(pong as HANDLE, 1000), WAIT_OBJECT_0);
+        }
+        echo.join().unwrap();
+        CloseHandle(ping as HANDLE);
+        CloseHandle(pong as HANDLE);
+    }
+}
+
+#[test]
+fn the_issue_example_passes_over_500_seeds() {
+    wsasim::check(0..500, |sim| {
+        sim.client("a", "192.0.2.1", || unsafe {
+            let ev = WSACreateEvent(); // WSAEVENT is isize in windows-sys; the wait takes HANDLEs
+            let t = thread::spawn(move || {
+                WSASetEvent(ev);
+            });
+            let r = WSAWaitForMultipleEvents(1, &(ev as HANDLE), 0, 1000, 0);
+            assert_eq!(r, WSA_WAIT_EVENT_0 as u32);
+            t.join().unwrap();
+            WSACloseEvent(ev);
+        });
+    });
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace_over_200_seeds() {
+    let mut distinct = BTreeSet::new();
+    for seed in 0..200 {
+        let a = run_seed(seed, || ping_pong(20));
+        let b = run_seed(seed, || ping_pong(20));
+        assert_eq!(a.trace_hash(), b.trace_hash(), "seed {seed}");
+        assert_eq!(a.trace_text(), b.trace_text(), "seed {seed}");
+        distinct.insert(a.trace_hash());
+    }
+    assert!(
+        distinct.len() > 150,
+        "only {} distinct traces in 200 seeds",
+        distinct.len()
+    );
+}
+
+#[test]
+fn keeping_the_trace_does_not_change_the_run() {
+    let hash = |keep: bool| {
+        let mut sim = Sim::new(11);
+        sim.keep_trace(keep)
+            .client("a", "192.0.2.1", || ping_pong(5));
+        sim.run().unwrap().trace_hash()
+    };
+    assert_eq!(hash(true), hash(false));
+}
+
+#[test]
+fn a_race_on_one_event_ends_differently_across_seeds() {
+    // A setter and a resetter race; the waiter's 5 ms wait sees whichever came last. The
+    // scheduler must explore both orders.
+    let mut results = BTreeSet::new();
+    for seed in 0..100 {
+        let result = Rc::new(Cell::new(0));
+        let r = result.clone();
+        run_seed(seed, move || unsafe {
+            let ev = WSACreateEvent() as usize;
+            let set = thread::spawn(move || WSASetEvent(ev as isize));
+            let reset = thread::spawn(move || WSAResetEvent(ev as isize));
+            set.join().unwrap();
+            reset.join().unwrap();
+            r.set(WaitForSingleObject(ev as HANDLE, 5));
+            WSACloseEvent(ev as isize);
+        });
+        results.insert(result.get());
+    }
+    assert_eq!(results, BTreeSet::from([WAIT_OBJECT_0, WAIT_TIMEOUT]));
+}
+
+/// A planted lost wakeup: the waiter checks a flag, and only then resets the event it will
+/// wait on. If the worker sets the flag and the event in between, the reset erases the
+/// signal and the waiter waits forever.
+fn lost_wakeup(sim: &mut Sim) {
+    sim.client("a", "192.0.2.1", || unsafe {
+        let ready = Rc::new(Cell::new(false));
+        let ev = CreateEventW(std::ptr::null(), TRUE, FALSE, std::ptr::null()) as usize;
+        let flag = ready.clone();
+        let worker = thread::spawn(move || {
+            flag.set(true);
+            SetEvent(ev as HANDLE);
+        });
+        if !ready.get() {
+            ResetEvent(ev as HANDLE);
+            WaitForSingleObject(ev as HANDLE, INFINITE);
+        }
+        worker.join().unwrap();
+    });
+}
+
+fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("the sweep finds the bug");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .expect("a formatted panic message")
+}
+
+#[test]
+fn check_finds_a_planted_lost_wakeup_within_200_seeds_and_names_the_replay() {
+    let message = failure_of(|| wsasim::check(0..200, lost_wakeup));
+    let first = (0..200)
+        .find(|&seed| {
+            let mut sim = Sim::new(seed);
+            lost_wakeup(&mut sim);
+            sim.run().is_err()
+        })
+        .expect("some seed fails");
+    assert!(
+        message.contains(&format!("seed {first} failed")),
+        "{message}"
+    );
+    assert!(message.contains("deadlock"), "{message}");
+    assert!(
+        message.contains("a/main blocked in WaitForSingleObject, waiting on [0x104], forever"),
+        "{message}"
+    );
+    let replay = format!(
+        "replay: WSASIM_SEED={first} cargo test runner::check_finds_a_planted_lost_wakeup_within_200_seeds_and_names_the_replay -- --exact --nocapture"
+    );
+    assert!(message.contains(&replay), "{message}");
+
+    // Replaying the seed gives the same failure and the same trace.
+    let replays: Vec<_> = (0..2)
+        .map(|_| {
+            let mut sim = Sim::new(first);
+            lost_wakeup(&mut sim);
+            sim.run().expect_err("the seed fails again")
+        })
+        .collect();
+    assert_eq!(replays[0].kind(), replays[1].kind());
+    assert_eq!(replays[0].trace_text(), replays[1].trace_text());
+    assert!(replays[0].trace_text().contains("ResetEvent(0x104) = TRUE"));
+}
+
+/// Not run by default: the target of `the_printed_replay_command_reproduces_the_failure`,
+/// which runs it with `WSASIM_SEED` through this test binary.
+#[test]
+#[ignore = "run by the_printed_replay_command_reproduces_the_failure"]
+fn replay_target() {
+    wsasim::check(0..200, lost_wakeup);
+}
+
+#[test]
+fn the_printed_replay_command_reproduces_the_failure() {
+    let message = failure_of(|| wsasim::check(0..200, lost_wakeup));
+    let seed: u64 = message
+        .split("seed ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "runner::replay_target",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("WSASIM_SEED", seed.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&format!("seed {seed} failed")), "{stderr}");
+    assert!(
+        stderr.contains("ResetEvent(0x104) = TRUE"),
+        "the trace is printed:\n{stderr}"
+    );
+    let mut sim = Sim::new(seed);
+    lost_wakeup(&mut sim);
+    let trace = sim.run().unwrap_err().trace_text();
+    assert!(
+        stderr.contains(&trace),
+        "the printed trace is the seed's trace:\n{stderr}"
+    );
+}
+
+#[test]
+fn limits_on_steps_and_time_are_named_when_hit() {
+    let spin = || loop {
+        thread::yield_now();
+    };
+    let mut sim = Sim::new(0);
+    sim.steps_max(1000).client("a", "192.0.2.1", spin);
+    let f = sim.run().unwrap_err();
+    assert_eq!(f.kind(), &FailureKind::StepLimit { steps_max: 1000 });
+    assert!(f.to_string().contains("Sim::steps_max"), "{f}");
+
+    let mut sim = Sim::new(0);
+    sim.time_max(Duration::from_secs(10))
+        .client("a", "192.0.2.1", || unsafe {
+            loop {
+                Sleep(1000);
+            }
+        });
+    let f = sim.run().unwrap_err();
+    assert_eq!(
+        f.kind(),
+        &FailureKind::TimeLimit {
+            time_max: Duration::from_secs(10)
+        }
+    );
+    assert!(f.elapsed() <= Duration::from_secs(10), "{:?}", f.elapsed());
+}
+
+#[test]
+fn a_server_host_is_stopped_when_the_clients_are_done() {
+    let dropped = Rc::new(Cell::new(false));
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let flag = Flag(dropped.clone());
+    let mut sim = Sim::new(1);
+    sim.host("server", "192.0.2.10", move || unsafe {
+        let _flag = flag;
+        let ev = WSACreateEvent();
+        WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, WSA_INFINITE, FALSE);
+    });
+    sim.client("client", "192.0.2.11", || {
+        thread::sleep(Duration::from_millis(3))
+    });
+    let outcome = sim.run().unwrap();
+    assert!(dropped.get(), "the server's stack was unwound");
+    assert!(
+        outcome.leaks().is_empty(),
+        "a stopped server's events are not leaks"
+    );
+}
+
+#[test]
+fn leaked_events_are_reported_and_can_fail_the_run() {
+    let leaky = |sim: &mut Sim| {
+        sim.client("a", "192.0.2.1", || unsafe {
+            let kept = WSACreateEvent();
+            let closed = WSACreateEvent();
+            WSACloseEvent(closed);
+            let _ = kept;
+        });
+    };
+    let mut sim = Sim::new(0);
+    leaky(&mut sim);
+    let outcome = sim.run().unwrap();
+    assert_eq!(outcome.leaks().len(), 1);
+    assert_eq!(outcome.leaks()[0].handle, 0x104);
+    assert_eq!(outcome.leaks()[0].thread, "a/main");
+
+    let mut sim = Sim::new(0);
+    leaky(&mut sim);
+    let f = sim.fail_on_leaks(true).run().unwrap_err();
+    assert!(
+        matches!(f.kind(), FailureKind::Leaks { leaks } if leaks.len() == 1),
+        "{f}"
+    );
+    assert!(
+        f.to_string().contains("event 0x104 created by a/main"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_host_main_panic_fails_the_run_with_its_message_and_location() {
+    let mut sim = Sim::new(3);
+    sim.client("a", "192.0.2.1", || {
+        let x = 2;
+        assert_eq!(x, 3, "arithmetic");
+    });
+    let f = sim.run().unwrap_err();
+    let text = f.to_string();
+    assert!(text.contains("seed 3 failed"), "{text}");
+    assert!(text.contains("thread a/main panicked"), "{text}");
+    assert!(text.contains("arithmetic"), "{text}");
+    assert!(text.contains("tests/runner.rs:"), "{text}");
+    assert!(
+        text.contains("replay: cargo test runner::a_host_main_panic"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_trace_of_a_ping_pong() {
+    let outcome = run_seed(7, || ping_pong(3));
+    insta::assert_snapshot!(outcome.trace_text());
+}
+
+#[test]
+fn the_trace_as_json_lines() {
+    let outcome = run_seed(7, || ping_pong(1));
+    let text = outcome.trace_jsonl();
+    assert_eq!(text.lines().count(), outcome.trace_text().lines().count());
+    insta::assert_snapshot!(text);
+}

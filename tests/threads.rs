@@ -1,0 +1,179 @@
+//! `wsasim::thread`, `wsasim::sync` and `wsasim::time`, the std mirrors.
+
+use crate::harness::run;
+use std::rc::Rc;
+use std::time::Duration;
+use wsasim::sync::{Condvar, Mutex};
+use wsasim::thread;
+use wsasim::time::Instant;
+
+#[test]
+fn join_returns_the_value_or_the_panic() {
+    run(|| {
+        let t = thread::spawn(|| 6 * 7);
+        assert_eq!(t.thread().name(), Some("a/t1"));
+        assert_eq!(t.join().unwrap(), 42);
+        let p = thread::spawn(|| -> u8 { panic!("boom") });
+        let payload = p.join().expect_err("the thread panicked");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    });
+}
+
+#[test]
+fn current_names_the_running_thread() {
+    run(|| {
+        assert_eq!(thread::current().name(), Some("a/main"));
+        let t = thread::spawn(|| thread::current().name().map(str::to_owned));
+        assert_eq!(t.join().unwrap().as_deref(), Some("a/t1"));
+    });
+}
+
+#[test]
+fn an_unjoined_panic_fails_the_run() {
+    let mut sim = wsasim::Sim::new(0);
+    sim.client("a", "192.0.2.1", || {
+        thread::spawn(|| panic!("nobody joins me"));
+        thread::sleep(Duration::from_millis(1));
+    });
+    let failure = sim.run().expect_err("a panic no one took");
+    assert_eq!(
+        failure.kind(),
+        &wsasim::FailureKind::Panic {
+            thread: "a/t1".into(),
+            message: failure_message(&failure)
+        }
+    );
+    assert!(failure.to_string().contains("nobody joins me"), "{failure}");
+}
+
+fn failure_message(f: &wsasim::Failure) -> String {
+    match f.kind() {
+        wsasim::FailureKind::Panic { message, .. } => message.clone(),
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn sleep_and_instant_follow_the_virtual_clock() {
+    let outcome = run(|| {
+        let t0 = Instant::now();
+        thread::sleep(Duration::from_secs(90));
+        let slept = t0.elapsed();
+        assert!(
+            slept >= Duration::from_secs(90) && slept < Duration::from_secs(91),
+            "{slept:?}"
+        );
+        assert_eq!((t0 + Duration::from_secs(1)) - t0, Duration::from_secs(1));
+    });
+    assert!(outcome.elapsed() >= Duration::from_secs(90));
+}
+
+#[test]
+fn yield_now_lets_another_thread_run() {
+    let seen = (0..50).filter(|&seed| {
+        let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let o = order.clone();
+        crate::harness::run_seed(seed, move || {
+            let o2 = o.clone();
+            let t = thread::spawn(move || o2.borrow_mut().push("t1"));
+            thread::yield_now();
+            o.borrow_mut().push("main");
+            t.join().unwrap();
+        });
+        order.borrow()[0] == "t1"
+    });
+    let count = seen.count();
+    assert!(
+        count > 0 && count < 50,
+        "the spawned thread ran first in {count} of 50 seeds"
+    );
+}
+
+#[test]
+fn mutex_and_condvar_hand_off_work_between_threads() {
+    run(|| {
+        let state = Rc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let producer_state = state.clone();
+        let producer = thread::spawn(move || {
+            let (m, cv) = &*producer_state;
+            for i in 0..10 {
+                m.lock().unwrap().push(i);
+                cv.notify_one();
+                thread::yield_now();
+            }
+        });
+        let (m, cv) = &*state;
+        let mut got = Vec::new();
+        while got.len() < 10 {
+            let mut items = cv
+                .wait_while(m.lock().unwrap(), |items| items.is_empty())
+                .unwrap();
+            got.append(&mut items);
+        }
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_contended_mutex_serializes_its_holders() {
+    wsasim::check(0..50, |sim| {
+        sim.client("a", "192.0.2.1", || {
+            let m = Rc::new(Mutex::new(0u32));
+            let workers: Vec<_> = (0..3)
+                .map(|_| {
+                    let m = m.clone();
+                    thread::spawn(move || {
+                        for _ in 0..5 {
+                            let mut g = m.lock().unwrap();
+                            let v = *g;
+                            thread::yield_now();
+                            *g = v + 1;
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join().unwrap();
+            }
+            assert_eq!(*m.lock().unwrap(), 15);
+        });
+    });
+}
+
+#[test]
+fn condvar_wait_timeout_times_out_in_virtual_time() {
+    run(|| {
+        let m = Mutex::new(());
+        let cv = Condvar::new();
+        let t0 = Instant::now();
+        let (_g, r) = cv
+            .wait_timeout(m.lock().unwrap(), Duration::from_millis(20))
+            .unwrap();
+        assert!(r.timed_out());
+        assert!(t0.elapsed() >= Duration::from_millis(20));
+        assert!(m.try_lock().is_err(), "the guard is still held");
+    });
+}
+
+#[test]
+fn a_panic_while_holding_a_lock_poisons_it() {
+    run(|| {
+        let m = Rc::new(Mutex::new(1));
+        let m2 = m.clone();
+        let t = thread::spawn(move || {
+            let _g = m2.lock().unwrap();
+            panic!("poison");
+        });
+        assert!(t.join().is_err());
+        assert!(m.is_poisoned());
+        assert_eq!(*m.lock().unwrap_err().into_inner(), 1);
+    });
+}
+
+#[test]
+#[should_panic(expected = "called outside a simulation")]
+fn win32_calls_outside_a_simulation_panic_naming_themselves() {
+    // SAFETY: no pointers; the call is refused before it does anything.
+    unsafe { wsasim::Win32::Networking::WinSock::WSACreateEvent() };
+}
