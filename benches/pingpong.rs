@@ -48,8 +48,9 @@ fn main() {
     }
     let per_s = steps as f64 / calls_s;
     println!(
-        "pingpong: {seeds} seeds x {rounds} round trips: {steps} scheduling points in {calls_s:.3} s = {:.2} M scheduling points/s ({:.0} ns each)",
+        "pingpong: {seeds} seeds x {rounds} round trips: {steps} scheduling points in {calls_s:.3} s = {:.2} M scheduling points/s ({:.0} ns each, {:.0} ns per round trip)",
         per_s / 1e6,
-        1e9 / per_s
+        1e9 / per_s,
+        calls_s * 1e9 / (seeds * u64::from(rounds)) as f64
     );
 }
