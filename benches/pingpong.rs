@@ -30,17 +30,13 @@ fn ping_pong(rounds: u32) {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let rounds = args.first().copied().unwrap_or(200_000) as u32;
     let seeds = args.get(1).copied().unwrap_or(5);
     let (mut steps, mut calls_s) = (0u64, 0f64);
     for seed in 0..seeds {
         let mut sim = Sim::new(seed);
-        sim.keep_trace(false)
-            .client("a", "192.0.2.1", move || ping_pong(rounds));
+        sim.keep_trace(false).client("a", "192.0.2.1", move || ping_pong(rounds));
         let start = Instant::now();
         let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
         calls_s += start.elapsed().as_secs_f64();

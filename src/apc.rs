@@ -1,7 +1,7 @@
 //! The calling thread and its APC queue: `GetCurrentThread`, `GetCurrentThreadId`,
 //! `QueueUserAPC`. The queued routines run in the thread's alertable waits (R1.14).
 
-use crate::call::{enter, hex};
+use crate::call::{enter, handle, hex};
 use windows_sys::Win32::Foundation::{
     ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE, PAPCFUNC,
 };
@@ -33,29 +33,19 @@ pub unsafe fn GetCurrentThreadId() -> u32 {
 /// the thread later (a README deviation).
 pub unsafe fn QueueUserAPC(pfnapc: PAPCFUNC, hthread: HANDLE, dwdata: usize) -> u32 {
     let call = enter("QueueUserAPC");
-    let args = [
-        Value::Ptr(pfnapc.is_some()),
-        hex(hthread),
-        Value::Hex(dwdata as u64),
-    ];
+    // dwData is often a pointer: the trace shows only whether it is 0, since no address may
+    // reach a trace.
+    let args = [Value::Ptr(pfnapc.is_some()), hex(hthread), Value::Ptr(dwdata != 0)];
     let r = call.with(|w| {
         let routine = pfnapc.ok_or(ERROR_INVALID_PARAMETER)?;
-        let target = Handle(hthread as usize);
-        let thread = if target == Handle::CURRENT_THREAD {
-            Some(w.current())
-        } else {
-            w.thread_of(target)
-        };
+        let target = handle(hthread);
+        let thread = if target == Handle::CURRENT_THREAD { Some(w.current()) } else { w.thread_of(target) };
         let thread = thread.ok_or(ERROR_INVALID_HANDLE)?;
         // SAFETY: the routine is the caller's, called with the caller's argument on the
         // thread it chose, as Windows calls it.
         let run = Box::new(move || unsafe { routine(dwdata) });
-        let queued = w.queue_apc(thread, Value::Ptr(true), Value::Hex(dwdata as u64), run);
-        if queued {
-            Ok(())
-        } else {
-            Err(ERROR_GEN_FAILURE)
-        }
+        let queued = w.queue_apc(thread, Value::Ptr(dwdata != 0), run);
+        if queued { Ok(()) } else { Err(ERROR_GEN_FAILURE) }
     });
     let ret = u32::from(r.is_ok());
     call.done(&args, Value::Int(ret.into()), r.err());

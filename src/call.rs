@@ -19,10 +19,7 @@ pub(crate) struct Call {
 
 /// The scheduling point at the start of every simulated function.
 pub(crate) fn enter(name: &'static str) -> Call {
-    Call {
-        name,
-        cx: runtime::enter(name),
-    }
+    Call { name, cx: runtime::enter(name) }
 }
 
 impl Call {

@@ -4,7 +4,7 @@
 //! rules here.
 
 use crate::call::{Call, enter, handle, hex};
-use crate::handle::close;
+use crate::handle::close_call;
 use windows_sys::Win32::Foundation::{ERROR_NOT_SUPPORTED, HANDLE};
 use windows_sys::Win32::Networking::WinSock::WSAEVENT;
 use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
@@ -23,13 +23,7 @@ pub unsafe fn CreateEventW(
     binitialstate: BOOL,
     lpname: PCWSTR,
 ) -> HANDLE {
-    create(
-        enter("CreateEventW"),
-        lpeventattributes,
-        bmanualreset,
-        binitialstate,
-        lpname.is_null(),
-    )
+    create(enter("CreateEventW"), lpeventattributes, bmanualreset, binitialstate, lpname.is_null())
 }
 
 /// `CreateEventA`: as [`CreateEventW`].
@@ -39,13 +33,7 @@ pub unsafe fn CreateEventA(
     binitialstate: BOOL,
     lpname: PCSTR,
 ) -> HANDLE {
-    create(
-        enter("CreateEventA"),
-        lpeventattributes,
-        bmanualreset,
-        binitialstate,
-        lpname.is_null(),
-    )
+    create(enter("CreateEventA"), lpeventattributes, bmanualreset, binitialstate, lpname.is_null())
 }
 
 /// `WSACreateEvent`: a manual-reset event that starts nonsignaled (R1.1; Doc:
@@ -67,21 +55,13 @@ fn create(
     initial: BOOL,
     unnamed: bool,
 ) -> HANDLE {
-    let args = [
-        Value::Ptr(!attributes.is_null()),
-        Value::Bool(manual),
-        Value::Bool(initial),
-        Value::Ptr(!unnamed),
-    ];
+    let args =
+        [Value::Ptr(!attributes.is_null()), Value::Bool(manual), Value::Bool(initial), Value::Ptr(!unnamed)];
     if !unnamed {
         call.done(&args, Value::Hex(0), Some(ERROR_NOT_SUPPORTED));
         return std::ptr::null_mut();
     }
-    let reset = if manual != 0 {
-        Reset::Manual
-    } else {
-        Reset::Auto
-    };
+    let reset = if manual != 0 { Reset::Manual } else { Reset::Auto };
     let h = call.with(|w| {
         w.set_last_error(0);
         w.create(Object::Event(Event::new(reset, initial != 0)))
@@ -130,9 +110,7 @@ fn reset(call: Call, h: HANDLE) -> BOOL {
 
 /// `WSACloseEvent` (R1.5): `CloseHandle` under its Winsock name.
 pub unsafe fn WSACloseEvent(hevent: WSAEVENT) -> BOOL {
-    let call = enter("WSACloseEvent");
-    let r = call.with(|w| close(w, handle(hevent as HANDLE)));
-    finish(call, hevent as HANDLE, r)
+    close_call(enter("WSACloseEvent"), hevent as HANDLE)
 }
 
 fn finish(call: Call, h: HANDLE, r: Result<(), u32>) -> BOOL {

@@ -1,6 +1,6 @@
 //! `CloseHandle`, for every kind of object.
 
-use crate::call::{enter, handle, hex};
+use crate::call::{Call, enter, handle, hex};
 use windows_sys::Win32::Foundation::HANDLE;
 use windows_sys::core::BOOL;
 use wsasim_model::Handle;
@@ -11,10 +11,14 @@ use wsasim_sim::{Value, World};
 /// that is not an open handle of this host fails with `ERROR_INVALID_HANDLE`. A wait in
 /// progress on the object goes on (see `wsasim_model::kernel`).
 pub unsafe fn CloseHandle(hobject: HANDLE) -> BOOL {
-    let call = enter("CloseHandle");
-    let r = call.with(|w| close(w, handle(hobject)));
+    close_call(enter("CloseHandle"), hobject)
+}
+
+/// Closes `h` and records the call as `CloseHandle` does (`WSACloseEvent` too).
+pub(crate) fn close_call(call: Call, h: HANDLE) -> BOOL {
+    let r = call.with(|w| close(w, handle(h)));
     let ret = BOOL::from(r.is_ok());
-    call.done(&[hex(hobject)], Value::Bool(ret), r.err());
+    call.done(&[hex(h)], Value::Bool(ret), r.err());
     ret
 }
 

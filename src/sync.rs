@@ -19,15 +19,9 @@ pub struct Mutex<T: ?Sized> {
     data: std::sync::Mutex<T>,
 }
 
-// The lock is only ever taken by simulated threads, which share one OS thread; `data` is a
-// std mutex, so these hold for the same reasons as for `std::sync::Mutex`.
-
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            cell: SyncCell::new(),
-            data: std::sync::Mutex::new(value),
-        }
+        Mutex { cell: SyncCell::new(), data: std::sync::Mutex::new(value) }
     }
 
     pub fn into_inner(self) -> LockResult<T> {
@@ -47,13 +41,8 @@ impl<T: ?Sized> Mutex<T> {
                 call.with(|w| w.current()),
                 "wsasim: a Mutex locked twice by one thread would deadlock"
             );
-            let wake = call
-                .cx
-                .block(call.name, &[sync_arg(id)], Blocker::Lock(id), None);
-            assert!(
-                matches!(wake, Wake::Acquired | Wake::Timeout),
-                "a lock woken by {wake:?}"
-            );
+            let wake = call.cx.block(call.name, &[sync_arg(id)], Blocker::Lock(id), None);
+            assert!(matches!(wake, Wake::Acquired | Wake::Timeout), "a lock woken by {wake:?}");
         }
         call.done(&[sync_arg(id)], Value::Void, None);
         self.guard(id)
@@ -85,11 +74,7 @@ impl<T: ?Sized> Mutex<T> {
 
     /// The guard of a lock this thread now holds.
     fn guard(&self, id: SyncId) -> LockResult<MutexGuard<'_, T>> {
-        let wrap = |inner| MutexGuard {
-            mutex: self,
-            id,
-            inner: Some(inner),
-        };
+        let wrap = |inner| MutexGuard { mutex: self, id, inner: Some(inner) };
         match self.data.try_lock() {
             Ok(inner) => Ok(wrap(inner)),
             Err(TryLockError::Poisoned(p)) => Err(PoisonError::new(wrap(p.into_inner()))),
@@ -165,16 +150,12 @@ pub struct Condvar {
 
 impl Condvar {
     pub const fn new() -> Condvar {
-        Condvar {
-            cell: SyncCell::new(),
-        }
+        Condvar { cell: SyncCell::new() }
     }
 
     /// Releases the guard's lock, parks until notified, and takes the lock again.
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_until(guard, None)
-            .map(|(g, _)| g)
-            .map_err(|p| PoisonError::new(p.into_inner().0))
+        self.wait_until(guard, None).map(|(g, _)| g).map_err(|p| PoisonError::new(p.into_inner().0))
     }
 
     pub fn wait_while<'a, T: ?Sized, F>(
@@ -197,10 +178,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        self.wait_until(
-            guard,
-            Some(u64::try_from(dur.as_nanos()).unwrap_or(u64::MAX)),
-        )
+        self.wait_until(guard, Some(u64::try_from(dur.as_nanos()).unwrap_or(u64::MAX)))
     }
 
     pub fn wait_timeout_while<'a, T: ?Sized, F>(
@@ -221,10 +199,7 @@ impl Condvar {
             guard = match self.wait_timeout(guard, left) {
                 Ok((g, _)) => g,
                 Err(p) => {
-                    return Err(PoisonError::new((
-                        p.into_inner().0,
-                        WaitTimeoutResult(false),
-                    )));
+                    return Err(PoisonError::new((p.into_inner().0, WaitTimeoutResult(false))));
                 }
             };
         }
@@ -258,25 +233,16 @@ impl Condvar {
         call.with(|w| w.unlock(guard.id));
         std::mem::forget(guard);
         let deadline = timeout_ns.map(|t| call.with(|w| w.now_ns()).saturating_add(t));
-        let wake = call
-            .cx
-            .block(call.name, &[sync_arg(id)], Blocker::Notify(id), deadline);
+        let wake = call.cx.block(call.name, &[sync_arg(id)], Blocker::Notify(id), deadline);
         let timed_out = match wake {
             Wake::Notified => false,
             Wake::Timeout => true,
             other => unreachable!("a condition variable wait woken by {other:?}"),
         };
-        call.done(
-            &[sync_arg(id)],
-            Value::Str(if timed_out { "timed out" } else { "notified" }),
-            None,
-        );
+        call.done(&[sync_arg(id)], Value::Str(if timed_out { "timed out" } else { "notified" }), None);
         match mutex.lock() {
             Ok(g) => Ok((g, WaitTimeoutResult(timed_out))),
-            Err(p) => Err(PoisonError::new((
-                p.into_inner(),
-                WaitTimeoutResult(timed_out),
-            ))),
+            Err(p) => Err(PoisonError::new((p.into_inner(), WaitTimeoutResult(timed_out)))),
         }
     }
 }

@@ -5,13 +5,16 @@
 //! wait on it is satisfied once the thread has ended.
 
 use crate::call::enter;
+use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use windows_sys::Win32::Foundation::HANDLE;
-use wsasim_model::{Handle, WaitSpec};
-use wsasim_sim::runtime::{self, Cx};
-use wsasim_sim::{Blocker, ThreadId, Value, Wake};
+use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+use windows_sys::Win32::System::Threading::INFINITE;
+use wsasim_model::Handle;
+use wsasim_sim::runtime;
+use wsasim_sim::{ThreadId, Value};
 
 /// A simulated thread, as [`current`] or [`JoinHandle::thread`] gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,16 +44,10 @@ where
     let call = enter("thread::spawn");
     let result = Rc::new(RefCell::new(None));
     let slot = Rc::clone(&result);
-    let (id, handle) = call
-        .cx
-        .spawn(Box::new(move || *slot.borrow_mut() = Some(f())));
+    let (id, handle) = call.cx.spawn(Box::new(move || *slot.borrow_mut() = Some(f())));
     let name = call.with(|w| w.thread_name(id).to_owned());
     call.done(&[], Value::Text(name.clone()), None);
-    JoinHandle {
-        thread: Thread { id, name },
-        handle,
-        result,
-    }
+    JoinHandle { thread: Thread { id, name }, handle, result }
 }
 
 /// An owned permission to join a simulated thread. Dropping it closes the thread's handle
@@ -63,22 +60,26 @@ pub struct JoinHandle<T> {
 }
 
 impl<T> JoinHandle<T> {
-    /// Waits for the thread to end: its value, or the payload of its panic.
+    /// Waits for the thread to end: its value, or the payload of its panic. A join left
+    /// waiting when the run ends (in a destructor, while threads unwind) gives an `Err`.
     pub fn join(self) -> std::thread::Result<T> {
         let call = enter("JoinHandle::join");
-        wait_for(call.cx, "JoinHandle::join", self.handle);
+        let args = [Value::Text(self.thread.name.clone())];
+        // The wait follows the thread object, so a handle closed through `CloseHandle` does
+        // not stop the join, as the pseudo-handle does not stop a thread's own waits.
+        let wait = crate::wait::satisfy_or_park(call, &args, &[self.handle], false, INFINITE, false);
+        let ended = wait == WAIT_OBJECT_0;
         let value = self.result.borrow_mut().take();
-        let r = value.ok_or_else(|| {
-            call.cx
-                .take_panic(self.thread.id)
-                .expect("an ended thread returned or panicked")
-        });
-        let ret = if r.is_ok() { "Ok" } else { "Err" };
-        call.done(
-            &[Value::Text(self.thread.name.clone())],
-            Value::Str(ret),
-            None,
-        );
+        let r = match value {
+            Some(v) => Ok(v),
+            None if ended => {
+                Err(call.cx.take_panic(self.thread.id).expect("an ended thread returned or panicked"))
+            }
+            None => {
+                Err(Box::new("wsasim: the run ended before the joined thread did") as Box<dyn Any + Send>)
+            }
+        };
+        call.done(&args, Value::Str(if r.is_ok() { "Ok" } else { "Err" }), None);
         r
     }
 
@@ -87,8 +88,10 @@ impl<T> JoinHandle<T> {
     }
 
     pub fn is_finished(&self) -> bool {
-        let cx = enter("JoinHandle::is_finished").cx;
-        cx.with(|w| w.kernel().object(self.handle).is_signaled())
+        let call = enter("JoinHandle::is_finished");
+        let finished = call.with(|w| w.kernel().object(self.handle).is_signaled());
+        call.done(&[Value::Text(self.thread.name.clone())], Value::Bool(finished.into()), None);
+        finished
     }
 
     /// The thread's Win32 handle, valid until this `JoinHandle` drops.
@@ -109,48 +112,20 @@ impl<T> Drop for JoinHandle<T> {
     }
 }
 
-/// Parks until a thread object is signaled.
-fn wait_for(cx: Cx, name: &'static str, thread: Handle) {
-    let handles = [thread];
-    let spec = WaitSpec {
-        handles: &handles,
-        all: false,
-    };
-    if cx.with(|w| w.kernel_mut().satisfy(spec)).is_some() {
-        return;
-    }
-    let on = Blocker::Objects {
-        handles: handles.to_vec(),
-        all: false,
-        alertable: false,
-    };
-    let wake = cx.block(name, &[Value::Hex(thread.0 as u64)], on, None);
-    assert!(
-        matches!(wake, Wake::Object(0) | Wake::Timeout),
-        "a join woken by {wake:?}"
-    );
-}
-
 /// The calling simulated thread.
 pub fn current() -> Thread {
     runtime::with_world("thread::current", |w| {
         let id = w.current();
-        Thread {
-            id,
-            name: w.thread_name(id).to_owned(),
-        }
+        Thread { id, name: w.thread_name(id).to_owned() }
     })
 }
 
 /// Parks the calling thread for `dur` of virtual time.
 pub fn sleep(dur: Duration) {
     let call = enter("thread::sleep");
-    crate::wait::sleep_ns(
-        call.cx,
-        call.name,
-        u64::try_from(dur.as_nanos()).unwrap_or(u64::MAX),
-    );
-    call.done(&[Value::Text(format!("{dur:?}"))], Value::Void, None);
+    let args = [Value::Text(format!("{dur:?}"))];
+    crate::wait::sleep_ns(call, &args, u64::try_from(dur.as_nanos()).unwrap_or(u64::MAX));
+    call.done(&args, Value::Void, None);
 }
 
 /// A scheduling point and nothing else.

@@ -13,9 +13,7 @@ pub struct Instant {
 impl Instant {
     /// Now, on the virtual clock. Panics outside a simulation.
     pub fn now() -> Instant {
-        Instant {
-            ns: runtime::with_world("Instant::now", |w| w.now_ns()),
-        }
+        Instant { ns: runtime::with_world("Instant::now", |w| w.now_ns()) }
     }
 
     pub fn duration_since(&self, earlier: Instant) -> Duration {
@@ -36,24 +34,19 @@ impl Instant {
 
     pub fn checked_add(&self, dur: Duration) -> Option<Instant> {
         let ns = u64::try_from(dur.as_nanos()).ok()?;
-        Some(Instant {
-            ns: self.ns.checked_add(ns)?,
-        })
+        Some(Instant { ns: self.ns.checked_add(ns)? })
     }
 
     pub fn checked_sub(&self, dur: Duration) -> Option<Instant> {
         let ns = u64::try_from(dur.as_nanos()).ok()?;
-        Some(Instant {
-            ns: self.ns.checked_sub(ns)?,
-        })
+        Some(Instant { ns: self.ns.checked_sub(ns)? })
     }
 }
 
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, dur: Duration) -> Instant {
-        self.checked_add(dur)
-            .expect("overflow when adding a duration to an instant")
+        self.checked_add(dur).expect("overflow when adding a duration to an instant")
     }
 }
 
@@ -66,8 +59,7 @@ impl AddAssign<Duration> for Instant {
 impl Sub<Duration> for Instant {
     type Output = Instant;
     fn sub(self, dur: Duration) -> Instant {
-        self.checked_sub(dur)
-            .expect("overflow when subtracting a duration from an instant")
+        self.checked_sub(dur).expect("overflow when subtracting a duration from an instant")
     }
 }
 

@@ -10,36 +10,25 @@
 
 use crate::call::{Call, enter, handle, hex};
 use windows_sys::Win32::Foundation::{
-    ERROR_INVALID_PARAMETER, ERROR_NOACCESS, HANDLE, WAIT_FAILED, WAIT_IO_COMPLETION,
-    WAIT_OBJECT_0, WAIT_TIMEOUT,
+    ERROR_INVALID_PARAMETER, ERROR_NOACCESS, HANDLE, WAIT_FAILED, WAIT_IO_COMPLETION, WAIT_OBJECT_0,
+    WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Networking::WinSock::WSA_MAXIMUM_WAIT_EVENTS;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::BOOL;
 use wsasim_model::{Handle, WaitError, WaitSpec};
-use wsasim_sim::runtime::Cx;
 use wsasim_sim::{Blocker, Value, Wake};
 
 /// `WaitForSingleObject` (Doc: WaitForSingleObject function).
 pub unsafe fn WaitForSingleObject(hhandle: HANDLE, dwmilliseconds: u32) -> u32 {
     let call = enter("WaitForSingleObject");
-    single(
-        call,
-        &[hex(hhandle), Value::Ms(dwmilliseconds)],
-        hhandle,
-        dwmilliseconds,
-        false,
-    )
+    single(call, &[hex(hhandle), Value::Ms(dwmilliseconds)], hhandle, dwmilliseconds, false)
 }
 
 /// `WaitForSingleObjectEx` (Doc: WaitForSingleObjectEx function).
 pub unsafe fn WaitForSingleObjectEx(hhandle: HANDLE, dwmilliseconds: u32, balertable: BOOL) -> u32 {
     let call = enter("WaitForSingleObjectEx");
-    let args = [
-        hex(hhandle),
-        Value::Ms(dwmilliseconds),
-        Value::Bool(balertable),
-    ];
+    let args = [hex(hhandle), Value::Ms(dwmilliseconds), Value::Bool(balertable)];
     single(call, &args, hhandle, dwmilliseconds, balertable != 0)
 }
 
@@ -47,11 +36,14 @@ pub unsafe fn WaitForSingleObjectEx(hhandle: HANDLE, dwmilliseconds: u32, balert
 /// thread, which is never signaled while it waits: the wait times out (Wine kernel32 sync.c
 /// test_WaitForSingleObject).
 fn single(call: Call, args: &[Value], h: HANDLE, ms: u32, alertable: bool) -> u32 {
-    let mut target = handle(h);
-    if target == Handle::CURRENT_THREAD {
-        target = call.with(|w| w.thread_handle(w.current()));
-    }
-    wait(call, args, &[target], false, ms, alertable)
+    let r = if handle(h) == Handle::CURRENT_THREAD {
+        // The thread's own handle may be closed already; the pseudo-handle still works.
+        let me = call.with(|w| w.thread_handle(w.current()));
+        Ok(satisfy_or_park(call, args, &[me], false, ms, alertable))
+    } else {
+        wait(call, args, &[handle(h)], false, ms, alertable)
+    };
+    record(call, args, r)
 }
 
 /// `WaitForMultipleObjects` (Doc: WaitForMultipleObjects function).
@@ -78,16 +70,7 @@ pub unsafe fn WaitForMultipleObjectsEx(
 ) -> u32 {
     let call = enter("WaitForMultipleObjectsEx");
     // SAFETY: as for `WaitForMultipleObjects`.
-    unsafe {
-        multiple(
-            call,
-            ncount,
-            lphandles,
-            bwaitall,
-            dwmilliseconds,
-            Some(balertable),
-        )
-    }
+    unsafe { multiple(call, ncount, lphandles, bwaitall, dwmilliseconds, Some(balertable)) }
 }
 
 /// `WSAWaitForMultipleEvents`: `WaitForMultipleObjectsEx` with the same arguments (R1.6;
@@ -102,16 +85,7 @@ pub unsafe fn WSAWaitForMultipleEvents(
 ) -> u32 {
     let call = enter("WSAWaitForMultipleEvents");
     // SAFETY: as for `WaitForMultipleObjects`.
-    unsafe {
-        multiple(
-            call,
-            cevents,
-            lphevents,
-            fwaitall,
-            dwtimeout,
-            Some(falertable),
-        )
-    }
+    unsafe { multiple(call, cevents, lphevents, fwaitall, dwtimeout, Some(falertable)) }
 }
 
 /// Reads the handle array once its count is known to be valid, then waits.
@@ -132,77 +106,76 @@ unsafe fn multiple(
         // SAFETY: the caller's contract, for a count Windows would accept.
         unsafe { std::slice::from_raw_parts(handles, count as usize) }
     };
-    let mut args = vec![
-        Value::Int(count.into()),
-        Value::List(list.iter().map(|h| *h as usize as u64).collect()),
-    ];
+    let mut args =
+        vec![Value::Int(count.into()), Value::List(list.iter().map(|h| *h as usize as u64).collect())];
     args.extend([Value::Bool(all), Value::Ms(ms)]);
     args.extend(alertable.map(Value::Bool));
     // R1.7: the count is checked first; a NULL array with a valid count is an access
     // violation in the kernel's probe, which Win32 reports as ERROR_NOACCESS.
-    if count == 0 || count > WSA_MAXIMUM_WAIT_EVENTS {
-        return fail(call, &args, ERROR_INVALID_PARAMETER);
-    }
-    if handles.is_null() {
-        return fail(call, &args, ERROR_NOACCESS);
-    }
-    let resolved: Vec<Handle> = list.iter().map(|h| handle(*h)).collect();
-    wait(
-        call,
-        &args,
-        &resolved,
-        all != 0,
-        ms,
-        alertable.unwrap_or(0) != 0,
-    )
+    let r = if count == 0 || count > WSA_MAXIMUM_WAIT_EVENTS {
+        Err(ERROR_INVALID_PARAMETER)
+    } else if handles.is_null() {
+        Err(ERROR_NOACCESS)
+    } else {
+        let resolved: Vec<Handle> = list.iter().map(|h| handle(*h)).collect();
+        wait(call, &args, &resolved, all != 0, ms, alertable.unwrap_or(0) != 0)
+    };
+    record(call, &args, r)
 }
 
-fn wait(
+/// A wait on open handles of this host: its result, or the error it fails with. The caller
+/// records the call (`args` are for the `blocks` line).
+pub(crate) fn wait(
     call: Call,
     args: &[Value],
     handles: &[Handle],
     all: bool,
     ms: u32,
     alertable: bool,
-) -> u32 {
+) -> Result<u32, u32> {
     let spec = WaitSpec { handles, all };
-    let checked = call.with(|w| {
+    call.with(|w| {
         let host = w.host();
         w.kernel().check_wait(host, spec)
-    });
-    if let Err(WaitError(e)) = checked {
-        return fail(call, args, e);
-    }
-    let result = match call.with(|w| w.kernel_mut().satisfy(spec)) {
+    })
+    .map_err(|WaitError(e)| e)?;
+    Ok(satisfy_or_park(call, args, handles, all, ms, alertable))
+}
+
+/// A wait on objects already resolved, whatever the state of their handles: the objects
+/// signaled now win (R1.15), or the thread parks.
+pub(crate) fn satisfy_or_park(
+    call: Call,
+    args: &[Value],
+    objects: &[Handle],
+    all: bool,
+    ms: u32,
+    alertable: bool,
+) -> u32 {
+    match call.with(|w| w.kernel_mut().satisfy(WaitSpec { handles: objects, all })) {
         Some(index) => WAIT_OBJECT_0 + index,
-        None => park(call, args, handles, all, ms, alertable),
-    };
-    call.done(args, Value::Wait(result), None);
-    result
+        None => park(call, args, objects, all, ms, alertable),
+    }
+}
+
+/// Records a wait's result as Windows returns it: `WAIT_FAILED` and the last error on a
+/// failure, and the last error left alone otherwise.
+fn record(call: Call, args: &[Value], r: Result<u32, u32>) -> u32 {
+    let ret = r.unwrap_or(WAIT_FAILED);
+    call.done(args, Value::Wait(ret), r.err());
+    ret
 }
 
 /// The rest of a wait that is not satisfied now (R1.13, R1.14).
-fn park(
-    call: Call,
-    args: &[Value],
-    handles: &[Handle],
-    all: bool,
-    ms: u32,
-    alertable: bool,
-) -> u32 {
+fn park(call: Call, args: &[Value], handles: &[Handle], all: bool, ms: u32, alertable: bool) -> u32 {
     if alertable && call.cx.run_apcs() > 0 {
         return WAIT_IO_COMPLETION;
     }
     if ms == 0 {
         return WAIT_TIMEOUT;
     }
-    let deadline_ns =
-        (ms != INFINITE).then(|| call.with(|w| w.now_ns()) + u64::from(ms) * 1_000_000);
-    let on = Blocker::Objects {
-        handles: handles.to_vec(),
-        all,
-        alertable,
-    };
+    let deadline_ns = (ms != INFINITE).then(|| call.with(|w| w.now_ns()) + u64::from(ms) * 1_000_000);
+    let on = Blocker::Objects { handles: handles.to_vec(), all, alertable };
     match call.cx.block(call.name, args, on, deadline_ns) {
         Wake::Object(index) => WAIT_OBJECT_0 + index,
         Wake::Apc => {
@@ -214,48 +187,36 @@ fn park(
     }
 }
 
-fn fail(call: Call, args: &[Value], error: u32) -> u32 {
-    call.done(args, Value::Wait(WAIT_FAILED), Some(error));
-    WAIT_FAILED
-}
-
 /// `Sleep` (Doc: Sleep function): a non-alertable `SleepEx`. `Sleep(0)` only gives the
 /// scheduler a choice.
 pub unsafe fn Sleep(dwmilliseconds: u32) {
     let call = enter("Sleep");
-    sleep(call, dwmilliseconds, false);
-    call.done(&[Value::Ms(dwmilliseconds)], Value::Void, None);
+    let args = [Value::Ms(dwmilliseconds)];
+    sleep(call, &args, dwmilliseconds, false);
+    call.done(&args, Value::Void, None);
 }
 
 /// `SleepEx` (Doc: SleepEx function): 0 when the time has passed, `WAIT_IO_COMPLETION`
 /// when APCs ran; it never touches the last error (Wine kernelbase `SleepEx`).
 pub unsafe fn SleepEx(dwmilliseconds: u32, balertable: BOOL) -> u32 {
     let call = enter("SleepEx");
-    let r = sleep(call, dwmilliseconds, balertable != 0);
-    call.done(
-        &[Value::Ms(dwmilliseconds), Value::Bool(balertable)],
-        Value::Int(r.into()),
-        None,
-    );
+    let args = [Value::Ms(dwmilliseconds), Value::Bool(balertable)];
+    let r = sleep(call, &args, dwmilliseconds, balertable != 0);
+    call.done(&args, Value::Int(r.into()), None);
     r
 }
 
-fn sleep(call: Call, ms: u32, alertable: bool) -> u32 {
-    let args = [Value::Ms(ms), Value::Bool(alertable.into())];
-    match park(call, &args, &[], false, ms, alertable) {
+fn sleep(call: Call, args: &[Value], ms: u32, alertable: bool) -> u32 {
+    match park(call, args, &[], false, ms, alertable) {
         WAIT_TIMEOUT => 0,
         other => other,
     }
 }
 
 /// Parks the calling thread for `ns` of virtual time, for `wsasim::thread::sleep`.
-pub(crate) fn sleep_ns(cx: Cx, name: &'static str, ns: u64) {
-    let deadline = cx.with(|w| w.now_ns()).saturating_add(ns);
-    let on = Blocker::Objects {
-        handles: Vec::new(),
-        all: false,
-        alertable: false,
-    };
-    let wake = cx.block(name, &[Value::Int(ns as i64)], on, Some(deadline));
+pub(crate) fn sleep_ns(call: Call, args: &[Value], ns: u64) {
+    let deadline = call.with(|w| w.now_ns()).saturating_add(ns);
+    let on = Blocker::Objects { handles: Vec::new(), all: false, alertable: false };
+    let wake = call.cx.block(call.name, args, on, Some(deadline));
     assert_eq!(wake, Wake::Timeout, "a sleep ends only by its deadline");
 }

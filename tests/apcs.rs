@@ -60,17 +60,11 @@ fn a_non_alertable_wait_runs_no_apc() {
         let me = GetCurrentThread();
         QueueUserAPC(Some(record), me, 9);
         let ev = WSACreateEvent();
-        assert_eq!(
-            WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, 10, FALSE),
-            WSA_WAIT_TIMEOUT
-        );
+        assert_eq!(WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, 10, FALSE), WSA_WAIT_TIMEOUT);
         assert_eq!(WaitForSingleObject(ev as HANDLE, 10), WAIT_TIMEOUT);
         Sleep(10);
         assert_eq!(ran(), Vec::<usize>::new());
-        assert_eq!(
-            WaitForSingleObjectEx(ev as HANDLE, 10, TRUE),
-            WAIT_IO_COMPLETION
-        );
+        assert_eq!(WaitForSingleObjectEx(ev as HANDLE, 10, TRUE), WAIT_IO_COMPLETION);
         assert_eq!(ran(), [9]);
     });
 }
@@ -83,40 +77,39 @@ fn a_signaled_object_wins_over_queued_apcs() {
         QueueUserAPC(Some(record), GetCurrentThread(), 5);
         let ev = WSACreateEvent();
         WSASetEvent(ev);
-        assert_eq!(
-            WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, 1000, TRUE),
-            WSA_WAIT_EVENT_0 as u32
-        );
+        assert_eq!(WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, 1000, TRUE), WSA_WAIT_EVENT_0 as u32);
         assert_eq!(ran(), Vec::<usize>::new());
         assert_eq!(SleepEx(0, TRUE), WAIT_IO_COMPLETION);
         assert_eq!(ran(), [5]);
     });
 }
 
+thread_local! {
+    /// The thread id each `record_thread` APC ran on.
+    static RAN_ON: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+}
+
+unsafe extern "system" fn record_thread(_: usize) {
+    let mut ran_on = RAN_ON.take();
+    ran_on.push(unsafe { GetCurrentThreadId() });
+    RAN_ON.set(ran_on);
+}
+
 #[test]
-fn an_apc_queued_by_another_thread_ends_an_alertable_wait_in_progress() {
+fn an_apc_queued_by_another_thread_runs_on_its_target_inside_its_alertable_wait() {
     // R1.16: the routine runs on the thread it was queued to, inside its alertable wait.
     run(|| unsafe {
-        let main_id = GetCurrentThreadId();
-        let me = thread::current();
-        let waiter = thread::spawn(move || {
+        let waiter = thread::spawn(|| {
             let ev = WSACreateEvent();
             let r = WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, WSA_INFINITE, TRUE);
-            (r, ran(), GetCurrentThreadId())
+            (r, RAN_ON.take(), GetCurrentThreadId())
         });
-        let h = waiter.as_raw_handle();
         thread::sleep(std::time::Duration::from_millis(1));
-        assert_ne!(QueueUserAPC(Some(record), h, 42), 0);
-        let (r, ran_there, id) = waiter.join().unwrap();
+        assert_ne!(QueueUserAPC(Some(record_thread), waiter.as_raw_handle(), 0), 0);
+        let (r, ran_on, waiter_id) = waiter.join().unwrap();
         assert_eq!(r, WSA_WAIT_IO_COMPLETION as u32);
-        assert_eq!(ran_there, [42]);
-        assert_ne!(id, main_id);
-        assert_eq!(
-            ran(),
-            Vec::<usize>::new(),
-            "nothing ran on {}",
-            me.name().unwrap()
-        );
+        assert_eq!(ran_on, [waiter_id], "the APC ran once, on the waiter");
+        assert_ne!(waiter_id, GetCurrentThreadId());
     });
 }
 
@@ -143,11 +136,7 @@ fn queue_user_apc_errors() {
         assert_eq!(QueueUserAPC(Some(record), BOGUS, 1), 0);
         assert_eq!(GetLastError(), ERROR_INVALID_HANDLE);
         let ev = CreateEventW(null(), TRUE, FALSE, null());
-        assert_eq!(
-            QueueUserAPC(Some(record), ev, 1),
-            0,
-            "an event is not a thread"
-        );
+        assert_eq!(QueueUserAPC(Some(record), ev, 1), 0, "an event is not a thread");
         assert_eq!(GetLastError(), ERROR_INVALID_HANDLE);
         assert_eq!(QueueUserAPC(None, GetCurrentThread(), 1), 0);
         assert_eq!(GetLastError(), ERROR_INVALID_PARAMETER);

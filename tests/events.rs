@@ -18,19 +18,12 @@ fn wsa_create_event_is_manual_reset_and_starts_nonsignaled() {
         SetLastError(1234);
         let ev = WSACreateEvent();
         assert_ne!(ev, WSA_INVALID_EVENT);
-        assert_eq!(
-            GetLastError(),
-            0,
-            "creation sets the last error to 0 (Wine kernelbase CreateEventExW)"
-        );
+        assert_eq!(GetLastError(), 0, "creation sets the last error to 0 (Wine kernelbase CreateEventExW)");
         let h = ev as HANDLE;
         assert!(!signaled(h));
         assert_eq!(WSASetEvent(ev), TRUE);
         assert!(signaled(h));
-        assert!(
-            signaled(h),
-            "a satisfied wait leaves a manual-reset event signaled (R1.10)"
-        );
+        assert!(signaled(h), "a satisfied wait leaves a manual-reset event signaled (R1.10)");
         assert_eq!(WSAResetEvent(ev), TRUE);
         assert!(!signaled(h));
         assert_eq!(WSACloseEvent(ev), TRUE);
@@ -43,20 +36,13 @@ fn create_event_honours_reset_kind_and_initial_state() {
     run(|| unsafe {
         let auto_on = CreateEventW(null(), FALSE, TRUE, null());
         assert!(signaled(auto_on));
-        assert!(
-            !signaled(auto_on),
-            "the wait took the auto-reset event's signal"
-        );
+        assert!(!signaled(auto_on), "the wait took the auto-reset event's signal");
         let manual_on = CreateEventA(null(), TRUE, TRUE, null());
         assert!(signaled(manual_on) && signaled(manual_on));
         let auto_off = CreateEventW(null(), FALSE, FALSE, null());
         assert!(!signaled(auto_off));
         assert_eq!(SetEvent(auto_off), TRUE);
-        assert_eq!(
-            SetEvent(auto_off),
-            TRUE,
-            "setting a signaled event succeeds"
-        );
+        assert_eq!(SetEvent(auto_off), TRUE, "setting a signaled event succeeds");
         assert!(signaled(auto_off));
         assert!(!signaled(auto_off), "two sets still release one wait");
         assert_eq!(ResetEvent(manual_on), TRUE);

@@ -12,8 +12,7 @@ pub fn run(main: impl FnOnce() + 'static) -> Outcome {
 pub fn run_seed(seed: u64, main: impl FnOnce() + 'static) -> Outcome {
     let mut sim = Sim::new(seed);
     sim.client("a", "192.0.2.1", main);
-    sim.run()
-        .unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
+    sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
 }
 
 /// A `HANDLE` that was never given out.

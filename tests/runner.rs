@@ -57,19 +57,48 @@ fn the_same_seed_gives_the_same_trace_over_200_seeds() {
         assert_eq!(a.trace_text(), b.trace_text(), "seed {seed}");
         distinct.insert(a.trace_hash());
     }
-    assert!(
-        distinct.len() > 150,
-        "only {} distinct traces in 200 seeds",
-        distinct.len()
-    );
+    assert!(distinct.len() > 150, "only {} distinct traces in 200 seeds", distinct.len());
+}
+
+/// Passes a pointer as an APC's argument, and fails with a panic: neither the address nor
+/// the panic's source path may reach the trace.
+fn addresses_and_panics(sim: &mut Sim) {
+    unsafe extern "system" fn touch(context: usize) {
+        unsafe { *(context as *mut u32) += 1 };
+    }
+    sim.client("a", "192.0.2.1", || unsafe {
+        let mut counter = Box::new(0u32);
+        QueueUserAPC(Some(touch), GetCurrentThread(), &mut *counter as *mut u32 as usize);
+        assert_eq!(SleepEx(0, TRUE), WAIT_IO_COMPLETION);
+        assert_eq!(*counter, 2, "planted failure");
+    });
+}
+
+#[test]
+fn a_seed_gives_the_same_trace_on_another_os_thread() {
+    let on_new_thread = || {
+        std::thread::spawn(|| {
+            let _ = vec![0u8; 4096 * 7]; // moves the allocator, so addresses differ
+            let mut sim = Sim::new(3);
+            addresses_and_panics(&mut sim);
+            let f = sim.run().unwrap_err();
+            (f.trace_hash(), f.trace_text())
+        })
+        .join()
+        .unwrap()
+    };
+    let (a, b) = (on_new_thread(), on_new_thread());
+    assert_eq!(a, b);
+    assert!(a.1.contains("apc(&)"), "{}", a.1);
+    assert!(a.1.contains("panic: assertion"), "{}", a.1);
+    assert!(!a.1.contains("tests/runner.rs"), "no source path in the trace:\n{}", a.1);
 }
 
 #[test]
 fn keeping_the_trace_does_not_change_the_run() {
     let hash = |keep: bool| {
         let mut sim = Sim::new(11);
-        sim.keep_trace(keep)
-            .client("a", "192.0.2.1", || ping_pong(5));
+        sim.keep_trace(keep).client("a", "192.0.2.1", || ping_pong(5));
         sim.run().unwrap().trace_hash()
     };
     assert_eq!(hash(true), hash(false));
@@ -119,10 +148,7 @@ fn lost_wakeup(sim: &mut Sim) {
 
 fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
     let payload = std::panic::catch_unwind(f).expect_err("the sweep finds the bug");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .expect("a formatted panic message")
+    payload.downcast_ref::<String>().cloned().expect("a formatted panic message")
 }
 
 #[test]
@@ -135,10 +161,7 @@ fn check_finds_a_planted_lost_wakeup_within_200_seeds_and_names_the_replay() {
             sim.run().is_err()
         })
         .expect("some seed fails");
-    assert!(
-        message.contains(&format!("seed {first} failed")),
-        "{message}"
-    );
+    assert!(message.contains(&format!("seed {first} failed")), "{message}");
     assert!(message.contains("deadlock"), "{message}");
     assert!(
         message.contains("a/main blocked in WaitForSingleObject, waiting on [0x104], forever"),
@@ -173,36 +196,21 @@ fn replay_target() {
 #[test]
 fn the_printed_replay_command_reproduces_the_failure() {
     let message = failure_of(|| wsasim::check(0..200, lost_wakeup));
-    let seed: u64 = message
-        .split("seed ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap();
+    let seed: u64 =
+        message.split("seed ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap();
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "runner::replay_target",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
+        .args(["runner::replay_target", "--exact", "--ignored", "--nocapture"])
         .env("WSASIM_SEED", seed.to_string())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains(&format!("seed {seed} failed")), "{stderr}");
-    assert!(
-        stderr.contains("ResetEvent(0x104) = TRUE"),
-        "the trace is printed:\n{stderr}"
-    );
+    assert!(stderr.contains("ResetEvent(0x104) = TRUE"), "the trace is printed:\n{stderr}");
     let mut sim = Sim::new(seed);
     lost_wakeup(&mut sim);
     let trace = sim.run().unwrap_err().trace_text();
-    assert!(
-        stderr.contains(&trace),
-        "the printed trace is the seed's trace:\n{stderr}"
-    );
+    assert!(stderr.contains(&trace), "the printed trace is the seed's trace:\n{stderr}");
 }
 
 #[test]
@@ -217,19 +225,13 @@ fn limits_on_steps_and_time_are_named_when_hit() {
     assert!(f.to_string().contains("Sim::steps_max"), "{f}");
 
     let mut sim = Sim::new(0);
-    sim.time_max(Duration::from_secs(10))
-        .client("a", "192.0.2.1", || unsafe {
-            loop {
-                Sleep(1000);
-            }
-        });
-    let f = sim.run().unwrap_err();
-    assert_eq!(
-        f.kind(),
-        &FailureKind::TimeLimit {
-            time_max: Duration::from_secs(10)
+    sim.time_max(Duration::from_secs(10)).client("a", "192.0.2.1", || unsafe {
+        loop {
+            Sleep(1000);
         }
-    );
+    });
+    let f = sim.run().unwrap_err();
+    assert_eq!(f.kind(), &FailureKind::TimeLimit { time_max: Duration::from_secs(10) });
     assert!(f.elapsed() <= Duration::from_secs(10), "{:?}", f.elapsed());
 }
 
@@ -249,15 +251,10 @@ fn a_server_host_is_stopped_when_the_clients_are_done() {
         let ev = WSACreateEvent();
         WSAWaitForMultipleEvents(1, &(ev as HANDLE), FALSE, WSA_INFINITE, FALSE);
     });
-    sim.client("client", "192.0.2.11", || {
-        thread::sleep(Duration::from_millis(3))
-    });
+    sim.client("client", "192.0.2.11", || thread::sleep(Duration::from_millis(3)));
     let outcome = sim.run().unwrap();
     assert!(dropped.get(), "the server's stack was unwound");
-    assert!(
-        outcome.leaks().is_empty(),
-        "a stopped server's events are not leaks"
-    );
+    assert!(outcome.leaks().is_empty(), "a stopped server's events are not leaks");
 }
 
 #[test]
@@ -280,14 +277,8 @@ fn leaked_events_are_reported_and_can_fail_the_run() {
     let mut sim = Sim::new(0);
     leaky(&mut sim);
     let f = sim.fail_on_leaks(true).run().unwrap_err();
-    assert!(
-        matches!(f.kind(), FailureKind::Leaks { leaks } if leaks.len() == 1),
-        "{f}"
-    );
-    assert!(
-        f.to_string().contains("event 0x104 created by a/main"),
-        "{f}"
-    );
+    assert!(matches!(f.kind(), FailureKind::Leaks { leaks } if leaks.len() == 1), "{f}");
+    assert!(f.to_string().contains("event 0x104 created by a/main"), "{f}");
 }
 
 #[test]
@@ -303,10 +294,7 @@ fn a_host_main_panic_fails_the_run_with_its_message_and_location() {
     assert!(text.contains("thread a/main panicked"), "{text}");
     assert!(text.contains("arithmetic"), "{text}");
     assert!(text.contains("tests/runner.rs:"), "{text}");
-    assert!(
-        text.contains("replay: cargo test runner::a_host_main_panic"),
-        "{text}"
-    );
+    assert!(text.contains("replay: cargo test runner::a_host_main_panic"), "{text}");
 }
 
 #[test]

@@ -36,19 +36,11 @@ fn an_unjoined_panic_fails_the_run() {
         thread::sleep(Duration::from_millis(1));
     });
     let failure = sim.run().expect_err("a panic no one took");
-    assert_eq!(
-        failure.kind(),
-        &wsasim::FailureKind::Panic {
-            thread: "a/t1".into(),
-            message: failure_message(&failure)
+    match failure.kind() {
+        wsasim::FailureKind::Panic { thread, message } => {
+            assert_eq!(thread, "a/t1");
+            assert!(message.starts_with("nobody joins me (at tests/threads.rs:"), "{message}");
         }
-    );
-    assert!(failure.to_string().contains("nobody joins me"), "{failure}");
-}
-
-fn failure_message(f: &wsasim::Failure) -> String {
-    match f.kind() {
-        wsasim::FailureKind::Panic { message, .. } => message.clone(),
         other => panic!("{other}"),
     }
 }
@@ -59,10 +51,7 @@ fn sleep_and_instant_follow_the_virtual_clock() {
         let t0 = Instant::now();
         thread::sleep(Duration::from_secs(90));
         let slept = t0.elapsed();
-        assert!(
-            slept >= Duration::from_secs(90) && slept < Duration::from_secs(91),
-            "{slept:?}"
-        );
+        assert!(slept >= Duration::from_secs(90) && slept < Duration::from_secs(91), "{slept:?}");
         assert_eq!((t0 + Duration::from_secs(1)) - t0, Duration::from_secs(1));
     });
     assert!(outcome.elapsed() >= Duration::from_secs(90));
@@ -83,10 +72,7 @@ fn yield_now_lets_another_thread_run() {
         order.borrow()[0] == "t1"
     });
     let count = seen.count();
-    assert!(
-        count > 0 && count < 50,
-        "the spawned thread ran first in {count} of 50 seeds"
-    );
+    assert!(count > 0 && count < 50, "the spawned thread ran first in {count} of 50 seeds");
 }
 
 #[test]
@@ -105,9 +91,7 @@ fn mutex_and_condvar_hand_off_work_between_threads() {
         let (m, cv) = &*state;
         let mut got = Vec::new();
         while got.len() < 10 {
-            let mut items = cv
-                .wait_while(m.lock().unwrap(), |items| items.is_empty())
-                .unwrap();
+            let mut items = cv.wait_while(m.lock().unwrap(), |items| items.is_empty()).unwrap();
             got.append(&mut items);
         }
         assert_eq!(got, (0..10).collect::<Vec<_>>());
@@ -147,9 +131,7 @@ fn condvar_wait_timeout_times_out_in_virtual_time() {
         let m = Mutex::new(());
         let cv = Condvar::new();
         let t0 = Instant::now();
-        let (_g, r) = cv
-            .wait_timeout(m.lock().unwrap(), Duration::from_millis(20))
-            .unwrap();
+        let (_g, r) = cv.wait_timeout(m.lock().unwrap(), Duration::from_millis(20)).unwrap();
         assert!(r.timed_out());
         assert!(t0.elapsed() >= Duration::from_millis(20));
         assert!(m.try_lock().is_err(), "the guard is still held");
@@ -172,8 +154,53 @@ fn a_panic_while_holding_a_lock_poisons_it() {
 }
 
 #[test]
-#[should_panic(expected = "called outside a simulation")]
+#[should_panic(expected = "wsasim: WSACreateEvent was called outside a simulation")]
 fn win32_calls_outside_a_simulation_panic_naming_themselves() {
     // SAFETY: no pointers; the call is refused before it does anything.
     unsafe { wsasim::Win32::Networking::WinSock::WSACreateEvent() };
+}
+
+#[test]
+fn a_sync_object_used_by_two_runs_is_refused() {
+    static SHARED: Mutex<u32> = Mutex::new(0);
+    let use_it = || *SHARED.lock().unwrap() += 1;
+    run(use_it);
+    let mut sim = wsasim::Sim::new(0);
+    sim.client("a", "192.0.2.1", use_it);
+    let failure = sim.run().expect_err("a static shares state between seeds");
+    assert!(failure.to_string().contains("a wsasim::sync object was used by two runs"), "{failure}");
+}
+
+#[test]
+fn a_thread_stack_has_the_size_asked_for_even_after_smaller_runs() {
+    fn recurse(depth: u32) -> u64 {
+        let frame = std::hint::black_box([depth as u8; 4096]);
+        if depth == 0 { 0 } else { recurse(depth - 1) + u64::from(frame[7]) }
+    }
+    run(|| assert!(recurse(10) > 0));
+    let mut sim = wsasim::Sim::new(0);
+    sim.stack_bytes(16 << 20).client("a", "192.0.2.1", || assert!(recurse(1500) > 0));
+    sim.run().unwrap_or_else(|f| panic!("{f}"));
+}
+
+#[test]
+fn a_join_in_a_destructor_while_the_run_ends_returns_an_error() {
+    struct Pool(Option<thread::JoinHandle<()>>, Rc<std::cell::Cell<bool>>);
+    impl Drop for Pool {
+        fn drop(&mut self) {
+            let joined = self.0.take().unwrap().join();
+            self.1.set(joined.is_err());
+        }
+    }
+    let saw_error = Rc::new(std::cell::Cell::new(false));
+    let flag = saw_error.clone();
+    let mut sim = wsasim::Sim::new(0);
+    sim.host("server", "192.0.2.10", move || {
+        let worker = thread::spawn(|| thread::sleep(Duration::from_secs(3600 * 24)));
+        let _pool = Pool(Some(worker), flag);
+        thread::sleep(Duration::from_secs(3600 * 24));
+    });
+    sim.client("client", "192.0.2.11", || thread::sleep(Duration::from_millis(1)));
+    sim.run().unwrap_or_else(|f| panic!("{f}"));
+    assert!(saw_error.get());
 }

@@ -63,21 +63,9 @@ impl Kernel {
     }
 
     /// Puts a new object in the table and gives out the next handle value.
-    pub fn insert(
-        &mut self,
-        host: HostId,
-        object: Object,
-        created_by: u32,
-        created_ns: u64,
-    ) -> Handle {
+    pub fn insert(&mut self, host: HostId, object: Object, created_by: u32, created_ns: u64) -> Handle {
         let handle = Handle::from_index(self.slots.len());
-        self.slots.push(ObjectInfo {
-            host,
-            open: true,
-            object,
-            created_by,
-            created_ns,
-        });
+        self.slots.push(ObjectInfo { host, open: true, object, created_by, created_ns });
         handle
     }
 
@@ -94,12 +82,7 @@ impl Kernel {
     /// `ERROR_INVALID_HANDLE` too (NT's STATUS_OBJECT_TYPE_MISMATCH maps to it).
     pub fn event_mut(&mut self, host: HostId, handle: Handle) -> Result<&mut Event, Win32Error> {
         match self.slot_mut(handle) {
-            Some(ObjectInfo {
-                open: true,
-                host: h,
-                object: Object::Event(e),
-                ..
-            }) if *h == host => Ok(e),
+            Some(ObjectInfo { open: true, host: h, object: Object::Event(e), .. }) if *h == host => Ok(e),
             _ => Err(ERROR_INVALID_HANDLE),
         }
     }
@@ -115,17 +98,11 @@ impl Kernel {
     /// The object a value was given out for, open or closed. For the engine, which resolves
     /// handles once when a wait starts and then follows the objects.
     pub fn object(&self, handle: Handle) -> &Object {
-        &self
-            .slot(handle)
-            .unwrap_or_else(|| panic!("handle {handle} was never given out"))
-            .object
+        &self.slot(handle).unwrap_or_else(|| panic!("handle {handle} was never given out")).object
     }
 
     pub fn object_mut(&mut self, handle: Handle) -> &mut Object {
-        &mut self
-            .slot_mut(handle)
-            .unwrap_or_else(|| panic!("handle {handle} was never given out"))
-            .object
+        &mut self.slot_mut(handle).unwrap_or_else(|| panic!("handle {handle} was never given out")).object
     }
 
     /// Marks a thread object as ended, which signals it for good.
@@ -141,11 +118,7 @@ impl Kernel {
 
     /// The handles still open, in the order they were given out.
     pub fn open_handles(&self) -> impl Iterator<Item = (Handle, &ObjectInfo)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.open)
-            .map(|(i, s)| (Handle::from_index(i), s))
+        self.slots.iter().enumerate().filter(|(_, s)| s.open).map(|(i, s)| (Handle::from_index(i), s))
     }
 
     fn slot(&self, handle: Handle) -> Option<&ObjectInfo> {

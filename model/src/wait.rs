@@ -88,11 +88,7 @@ mod tests {
         let handles = events
             .chars()
             .map(|c| {
-                let reset = if c.eq_ignore_ascii_case(&'m') {
-                    Reset::Manual
-                } else {
-                    Reset::Auto
-                };
+                let reset = if c.eq_ignore_ascii_case(&'m') { Reset::Manual } else { Reset::Auto };
                 let ev = Event::new(reset, c.is_ascii_uppercase());
                 k.insert(0, Object::Event(ev), 0, 0)
             })
@@ -105,16 +101,8 @@ mod tests {
             .iter()
             .map(|h| match k.object(*h) {
                 Object::Event(e) => {
-                    let c = if e.reset_kind() == Reset::Manual {
-                        'm'
-                    } else {
-                        'a'
-                    };
-                    if e.is_signaled() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        c
-                    }
+                    let c = if e.reset_kind() == Reset::Manual { 'm' } else { 'a' };
+                    if e.is_signaled() { c.to_ascii_uppercase() } else { c }
                 }
                 other => unreachable!("{other:?}"),
             })
@@ -153,10 +141,7 @@ mod tests {
         // Wine kernel32 sync.c test_WaitForMultipleObjects: after the manual event is reset,
         // successive waits return 1, 2, ..., 63.
         let (mut k, hs) = kernel(&format!("M{}", "A".repeat(63)));
-        let spec = WaitSpec {
-            handles: &hs,
-            all: false,
-        };
+        let spec = WaitSpec { handles: &hs, all: false };
         assert_eq!(k.satisfy(spec), Some(0));
         assert_eq!(k.satisfy(spec), Some(0));
         k.event_mut(0, hs[0]).unwrap().reset();
@@ -177,49 +162,24 @@ mod tests {
             assert_eq!(ok(&k, &hs, all), param, "R1.7: 65 handles");
             assert_eq!(ok(&k, &hs[..64], all), Ok(()), "64 handles");
             assert_eq!(ok(&k, &[hs[0], Handle(0x7777)], all), handle, "R1.8");
-            assert_eq!(
-                ok(&k, &[Handle::CURRENT_THREAD], all),
-                handle,
-                "pseudo-handle"
-            );
+            assert_eq!(ok(&k, &[Handle::CURRENT_THREAD], all), handle, "pseudo-handle");
         }
-        assert_eq!(
-            ok(&k, &[hs[0], hs[0]], false),
-            Ok(()),
-            "R1.12: wait-any allows duplicates"
-        );
-        assert_eq!(
-            ok(&k, &[hs[0], hs[0]], true),
-            param,
-            "R1.12: wait-all refuses duplicates"
-        );
+        assert_eq!(ok(&k, &[hs[0], hs[0]], false), Ok(()), "R1.12: wait-any allows duplicates");
+        assert_eq!(ok(&k, &[hs[0], hs[0]], true), param, "R1.12: wait-all refuses duplicates");
         // A count error is reported before a handle error.
         let mut bad = vec![Handle(0x7777)];
         bad.extend(&hs);
         assert_eq!(ok(&k, &bad, false), param);
         k.close(0, hs[3]).unwrap();
         assert_eq!(ok(&k, &hs[..4], false), handle, "a closed handle");
-        assert_eq!(
-            k.check_wait(
-                1,
-                WaitSpec {
-                    handles: &hs[..1],
-                    all: false
-                }
-            ),
-            handle,
-            "another host's"
-        );
+        assert_eq!(k.check_wait(1, WaitSpec { handles: &hs[..1], all: false }), handle, "another host's");
     }
 
     #[test]
     fn a_thread_object_satisfies_waits_once_it_has_exited() {
         let mut k = Kernel::new();
         let t = k.insert(0, Object::Thread { exited: false }, 0, 0);
-        let spec = WaitSpec {
-            handles: &[t],
-            all: false,
-        };
+        let spec = WaitSpec { handles: &[t], all: false };
         assert_eq!(k.satisfy(spec), None);
         k.thread_exited(t);
         assert_eq!(k.satisfy(spec), Some(0));

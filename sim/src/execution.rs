@@ -52,8 +52,9 @@ pub(crate) enum Ending {
 type ThreadCoroutine = Coroutine<Wake, (), (), DefaultStack>;
 
 thread_local! {
-    /// Stacks of ended coroutines, reused by the next runs on this OS thread.
-    static STACKS: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+    /// Stacks of ended coroutines with their sizes, reused by the next runs on this OS
+    /// thread that ask for the same size.
+    static STACKS: RefCell<Vec<(usize, DefaultStack)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a run leaves for its report.
@@ -64,33 +65,20 @@ pub(crate) struct Finished {
     pub(crate) steps: u64,
 }
 
-pub(crate) fn execute(
-    seed: u64,
-    keep_trace: bool,
-    limits: Limits,
-    hosts: Vec<HostStart>,
-) -> Finished {
+pub(crate) fn execute(seed: u64, keep_trace: bool, limits: Limits, hosts: Vec<HostStart>) -> Finished {
     panic::install_hook();
     let rt = Box::new(Runtime {
         world: RefCell::new(World::new(seed, keep_trace)),
         yielders: RefCell::new(Vec::new()),
     });
     let _installed = runtime::install(&rt);
-    let mut exec = Execution {
-        rt: &rt,
-        coroutines: Vec::new(),
-        limits,
-        steps: 0,
-    };
+    let mut exec = Execution { rt: &rt, coroutines: Vec::new(), limits, steps: 0 };
     {
         let mut w = rt.world.borrow_mut();
         for (i, h) in hosts.into_iter().enumerate() {
             let role = if h.client { Role::Client } else { Role::Server };
             let name = format!("{}/main", h.name);
-            w.hosts.push(HostRecord {
-                name: h.name,
-                client: h.client,
-            });
+            w.hosts.push(HostRecord { name: h.name, client: h.client });
             runtime::add_thread(&mut w, name, i as u32, role, h.main);
         }
     }
@@ -99,11 +87,7 @@ pub(crate) fn execute(
     let steps = exec.steps;
     drop(exec);
     drop(_installed);
-    Finished {
-        ending,
-        world: rt.world.into_inner(),
-        steps,
-    }
+    Finished { ending, world: rt.world.into_inner(), steps }
 }
 
 struct Execution<'rt> {
@@ -119,10 +103,8 @@ impl Execution<'_> {
         loop {
             self.adopt_unborn();
             let mut w = self.rt.world.borrow_mut();
-            let clients_left = w
-                .threads
-                .iter()
-                .filter(|t| t.role == Role::Client && !matches!(t.state, State::Finished));
+            let clients_left =
+                w.threads.iter().filter(|t| t.role == Role::Client && !matches!(t.state, State::Finished));
             if clients_left.count() == 0 {
                 return Ending::Done;
             }
@@ -158,8 +140,7 @@ impl Execution<'_> {
             self.steps += 1;
             w.current = chosen;
             let record = &mut w.threads[chosen.index()];
-            let State::Runnable(wake) =
-                std::mem::replace(&mut record.state, State::Runnable(Wake::Go))
+            let State::Runnable(wake) = std::mem::replace(&mut record.state, State::Runnable(Wake::Go))
             else {
                 unreachable!("{:?}", record.state)
             };
@@ -174,16 +155,13 @@ impl Execution<'_> {
 
     /// Resumes a thread until its next scheduling point; `true` if it ended.
     fn resume(&mut self, thread: ThreadId, wake: Wake) -> bool {
-        let co = self.coroutines[thread.index()]
-            .as_mut()
-            .expect("a runnable thread has a coroutine");
+        let co = self.coroutines[thread.index()].as_mut().expect("a runnable thread has a coroutine");
         match runtime::as_simulated_thread(|| co.resume(wake)) {
             CoroutineResult::Yield(()) => false,
             CoroutineResult::Return(()) => {
-                let co = self.coroutines[thread.index()]
-                    .take()
-                    .expect("just resumed");
-                STACKS.with_borrow_mut(|s| s.push(co.into_stack()));
+                let co = self.coroutines[thread.index()].take().expect("just resumed");
+                let size = self.limits.stack_bytes;
+                STACKS.with_borrow_mut(|s| s.push((size, co.into_stack())));
                 true
             }
         }
@@ -194,17 +172,11 @@ impl Execution<'_> {
         let mut w = self.rt.world.borrow_mut();
         let now = w.now_ns;
         let entry = match &w.threads[thread.index()].panicked {
-            Some(p) => Entry::Panic {
-                message: p.message.clone(),
-            },
+            Some(p) => Entry::Panic { message: p.message.clone() },
             None => Entry::Exit,
         };
         let panicked = matches!(entry, Entry::Panic { .. });
-        w.trace.push(Record {
-            time_ns: now,
-            thread,
-            entry,
-        });
+        w.trace.push(Record { time_ns: now, thread, entry });
         w.thread_finished(thread);
         (panicked && w.role(thread) != Role::Spawned).then_some(Ending::Panic(thread))
     }
@@ -213,10 +185,13 @@ impl Execution<'_> {
     fn adopt_unborn(&mut self) {
         let unborn = std::mem::take(&mut self.rt.world.borrow_mut().unborn);
         for Unborn(id, main) in unborn {
-            let stack = STACKS.with_borrow_mut(|s| s.pop()).unwrap_or_else(|| {
-                DefaultStack::new(self.limits.stack_bytes)
-                    .expect("wsasim: cannot map a thread stack")
+            let size = self.limits.stack_bytes;
+            let cached = STACKS.with_borrow_mut(|s| {
+                let at = s.iter().position(|(bytes, _)| *bytes == size)?;
+                Some(s.swap_remove(at).1)
             });
+            let stack =
+                cached.unwrap_or_else(|| DefaultStack::new(size).expect("wsasim: cannot map a thread stack"));
             let rt: *const Runtime = self.rt;
             let body = move |yielder: &Yielder<Wake, ()>, first: Wake| {
                 // SAFETY: the runtime outlives every coroutine: `execute` tears them all
@@ -228,22 +203,14 @@ impl Execution<'_> {
                 }
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(main)) {
                     if !payload.is::<Teardown>() {
-                        let message = panic::take_message();
-                        let panicked = crate::thread::Panicked {
-                            message,
-                            payload: Some(payload),
-                        };
+                        let (message, location) = panic::take_message();
+                        let panicked = crate::thread::Panicked { message, location, payload: Some(payload) };
                         rt.world.borrow_mut().threads[id.index()].panicked = Some(panicked);
                     }
                 }
             };
-            assert_eq!(
-                self.coroutines.len(),
-                id.index(),
-                "threads are adopted in order"
-            );
-            self.coroutines
-                .push(Some(Coroutine::with_stack(stack, body)));
+            assert_eq!(self.coroutines.len(), id.index(), "threads are adopted in order");
+            self.coroutines.push(Some(Coroutine::with_stack(stack, body)));
             self.rt.yielders.borrow_mut().push(std::ptr::null());
         }
     }

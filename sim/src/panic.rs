@@ -13,7 +13,7 @@ pub(crate) struct Teardown;
 
 thread_local! {
     static IN_SIMULATED_THREAD: Cell<bool> = const { Cell::new(false) };
-    static MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static MESSAGE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
 pub(crate) fn install_hook() {
@@ -35,22 +35,21 @@ pub(crate) fn set_in_simulated_thread(yes: bool) {
     IN_SIMULATED_THREAD.set(yes);
 }
 
-/// The message of the last panic of a simulated thread on this OS thread.
-pub(crate) fn take_message() -> String {
-    MESSAGE
-        .take()
-        .unwrap_or_else(|| "panicked (no message)".to_owned())
+/// The message and the location of the last panic of a simulated thread on this OS thread.
+/// The location is kept apart because its path depends on where the sources were built,
+/// which must not reach a trace.
+pub(crate) fn take_message() -> (String, String) {
+    MESSAGE.take().unwrap_or_else(|| ("panicked (no message)".to_owned(), String::new()))
 }
 
-fn describe(info: &PanicHookInfo<'_>) -> String {
+fn describe(info: &PanicHookInfo<'_>) -> (String, String) {
     let payload = info.payload();
     let text = payload
         .downcast_ref::<&str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("Box<dyn Any>");
-    match info.location() {
-        Some(l) => format!("{text} (at {}:{}:{})", l.file(), l.line(), l.column()),
-        None => text.to_owned(),
-    }
+    let location =
+        info.location().map_or_else(String::new, |l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+    (text.to_owned(), location)
 }

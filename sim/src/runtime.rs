@@ -12,6 +12,7 @@ use corosensei::Yielder;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::ptr;
 use wsasim_model::{Handle, Object};
 
@@ -30,10 +31,7 @@ thread_local! {
 
 /// Makes `runtime` the current run of this OS thread until the guard drops.
 pub(crate) fn install(runtime: &Runtime) -> Installed {
-    assert!(
-        RUNTIME.get().is_null(),
-        "wsasim: a simulation cannot run inside another one"
-    );
+    assert!(RUNTIME.get().is_null(), "wsasim: a simulation cannot run inside another one");
     RUNTIME.set(runtime);
     Installed
 }
@@ -52,27 +50,31 @@ pub fn in_simulation() -> bool {
     !RUNTIME.get().is_null()
 }
 
-fn runtime(call: &str) -> &'static Runtime {
+/// Runs `f` on the current run's runtime; panics outside a simulation, naming `call`.
+fn with_runtime<R>(call: &str, f: impl FnOnce(&Runtime) -> R) -> R {
     let rt = RUNTIME.get();
     assert!(
         !rt.is_null(),
         "wsasim: {call} was called outside a simulation; call it from a thread of Sim::run or wsasim::check"
     );
     // SAFETY: the pointer is set by `install` from a runtime that outlives the guard, and
-    // cleared when the guard drops; simulated threads only run while it is set.
-    unsafe { &*rt }
+    // cleared when the guard drops; the reference does not escape `f`.
+    f(unsafe { &*rt })
 }
 
-/// A call in progress on a simulated thread.
+/// A call in progress on a simulated thread. It holds no reference: each use looks the run
+/// up again, so a `Cx` kept past its run fails cleanly instead of reaching freed memory.
 #[derive(Debug, Clone, Copy)]
 pub struct Cx {
-    rt: &'static Runtime,
+    call: &'static str,
+    /// Not `Send`: a call belongs to the OS thread of its run.
+    _not_send: PhantomData<*const ()>,
 }
 
 /// A scheduling point, then the body of `call` may run: the returned [`Cx`] gives it the
 /// world. Panics when called outside a simulation, naming the call.
 pub fn enter(call: &'static str) -> Cx {
-    let cx = Cx { rt: runtime(call) };
+    let cx = Cx { call, _not_send: PhantomData };
     if !cx.with(|w| w.tearing_down) {
         cx.suspend();
     }
@@ -81,25 +83,19 @@ pub fn enter(call: &'static str) -> Cx {
 
 /// The world without a scheduling point: for reading the clock, and for destructors.
 pub fn with_world<R>(what: &'static str, f: impl FnOnce(&mut World) -> R) -> R {
-    f(&mut runtime(what).world.borrow_mut())
+    with_runtime(what, |rt| f(&mut rt.world.borrow_mut()))
 }
 
 impl Cx {
     /// Runs `f` on the world. `f` must not call back into the runtime.
     pub fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
-        f(&mut self.rt.world.borrow_mut())
+        with_world(self.call, f)
     }
 
     /// Parks this thread on `on` until it is satisfied or `deadline_ns` passes, recording
     /// `call(args) blocks`. At the end of a run, when nothing may park, it returns
     /// `Wake::Timeout` at once.
-    pub fn block(
-        &self,
-        call: &'static str,
-        args: &[Value],
-        on: Blocker,
-        deadline_ns: Option<u64>,
-    ) -> Wake {
+    pub fn block(&self, call: &'static str, args: &[Value], on: Blocker, deadline_ns: Option<u64>) -> Wake {
         let parked = self.with(|w| {
             if w.tearing_down {
                 return false;
@@ -108,11 +104,7 @@ impl Cx {
             w.block(call, on, deadline_ns);
             true
         });
-        if parked {
-            self.suspend()
-        } else {
-            Wake::Timeout
-        }
+        if parked { self.suspend() } else { Wake::Timeout }
     }
 
     /// Runs every APC queued to this thread, including any queued meanwhile (R1.14).
@@ -143,8 +135,7 @@ impl Cx {
     }
 
     fn suspend(&self) -> Wake {
-        let me = self.with(|w| w.current);
-        let yielder = self.rt.yielders.borrow()[me.index()];
+        let yielder = with_runtime(self.call, |rt| rt.yielders.borrow()[rt.world.borrow().current.index()]);
         // SAFETY: this code runs on thread `me`'s coroutine, whose yielder lives as long
         // as the coroutine does.
         let wake = unsafe { &*yielder }.suspend(());
@@ -164,12 +155,7 @@ pub(crate) fn add_thread(
     main: Box<dyn FnOnce()>,
 ) -> (ThreadId, Handle) {
     let id = ThreadId(w.threads.len() as u32);
-    let handle = w.kernel.insert(
-        host,
-        Object::Thread { exited: false },
-        w.current.0,
-        w.now_ns,
-    );
+    let handle = w.kernel.insert(host, Object::Thread { exited: false }, w.current.0, w.now_ns);
     w.threads.push(ThreadRecord {
         name,
         host,
@@ -186,8 +172,13 @@ pub(crate) fn add_thread(
 
 /// Marks the code on this OS thread as a simulated thread's while `f` runs.
 pub(crate) fn as_simulated_thread<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            panic::set_in_simulated_thread(false);
+        }
+    }
     panic::set_in_simulated_thread(true);
-    let r = f();
-    panic::set_in_simulated_thread(false);
-    r
+    let _reset = Reset;
+    f()
 }

@@ -19,7 +19,7 @@ use wsasim_model::Object;
 /// ```
 pub struct Sim {
     seed: u64,
-    hosts: Vec<(String, Ipv4Addr, HostStart)>,
+    hosts: Vec<(Ipv4Addr, HostStart)>,
     limits: Limits,
     keep_trace: bool,
     fail_on_leaks: bool,
@@ -28,11 +28,7 @@ pub struct Sim {
 
 impl fmt::Debug for Sim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hosts: Vec<_> = self
-            .hosts
-            .iter()
-            .map(|(n, a, _)| format!("{n}@{a}"))
-            .collect();
+        let hosts: Vec<_> = self.hosts.iter().map(|(a, h)| format!("{}@{a}", h.name)).collect();
         f.debug_struct("Sim")
             .field("seed", &self.seed)
             .field("hosts", &hosts)
@@ -129,61 +125,31 @@ impl Sim {
     /// Runs the simulation to its end. Panics if it has no client, or was run already.
     pub fn run(&mut self) -> Result<Outcome, Failure> {
         assert!(
-            self.hosts.iter().any(|(_, _, h)| h.client),
+            self.hosts.iter().any(|(_, h)| h.client),
             "wsasim: Sim::run needs a client host (Sim::client)"
         );
-        let hosts = std::mem::take(&mut self.hosts)
-            .into_iter()
-            .map(|(_, _, h)| h)
-            .collect();
+        let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
         let finished = execution::execute(self.seed, self.keep_trace, self.limits, hosts);
-        let replay = self
-            .replay
-            .clone()
-            .unwrap_or_else(|| crate::sweep::replay_command(None));
+        let replay = self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
         Box::new(Report::new(self.seed, finished, replay)).judge(self.fail_on_leaks, self.limits)
     }
 
-    fn add_host(
-        &mut self,
-        name: &str,
-        ipv4: &str,
-        client: bool,
-        main: Box<dyn FnOnce()>,
-    ) -> &mut Sim {
-        let addr: Ipv4Addr = ipv4
-            .parse()
-            .unwrap_or_else(|_| panic!("wsasim: host {name:?}: {ipv4:?} is not an IPv4 address"));
+    fn add_host(&mut self, name: &str, ipv4: &str, client: bool, main: Box<dyn FnOnce()>) -> &mut Sim {
+        let addr: Ipv4Addr =
+            ipv4.parse().unwrap_or_else(|_| panic!("wsasim: host {name:?}: {ipv4:?} is not an IPv4 address"));
         assert!(
-            !(addr.is_loopback()
-                || addr.is_unspecified()
-                || addr.is_broadcast()
-                || addr.is_multicast()),
+            !(addr.is_loopback() || addr.is_unspecified() || addr.is_broadcast() || addr.is_multicast()),
             "wsasim: host {name:?}: {addr} cannot be a host's address (loopback, unspecified, broadcast or multicast)"
         );
         assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "wsasim: host name {name:?} must be letters, digits, '-' or '_'"
         );
-        for (n, a, _) in &self.hosts {
-            assert!(n != name, "wsasim: two hosts are named {name:?}");
-            assert!(
-                *a != addr,
-                "wsasim: hosts {n:?} and {name:?} both have address {addr}"
-            );
+        for (a, h) in &self.hosts {
+            assert!(h.name != name, "wsasim: two hosts are named {name:?}");
+            assert!(*a != addr, "wsasim: hosts {:?} and {name:?} both have address {addr}", h.name);
         }
-        self.hosts.push((
-            name.to_owned(),
-            addr,
-            HostStart {
-                name: name.to_owned(),
-                client,
-                main,
-            },
-        ));
+        self.hosts.push((addr, HostStart { name: name.to_owned(), client, main }));
         self
     }
 }
@@ -278,14 +244,12 @@ impl fmt::Display for FailureKind {
                 write!(f, "deadlock: no thread can run and nothing is due")?;
                 blocked.iter().try_for_each(|b| write!(f, "\n  {b}"))
             }
-            FailureKind::StepLimit { steps_max } => write!(
-                f,
-                "step limit: {steps_max} scheduling steps (Sim::steps_max)"
-            ),
-            FailureKind::TimeLimit { time_max } => write!(
-                f,
-                "time limit: virtual time passed {time_max:?} (Sim::time_max)"
-            ),
+            FailureKind::StepLimit { steps_max } => {
+                write!(f, "step limit: {steps_max} scheduling steps (Sim::steps_max)")
+            }
+            FailureKind::TimeLimit { time_max } => {
+                write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
+            }
             FailureKind::Leaks { leaks } => {
                 write!(f, "{} event(s) left open (Sim::fail_on_leaks)", leaks.len())?;
                 leaks.iter().try_for_each(|l| write!(f, "\n  {l}"))
@@ -333,12 +297,7 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "wsasim: seed {} failed at {:?} of virtual time",
-            self.report.seed,
-            self.elapsed()
-        )?;
+        writeln!(f, "wsasim: seed {} failed at {:?} of virtual time", self.report.seed, self.elapsed())?;
         writeln!(f, "{}", self.kind)?;
         write!(f, "replay: {}", self.replay)
     }
@@ -366,11 +325,7 @@ struct Report {
 
 impl Report {
     fn new(seed: u64, finished: Finished, replay: String) -> Report {
-        let Finished {
-            ending,
-            mut world,
-            steps,
-        } = finished;
+        let Finished { ending, mut world, steps } = finished;
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
         let leaks = world
@@ -388,19 +343,12 @@ impl Report {
         let blocked = world.threads.iter().filter_map(describe_blocked).collect();
         let panic = match ending {
             Ending::Panic(t) => Some(t),
-            _ => world
-                .threads
-                .iter()
-                .position(|t| t.panicked.is_some())
-                .map(|i| ThreadId(i as u32)),
+            _ => world.threads.iter().position(|t| t.panicked.is_some()).map(|i| ThreadId(i as u32)),
         }
         .map(|t| {
-            let message = world.threads[t.index()]
-                .panicked
-                .take()
-                .expect("a panicked thread")
-                .message;
-            (name(t.0), message)
+            let p = world.threads[t.index()].panicked.take().expect("a panicked thread");
+            let at = if p.location.is_empty() { String::new() } else { format!(" (at {})", p.location) };
+            (name(t.0), format!("{}{at}", p.message))
         });
         let hash = world.trace.hash();
         let records = std::mem::replace(&mut world.trace, trace::Trace::new(false)).into_records();
@@ -428,52 +376,31 @@ impl Report {
             FailureKind::Panic { thread, message }
         } else {
             match self.ending {
-                Ending::Done if fail_on_leaks && !self.leaks.is_empty() => FailureKind::Leaks {
-                    leaks: self.leaks.clone(),
-                },
+                Ending::Done if fail_on_leaks && !self.leaks.is_empty() => {
+                    FailureKind::Leaks { leaks: self.leaks.clone() }
+                }
                 Ending::Done => return Ok(Outcome { report: self }),
                 Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
-                Ending::Deadlock => FailureKind::Deadlock {
-                    blocked: self.blocked.clone(),
-                },
-                Ending::StepLimit => FailureKind::StepLimit {
-                    steps_max: limits.steps_max,
-                },
-                Ending::TimeLimit => FailureKind::TimeLimit {
-                    time_max: Duration::from_nanos(limits.time_max_ns),
-                },
+                Ending::Deadlock => FailureKind::Deadlock { blocked: self.blocked.clone() },
+                Ending::StepLimit => FailureKind::StepLimit { steps_max: limits.steps_max },
+                Ending::TimeLimit => {
+                    FailureKind::TimeLimit { time_max: Duration::from_nanos(limits.time_max_ns) }
+                }
             }
         };
         let replay = self.replay.clone();
-        Err(Failure {
-            kind,
-            replay,
-            report: self,
-        })
+        Err(Failure { kind, replay, report: self })
     }
 }
 
 fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
-    let State::Blocked {
-        call,
-        on,
-        deadline_ns,
-    } = &t.state
-    else {
+    let State::Blocked { call, on, deadline_ns } = &t.state else {
         return None;
     };
     let what = match on {
-        Blocker::Objects {
-            handles,
-            all,
-            alertable,
-        } => {
+        Blocker::Objects { handles, all, alertable } => {
             let list: Vec<String> = handles.iter().map(ToString::to_string).collect();
-            let mode = if handles.len() > 1 && *all {
-                "all of"
-            } else {
-                ""
-            };
+            let mode = if handles.len() > 1 && *all { "all of" } else { "" };
             let alert = if *alertable { ", alertable" } else { "" };
             if handles.is_empty() {
                 format!("sleeping{alert}")
@@ -484,8 +411,6 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
         Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
         Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
     };
-    let until = deadline_ns.map_or("forever".to_owned(), |d| {
-        format!("until {:?}", Duration::from_nanos(d))
-    });
+    let until = deadline_ns.map_or("forever".to_owned(), |d| format!("until {:?}", Duration::from_nanos(d)));
     Some(format!("{} blocked in {call}, {what}, {until}", t.name))
 }

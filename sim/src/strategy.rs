@@ -14,19 +14,13 @@ pub(crate) struct RandomWalk {
 
 impl RandomWalk {
     pub(crate) fn new(seed: u64) -> RandomWalk {
-        RandomWalk {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-        }
+        RandomWalk { rng: ChaCha8Rng::seed_from_u64(seed) }
     }
 
     /// One of `count` options. A single option is no choice and draws nothing, so adding
     /// a thread that never competes does not change the other choices of a run.
     pub(crate) fn pick(&mut self, count: usize) -> usize {
         assert!(count > 0, "a choice among no options");
-        if count == 1 {
-            0
-        } else {
-            self.rng.random_range(0..count)
-        }
+        if count == 1 { 0 } else { self.rng.random_range(0..count) }
     }
 }

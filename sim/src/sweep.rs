@@ -18,8 +18,7 @@ pub fn check(seeds: impl IntoIterator<Item = u64>, setup: impl Fn(&mut Sim) + Sy
     let prepare = |seed: u64, keep_trace: bool| {
         let mut sim = Sim::new(seed);
         setup(&mut sim);
-        sim.keep_trace(keep_trace)
-            .replay_command(replay_command(Some((seed, test.as_deref()))));
+        sim.keep_trace(keep_trace).replay_command(replay_command(Some((seed, test.as_deref()))));
         sim
     };
     if let Some(seed) = seed_from_env() {
@@ -42,9 +41,9 @@ pub fn check(seeds: impl IntoIterator<Item = u64>, setup: impl Fn(&mut Sim) + Sy
     };
     let failure = match prepare(seed, true).run() {
         Err(failure) => failure,
-        Ok(_) => panic!(
-            "wsasim: seed {seed} failed, then passed when run again: the program is not deterministic"
-        ),
+        Ok(_) => {
+            panic!("wsasim: seed {seed} failed, then passed when run again: the program is not deterministic")
+        }
     };
     assert_eq!(
         failure.trace_hash(),
@@ -62,9 +61,7 @@ fn smallest_failure(
 ) -> Option<(u64, u64)> {
     let next = AtomicUsize::new(0);
     let found: Mutex<Option<(u64, u64)>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(seeds.len().max(1));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(seeds.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -88,9 +85,10 @@ fn smallest_failure(
 
 fn seed_from_env() -> Option<u64> {
     let value = std::env::var(SEED_VAR).ok()?;
-    let seed = value.trim().parse().unwrap_or_else(|_| {
-        panic!("wsasim: {SEED_VAR}={value:?} is not a seed (a number from 0 to 2^64-1)")
-    });
+    let seed = value
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("wsasim: {SEED_VAR}={value:?} is not a seed (a number from 0 to 2^64-1)"));
     Some(seed)
 }
 

@@ -49,11 +49,7 @@ pub enum Wake {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocker {
     /// A Win32 wait: on `handles` (none for a sleep), ended early by APCs if `alertable`.
-    Objects {
-        handles: Vec<Handle>,
-        all: bool,
-        alertable: bool,
-    },
+    Objects { handles: Vec<Handle>, all: bool, alertable: bool },
     /// A `wsasim::sync::Mutex` held by another thread.
     Lock(SyncId),
     /// A `wsasim::sync::Condvar`.
@@ -69,32 +65,29 @@ pub(crate) enum State {
     Runnable(Wake),
     /// Parked in `call` until `on` is satisfied or `deadline_ns` passes. Leaves only through
     /// the world's wake-ups, which make it `Runnable`.
-    Blocked {
-        call: &'static str,
-        on: Blocker,
-        deadline_ns: Option<u64>,
-    },
+    Blocked { call: &'static str, on: Blocker, deadline_ns: Option<u64> },
     /// Its function returned, panicked, or was torn down. Final.
     Finished,
 }
 
 /// A queued user-mode APC: it runs on its thread, inside an alertable wait.
 pub(crate) struct Apc {
-    /// What the trace shows for it.
-    pub(crate) routine: crate::Value,
+    /// What the trace shows of its argument.
     pub(crate) argument: crate::Value,
     pub(crate) run: Box<dyn FnOnce()>,
 }
 
 impl std::fmt::Debug for Apc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Apc({}({}))", self.routine, self.argument)
+        write!(f, "Apc({})", self.argument)
     }
 }
 
 /// A panic of a simulated thread, kept until its `JoinHandle` takes it or the run ends.
 pub(crate) struct Panicked {
     pub(crate) message: String,
+    /// `file:line:column`, for the failure report only.
+    pub(crate) location: String,
     pub(crate) payload: Option<Box<dyn Any + Send>>,
 }
 

@@ -16,7 +16,7 @@
 //! the last error; `Call(args) blocks` when a call parks its thread (its `= result` line
 //! follows when it returns); `~ <what> <chosen> of [<options>]` for a choice the strategy
 //! made among two or more options; `exit` and `panic: <message>` for a thread's
-//! life; `apc <routine>(<argument>)` when a queued APC runs. JSON lines carry the same
+//! life; `apc(<argument>)` when a queued APC runs, its argument shown as `NULL` or `&`. JSON lines carry the same
 //! fields: `t_ns`, `thread`, `kind`, and the kind's own fields.
 
 use crate::ThreadId;
@@ -84,29 +84,12 @@ impl fmt::Display for Value {
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Entry {
-    Call {
-        name: &'static str,
-        args: Vec<Value>,
-        ret: Value,
-        error: Option<u32>,
-    },
-    Blocks {
-        name: &'static str,
-        args: Vec<Value>,
-    },
-    Choice {
-        what: &'static str,
-        chosen: ThreadId,
-        options: Vec<ThreadId>,
-    },
+    Call { name: &'static str, args: Vec<Value>, ret: Value, error: Option<u32> },
+    Blocks { name: &'static str, args: Vec<Value> },
+    Choice { what: &'static str, chosen: ThreadId, options: Vec<ThreadId> },
     Exit,
-    Panic {
-        message: String,
-    },
-    Apc {
-        routine: Value,
-        argument: Value,
-    },
+    Panic { message: String },
+    Apc { argument: Value },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -125,10 +108,7 @@ pub(crate) struct Trace {
 
 impl Trace {
     pub(crate) fn new(keep: bool) -> Trace {
-        Trace {
-            hasher: TraceHasher::default(),
-            records: keep.then(Vec::new),
-        }
+        Trace { hasher: TraceHasher::default(), records: keep.then(Vec::new) }
     }
 
     pub(crate) fn hash(&self) -> u64 {
@@ -148,37 +128,15 @@ impl Trace {
     ) {
         (time_ns, thread, 0u8, name, args, &ret, error).hash(&mut self.hasher);
         if let Some(records) = &mut self.records {
-            let entry = Entry::Call {
-                name,
-                args: args.to_vec(),
-                ret,
-                error,
-            };
-            records.push(Record {
-                time_ns,
-                thread,
-                entry,
-            });
+            let entry = Entry::Call { name, args: args.to_vec(), ret, error };
+            records.push(Record { time_ns, thread, entry });
         }
     }
 
-    pub(crate) fn blocks(
-        &mut self,
-        time_ns: u64,
-        thread: ThreadId,
-        name: &'static str,
-        args: &[Value],
-    ) {
+    pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
         (time_ns, thread, 1u8, name, args).hash(&mut self.hasher);
         if let Some(records) = &mut self.records {
-            records.push(Record {
-                time_ns,
-                thread,
-                entry: Entry::Blocks {
-                    name,
-                    args: args.to_vec(),
-                },
-            });
+            records.push(Record { time_ns, thread, entry: Entry::Blocks { name, args: args.to_vec() } });
         }
     }
 
@@ -192,16 +150,8 @@ impl Trace {
     ) {
         (time_ns, thread, 2u8, what, chosen, options).hash(&mut self.hasher);
         if let Some(records) = &mut self.records {
-            let entry = Entry::Choice {
-                what,
-                chosen,
-                options: options.to_vec(),
-            };
-            records.push(Record {
-                time_ns,
-                thread,
-                entry,
-            });
+            let entry = Entry::Choice { what, chosen, options: options.to_vec() };
+            records.push(Record { time_ns, thread, entry });
         }
     }
 
@@ -239,12 +189,7 @@ pub(crate) fn render_text(records: &[Record], names: &[String]) -> String {
 
 fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
     match entry {
-        Entry::Call {
-            name,
-            args,
-            ret,
-            error,
-        } => {
+        Entry::Call { name, args, ret, error } => {
             render_call(out, name, args);
             let _ = write!(out, " = {ret}");
             if let Some(e) = error {
@@ -255,11 +200,7 @@ fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
             render_call(out, name, args);
             out.push_str(" blocks");
         }
-        Entry::Choice {
-            what,
-            chosen,
-            options,
-        } => {
+        Entry::Choice { what, chosen, options } => {
             let _ = write!(out, "~ {what} {} of [", names[chosen.index()]);
             for (i, o) in options.iter().enumerate() {
                 if i > 0 {
@@ -273,8 +214,8 @@ fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
         Entry::Panic { message } => {
             let _ = write!(out, "panic: {}", message.replace('\n', " | "));
         }
-        Entry::Apc { routine, argument } => {
-            let _ = write!(out, "apc {routine}({argument})");
+        Entry::Apc { argument } => {
+            let _ = write!(out, "apc({argument})");
         }
     }
 }
@@ -325,37 +266,22 @@ pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
             message: None,
         };
         match &r.entry {
-            Entry::Call {
-                name,
-                args,
-                ret,
-                error,
-            } => {
+            Entry::Call { name, args, ret, error } => {
                 (line.kind, line.name, line.args) = ("call", Some(*name), strings(args));
                 (line.ret, line.error) = (Some(ret.to_string()), *error);
             }
             Entry::Blocks { name, args } => {
                 (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(args))
             }
-            Entry::Choice {
-                what,
-                chosen,
-                options,
-            } => {
+            Entry::Choice { what, chosen, options } => {
                 (line.kind, line.name) = ("choice", Some(*what));
                 line.ret = Some(names[chosen.index()].clone());
                 line.options = Some(options.iter().map(|o| names[o.index()].as_str()).collect());
             }
             Entry::Exit => line.kind = "exit",
-            Entry::Panic { message } => {
-                (line.kind, line.message) = ("panic", Some(message.clone()))
-            }
-            Entry::Apc { routine, argument } => {
-                (line.kind, line.name, line.args) = (
-                    "apc",
-                    None,
-                    Some(vec![routine.to_string(), argument.to_string()]),
-                );
+            Entry::Panic { message } => (line.kind, line.message) = ("panic", Some(message.clone())),
+            Entry::Apc { argument } => {
+                (line.kind, line.args) = ("apc", Some(vec![argument.to_string()]));
             }
         }
         out.push_str(&serde_json::to_string(&line).expect("a trace line always serializes"));
@@ -433,14 +359,7 @@ mod tests {
         );
         t.blocks(2_000, t1, "Sleep", &[Value::Ms(5)]);
         t.choice(3_000, t1, "run", t1, &[main, t1]);
-        t.call(
-            1_000_000_000,
-            main,
-            "SetEvent",
-            &[Value::Hex(0x7)],
-            Value::Bool(0),
-            Some(6),
-        );
+        t.call(1_000_000_000, main, "SetEvent", &[Value::Hex(0x7)], Value::Bool(0), Some(6));
         insta::assert_snapshot!(render_text(t.records(), &names()), @r"
         0.000001000  a/main  WaitForSingleObject(0x104, INFINITE) = WAIT_OBJECT_0
         0.000002000  a/t1    Sleep(5) blocks
@@ -452,21 +371,8 @@ mod tests {
     #[test]
     fn jsonl_has_one_object_per_record() {
         let mut t = Trace::new(true);
-        t.call(
-            5,
-            ThreadId(0),
-            "SetEvent",
-            &[Value::Hex(0x7)],
-            Value::Bool(1),
-            None,
-        );
-        t.choice(
-            6,
-            ThreadId(1),
-            "run",
-            ThreadId(1),
-            &[ThreadId(0), ThreadId(1)],
-        );
+        t.call(5, ThreadId(0), "SetEvent", &[Value::Hex(0x7)], Value::Bool(1), None);
+        t.choice(6, ThreadId(1), "run", ThreadId(1), &[ThreadId(0), ThreadId(1)]);
         insta::assert_snapshot!(render_jsonl(t.records(), &names()), @r#"
         {"t_ns":5,"thread":"a/main","kind":"call","name":"SetEvent","args":["0x7"],"ret":"TRUE"}
         {"t_ns":6,"thread":"a/t1","kind":"choice","name":"run","ret":"a/t1","options":["a/main","a/t1"]}

@@ -19,8 +19,10 @@ use wsasim_model::{Handle, HostId, Kernel, Object, WaitSpec};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SyncId(pub u32);
 
-/// Where a `wsasim::sync` object keeps its id. The id is given out lazily, per run, so an
-/// object made outside a run (in a `static`, say) still works in every run it is used in.
+/// Where a `wsasim::sync` object keeps its id, given out by the first run that uses it. An
+/// object belongs to that one run: one made outside it (in a `static`, say) would carry its
+/// state from seed to seed, and across the OS threads of a sweep, so a second run that uses
+/// it is refused.
 #[derive(Debug, Default)]
 pub struct SyncCell {
     run: AtomicU64,
@@ -29,22 +31,14 @@ pub struct SyncCell {
 
 impl SyncCell {
     pub const fn new() -> SyncCell {
-        SyncCell {
-            run: AtomicU64::new(0),
-            id: AtomicU32::new(0),
-        }
+        SyncCell { run: AtomicU64::new(0), id: AtomicU32::new(0) }
     }
 }
 
 #[derive(Debug)]
 enum SyncState {
-    Mutex {
-        owner: Option<ThreadId>,
-        waiters: Vec<ThreadId>,
-    },
-    Condvar {
-        waiters: Vec<ThreadId>,
-    },
+    Mutex { owner: Option<ThreadId>, waiters: Vec<ThreadId> },
+    Condvar { waiters: Vec<ThreadId> },
 }
 
 /// A simulated machine.
@@ -174,29 +168,13 @@ impl World {
     /// Queues an APC to a thread; `false` if the thread has ended. An alertable wait in
     /// progress ends at once: a blocked wait is never satisfied (see the module doc), so
     /// no signaled object can win over the APC here (R1.15 is decided when a wait starts).
-    pub fn queue_apc(
-        &mut self,
-        thread: ThreadId,
-        routine: Value,
-        argument: Value,
-        run: Box<dyn FnOnce()>,
-    ) -> bool {
+    pub fn queue_apc(&mut self, thread: ThreadId, argument: Value, run: Box<dyn FnOnce()>) -> bool {
         let record = &mut self.threads[thread.index()];
         if matches!(record.state, State::Finished) {
             return false;
         }
-        record.apcs.push_back(Apc {
-            routine,
-            argument,
-            run,
-        });
-        if let State::Blocked {
-            on: Blocker::Objects {
-                alertable: true, ..
-            },
-            ..
-        } = record.state
-        {
+        record.apcs.push_back(Apc { argument, run });
+        if let State::Blocked { on: Blocker::Objects { alertable: true, .. }, .. } = record.state {
             self.make_runnable(thread, Wake::Apc);
         }
         true
@@ -211,28 +189,14 @@ impl World {
     pub fn next_apc(&mut self) -> Option<Box<dyn FnOnce()>> {
         let apc = self.threads[self.current.index()].apcs.pop_front()?;
         let (time_ns, thread) = (self.now_ns, self.current);
-        let entry = crate::trace::Entry::Apc {
-            routine: apc.routine,
-            argument: apc.argument,
-        };
-        self.trace.push(Record {
-            time_ns,
-            thread,
-            entry,
-        });
+        let entry = crate::trace::Entry::Apc { argument: apc.argument };
+        self.trace.push(Record { time_ns, thread, entry });
         Some(apc.run)
     }
 
     /// Records a call of the running thread.
-    pub fn trace_call(
-        &mut self,
-        name: &'static str,
-        args: &[Value],
-        ret: Value,
-        error: Option<u32>,
-    ) {
-        self.trace
-            .call(self.now_ns, self.current, name, args, ret, error);
+    pub fn trace_call(&mut self, name: &'static str, args: &[Value], ret: Value, error: Option<u32>) {
+        self.trace.call(self.now_ns, self.current, name, args, ret, error);
     }
 
     /// Parks the running thread; the caller then suspends it. A wait on objects must not be
@@ -240,20 +204,13 @@ impl World {
     pub(crate) fn block(&mut self, call: &'static str, on: Blocker, deadline_ns: Option<u64>) {
         let me = self.current;
         match &on {
-            Blocker::Objects {
-                handles,
-                all,
-                alertable,
-            } => {
+            Blocker::Objects { handles, all, alertable } => {
                 let spec = WaitSpec { handles, all: *all };
                 assert!(
                     handles.is_empty() || self.kernel.satisfied(spec).is_none(),
                     "{call} parks on a satisfied wait"
                 );
-                assert!(
-                    !(*alertable && self.has_apcs()),
-                    "{call} parks alertably with APCs queued"
-                );
+                assert!(!(*alertable && self.has_apcs()), "{call} parks alertably with APCs queued");
             }
             Blocker::Lock(id) => match &mut self.sync[id.0 as usize] {
                 SyncState::Mutex { waiters, .. } => waiters.push(me),
@@ -267,11 +224,7 @@ impl World {
         if let Some(d) = deadline_ns {
             self.timers.insert((d, me));
         }
-        self.threads[me.index()].state = State::Blocked {
-            call,
-            on,
-            deadline_ns,
-        };
+        self.threads[me.index()].state = State::Blocked { call, on, deadline_ns };
     }
 
     /// Completes every wait on objects that is satisfied now. When several are, the
@@ -282,16 +235,8 @@ impl World {
             let mut ready = std::mem::take(&mut self.scratch);
             ready.clear();
             for (i, t) in self.threads.iter().enumerate() {
-                if let State::Blocked {
-                    on: Blocker::Objects { handles, all, .. },
-                    ..
-                } = &t.state
-                {
-                    if !handles.is_empty()
-                        && self
-                            .kernel
-                            .satisfied(WaitSpec { handles, all: *all })
-                            .is_some()
+                if let State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } = &t.state {
+                    if !handles.is_empty() && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
                     {
                         ready.push(ThreadId(i as u32));
                     }
@@ -300,17 +245,12 @@ impl World {
             let chosen = (!ready.is_empty()).then(|| self.choose("wake", &ready));
             self.scratch = ready;
             let Some(chosen) = chosen else { return };
-            let State::Blocked {
-                on: Blocker::Objects { handles, all, .. },
-                ..
-            } = &self.threads[chosen.index()].state
+            let State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } =
+                &self.threads[chosen.index()].state
             else {
                 unreachable!("{:?}", self.threads[chosen.index()].state)
             };
-            let index = self
-                .kernel
-                .satisfy(WaitSpec { handles, all: *all })
-                .expect("chosen as satisfied");
+            let index = self.kernel.satisfy(WaitSpec { handles, all: *all }).expect("chosen as satisfied");
             self.make_runnable(chosen, Wake::Object(index));
         }
     }
@@ -321,11 +261,7 @@ impl World {
             if deadline > self.now_ns {
                 return;
             }
-            if let State::Blocked {
-                on: Blocker::Notify(id),
-                ..
-            } = self.threads[thread.index()].state
-            {
+            if let State::Blocked { on: Blocker::Notify(id), .. } = self.threads[thread.index()].state {
                 self.remove_waiter(id, thread);
             }
             self.make_runnable(thread, Wake::Timeout);
@@ -335,11 +271,7 @@ impl World {
     /// Ends a thread's block with `wake`, and drops its deadline.
     fn make_runnable(&mut self, thread: ThreadId, wake: Wake) {
         let record = &mut self.threads[thread.index()];
-        if let State::Blocked {
-            deadline_ns: Some(d),
-            ..
-        } = record.state
-        {
+        if let State::Blocked { deadline_ns: Some(d), .. } = record.state {
             self.timers.remove(&(d, thread));
         }
         record.state = State::Runnable(wake);
@@ -349,8 +281,7 @@ impl World {
     pub(crate) fn choose(&mut self, what: &'static str, options: &[ThreadId]) -> ThreadId {
         let chosen = options[self.strategy.pick(options.len())];
         if options.len() > 1 {
-            self.trace
-                .choice(self.now_ns, self.current, what, chosen, options);
+            self.trace.choice(self.now_ns, self.current, what, chosen, options);
         }
         chosen
     }
@@ -366,24 +297,23 @@ impl World {
         self.threads[thread.index()].role
     }
 
-    /// The id of a `wsasim::sync` object in this run, given out on first use.
+    /// The id of a `wsasim::sync` object in this run, given out on first use. Panics if
+    /// another run has used the object.
     pub fn sync_id(&mut self, cell: &SyncCell, is_mutex: bool) -> SyncId {
-        if cell.run.load(Ordering::Relaxed) == self.run_id {
-            return SyncId(cell.id.load(Ordering::Relaxed));
+        match cell.run.compare_exchange(0, self.run_id, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => {}
+            Err(run) if run == self.run_id => return SyncId(cell.id.load(Ordering::Relaxed)),
+            Err(_) => panic!(
+                "wsasim: a wsasim::sync object was used by two runs; make it inside the run (a static would share its state between seeds)"
+            ),
         }
         let id = SyncId(self.sync.len() as u32);
         self.sync.push(if is_mutex {
-            SyncState::Mutex {
-                owner: None,
-                waiters: Vec::new(),
-            }
+            SyncState::Mutex { owner: None, waiters: Vec::new() }
         } else {
-            SyncState::Condvar {
-                waiters: Vec::new(),
-            }
+            SyncState::Condvar { waiters: Vec::new() }
         });
         cell.id.store(id.0, Ordering::Relaxed);
-        cell.run.store(self.run_id, Ordering::Relaxed);
         id
     }
 
@@ -417,9 +347,7 @@ impl World {
         let options = waiters.clone();
         let next = self.choose("lock", &options);
         self.remove_waiter(id, next);
-        let SyncState::Mutex { owner, .. } = &mut self.sync[id.0 as usize] else {
-            unreachable!()
-        };
+        let SyncState::Mutex { owner, .. } = &mut self.sync[id.0 as usize] else { unreachable!() };
         *owner = Some(next);
         self.make_runnable(next, Wake::Acquired);
     }
