@@ -11,15 +11,18 @@
 //! - [`event`]: the event object (manual and auto reset).
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
+//! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 
 pub mod event;
 pub mod handle;
 pub mod kernel;
+pub mod status;
 pub mod wait;
 
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
+pub use status::Status;
 pub use wait::{WaitError, WaitSpec};
 
 /// A Win32 error code, as `GetLastError` returns it (`WIN32_ERROR` in `windows-sys`).
