@@ -33,9 +33,9 @@ impl Status {
             return Ok(self.win32_error());
         }
         let e = match s {
-            STATUS_PENDING => WSA_IO_INCOMPLETE as i32,
+            STATUS_PENDING => WSA_IO_INCOMPLETE,
             STATUS_BUFFER_OVERFLOW => WSAEMSGSIZE,
-            STATUS_CANCELLED => WSA_OPERATION_ABORTED as i32,
+            STATUS_CANCELLED => WSA_OPERATION_ABORTED,
             STATUS_CONNECTION_RESET | STATUS_REMOTE_DISCONNECT | STATUS_CONNECTION_DISCONNECTED => {
                 WSAECONNRESET
             }
@@ -105,9 +105,9 @@ mod tests {
         // (status, WSAGetOverlappedResult, GetOverlappedResult): R3.5 and R3.9.
         let table: &[(Status, Result<u32, i32>, u32)] = &[
             (Status::SUCCESS, Ok(0), 0),
-            (Status::PENDING, Err(WSA_IO_INCOMPLETE as i32), ERROR_IO_PENDING),
+            (Status::PENDING, Err(WSA_IO_INCOMPLETE), ERROR_IO_PENDING),
             (Status::BUFFER_OVERFLOW, Err(WSAEMSGSIZE), ERROR_MORE_DATA),
-            (Status::CANCELLED, Err(WSA_OPERATION_ABORTED as i32), ERROR_OPERATION_ABORTED),
+            (Status::CANCELLED, Err(WSA_OPERATION_ABORTED), ERROR_OPERATION_ABORTED),
             (Status::CONNECTION_RESET, Err(WSAECONNRESET), ERROR_NETNAME_DELETED),
             (Status::CONNECTION_ABORTED, Err(WSAECONNABORTED), ERROR_CONNECTION_ABORTED),
             (Status::CONNECTION_REFUSED, Err(WSAECONNREFUSED), ERROR_CONNECTION_REFUSED),
