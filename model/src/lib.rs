@@ -12,17 +12,20 @@
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
+//! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
 
 pub mod event;
 pub mod handle;
 pub mod kernel;
 pub mod status;
+pub mod stream;
 pub mod wait;
 
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
 pub use status::Status;
+pub use stream::{Counts, Segment, Stream};
 pub use wait::{WaitError, WaitSpec};
 
 /// A Win32 error code, as `GetLastError` returns it (`WIN32_ERROR` in `windows-sys`).

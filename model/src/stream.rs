@@ -1,0 +1,313 @@
+//! One direction of a TCP connection: the bytes a sender's sends have handed to the
+//! transport, on their way through the network to the receiver's queue.
+//!
+//! ```text
+//! send(...) ──accept──▶ unsent ──transmit──▶ in flight ──deliver──▶ received ──read──▶ app
+//!                       └──── the sender's send buffer ────┘        └─ receive buffer ─┘
+//! ```
+//!
+//! The send buffer holds bytes until they are delivered (acknowledgement is taken to be
+//! instant on delivery); the receiver's buffer bounds what may be in flight or unread, as
+//! TCP's window does. So a receiver that stops reading fills its buffer, then the sender's,
+//! and then sends must wait (R2.28). How big each segment is belongs to the caller (the
+//! engine draws it), and nothing here knows about time.
+//!
+//! Architecture invariant: no byte is lost silently. `accepted = read + unsent + in flight
+//! + received + discarded`, asserted after every change.
+
+use std::collections::VecDeque;
+
+/// A piece of the stream on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub data: Vec<u8>,
+    /// The sender's end of stream (after a graceful close or `shutdown(SD_SEND)`) rides on
+    /// the last segment.
+    pub fin: bool,
+}
+
+/// Byte counts of a stream, for the end-of-run conservation check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub accepted: u64,
+    pub read: u64,
+    pub unsent: u64,
+    pub in_flight: u64,
+    pub received: u64,
+    /// Thrown away by a reset.
+    pub discarded: u64,
+}
+
+impl Counts {
+    pub fn conserved(&self) -> bool {
+        self.accepted == self.read + self.unsent + self.in_flight + self.received + self.discarded
+    }
+}
+
+/// Where the sender's end of stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fin {
+    /// The sender may still send.
+    Open,
+    /// The sender is done; the FIN goes out with the last unsent byte.
+    Queued,
+    /// On the wire.
+    InFlight,
+    /// Arrived: once `received` is drained, reads return end of stream.
+    Arrived,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stream {
+    send_buffer_max: usize,
+    receive_buffer_max: usize,
+    unsent: VecDeque<u8>,
+    in_flight: usize,
+    received: VecDeque<u8>,
+    fin: Fin,
+    reset: bool,
+    read: u64,
+    accepted: u64,
+    discarded: u64,
+}
+
+impl Stream {
+    /// A stream whose sender has `send_buffer_max` bytes of buffer (`SO_SNDBUF`) and whose
+    /// receiver has `receive_buffer_max` (`SO_RCVBUF`, at least 1 so the stream can move).
+    pub fn new(send_buffer_max: usize, receive_buffer_max: usize) -> Stream {
+        assert!(receive_buffer_max > 0, "a receive buffer of 0 bytes would stall every stream");
+        Stream {
+            send_buffer_max,
+            receive_buffer_max,
+            unsent: VecDeque::new(),
+            in_flight: 0,
+            received: VecDeque::new(),
+            fin: Fin::Open,
+            reset: false,
+            read: 0,
+            accepted: 0,
+            discarded: 0,
+        }
+    }
+
+    /// How many bytes a send may hand over now. A send buffer of 0 still takes bytes that
+    /// can go on the wire at once, as Windows does with `SO_SNDBUF` 0 (R2.28).
+    pub fn send_space(&self) -> usize {
+        if self.fin != Fin::Open || self.reset {
+            return 0;
+        }
+        let buffered = self.unsent.len() + self.in_flight;
+        self.send_buffer_max.saturating_sub(buffered).max(self.room().saturating_sub(self.unsent.len()))
+    }
+
+    /// Takes up to `send_space()` bytes of `data` into the send buffer; returns how many.
+    pub fn accept(&mut self, data: &[u8]) -> usize {
+        let n = data.len().min(self.send_space());
+        self.unsent.extend(&data[..n]);
+        self.accepted += n as u64;
+        self.check();
+        n
+    }
+
+    /// How many unsent bytes may go on the wire now: the receiver's window.
+    pub fn window(&self) -> usize {
+        self.room().min(self.unsent.len())
+    }
+
+    /// Receive buffer space not taken by bytes in flight or unread.
+    fn room(&self) -> usize {
+        self.receive_buffer_max.saturating_sub(self.received.len() + self.in_flight)
+    }
+
+    /// Whether `transmit` has anything to send: bytes within the window, or a queued FIN
+    /// once every byte is out.
+    pub fn can_transmit(&self) -> bool {
+        !self.reset && (self.window() > 0 || (self.fin == Fin::Queued && self.unsent.is_empty()))
+    }
+
+    /// Cuts the next segment, of `len` bytes (1 to `window()`, or 0 for a bare FIN).
+    pub fn transmit(&mut self, len: usize) -> Segment {
+        assert!(self.can_transmit(), "transmit with nothing to send");
+        assert!(len <= self.window(), "segment of {len} bytes beyond the window of {}", self.window());
+        assert!(len > 0 || self.unsent.is_empty(), "an empty segment with bytes waiting");
+        let data: Vec<u8> = self.unsent.drain(..len).collect();
+        self.in_flight += len;
+        let fin = self.fin == Fin::Queued && self.unsent.is_empty();
+        if fin {
+            self.fin = Fin::InFlight;
+        }
+        self.check();
+        Segment { data, fin }
+    }
+
+    /// A segment arrives at the receiver, in order. After a reset it is discarded.
+    pub fn deliver(&mut self, segment: Segment) {
+        let len = segment.data.len();
+        assert!(len <= self.in_flight, "delivered {len} bytes with {} in flight", self.in_flight);
+        self.in_flight -= len;
+        if self.reset {
+            self.discarded += len as u64;
+        } else {
+            self.received.extend(segment.data);
+            if segment.fin {
+                assert_eq!(self.fin, Fin::InFlight, "a FIN that was not sent");
+                self.fin = Fin::Arrived;
+            }
+        }
+        self.check();
+    }
+
+    /// Bytes the receiver can read now.
+    pub fn readable(&self) -> usize {
+        self.received.len()
+    }
+
+    /// Whether the receiver has read everything before the sender's end of stream: reads
+    /// now return 0 bytes (R2.20).
+    pub fn at_end(&self) -> bool {
+        self.fin == Fin::Arrived && self.received.is_empty()
+    }
+
+    /// Reads up to `max` bytes; with `peek`, copies them without consuming (R2.17).
+    pub fn read(&mut self, max: usize, peek: bool) -> Vec<u8> {
+        let n = max.min(self.received.len());
+        let data: Vec<u8> = if peek {
+            self.received.iter().take(n).copied().collect()
+        } else {
+            self.read += n as u64;
+            self.received.drain(..n).collect()
+        };
+        self.check();
+        data
+    }
+
+    /// The sender is done sending (`shutdown(SD_SEND)` or a graceful close): bytes already
+    /// accepted still go out, then the FIN (R2.29).
+    pub fn finish(&mut self) {
+        if self.fin == Fin::Open {
+            self.fin = Fin::Queued;
+        }
+    }
+
+    /// An abortive close or a reset: what was not yet read is thrown away and counted, and
+    /// segments still in flight are discarded when they arrive.
+    pub fn abort(&mut self) {
+        self.discarded += (self.unsent.len() + self.received.len()) as u64;
+        self.unsent.clear();
+        self.received.clear();
+        self.reset = true;
+        self.check();
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            accepted: self.accepted,
+            read: self.read,
+            unsent: self.unsent.len() as u64,
+            in_flight: self.in_flight as u64,
+            received: self.received.len() as u64,
+            discarded: self.discarded,
+        }
+    }
+
+    fn check(&self) {
+        let c = self.counts();
+        assert!(c.conserved(), "bytes lost in a stream: {c:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pump(s: &mut Stream, segment_max: usize) {
+        while s.can_transmit() {
+            let seg = s.transmit(s.window().min(segment_max));
+            s.deliver(seg);
+        }
+    }
+
+    #[test]
+    fn bytes_arrive_in_order_in_any_cut_of_segments() {
+        let data: Vec<u8> = (0..=255).collect();
+        for segment_max in [1, 7, 64, 1000] {
+            let mut s = Stream::new(1 << 16, 1 << 16);
+            assert_eq!(s.accept(&data), 256);
+            pump(&mut s, segment_max);
+            assert_eq!(s.read(1000, false), data, "segments of at most {segment_max}");
+            assert!(s.counts().conserved());
+        }
+    }
+
+    #[test]
+    fn a_receiver_that_does_not_read_fills_both_buffers_then_stops_the_sender() {
+        // R2.28: sends pend when buffer space is exhausted, and go on once the peer drains.
+        let mut s = Stream::new(100, 50);
+        assert_eq!(s.accept(&[1; 1000]), 100, "the send buffer takes 100");
+        pump(&mut s, 30);
+        assert_eq!(s.readable(), 50, "the receive buffer is full");
+        assert_eq!(s.accept(&[2; 1000]), 50, "delivered bytes freed send buffer space");
+        pump(&mut s, 30);
+        assert_eq!(s.accept(&[3; 10]), 0, "both buffers are full");
+        assert_eq!(s.read(20, false).len(), 20);
+        pump(&mut s, 30);
+        assert_eq!(s.readable(), 50);
+        assert_eq!(s.accept(&[3; 100]), 20);
+    }
+
+    #[test]
+    fn a_zero_send_buffer_still_takes_what_the_window_allows() {
+        let mut s = Stream::new(0, 10);
+        assert_eq!(s.accept(&[9; 25]), 10);
+        pump(&mut s, 4);
+        assert_eq!(s.accept(&[9; 25]), 0);
+        s.read(10, false);
+        assert_eq!(s.accept(&[9; 25]), 10);
+    }
+
+    #[test]
+    fn end_of_stream_comes_after_the_data() {
+        let mut s = Stream::new(100, 100);
+        s.accept(b"hello");
+        s.finish();
+        assert_eq!(s.accept(b"more"), 0, "no send after the end of stream");
+        let first = s.transmit(2);
+        assert!(!first.fin);
+        let last = s.transmit(3);
+        assert!(last.fin, "the FIN rides on the last byte");
+        s.deliver(first);
+        assert!(!s.at_end());
+        s.deliver(last);
+        assert!(!s.at_end(), "data before the FIN is read first");
+        assert_eq!(s.read(100, true), b"hello", "a peek does not consume");
+        assert_eq!(s.read(100, false), b"hello");
+        assert!(s.at_end());
+    }
+
+    #[test]
+    fn a_bare_fin_goes_out_when_nothing_is_unsent() {
+        let mut s = Stream::new(100, 100);
+        s.finish();
+        let seg = s.transmit(0);
+        assert_eq!(seg, Segment { data: vec![], fin: true });
+        s.deliver(seg);
+        assert!(s.at_end());
+    }
+
+    #[test]
+    fn an_abort_discards_and_counts_every_byte_not_yet_read() {
+        let mut s = Stream::new(100, 100);
+        s.accept(&[1; 60]);
+        let on_wire = s.transmit(20);
+        let delivered = s.transmit(10);
+        s.deliver(delivered);
+        s.read(4, false);
+        s.abort();
+        s.deliver(on_wire);
+        let c = s.counts();
+        assert_eq!((c.accepted, c.read, c.discarded), (60, 4, 56));
+        assert!(c.conserved());
+        assert_eq!(s.readable(), 0);
+        assert!(!s.can_transmit());
+    }
+}
