@@ -13,7 +13,9 @@
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
+//! - [`datagram`]: a UDP socket's receive queue, with truncation.
 
+pub mod datagram;
 pub mod event;
 pub mod handle;
 pub mod kernel;
@@ -21,6 +23,7 @@ pub mod status;
 pub mod stream;
 pub mod wait;
 
+pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
