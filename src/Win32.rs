@@ -11,6 +11,7 @@ pub mod Foundation {
 
 pub mod Networking {
     pub mod WinSock {
+        pub use crate::addr::{htonl, htons, inet_addr, inet_pton, ntohl, ntohs};
         pub use crate::error::{WSAGetLastError, WSASetLastError};
         pub use crate::event::{WSACloseEvent, WSACreateEvent, WSAResetEvent, WSASetEvent};
         pub use crate::wait::WSAWaitForMultipleEvents;

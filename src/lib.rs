@@ -13,7 +13,7 @@
 //! Code map:
 //! - [`Win32`]: the `windows-sys` module tree: its types and constants, re-exported, and
 //!   the simulated functions in place of its own.
-//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`: the simulated functions, each in
+//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`, `addr`: the simulated functions, each in
 //!   the module of the object or concept it acts on.
 //! - `call`: what every simulated function does around its body: the scheduling point,
 //!   the trace line, the last error.
@@ -33,6 +33,7 @@
 
 #[allow(non_snake_case)]
 pub mod Win32;
+mod addr;
 mod apc;
 mod call;
 mod error;

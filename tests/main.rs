@@ -6,6 +6,7 @@
 // the tests' own live locals; a SAFETY line on each would say that every time.
 #![allow(clippy::undocumented_unsafe_blocks)]
 
+mod addresses;
 mod apcs;
 mod events;
 mod harness;

@@ -7,6 +7,7 @@
 //! when things happen; this crate decides what they do.
 //!
 //! Code map:
+//! - [`address`]: IPv4 addresses in text, as `inet_addr` and `inet_pton` read them.
 //! - [`handle`]: handle values, given out once and never reused within a run.
 //! - [`event`]: the event object (manual and auto reset).
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
@@ -15,6 +16,7 @@
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
 //! - [`datagram`]: a UDP socket's receive queue, with truncation.
 
+pub mod address;
 pub mod datagram;
 pub mod event;
 pub mod handle;
