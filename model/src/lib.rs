@@ -12,6 +12,7 @@
 //! - [`event`]: the event object (manual and auto reset).
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
+//! - [`ports`]: local transport addresses: bind, sharing, ephemeral ports, lookup.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
 //! - [`datagram`]: a UDP socket's receive queue, with truncation.
@@ -21,6 +22,7 @@ pub mod datagram;
 pub mod event;
 pub mod handle;
 pub mod kernel;
+pub mod ports;
 pub mod status;
 pub mod stream;
 pub mod wait;
@@ -29,6 +31,7 @@ pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
+pub use ports::{Ports, Proto, Sharing};
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};
 pub use wait::{WaitError, WaitSpec};
