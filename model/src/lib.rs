@@ -16,6 +16,7 @@
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
 //! - [`datagram`]: a UDP socket's receive queue, with truncation.
+//! - [`tcp`]: the life of a TCP socket and the error of each call in each state.
 
 pub mod address;
 pub mod datagram;
@@ -25,6 +26,7 @@ pub mod kernel;
 pub mod ports;
 pub mod status;
 pub mod stream;
+pub mod tcp;
 pub mod wait;
 
 pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
@@ -34,6 +36,7 @@ pub use kernel::{Kernel, Object, ObjectInfo};
 pub use ports::{Ports, Proto, Sharing};
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};
+pub use tcp::Tcp;
 pub use wait::{WaitError, WaitSpec};
 
 /// A Win32 error code, as `GetLastError` returns it (`WIN32_ERROR` in `windows-sys`).

@@ -1,0 +1,214 @@
+//! The life of a TCP socket, and the errors each call gets in each state.
+//!
+//! Sources: R5.4 (shutdown: Wine sock.c test_shutdown; Doc: shutdown), R5.7 (a reset by the
+//! peer: Wine sock.c test_tcp_reset), R5.9 (connect: Wine sock.c test_errors, test_connect,
+//! test_connecting_socket), Doc: listen and Doc: connect (their error tables).
+
+use crate::Win32Error;
+use windows_sys::Win32::Networking::WinSock::{
+    SD_BOTH, SD_RECEIVE, SD_SEND, WSAEALREADY, WSAECONNRESET, WSAEINVAL, WSAEISCONN, WSAENOTCONN,
+    WSAESHUTDOWN,
+};
+
+/// A TCP socket's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tcp {
+    /// Made by `socket`; enters again when a connect fails (a socket may connect again
+    /// after a refusal, R5.9). Leaves by `listen` or `connect`.
+    Idle { bound: bool },
+    /// After `listen`. Final until close.
+    Listening,
+    /// A connect is under way; leaves when it is accepted or refused.
+    Connecting,
+    /// Established (by a connect, or as an accepted socket); each direction can be shut
+    /// down, and neither can be opened again (Doc: shutdown).
+    Connected { send_open: bool, receive_open: bool },
+    /// The peer reset the connection: sends and receives fail at once (R5.7). Final.
+    Reset,
+}
+
+fn err(e: i32) -> Win32Error {
+    e as Win32Error
+}
+
+impl Tcp {
+    pub fn new() -> Tcp {
+        Tcp::Idle { bound: false }
+    }
+
+    /// `bind` done (the address rules are `ports`'s).
+    pub fn bound(&mut self) -> Result<(), Win32Error> {
+        match self {
+            Tcp::Idle { bound: false } => {
+                *self = Tcp::Idle { bound: true };
+                Ok(())
+            }
+            // Doc: bind: WSAEINVAL, "the socket is already bound to an address".
+            _ => Err(err(WSAEINVAL)),
+        }
+    }
+
+    /// `listen` (Doc: listen): an unbound socket is `WSAEINVAL`, a connected one
+    /// `WSAEISCONN`; listening again only changes the backlog.
+    pub fn listen(&mut self) -> Result<(), Win32Error> {
+        match *self {
+            Tcp::Idle { bound: true } | Tcp::Listening => {
+                *self = Tcp::Listening;
+                Ok(())
+            }
+            Tcp::Idle { bound: false } => Err(err(WSAEINVAL)),
+            Tcp::Connecting => Err(err(WSAEALREADY)),
+            Tcp::Connected { .. } | Tcp::Reset => Err(err(WSAEISCONN)),
+        }
+    }
+
+    /// `connect` starts (R5.9): on a listening socket `WSAEINVAL`, while another is under
+    /// way `WSAEALREADY`, once connected (even shut down, R5.4) `WSAEISCONN`.
+    pub fn connect(&mut self) -> Result<(), Win32Error> {
+        match *self {
+            Tcp::Idle { .. } => {
+                *self = Tcp::Connecting;
+                Ok(())
+            }
+            Tcp::Listening => Err(err(WSAEINVAL)),
+            Tcp::Connecting => Err(err(WSAEALREADY)),
+            Tcp::Connected { .. } | Tcp::Reset => Err(err(WSAEISCONN)),
+        }
+    }
+
+    /// The connect was accepted.
+    pub fn established(&mut self) {
+        assert_eq!(*self, Tcp::Connecting, "established without a connect");
+        *self = Tcp::Connected { send_open: true, receive_open: true };
+    }
+
+    /// The connect was refused: the socket may try again (it stays bound to its
+    /// ephemeral port).
+    pub fn refused(&mut self) {
+        assert_eq!(*self, Tcp::Connecting, "refused without a connect");
+        *self = Tcp::Idle { bound: true };
+    }
+
+    /// The peer reset the connection.
+    pub fn reset(&mut self) {
+        if let Tcp::Connected { .. } = self {
+            *self = Tcp::Reset;
+        }
+    }
+
+    /// `shutdown(how)` (R5.4): a bad `how` is `WSAEINVAL`; a socket that is not connected
+    /// (listening included) `WSAENOTCONN`; repeating a direction succeeds.
+    pub fn shutdown(&mut self, how: i32) -> Result<(), Win32Error> {
+        let (send, receive) = match how {
+            SD_SEND => (true, false),
+            SD_RECEIVE => (false, true),
+            SD_BOTH => (true, true),
+            _ => return Err(err(WSAEINVAL)),
+        };
+        match self {
+            Tcp::Connected { send_open, receive_open } => {
+                *send_open &= !send;
+                *receive_open &= !receive;
+                Ok(())
+            }
+            Tcp::Reset => Ok(()),
+            _ => Err(err(WSAENOTCONN)),
+        }
+    }
+
+    /// Whether a send may start: `WSAENOTCONN` before a connection (while connecting too,
+    /// R5.9), `WSAESHUTDOWN` after `SD_SEND`, `WSAECONNRESET` after a reset.
+    pub fn may_send(&self) -> Result<(), Win32Error> {
+        match self {
+            Tcp::Connected { send_open: true, .. } => Ok(()),
+            Tcp::Connected { send_open: false, .. } => Err(err(WSAESHUTDOWN)),
+            Tcp::Reset => Err(err(WSAECONNRESET)),
+            _ => Err(err(WSAENOTCONN)),
+        }
+    }
+
+    /// Whether a receive may start: as for sends, with `SD_RECEIVE` (an overlapped receive
+    /// after it fails at once too, R5.4).
+    pub fn may_receive(&self) -> Result<(), Win32Error> {
+        match self {
+            Tcp::Connected { receive_open: true, .. } => Ok(()),
+            Tcp::Connected { receive_open: false, .. } => Err(err(WSAESHUTDOWN)),
+            Tcp::Reset => Err(err(WSAECONNRESET)),
+            _ => Err(err(WSAENOTCONN)),
+        }
+    }
+}
+
+impl Default for Tcp {
+    fn default() -> Tcp {
+        Tcp::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: Tcp = Tcp::Connected { send_open: true, receive_open: true };
+
+    #[test]
+    fn each_call_gets_the_error_of_its_state() {
+        let states =
+            [Tcp::new(), Tcp::Idle { bound: true }, Tcp::Listening, Tcp::Connecting, OPEN, Tcp::Reset];
+        // (listen, connect, send, receive) for each state, 0 for success.
+        let expected: [[i32; 4]; 6] = [
+            [WSAEINVAL, 0, WSAENOTCONN, WSAENOTCONN],
+            [0, 0, WSAENOTCONN, WSAENOTCONN],
+            [0, WSAEINVAL, WSAENOTCONN, WSAENOTCONN],
+            [WSAEALREADY, WSAEALREADY, WSAENOTCONN, WSAENOTCONN],
+            [WSAEISCONN, WSAEISCONN, 0, 0],
+            [WSAEISCONN, WSAEISCONN, WSAECONNRESET, WSAECONNRESET],
+        ];
+        let code = |r: Result<(), Win32Error>| r.err().map_or(0, |e| e as i32);
+        for (state, row) in states.into_iter().zip(expected) {
+            let got = [
+                code(state.clone().listen()),
+                code(state.clone().connect()),
+                code(state.may_send()),
+                code(state.may_receive()),
+            ];
+            assert_eq!(got, row, "{state:?}");
+        }
+    }
+
+    #[test]
+    fn shutdown_closes_directions_for_good() {
+        // R5.4: bad `how`, unconnected and listening sockets; SD_SEND twice succeeds.
+        assert_eq!(OPEN.clone().shutdown(7), Err(WSAEINVAL as u32));
+        assert_eq!(Tcp::new().shutdown(SD_SEND), Err(WSAENOTCONN as u32));
+        assert_eq!(Tcp::Listening.shutdown(SD_BOTH), Err(WSAENOTCONN as u32));
+        let mut s = OPEN;
+        s.shutdown(SD_SEND).unwrap();
+        s.shutdown(SD_SEND).unwrap();
+        assert_eq!(s.may_send(), Err(WSAESHUTDOWN as u32));
+        assert_eq!(s.may_receive(), Ok(()));
+        s.shutdown(SD_RECEIVE).unwrap();
+        assert_eq!(s.may_receive(), Err(WSAESHUTDOWN as u32));
+        assert_eq!(s.connect(), Err(WSAEISCONN as u32), "R5.4: connect after shutdown");
+    }
+
+    #[test]
+    fn a_refused_connect_may_be_tried_again() {
+        let mut s = Tcp::new();
+        s.connect().unwrap();
+        s.refused();
+        assert_eq!(s, Tcp::Idle { bound: true });
+        s.connect().unwrap();
+        s.established();
+        assert_eq!(s, OPEN);
+        s.reset();
+        assert_eq!(s.may_send(), Err(WSAECONNRESET as u32));
+    }
+
+    #[test]
+    fn a_socket_binds_once() {
+        let mut s = Tcp::new();
+        s.bound().unwrap();
+        assert_eq!(s.bound(), Err(WSAEINVAL as u32));
+    }
+}
