@@ -49,7 +49,8 @@ impl Tcp {
     }
 
     /// `listen` (Doc: listen): an unbound socket is `WSAEINVAL`, a connected one
-    /// `WSAEISCONN`; listening again only changes the backlog.
+    /// `WSAEISCONN`; listening again only changes the backlog. A socket still connecting
+    /// gets `WSAEALREADY`, as `connect` does then [inferred: no page or test covers it].
     pub fn listen(&mut self) -> Result<(), Win32Error> {
         match *self {
             Tcp::Idle { bound: true } | Tcp::Listening => {

@@ -103,11 +103,6 @@ impl Execution<'_> {
         loop {
             self.adopt_unborn();
             let mut w = self.rt.world.borrow_mut();
-            let clients_left =
-                w.threads.iter().filter(|t| t.role == Role::Client && !matches!(t.state, State::Finished));
-            if clients_left.count() == 0 {
-                return Ending::Done;
-            }
             w.expire_timers();
             runnable.clear();
             for (i, t) in w.threads.iter().enumerate() {
@@ -154,6 +149,7 @@ impl Execution<'_> {
     }
 
     /// Resumes a thread until its next scheduling point; `true` if it ended.
+    #[inline]
     fn resume(&mut self, thread: ThreadId, wake: Wake) -> bool {
         let co = self.coroutines[thread.index()].as_mut().expect("a runnable thread has a coroutine");
         match runtime::as_simulated_thread(|| co.resume(wake)) {
@@ -167,7 +163,8 @@ impl Execution<'_> {
         }
     }
 
-    /// Records a thread's end; a panic of a host's main thread ends the run.
+    /// Records a thread's end. A panic of a host's main thread ends the run, and so does the
+    /// end of the last client's main thread (a run starts with at least one).
     fn thread_ended(&mut self, thread: ThreadId) -> Option<Ending> {
         let mut w = self.rt.world.borrow_mut();
         let now = w.now_ns;
@@ -178,11 +175,20 @@ impl Execution<'_> {
         let panicked = matches!(entry, Entry::Panic { .. });
         w.trace.push(Record { time_ns: now, thread, entry });
         w.thread_finished(thread);
-        (panicked && w.role(thread) != Role::Spawned).then_some(Ending::Panic(thread))
+        let role = w.threads[thread.index()].role;
+        if panicked && role != Role::Spawned {
+            return Some(Ending::Panic(thread));
+        }
+        let clients_done = role == Role::Client
+            && w.threads.iter().all(|t| t.role != Role::Client || matches!(t.state, State::Finished));
+        clients_done.then_some(Ending::Done)
     }
 
     /// Creates the coroutines of threads spawned since the last step.
     fn adopt_unborn(&mut self) {
+        if self.rt.world.borrow().unborn.is_empty() {
+            return;
+        }
         let unborn = std::mem::take(&mut self.rt.world.borrow_mut().unborn);
         for Unborn(id, main) in unborn {
             let size = self.limits.stack_bytes;

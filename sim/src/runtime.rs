@@ -171,6 +171,7 @@ pub(crate) fn add_thread(
 }
 
 /// Marks the code on this OS thread as a simulated thread's while `f` runs.
+#[inline]
 pub(crate) fn as_simulated_thread<R>(f: impl FnOnce() -> R) -> R {
     struct Reset;
     impl Drop for Reset {

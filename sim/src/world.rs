@@ -8,7 +8,7 @@
 //! blocked, and the scheduler only chooses among runnable threads.
 
 use crate::strategy::RandomWalk;
-use crate::thread::{Apc, Blocker, Role, State, ThreadRecord};
+use crate::thread::{Apc, Blocker, State, ThreadRecord};
 use crate::trace::{Record, Trace};
 use crate::{ThreadId, Value, Wake};
 use std::collections::BTreeSet;
@@ -291,10 +291,6 @@ impl World {
         record.state = State::Finished;
         let handle = record.handle;
         self.signal(|k| k.thread_exited(handle));
-    }
-
-    pub(crate) fn role(&self, thread: ThreadId) -> Role {
-        self.threads[thread.index()].role
     }
 
     /// The id of a `wsasim::sync` object in this run, given out on first use. Panics if
