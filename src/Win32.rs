@@ -14,6 +14,13 @@ pub mod Networking {
         pub use crate::addr::{htonl, htons, inet_addr, inet_pton, ntohl, ntohs};
         pub use crate::error::{WSAGetLastError, WSASetLastError};
         pub use crate::event::{WSACloseEvent, WSACreateEvent, WSAResetEvent, WSASetEvent};
+        pub use crate::io::{
+            WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto,
+        };
+        pub use crate::socket::{
+            WSACleanup, WSASocketW, WSAStartup, accept, bind, closesocket, connect, getpeername, getsockname,
+            getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,
+        };
         pub use crate::wait::WSAWaitForMultipleEvents;
         pub use windows_sys::Win32::Networking::WinSock::*;
     }
@@ -25,6 +32,7 @@ pub mod Security {
 
 pub mod System {
     pub mod IO {
+        pub use crate::io::{CancelIo, CancelIoEx, GetOverlappedResult};
         pub use windows_sys::Win32::System::IO::*;
     }
 

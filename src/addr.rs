@@ -6,10 +6,13 @@
 
 use crate::call::enter;
 use std::ffi::{CStr, c_void};
-use windows_sys::Win32::Networking::WinSock::{AF_INET, AF_INET6, INADDR_NONE, WSAEAFNOSUPPORT, WSAEFAULT};
+use std::net::SocketAddrV4;
+use windows_sys::Win32::Networking::WinSock::{
+    AF_INET, AF_INET6, INADDR_NONE, SOCKADDR, SOCKADDR_IN, WSAEAFNOSUPPORT, WSAEFAULT,
+};
 use windows_sys::core::PCSTR;
 use wsasim_model::address;
-use wsasim_sim::Value;
+use wsasim_sim::{Value, sockaddr};
 
 /// `htons`: host (little-endian on every Windows target) to network byte order.
 pub unsafe fn htons(hostshort: u16) -> u16 {
@@ -75,4 +78,50 @@ pub unsafe fn inet_pton(family: i32, pszaddrstring: PCSTR, paddrbuf: *mut c_void
     };
     call.done(&args, Value::Int(ret.into()), error);
     ret
+}
+
+/// Reads an IPv4 socket address argument (`bind`, `connect`, `sendto`): `WSAEFAULT` when
+/// it is NULL or shorter than a SOCKADDR_IN, `WSAEAFNOSUPPORT` for another family (Doc:
+/// bind, connect).
+///
+/// # Safety
+/// `name` must be valid for `len` bytes when it is not NULL.
+pub(crate) unsafe fn read_sockaddr(name: *const SOCKADDR, len: i32) -> Result<SocketAddrV4, u32> {
+    if name.is_null() || usize::try_from(len).unwrap_or(0) < size_of::<SOCKADDR_IN>() {
+        return Err(WSAEFAULT as u32);
+    }
+    // SAFETY: the caller's contract, for a length that holds a SOCKADDR_IN.
+    let sin = unsafe { name.cast::<SOCKADDR_IN>().read_unaligned() };
+    if sin.sin_family != AF_INET {
+        return Err(WSAEAFNOSUPPORT as u32);
+    }
+    // SAFETY: every bit pattern of the union is a u32.
+    let ip = u32::from_be(unsafe { sin.sin_addr.S_un.S_addr });
+    Ok(SocketAddrV4::new(ip.into(), u16::from_be(sin.sin_port)))
+}
+
+/// Writes an address where `getsockname`, `getpeername`, `accept` or `recvfrom` were told
+/// to: `WSAEFAULT` when the space is too small (Doc: getsockname).
+///
+/// # Safety
+/// `name` and `len` must be valid when not NULL, `name` for `*len` bytes.
+pub(crate) unsafe fn write_sockaddr(
+    name: *mut SOCKADDR,
+    len: *mut i32,
+    addr: SocketAddrV4,
+) -> Result<(), u32> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if name.is_null() || len.is_null() || usize::try_from(*len).unwrap_or(0) < size_of::<SOCKADDR_IN>() {
+            return Err(WSAEFAULT as u32);
+        }
+        name.cast::<SOCKADDR_IN>().write_unaligned(sockaddr(addr));
+        *len = size_of::<SOCKADDR_IN>() as i32;
+    }
+    Ok(())
+}
+
+/// How the trace shows a socket address.
+pub(crate) fn show(addr: SocketAddrV4) -> Value {
+    Value::Text(addr.to_string())
 }

@@ -6,6 +6,7 @@
 //! decided here.
 
 use windows_sys::Win32::Foundation::HANDLE;
+use windows_sys::Win32::Networking::WinSock::SOCKET_ERROR;
 use wsasim_model::Handle;
 use wsasim_sim::runtime::{self, Cx};
 use wsasim_sim::{Value, World};
@@ -36,6 +37,25 @@ impl Call {
             }
             w.trace_call(self.name, args, ret, error);
         });
+    }
+}
+
+impl Call {
+    /// Ends a Winsock call that returns an `int`: the value on success, which sets the last
+    /// error to 0 (R2.33; Wine sock.c test_WSARecv, test_WSASendTo), or `SOCKET_ERROR`
+    /// with the error.
+    pub(crate) fn winsock(&self, args: &[Value], r: Result<i32, u32>) -> i32 {
+        match r {
+            Ok(v) => {
+                self.with(|w| w.set_last_error(0));
+                self.done(args, Value::Int(v.into()), None);
+                v
+            }
+            Err(e) => {
+                self.done(args, Value::Int(SOCKET_ERROR.into()), Some(e));
+                SOCKET_ERROR
+            }
+        }
     }
 }
 

@@ -28,5 +28,11 @@ pub(crate) fn close(w: &mut World, h: Handle) -> Result<(), u32> {
         return Ok(());
     }
     let host = w.host();
+    if let Some(id) = w.kernel().socket(host, h) {
+        // A socket handle is a file handle: closing it closes the socket (R5.2, Wine sock.c
+        // test_iocp closes one with CloseHandle).
+        w.close_socket(wsasim_sim::SocketId(id));
+        return Ok(());
+    }
     w.kernel_mut().close(host, h)
 }

@@ -13,7 +13,8 @@
 //! Code map:
 //! - [`Win32`]: the `windows-sys` module tree: its types and constants, re-exported, and
 //!   the simulated functions in place of its own.
-//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`, `addr`: the simulated functions, each in
+//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`, `addr`, `socket`, `io`: the simulated
+//!   functions, each in
 //!   the module of the object or concept it acts on.
 //! - `call`: what every simulated function does around its body: the scheduling point,
 //!   the trace line, the last error.
@@ -30,6 +31,8 @@
 // Every simulated function is `unsafe` because `windows-sys`'s is, and its safety contract is
 // its Microsoft page's: the pointers it takes must be valid as that page describes.
 #![allow(clippy::missing_safety_doc)]
+// Win32 signatures, argument for argument.
+#![allow(clippy::too_many_arguments)]
 
 #[allow(non_snake_case)]
 pub mod Win32;
@@ -39,6 +42,8 @@ mod call;
 mod error;
 mod event;
 mod handle;
+mod io;
+mod socket;
 pub mod sync;
 pub mod thread;
 mod tick;

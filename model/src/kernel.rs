@@ -19,6 +19,13 @@ pub enum Object {
     Thread {
         exited: bool,
     },
+    /// A socket: `id` indexes the transport's own table. The handle is a file handle, so it
+    /// can be waited on: an operation with no event resets it when it starts and signals it
+    /// when it completes (R2.6; Wine sock.c test_nonblocking_async_recv).
+    Socket {
+        id: u32,
+        signaled: bool,
+    },
 }
 
 impl Object {
@@ -27,6 +34,7 @@ impl Object {
         match self {
             Object::Event(e) => e.is_signaled(),
             Object::Thread { exited } => *exited,
+            Object::Socket { signaled, .. } => *signaled,
         }
     }
 
@@ -35,6 +43,8 @@ impl Object {
         match self {
             Object::Event(e) => e.satisfy(),
             Object::Thread { exited } => assert!(*exited, "a wait was satisfied by a live thread"),
+            // A file object is a notification object: a wait consumes nothing.
+            Object::Socket { .. } => {}
         }
     }
 }
@@ -84,6 +94,23 @@ impl Kernel {
         match self.slot_mut(handle) {
             Some(ObjectInfo { open: true, host: h, object: Object::Event(e), .. }) if *h == host => Ok(e),
             _ => Err(ERROR_INVALID_HANDLE),
+        }
+    }
+
+    /// The transport's id of the socket behind an open handle of `host`, or `None` when the
+    /// handle is not an open socket of that host (Winsock's `WSAENOTSOCK`).
+    pub fn socket(&self, host: HostId, handle: Handle) -> Option<u32> {
+        match self.get(host, handle) {
+            Ok(Object::Socket { id, .. }) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Sets a socket object's signal state (its handle must have been given out).
+    pub fn signal_socket(&mut self, handle: Handle, on: bool) {
+        match self.object_mut(handle) {
+            Object::Socket { signaled, .. } => *signaled = on,
+            other => unreachable!("{handle} is not a socket: {other:?}"),
         }
     }
 

@@ -100,6 +100,36 @@ impl Stream {
         self.send_buffer_max.saturating_sub(buffered).max(self.room().saturating_sub(self.unsent.len()))
     }
 
+    /// `SO_SNDBUF` changed on the sending socket.
+    pub fn set_send_buffer(&mut self, bytes: usize) {
+        self.send_buffer_max = bytes;
+    }
+
+    /// `SO_RCVBUF` changed on the receiving socket (at least 1, as in [`Stream::new`]).
+    pub fn set_receive_buffer(&mut self, bytes: usize) {
+        self.receive_buffer_max = bytes.max(1);
+    }
+
+    /// Bytes the sender has handed over that the receiver has not yet got: what
+    /// `SO_SNDBUF` bounds.
+    pub fn buffered(&self) -> usize {
+        self.unsent.len() + self.in_flight
+    }
+
+    /// Takes all of `data` into the send buffer, beyond `send_space()` if need be: Windows
+    /// buffers a whole send whenever less than `SO_SNDBUF` is buffered, so a nonblocking
+    /// send is all or nothing (R2.29; Wine sock.c test_write_events). `false` if the
+    /// sender is done or reset.
+    pub fn accept_all(&mut self, data: &[u8]) -> bool {
+        if self.fin != Fin::Open || self.reset {
+            return false;
+        }
+        self.unsent.extend(data);
+        self.accepted += data.len() as u64;
+        self.check();
+        true
+    }
+
     /// Takes up to `send_space()` bytes of `data` into the send buffer; returns how many.
     pub fn accept(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.send_space());
@@ -263,6 +293,17 @@ mod tests {
         assert_eq!(s.accept(&[9; 25]), 0);
         s.read(10, false);
         assert_eq!(s.accept(&[9; 25]), 10);
+    }
+
+    #[test]
+    fn a_whole_send_is_taken_beyond_the_buffer_while_the_sender_is_open() {
+        let mut s = Stream::new(10, 10);
+        assert!(s.accept_all(&[1; 25]));
+        assert_eq!(s.buffered(), 25);
+        assert_eq!(s.send_space(), 0);
+        s.finish();
+        assert!(!s.accept_all(&[1; 5]), "nothing after the end of stream");
+        assert_eq!(s.counts().accepted, 25);
     }
 
     #[test]

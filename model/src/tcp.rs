@@ -36,6 +36,11 @@ impl Tcp {
         Tcp::Idle { bound: false }
     }
 
+    /// A socket made by `accept`: established from the start.
+    pub fn accepted() -> Tcp {
+        Tcp::Connected { send_open: true, receive_open: true }
+    }
+
     /// `bind` done (the address rules are `ports`'s).
     pub fn bound(&mut self) -> Result<(), Win32Error> {
         match self {

@@ -5,6 +5,7 @@
 //! strategy pick one runnable thread, advance the clock by one quantum, and resume that
 //! thread until its next scheduling point.
 
+use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
 use crate::thread::{Role, State};
@@ -14,6 +15,7 @@ use crate::{ThreadId, Wake, World};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The bounds of a run, each reported by name when hit.
@@ -32,8 +34,18 @@ pub(crate) struct Limits {
 /// A host as the run starts it.
 pub(crate) struct HostStart {
     pub(crate) name: String,
+    pub(crate) ip: std::net::Ipv4Addr,
     pub(crate) client: bool,
     pub(crate) main: Box<dyn FnOnce()>,
+}
+
+/// The network of a run, as `Sim` was told.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NetSettings {
+    pub(crate) latency: Option<Latency>,
+    /// Per pair of hosts (lower index first).
+    pub(crate) links: BTreeMap<(u32, u32), Latency>,
+    pub(crate) pend_immediate: bool,
 }
 
 /// How the loop ended.
@@ -65,7 +77,13 @@ pub(crate) struct Finished {
     pub(crate) steps: u64,
 }
 
-pub(crate) fn execute(seed: u64, keep_trace: bool, limits: Limits, hosts: Vec<HostStart>) -> Finished {
+pub(crate) fn execute(
+    seed: u64,
+    keep_trace: bool,
+    limits: Limits,
+    net: NetSettings,
+    hosts: Vec<HostStart>,
+) -> Finished {
     panic::install_hook();
     let rt = Box::new(Runtime {
         world: RefCell::new(World::new(seed, keep_trace)),
@@ -75,7 +93,11 @@ pub(crate) fn execute(seed: u64, keep_trace: bool, limits: Limits, hosts: Vec<Ho
     let mut exec = Execution { rt: &rt, coroutines: Vec::new(), limits, steps: 0 };
     {
         let mut w = rt.world.borrow_mut();
+        w.net.wire.default_latency = net.latency;
+        w.net.wire.latency = net.links;
+        w.net.pend_immediate = net.pend_immediate;
         for (i, h) in hosts.into_iter().enumerate() {
+            w.net.add_host(h.ip);
             let role = if h.client { Role::Client } else { Role::Server };
             let name = format!("{}/main", h.name);
             w.hosts.push(HostRecord { name: h.name, client: h.client });
@@ -110,14 +132,19 @@ impl Execution<'_> {
                     runnable.push(ThreadId(i as u32));
                 }
             }
+            let packet = w.next_packet_due();
+            if packet.is_some_and(|t| t <= w.now_ns) {
+                runnable.push(ThreadId::NET);
+            }
             if runnable.is_empty() {
-                let Some(&(deadline, _)) = w.timers.first() else {
+                let timer = w.timers.first().map(|&(deadline, _)| deadline);
+                let Some(next) = timer.into_iter().chain(packet).min() else {
                     return Ending::Deadlock;
                 };
-                if deadline > self.limits.time_max_ns {
+                if next > self.limits.time_max_ns {
                     return Ending::TimeLimit;
                 }
-                w.now_ns = deadline;
+                w.now_ns = next;
                 continue;
             }
             if self.steps >= self.limits.steps_max {
@@ -131,9 +158,13 @@ impl Execution<'_> {
                 let now = w.now_ns;
                 w.trace.choice(now, chosen, "run", chosen, &runnable);
             }
-            w.now_ns += self.limits.quantum_ns;
             self.steps += 1;
             w.current = chosen;
+            if chosen == ThreadId::NET {
+                w.deliver_next();
+                continue;
+            }
+            w.now_ns += self.limits.quantum_ns;
             let record = &mut w.threads[chosen.index()];
             let State::Runnable(wake) = std::mem::replace(&mut record.state, State::Runnable(Wake::Go))
             else {

@@ -11,6 +11,7 @@
 //! - `world`: the state of one run that simulated threads and the scheduler share.
 //! - `thread`: a simulated thread's record and what it can block on.
 //! - `strategy`: the seeded oracle every choice goes through.
+//! - `net`: the simulated transport: sockets, connections, datagrams and the wire.
 //! - `trace`: the record of every call, completion and choice, and its hash.
 //! - [`runtime`]: what the front end calls from inside a simulated thread.
 //! - `panic`: telling a simulated thread's panic from the engine's own.
@@ -20,6 +21,7 @@
 //! `strategy`.
 
 mod execution;
+mod net;
 mod panic;
 pub mod runtime;
 mod sim;
@@ -29,6 +31,9 @@ mod thread;
 mod trace;
 mod world;
 
+pub use net::{
+    Buffer, Cancel, Conservation, From, Latency, Notify, Op, Options, Socket, SocketId, Start, sockaddr,
+};
 pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
 pub use sweep::check;
 pub use thread::{Blocker, ThreadId, Wake};

@@ -1,7 +1,8 @@
 //! The builder of a run ([`Sim`]) and what a run returns ([`Outcome`] or [`Failure`]).
 
 use crate::ThreadId;
-use crate::execution::{self, Ending, Finished, HostStart, Limits};
+use crate::execution::{self, Ending, Finished, HostStart, Limits, NetSettings};
+use crate::net::{Conservation, Latency};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
 use std::fmt;
@@ -24,6 +25,9 @@ pub struct Sim {
     keep_trace: bool,
     fail_on_leaks: bool,
     replay: Option<String>,
+    net: NetSettings,
+    /// Links named by host, resolved when the run starts.
+    links: Vec<(String, String, Latency)>,
 }
 
 impl fmt::Debug for Sim {
@@ -60,6 +64,8 @@ impl Sim {
             keep_trace: true,
             fail_on_leaks: false,
             replay: None,
+            net: NetSettings::default(),
+            links: Vec::new(),
         }
     }
 
@@ -116,6 +122,28 @@ impl Sim {
         self
     }
 
+    /// The latency of every link (default 50 to 150 µs): each packet's is drawn from
+    /// `min..=max` by the strategy; `min == max` fixes it.
+    pub fn latency(&mut self, min: Duration, max: Duration) -> &mut Sim {
+        self.net.latency = Some(latency(min, max));
+        self
+    }
+
+    /// The latency between two hosts, by name (`a == b` for a host's loopback), over
+    /// [`Sim::latency`].
+    pub fn link_latency(&mut self, a: &str, b: &str, min: Duration, max: Duration) -> &mut Sim {
+        self.links.push((a.to_owned(), b.to_owned(), latency(min, max)));
+        self
+    }
+
+    /// Makes overlapped operations that could complete at once pend instead, at seeded
+    /// random (default off: they complete at once, as on Windows, R2.4). A program must
+    /// handle both outcomes; this finds the ones that do not.
+    pub fn pend_immediate(&mut self, on: bool) -> &mut Sim {
+        self.net.pend_immediate = on;
+        self
+    }
+
     /// The command a failure prints to replay this run.
     pub fn replay_command(&mut self, command: impl Into<String>) -> &mut Sim {
         self.replay = Some(command.into());
@@ -128,8 +156,17 @@ impl Sim {
             self.hosts.iter().any(|(_, h)| h.client),
             "wsasim: Sim::run needs a client host (Sim::client)"
         );
+        let mut net = self.net.clone();
+        for (a, b, l) in &self.links {
+            let index = |name: &str| {
+                let i = self.hosts.iter().position(|(_, h)| h.name == name);
+                i.unwrap_or_else(|| panic!("wsasim: Sim::link_latency names no host {name:?}")) as u32
+            };
+            let (a, b) = (index(a), index(b));
+            net.links.insert((a.min(b), a.max(b)), *l);
+        }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
-        let finished = execution::execute(self.seed, self.keep_trace, self.limits, hosts);
+        let finished = execution::execute(self.seed, self.keep_trace, self.limits, net, hosts);
         let replay = self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
         Box::new(Report::new(self.seed, finished, replay)).judge(self.fail_on_leaks, self.limits)
     }
@@ -149,9 +186,15 @@ impl Sim {
             assert!(h.name != name, "wsasim: two hosts are named {name:?}");
             assert!(*a != addr, "wsasim: hosts {:?} and {name:?} both have address {addr}", h.name);
         }
-        self.hosts.push((addr, HostStart { name: name.to_owned(), client, main }));
+        self.hosts.push((addr, HostStart { name: name.to_owned(), ip: addr, client, main }));
         self
     }
+}
+
+fn latency(min: Duration, max: Duration) -> Latency {
+    assert!(min <= max, "wsasim: a latency range from {min:?} to {max:?}");
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).expect("a latency under 584 years");
+    Latency { min_ns: ns(min), max_ns: ns(max) }
 }
 
 /// An event still open at the end of a run, on a client host.
@@ -214,6 +257,11 @@ impl Outcome {
     /// Events the client hosts left open.
     pub fn leaks(&self) -> &[Leak] {
         &self.report.leaks
+    }
+
+    /// Where every byte the transport took went (checked to balance at every run's end).
+    pub fn conservation(&self) -> Conservation {
+        self.report.conservation
     }
 }
 
@@ -315,6 +363,7 @@ struct Report {
     elapsed_ns: u64,
     steps: u64,
     leaks: Vec<Leak>,
+    conservation: Conservation,
     ending: Ending,
     /// Each blocked thread and what it waits for, for a deadlock.
     blocked: Vec<String>,
@@ -350,6 +399,8 @@ impl Report {
             let at = if p.location.is_empty() { String::new() } else { format!(" (at {})", p.location) };
             (name(t.0), format!("{}{at}", p.message))
         });
+        let conservation = world.net.conservation();
+        assert!(conservation.holds(), "wsasim: bytes lost without a trace, seed {seed}: {conservation:?}");
         let hash = world.trace.hash();
         let records = std::mem::replace(&mut world.trace, trace::Trace::new(false)).into_records();
         Report {
@@ -360,6 +411,7 @@ impl Report {
             elapsed_ns: world.now_ns,
             steps,
             leaks,
+            conservation,
             ending,
             blocked,
             panic,
@@ -408,6 +460,7 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
                 format!("waiting on {mode}[{}]{alert}", list.join(", "))
             }
         }
+        Blocker::Io { socket } => format!("waiting on socket {socket}, alertable"),
         Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
         Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
     };

@@ -10,6 +10,9 @@ use wsasim_model::{Handle, HostId};
 pub struct ThreadId(pub u32);
 
 impl ThreadId {
+    /// Not a thread: the network, in whose name arrivals and their completions are traced.
+    pub const NET: ThreadId = ThreadId(u32::MAX);
+
     pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
@@ -41,6 +44,8 @@ pub enum Wake {
     Acquired,
     /// A `wsasim::sync::Condvar` it waited on was notified.
     Notified,
+    /// An operation the thread's blocking Winsock call waits for completed.
+    Io,
     /// The run is over: the thread unwinds its stack and ends.
     Teardown,
 }
@@ -50,6 +55,9 @@ pub enum Wake {
 pub enum Blocker {
     /// A Win32 wait: on `handles` (none for a sleep), ended early by APCs if `alertable`.
     Objects { handles: Vec<Handle>, all: bool, alertable: bool },
+    /// A blocking Winsock call (`recv`, `accept`, `connect`, ...) on `socket`: ended by its
+    /// operation's completion, by APCs (these calls wait alertably, R2.24), or by a timeout.
+    Io { socket: Handle },
     /// A `wsasim::sync::Mutex` held by another thread.
     Lock(SyncId),
     /// A `wsasim::sync::Condvar`.

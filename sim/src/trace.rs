@@ -23,6 +23,8 @@ use crate::ThreadId;
 use serde::Serialize;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddrV4;
+use wsasim_model::Handle;
 
 /// An argument or result as the trace shows it. Pointers appear only as `NULL` or `&`, so
 /// no address reaches the trace.
@@ -84,12 +86,43 @@ impl fmt::Display for Value {
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Entry {
-    Call { name: &'static str, args: Vec<Value>, ret: Value, error: Option<u32> },
-    Blocks { name: &'static str, args: Vec<Value> },
-    Choice { what: &'static str, chosen: ThreadId, options: Vec<ThreadId> },
+    Call {
+        name: &'static str,
+        args: Vec<Value>,
+        ret: Value,
+        error: Option<u32>,
+    },
+    Blocks {
+        name: &'static str,
+        args: Vec<Value>,
+    },
+    Choice {
+        what: &'static str,
+        chosen: ThreadId,
+        options: Vec<ThreadId>,
+    },
     Exit,
-    Panic { message: String },
-    Apc { argument: Value },
+    Panic {
+        message: String,
+    },
+    Apc {
+        argument: Value,
+    },
+    /// A packet arrives (traced in the network's name).
+    Packet {
+        what: &'static str,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        bytes: u64,
+    },
+    /// An overlapped operation of thread `by` on `socket` completes.
+    Complete {
+        call: &'static str,
+        socket: Handle,
+        status: i32,
+        bytes: u64,
+        by: ThreadId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -178,7 +211,7 @@ pub(crate) fn render_text(records: &[Record], names: &[String]) -> String {
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
     for r in records {
-        let name = &names[r.thread.index()];
+        let name = name(names, r.thread);
         let (s, ns) = (r.time_ns / 1_000_000_000, r.time_ns % 1_000_000_000);
         let _ = write!(out, "{s}.{ns:09}  {name:<width$}  ");
         render_entry(&mut out, &r.entry, names);
@@ -201,12 +234,12 @@ fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
             out.push_str(" blocks");
         }
         Entry::Choice { what, chosen, options } => {
-            let _ = write!(out, "~ {what} {} of [", names[chosen.index()]);
+            let _ = write!(out, "~ {what} {} of [", name(names, *chosen));
             for (i, o) in options.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
-                out.push_str(&names[o.index()]);
+                out.push_str(name(names, *o));
             }
             out.push(']');
         }
@@ -217,6 +250,40 @@ fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
         Entry::Apc { argument } => {
             let _ = write!(out, "apc({argument})");
         }
+        Entry::Packet { what, from, to, bytes } => {
+            let _ = write!(out, "{what} {from} > {to}");
+            if *bytes > 0 {
+                let _ = write!(out, " {bytes} bytes");
+            }
+        }
+        Entry::Complete { call, socket, status, bytes, by } => {
+            let (by, status) = (name(names, *by), status_name(*status));
+            let _ = write!(out, "complete {call} on {socket} of {by}: {status}, {bytes} bytes");
+        }
+    }
+}
+
+/// A thread's name, or `net` for the network.
+fn name(names: &[String], thread: ThreadId) -> &str {
+    if thread == ThreadId::NET { "net" } else { &names[thread.index()] }
+}
+
+/// An NTSTATUS as the trace shows it: by name for the statuses the transport gives.
+pub(crate) fn status_name(status: i32) -> String {
+    use windows_sys::Win32::Foundation::*;
+    let known = [
+        (STATUS_SUCCESS, "STATUS_SUCCESS"),
+        (STATUS_PENDING, "STATUS_PENDING"),
+        (STATUS_BUFFER_OVERFLOW, "STATUS_BUFFER_OVERFLOW"),
+        (STATUS_CANCELLED, "STATUS_CANCELLED"),
+        (STATUS_CONNECTION_RESET, "STATUS_CONNECTION_RESET"),
+        (STATUS_CONNECTION_ABORTED, "STATUS_CONNECTION_ABORTED"),
+        (STATUS_CONNECTION_REFUSED, "STATUS_CONNECTION_REFUSED"),
+        (STATUS_IO_TIMEOUT, "STATUS_IO_TIMEOUT"),
+    ];
+    match known.iter().find(|(s, _)| *s == status) {
+        Some((_, name)) => (*name).to_owned(),
+        None => format!("{:#x}", status as u32),
     }
 }
 
@@ -256,7 +323,7 @@ pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
     for r in records {
         let mut line = Line {
             t_ns: r.time_ns,
-            thread: &names[r.thread.index()],
+            thread: name(names, r.thread),
             kind: "",
             name: None,
             args: None,
@@ -275,13 +342,22 @@ pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
             }
             Entry::Choice { what, chosen, options } => {
                 (line.kind, line.name) = ("choice", Some(*what));
-                line.ret = Some(names[chosen.index()].clone());
-                line.options = Some(options.iter().map(|o| names[o.index()].as_str()).collect());
+                line.ret = Some(name(names, *chosen).to_owned());
+                line.options = Some(options.iter().map(|o| name(names, *o)).collect());
             }
             Entry::Exit => line.kind = "exit",
             Entry::Panic { message } => (line.kind, line.message) = ("panic", Some(message.clone())),
             Entry::Apc { argument } => {
                 (line.kind, line.args) = ("apc", Some(vec![argument.to_string()]));
+            }
+            Entry::Packet { what, from, to, bytes } => {
+                (line.kind, line.name) = ("packet", Some(*what));
+                line.args = Some(vec![from.to_string(), to.to_string(), bytes.to_string()]);
+            }
+            Entry::Complete { call, socket, status, bytes, by } => {
+                (line.kind, line.name) = ("complete", Some(*call));
+                line.args = Some(vec![socket.to_string(), name(names, *by).to_owned(), bytes.to_string()]);
+                line.ret = Some(status_name(*status));
             }
         }
         out.push_str(&serde_json::to_string(&line).expect("a trace line always serializes"));

@@ -52,6 +52,7 @@ pub(crate) struct HostRecord {
 #[derive(Debug)]
 pub struct World {
     pub(crate) kernel: Kernel,
+    pub(crate) net: crate::net::Net,
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) hosts: Vec<HostRecord>,
     pub(crate) now_ns: u64,
@@ -84,6 +85,7 @@ impl World {
         static RUNS: AtomicU64 = AtomicU64::new(1);
         World {
             kernel: Kernel::new(),
+            net: crate::net::Net::default(),
             threads: Vec::new(),
             hosts: Vec::new(),
             now_ns: 0,
@@ -174,7 +176,9 @@ impl World {
             return false;
         }
         record.apcs.push_back(Apc { argument, run });
-        if let State::Blocked { on: Blocker::Objects { alertable: true, .. }, .. } = record.state {
+        if let State::Blocked { on: Blocker::Objects { alertable: true, .. } | Blocker::Io { .. }, .. } =
+            record.state
+        {
             self.make_runnable(thread, Wake::Apc);
         }
         true
@@ -212,6 +216,7 @@ impl World {
                 );
                 assert!(!(*alertable && self.has_apcs()), "{call} parks alertably with APCs queued");
             }
+            Blocker::Io { .. } => assert!(!self.has_apcs(), "{call} parks alertably with APCs queued"),
             Blocker::Lock(id) => match &mut self.sync[id.0 as usize] {
                 SyncState::Mutex { waiters, .. } => waiters.push(me),
                 other => unreachable!("{other:?}"),
@@ -269,7 +274,7 @@ impl World {
     }
 
     /// Ends a thread's block with `wake`, and drops its deadline.
-    fn make_runnable(&mut self, thread: ThreadId, wake: Wake) {
+    pub(crate) fn make_runnable(&mut self, thread: ThreadId, wake: Wake) {
         let record = &mut self.threads[thread.index()];
         if let State::Blocked { deadline_ns: Some(d), .. } = record.state {
             self.timers.remove(&(d, thread));

@@ -1,0 +1,472 @@
+//! The simulated transport provider: sockets, TCP connections and UDP datagrams between
+//! the hosts of a run, over a wire with latency.
+//!
+//! Calls come from the front end through the `World` methods here; packets come due in
+//! the scheduler, which hands them to [`World::deliver_next`]. Operations that cannot
+//! complete at once wait in their socket's queues and complete as packets arrive, so a
+//! completion is always made by either the call that started the operation (at once) or an
+//! arrival (later), each traced.
+//!
+//! - `socket`: a socket's record and options.
+//! - `op`: an operation in progress and how its completion is delivered.
+//! - `tcp`, `udp`: each protocol's calls and arrivals.
+//! - `wire`: packets in flight and the one place that decides their fate.
+
+mod op;
+mod socket;
+mod tcp;
+mod udp;
+mod wire;
+
+pub use op::{Buffer, From, Notify, Op};
+pub use socket::{Options, Socket};
+pub use wire::Latency;
+pub(crate) use wire::{Packet, Wire};
+
+use crate::World;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use windows_sys::Win32::Networking::WinSock::{
+    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOTSOCK, WSANOTINITIALISED,
+};
+use wsasim_model::{HostId, Object, Ports, Proto, Status, Stream, Win32Error};
+
+/// A socket of the run, indexing the transport's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketId(pub u32);
+
+/// A TCP connection of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+/// How a call that may complete at once went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Completed in the call, with this status; an overlapped operation's notification
+    /// has been delivered (R2.4).
+    Done { status: Status, bytes: usize, flags: u32 },
+    /// The transport holds the operation; it completes later.
+    Pending,
+    /// Never started: no completion will come (R2.3).
+    Failed(Win32Error),
+}
+
+/// Which pending operations a cancel reaches (R5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancel {
+    /// `CancelIoEx(h, NULL)`: all of them.
+    All,
+    /// `CancelIoEx(h, ov)`: those with this OVERLAPPED.
+    Overlapped(usize),
+    /// `CancelIo(h)`: those the calling thread issued.
+    Thread(crate::ThreadId),
+}
+
+/// Where the end of an established connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndState {
+    /// In the listener's backlog, not yet accepted.
+    Unaccepted,
+    Open(SocketId),
+    /// Its socket was closed.
+    Closed,
+}
+
+/// A TCP connection: one stream each way. `streams[s]` carries what side `s` sends.
+#[derive(Debug)]
+struct Conn {
+    streams: [Stream; 2],
+    ends: [EndState; 2],
+    addrs: [SocketAddrV4; 2],
+    hosts: [HostId; 2],
+    /// When the last packet from each side arrives, so the next never overtakes it.
+    last_arrival: [u64; 2],
+    /// A reset went out: both streams are dropped.
+    reset: bool,
+}
+
+/// A simulated host, as the transport sees it.
+#[derive(Debug)]
+struct NetHost {
+    ip: Ipv4Addr,
+    /// `WSAStartup` calls not yet matched by `WSACleanup`.
+    started: u32,
+}
+
+/// Bytes the transport took and where they all went, for the end-of-run check that none
+/// was lost unseen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conservation {
+    /// TCP: taken by sends; read by receivers; on their way (unsent, in flight, or
+    /// unread); thrown away by resets.
+    pub tcp_accepted: u64,
+    pub tcp_read: u64,
+    pub tcp_pending: u64,
+    pub tcp_discarded: u64,
+    /// UDP: sent; read; queued or on the wire; cut by truncation or dropped (no
+    /// receiver, full queue, closed socket).
+    pub udp_sent: u64,
+    pub udp_read: u64,
+    pub udp_pending: u64,
+    pub udp_discarded: u64,
+}
+
+impl Conservation {
+    pub fn holds(&self) -> bool {
+        self.tcp_accepted == self.tcp_read + self.tcp_pending + self.tcp_discarded
+            && self.udp_sent == self.udp_read + self.udp_pending + self.udp_discarded
+    }
+}
+
+/// The transport's state in a run.
+#[derive(Debug, Default)]
+pub(crate) struct Net {
+    sockets: Vec<Socket>,
+    conns: Vec<Conn>,
+    ports: Ports,
+    hosts: Vec<NetHost>,
+    pub(crate) wire: Wire,
+    /// `Sim::pend_immediate`: operations that could complete at once pend at random.
+    pub(crate) pend_immediate: bool,
+    udp_sent: u64,
+    /// Datagrams no socket took.
+    udp_dropped: u64,
+}
+
+impl Net {
+    pub(crate) fn add_host(&mut self, ip: Ipv4Addr) {
+        self.hosts.push(NetHost { ip, started: 0 });
+    }
+
+    /// The host `ip` reaches from `from`: itself on 127.0.0.0/8, as Wine's tests do.
+    fn route(&self, from: HostId, ip: Ipv4Addr) -> Option<HostId> {
+        if ip.is_loopback() {
+            return Some(from);
+        }
+        self.hosts.iter().position(|h| h.ip == ip).map(|h| h as HostId)
+    }
+
+    /// The address a socket of `host` sends from to reach `dst`.
+    fn source_ip(&self, host: HostId, dst: Ipv4Addr) -> Ipv4Addr {
+        if dst.is_loopback() { Ipv4Addr::LOCALHOST } else { self.hosts[host as usize].ip }
+    }
+
+    pub(crate) fn conservation(&self) -> Conservation {
+        let mut c = Conservation { udp_sent: self.udp_sent, ..Conservation::default() };
+        for s in self.conns.iter().flat_map(|c| &c.streams) {
+            let k = s.counts();
+            c.tcp_accepted += k.accepted;
+            c.tcp_read += k.read;
+            c.tcp_pending += k.unsent + k.in_flight + k.received;
+            c.tcp_discarded += k.discarded;
+        }
+        for q in self.sockets.iter().map(|s| s.datagrams.counts()) {
+            c.udp_read += q.read;
+            c.udp_pending += q.queued;
+            c.udp_discarded += q.truncated + q.discarded;
+        }
+        c.udp_pending += self.wire.datagram_bytes();
+        c.udp_discarded += self.udp_dropped;
+        c
+    }
+}
+
+/// A SOCKADDR_IN for an address, in network byte order.
+pub fn sockaddr(addr: SocketAddrV4) -> SOCKADDR_IN {
+    SOCKADDR_IN {
+        sin_family: AF_INET,
+        sin_port: addr.port().to_be(),
+        sin_addr: IN_ADDR { S_un: IN_ADDR_0 { S_addr: u32::from(*addr.ip()).to_be() } },
+        sin_zero: [0; 8],
+    }
+}
+
+impl World {
+    /// `WSAStartup` on the running thread's host.
+    pub fn net_startup(&mut self) {
+        let host = self.host();
+        self.net.hosts[host as usize].started += 1;
+    }
+
+    /// `WSACleanup`: the last one closes every socket of the host (R5.10).
+    pub fn net_cleanup(&mut self) -> Result<(), Win32Error> {
+        let host = self.host();
+        let h = &mut self.net.hosts[host as usize];
+        if h.started == 0 {
+            return Err(WSANOTINITIALISED as Win32Error);
+        }
+        h.started -= 1;
+        if h.started == 0 {
+            let open: Vec<SocketId> = (0..self.net.sockets.len())
+                .map(|i| SocketId(i as u32))
+                .filter(|s| self.socket(*s).host == host && !self.socket(*s).closed)
+                .collect();
+            for s in open {
+                self.close_socket(s);
+            }
+        }
+        Ok(())
+    }
+
+    /// The socket behind a handle of the running host: `WSANOTINITIALISED` before
+    /// `WSAStartup` (R5.10), `WSAENOTSOCK` for anything else (R3.1).
+    pub fn socket_id(&self, handle: usize) -> Result<SocketId, Win32Error> {
+        let host = self.host();
+        if self.net.hosts[host as usize].started == 0 {
+            return Err(WSANOTINITIALISED as Win32Error);
+        }
+        let id = self.kernel.socket(host, wsasim_model::Handle(handle)).ok_or(WSAENOTSOCK as Win32Error)?;
+        Ok(SocketId(id))
+    }
+
+    /// Whether `WSAStartup` was called on the running thread's host.
+    pub fn net_started(&self) -> bool {
+        self.net.hosts[self.host() as usize].started > 0
+    }
+
+    pub fn socket(&self, s: SocketId) -> &Socket {
+        &self.net.sockets[s.0 as usize]
+    }
+
+    pub fn socket_mut(&mut self, s: SocketId) -> &mut Socket {
+        &mut self.net.sockets[s.0 as usize]
+    }
+
+    /// A new socket on the running thread's host, with its handle.
+    pub fn open_socket(&mut self, proto: Proto, overlapped: bool) -> SocketId {
+        let id = SocketId(self.net.sockets.len() as u32);
+        let handle = self.create(Object::Socket { id: id.0, signaled: false });
+        let host = self.host();
+        self.net.sockets.push(Socket::new(handle, host, proto, overlapped));
+        id
+    }
+
+    /// `bind`, with port 0 given a free dynamic port.
+    pub fn bind(&mut self, s: SocketId, addr: SocketAddrV4) -> Result<(), Win32Error> {
+        let socket = self.socket(s);
+        let (host, proto, handle, reuse) =
+            (socket.host, socket.proto, socket.handle, socket.options.reuse_addr);
+        if socket.local.is_some() {
+            // Doc: bind: "the socket is already bound to an address".
+            return Err(windows_sys::Win32::Networking::WinSock::WSAEINVAL as Win32Error);
+        }
+        let ip = *addr.ip();
+        let local = ip.is_unspecified() || ip.is_loopback() || ip == self.net.hosts[host as usize].ip;
+        if !local {
+            // Doc: bind: "the specified address is not a valid address for this computer".
+            return Err(WSAEADDRNOTAVAIL as Win32Error);
+        }
+        let port = if addr.port() == 0 { self.ephemeral_port(host, proto, ip) } else { addr.port() };
+        let sharing = if reuse { wsasim_model::Sharing::ReuseAddr } else { wsasim_model::Sharing::Default };
+        let bound = SocketAddrV4::new(ip, port);
+        self.net.ports.bind(host, proto, handle, bound, sharing)?;
+        if proto == Proto::Tcp {
+            self.socket_mut(s).tcp.bound().expect("an unbound TCP socket is idle");
+        }
+        let socket = self.socket_mut(s);
+        (socket.local, socket.holds_port) = (Some(bound), true);
+        Ok(())
+    }
+
+    /// A free dynamic port, drawn by the strategy: a random start, then the next free one.
+    fn ephemeral_port(&mut self, host: HostId, proto: Proto, ip: Ipv4Addr) -> u16 {
+        let range = wsasim_model::ports::EPHEMERAL;
+        let size = usize::from(range.end() - range.start()) + 1;
+        let start = self.strategy.pick(size);
+        let free: Vec<u16> = self.net.ports.ephemeral(host, proto, ip).collect();
+        assert!(!free.is_empty(), "wsasim: every dynamic port of host {host} is taken");
+        let at = free.partition_point(|p| usize::from(p - range.start()) < start);
+        free[at % free.len()]
+    }
+
+    /// Binds an unbound socket to the wildcard address and a dynamic port, as `connect`
+    /// and a first `sendto` do.
+    fn bind_implicitly(&mut self, s: SocketId) {
+        if self.socket(s).local.is_none() {
+            let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+            self.bind(s, any).expect("the wildcard address with a dynamic port is always free");
+        }
+    }
+
+    /// The local address `getsockname` reports: the bound one, with the wildcard replaced
+    /// by the address a connection uses.
+    pub fn local_name(&self, s: SocketId) -> Option<SocketAddrV4> {
+        let socket = self.socket(s);
+        let local = socket.local?;
+        match (local.ip().is_unspecified(), socket.peer) {
+            (true, Some(peer)) if socket.end.is_some() || socket.proto == Proto::Udp => {
+                Some(SocketAddrV4::new(self.net.source_ip(socket.host, *peer.ip()), local.port()))
+            }
+            _ => Some(local),
+        }
+    }
+
+    /// Bytes a receive could take now (`FIONREAD`).
+    pub fn readable(&self, s: SocketId) -> usize {
+        let socket = self.socket(s);
+        match (socket.proto, socket.end) {
+            (Proto::Udp, _) => socket.datagrams.counts().queued as usize,
+            (Proto::Tcp, Some(end)) => self.conn(end.conn).streams[1 - end.side].readable(),
+            (Proto::Tcp, None) => 0,
+        }
+    }
+
+    /// `closesocket`: pending operations complete (R5.1, R5.2), the address is freed, and
+    /// a connection closes gracefully or, with `SO_LINGER` {1, 0}, by a reset.
+    pub fn close_socket(&mut self, s: SocketId) {
+        let handle = self.socket(s).handle;
+        let proto = self.socket(s).proto;
+        // R5.2: a TCP receive completes as connection aborted (Wine sock.c test_iocp), a UDP
+        // one as cancelled (Wine afd.c test_recv); sends and blocking calls as cancelled.
+        let receive_status = if proto == Proto::Tcp { Status::CONNECTION_ABORTED } else { Status::CANCELLED };
+        let socket = self.socket_mut(s);
+        socket.closed = true;
+        let receives = std::mem::take(&mut socket.receives);
+        let sends = std::mem::take(&mut socket.sends);
+        let waiters = std::mem::take(&mut socket.waiters);
+        for op in receives {
+            self.complete(handle, op, receive_status, 0, 0);
+        }
+        for op in sends.into_iter().chain(waiters) {
+            let taken = op.taken;
+            self.complete(handle, op, Status::CANCELLED, taken, 0);
+        }
+        let host = self.socket(s).host;
+        self.kernel.close(host, handle).expect("an open socket has an open handle");
+        if let (true, Some(local)) = (self.socket(s).holds_port, self.socket(s).local) {
+            self.net.ports.unbind(host, proto, handle, local.port());
+        }
+        match proto {
+            Proto::Tcp => self.tcp_close(s),
+            Proto::Udp => self.socket_mut(s).datagrams.discard_all(),
+        }
+    }
+
+    /// Takes a blocking call's operation back, unfinished (its timeout passed).
+    pub fn withdraw(&mut self, s: SocketId, overlapped: usize) {
+        let socket = self.socket_mut(s);
+        for queue in [&mut socket.receives, &mut socket.sends] {
+            queue.retain(|op| op.overlapped as usize != overlapped);
+        }
+        socket.waiters.retain(|op| op.overlapped as usize != overlapped);
+    }
+
+    /// Registers a blocking `accept` or `connect`, completed when the socket's state
+    /// changes.
+    pub fn wait_for_state(&mut self, s: SocketId, op: Op) {
+        self.socket_mut(s).waiters.push(op);
+    }
+
+    fn wake_state_waiters(&mut self, s: SocketId, status: Status) {
+        let waiters = std::mem::take(&mut self.socket_mut(s).waiters);
+        let handle = self.socket(s).handle;
+        for op in waiters {
+            self.complete(handle, op, status, 0, 0);
+        }
+    }
+
+    /// Cancels pending operations of a socket (R5.3): each completes with
+    /// `STATUS_CANCELLED`. Returns how many.
+    pub fn cancel(&mut self, s: SocketId, which: Cancel) -> usize {
+        let matches = |op: &Op| match which {
+            Cancel::All => true,
+            Cancel::Overlapped(ov) => op.overlapped as usize == ov,
+            Cancel::Thread(t) => op.thread == t,
+        };
+        let socket = self.socket_mut(s);
+        let mut cancelled = Vec::new();
+        for queue in [&mut socket.receives, &mut socket.sends] {
+            let (hit, kept): (Vec<Op>, Vec<Op>) = queue.drain(..).partition(|op| matches(op));
+            queue.extend(kept);
+            cancelled.extend(hit);
+        }
+        let handle = socket.handle;
+        let n = cancelled.len();
+        for op in cancelled {
+            let taken = op.taken;
+            self.complete(handle, op, Status::CANCELLED, taken, 0);
+        }
+        n
+    }
+
+    /// An operation starts: its event, or the socket when it has none, is reset (R2.5,
+    /// R2.6; Doc: WSAGetOverlappedResult, "the function that started the operation resets
+    /// the hEvent member").
+    fn begin(&mut self, op: &Op) {
+        if let Notify::Object(h) = op.notify {
+            match self.kernel.object_mut(h) {
+                Object::Event(e) => e.reset(),
+                Object::Socket { signaled, .. } => *signaled = false,
+                Object::Thread { .. } => unreachable!("an operation notifies a thread object"),
+            }
+        }
+    }
+
+    /// A receive: `may_pend` for an overlapped or blocking call, not for a nonblocking one
+    /// (which then gets `WSAEWOULDBLOCK`).
+    pub fn start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+        match self.socket(s).proto {
+            Proto::Tcp => self.tcp_start_receive(s, op, may_pend),
+            Proto::Udp => self.udp_start_receive(s, op, may_pend),
+        }
+    }
+
+    /// A send, to `to` for an unconnected UDP socket.
+    pub fn start_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>, may_pend: bool) -> Start {
+        match self.socket(s).proto {
+            Proto::Tcp => self.tcp_start_send(s, op, may_pend),
+            Proto::Udp => self.udp_send(s, op, to),
+        }
+    }
+
+    /// Starts an operation with the strategy's say on whether it may complete at once:
+    /// by default it does (R2.4); under `Sim::pend_immediate`, it pends at random and is
+    /// served by a `Serve` event, since a program must handle both.
+    fn pend_at_random(&mut self, s: SocketId) -> bool {
+        if !self.net.pend_immediate || self.strategy.pick(2) == 0 {
+            return false;
+        }
+        self.net.wire.push(self.now_ns, Packet::Serve { socket: s });
+        true
+    }
+
+    /// When the next packet is due, for the scheduler.
+    pub(crate) fn next_packet_due(&self) -> Option<u64> {
+        self.net.wire.next_due()
+    }
+
+    /// Hands the next due packet to its destination.
+    pub(crate) fn deliver_next(&mut self) {
+        let packet = self.net.wire.pop().expect("a packet is due");
+        match packet {
+            Packet::Syn { client, from, to, host } => self.tcp_syn(client, from, to, host),
+            Packet::SynAck { conn } => self.tcp_syn_ack(conn),
+            Packet::Refused { client, from, to } => self.tcp_refused(client, from, to),
+            Packet::Segment { conn, side, segment } => self.tcp_segment(conn, side, segment),
+            Packet::Rst { conn, side } => self.tcp_rst(conn, side),
+            Packet::Datagram { host, from, to, data } => self.udp_arrival(host, from, to, data),
+            Packet::ConnectTimeout { client } => self.tcp_connect_timeout(client),
+            Packet::Serve { socket } => self.serve(socket),
+        }
+    }
+
+    /// Serves whatever a socket's pending operations can take now.
+    fn serve(&mut self, s: SocketId) {
+        match self.socket(s).proto {
+            Proto::Tcp => {
+                if let Some(end) = self.socket(s).end {
+                    self.serve_receives(s);
+                    self.serve_sends(end.conn, end.side);
+                }
+            }
+            Proto::Udp => self.udp_serve_receives(s),
+        }
+    }
+
+    fn conn(&self, c: ConnId) -> &Conn {
+        &self.net.conns[c.0 as usize]
+    }
+
+    fn conn_mut(&mut self, c: ConnId) -> &mut Conn {
+        &mut self.net.conns[c.0 as usize]
+    }
+}

@@ -1,0 +1,165 @@
+//! An overlapped operation in progress: what the program gave (buffers, OVERLAPPED,
+//! notification), and how its completion reaches the program.
+//!
+//! The WSABUF array is copied when the call is made (R2.9: Doc: WSARecv, "the Winsock
+//! service provider's responsibility to capture the WSABUF structures"); the buffers it
+//! points to are read or written only when the transport takes or delivers bytes, as on
+//! Windows, so a program that touches them while the operation pends sees what it would
+//! see there.
+
+use crate::thread::{Blocker, State};
+use crate::trace::{Entry, Record};
+use crate::{ThreadId, Value, Wake, World};
+use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
+use windows_sys::Win32::System::IO::OVERLAPPED;
+use wsasim_model::{Handle, Object, Status};
+
+/// One buffer of the program's, from its WSABUF array.
+#[derive(Debug, Clone, Copy)]
+pub struct Buffer {
+    pub ptr: *mut u8,
+    pub len: usize,
+}
+
+/// How a completion is made known.
+#[derive(Debug, Clone, Copy)]
+pub enum Notify {
+    /// Signal this object: the OVERLAPPED's `hEvent`, or the socket itself when it is NULL
+    /// (R2.6). The kernel holds the object from the start, so closing the handle meanwhile
+    /// does not stop the signal.
+    Object(Handle),
+    /// Queue the completion routine to the issuing thread, and signal nothing (R2.25).
+    Routine(LPWSAOVERLAPPED_COMPLETION_ROUTINE),
+    /// Wake the issuing thread, blocked in a Winsock call that waits for this operation.
+    Waiter,
+}
+
+/// Where a receive from a datagram socket writes the sender's address at completion
+/// (Doc: WSARecvFrom: `lpFrom` and `lpFromlen` must stay valid until then).
+#[derive(Debug, Clone, Copy)]
+pub struct From {
+    pub addr: *mut SOCKADDR,
+    pub len: *mut i32,
+}
+
+/// An operation the transport holds until it can complete it.
+#[derive(Debug)]
+pub struct Op {
+    /// The call that issued it, for the trace.
+    pub call: &'static str,
+    pub thread: ThreadId,
+    pub buffers: Vec<Buffer>,
+    /// `MSG_PEEK` and the like, for receives.
+    pub flags: u32,
+    /// Never NULL: a blocking call passes one of its own.
+    pub overlapped: *mut OVERLAPPED,
+    pub notify: Notify,
+    pub from: Option<From>,
+    /// Bytes a send has handed to the transport so far.
+    pub taken: usize,
+}
+
+impl Op {
+    pub fn capacity(&self) -> usize {
+        self.buffers.iter().map(|b| b.len).sum()
+    }
+}
+
+/// Copies `data` into `buffers` in array order, packed with no gaps (R2.10).
+///
+/// # Safety
+/// Each buffer must be valid for writes of its length.
+pub unsafe fn scatter(buffers: &[Buffer], mut data: &[u8]) {
+    for b in buffers {
+        if data.is_empty() {
+            return;
+        }
+        let n = b.len.min(data.len());
+        // SAFETY: the caller's contract; `n` is within the buffer.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), b.ptr, n) };
+        data = &data[n..];
+    }
+}
+
+/// Reads up to `max` bytes of `buffers`, starting `skip` bytes in.
+///
+/// # Safety
+/// Each buffer must be valid for reads of its length.
+pub unsafe fn gather(buffers: &[Buffer], mut skip: usize, max: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(max.min(1 << 16));
+    for b in buffers {
+        if out.len() == max {
+            break;
+        }
+        if skip >= b.len {
+            skip -= b.len;
+            continue;
+        }
+        let n = (b.len - skip).min(max - out.len());
+        // SAFETY: the caller's contract; `skip + n` is within the buffer.
+        out.extend_from_slice(unsafe { std::slice::from_raw_parts(b.ptr.add(skip), n) });
+        skip = 0;
+    }
+    out
+}
+
+/// Writes an IPv4 address where a receive was told to (`lpFrom`, `lpFromlen`). A length
+/// too small for a SOCKADDR_IN gets nothing written.
+///
+/// # Safety
+/// The pointers must be valid, as the program promised.
+pub unsafe fn write_from(from: From, addr: std::net::SocketAddrV4) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        if from.addr.is_null() || from.len.is_null() || (*from.len as usize) < size_of::<SOCKADDR_IN>() {
+            return;
+        }
+        from.addr.cast::<SOCKADDR_IN>().write_unaligned(crate::net::sockaddr(addr));
+        *from.len = size_of::<SOCKADDR_IN>() as i32;
+    }
+}
+
+impl World {
+    /// Completes `op` of `socket` with `status` and `bytes`: fills its OVERLAPPED as
+    /// Windows does (R2.7: `Internal` the status, `InternalHigh` the count; the receive
+    /// flags in `Offset`, where Winsock providers keep them for `WSAGetOverlappedResult`),
+    /// then notifies. Once the run is over nothing is written: the program's memory may be
+    /// gone.
+    pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize, flags: u32) {
+        let entry =
+            Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
+        let (time_ns, thread) = (self.now_ns, self.current);
+        self.trace.push(Record { time_ns, thread, entry });
+        if self.tearing_down {
+            return;
+        }
+        // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9; Doc:
+        // WSARecv), which is now.
+        unsafe {
+            (*op.overlapped).Internal = status.0 as u32 as usize;
+            (*op.overlapped).InternalHigh = bytes;
+            (*op.overlapped).Anonymous.Anonymous.Offset = flags;
+        }
+        match op.notify {
+            Notify::Object(h) => self.signal(|k| match k.object_mut(h) {
+                Object::Event(e) => e.set(),
+                Object::Socket { signaled, .. } => *signaled = true,
+                Object::Thread { .. } => unreachable!("an operation notifies a thread object"),
+            }),
+            Notify::Routine(routine) => {
+                let routine = routine.expect("a routine notification has a routine");
+                let error = status.wsa_result().err().unwrap_or(0);
+                let ov = op.overlapped;
+                // SAFETY: the program's completion routine, called on the issuing thread
+                // inside an alertable wait, with the arguments Windows passes (R2.25).
+                let run = Box::new(move || unsafe { routine(error, bytes as u32, ov, flags) });
+                self.queue_apc(op.thread, Value::Str(op.call), run);
+            }
+            Notify::Waiter => {
+                if let State::Blocked { on: Blocker::Io { .. }, .. } = self.threads[op.thread.index()].state {
+                    self.make_runnable(op.thread, Wake::Io);
+                }
+            }
+        }
+    }
+}

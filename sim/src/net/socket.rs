@@ -1,0 +1,106 @@
+//! A socket's record in the transport: its protocol state, addresses, options and the
+//! operations it holds.
+
+use super::ConnId;
+use super::op::Op;
+use std::collections::VecDeque;
+use std::net::SocketAddrV4;
+use wsasim_model::{DatagramQueue, Handle, HostId, Proto, Tcp};
+
+/// The options a program can set, with Windows' defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// `FIONBIO`.
+    pub nonblocking: bool,
+    /// `SO_SNDBUF`, `SO_RCVBUF`: 64 KiB each, as `getsockopt` reports on Windows 10.
+    pub send_buffer: usize,
+    pub receive_buffer: usize,
+    /// `SO_LINGER`: `Some(0)` makes `closesocket` abortive.
+    pub linger: Option<u16>,
+    pub reuse_addr: bool,
+    /// `SO_RCVTIMEO` in milliseconds, 0 for none.
+    pub receive_timeout_ms: u32,
+    /// `TCP_NODELAY`: kept and reported; segments already go out as soon as sent.
+    pub no_delay: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            nonblocking: false,
+            send_buffer: 65536,
+            receive_buffer: 65536,
+            linger: None,
+            reuse_addr: false,
+            receive_timeout_ms: 0,
+            no_delay: false,
+        }
+    }
+}
+
+/// Which end of a connection a socket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct End {
+    pub conn: ConnId,
+    /// 0 for the end that connected, 1 for the accepted one.
+    pub side: usize,
+}
+
+#[derive(Debug)]
+pub struct Socket {
+    pub handle: Handle,
+    pub host: HostId,
+    pub proto: Proto,
+    /// Made by `socket()`, or by `WSASocketW` with `WSA_FLAG_OVERLAPPED` (R2.1).
+    pub overlapped: bool,
+    pub options: Options,
+    /// The bound address: `bind`, or the implicit bind of `connect` or a first `sendto`;
+    /// for an accepted socket, the listener's.
+    pub local: Option<SocketAddrV4>,
+    /// Whether the socket holds its port in the host's table (an accepted socket shares
+    /// its listener's).
+    pub holds_port: bool,
+    /// The peer of a connected socket (TCP, or UDP after `connect`).
+    pub peer: Option<SocketAddrV4>,
+    /// TCP only.
+    pub tcp: Tcp,
+    pub end: Option<End>,
+    /// A listener's connections, established and not yet accepted.
+    pub backlog: VecDeque<ConnId>,
+    pub backlog_max: usize,
+    /// UDP only.
+    pub datagrams: DatagramQueue,
+    /// Pending receives and sends, each served in the order posted (R2.12).
+    pub receives: VecDeque<Op>,
+    pub sends: VecDeque<Op>,
+    /// Blocking `accept` and `connect` calls, woken when the state they wait for changes.
+    pub waiters: Vec<Op>,
+    /// `SO_ERROR`: the last connect failure (R5.9: reading it does not clear it).
+    pub error: u32,
+    pub closed: bool,
+}
+
+impl Socket {
+    pub fn new(handle: Handle, host: HostId, proto: Proto, overlapped: bool) -> Socket {
+        Socket {
+            handle,
+            host,
+            proto,
+            overlapped,
+            options: Options::default(),
+            local: None,
+            holds_port: false,
+            peer: None,
+            tcp: Tcp::new(),
+            end: None,
+            backlog: VecDeque::new(),
+            backlog_max: 0,
+            datagrams: DatagramQueue::new(),
+            receives: VecDeque::new(),
+            sends: VecDeque::new(),
+            waiters: Vec::new(),
+            error: 0,
+            closed: false,
+        }
+    }
+}

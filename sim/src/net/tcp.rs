@@ -1,0 +1,440 @@
+//! TCP: listen, connect, accept, the byte streams of a connection, close and reset.
+//!
+//! A connection's bytes move in [`wsasim_model::Stream`]s; this module decides when they
+//! move: a send hands bytes over (all at once while less than `SO_SNDBUF` is buffered, as
+//! Windows does, R2.28 and R2.29), [`World::pump`] cuts what the receiver's window allows
+//! into segments of a size the strategy draws (so a receive may complete with any part of
+//! what was sent, R2.11), and each arrival serves the receiver's pending receives in the
+//! order posted (R2.12).
+
+use super::op::{gather, scatter};
+use super::socket::End;
+use super::{Conn, ConnId, EndState, Notify, Op, Packet, SocketId, Start};
+use crate::World;
+use crate::trace::{Entry, Record};
+use std::net::SocketAddrV4;
+use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
+use windows_sys::Win32::Networking::WinSock::{
+    MSG_PEEK, SD_BOTH, SD_SEND, WSAEADDRNOTAVAIL, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+};
+use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
+
+/// The largest segment: Ethernet's MSS, on every link (loopback too).
+const MSS: usize = 1460;
+
+/// One segment in this many is cut short at a random point, so receives see every split.
+const CUT_ODDS: usize = 4;
+
+/// Windows clamps a listen backlog to 200 (Doc: listen, SOMAXCONN).
+const BACKLOG_MAX: usize = 200;
+
+impl World {
+    /// `listen` (Doc: listen).
+    pub fn listen(&mut self, s: SocketId, backlog: i32) -> Result<(), Win32Error> {
+        let socket = self.socket_mut(s);
+        if socket.proto != Proto::Tcp {
+            return Err(windows_sys::Win32::Networking::WinSock::WSAEOPNOTSUPP as Win32Error);
+        }
+        socket.tcp.listen()?;
+        socket.backlog_max = usize::try_from(backlog).unwrap_or(0).clamp(1, BACKLOG_MAX);
+        Ok(())
+    }
+
+    /// `connect`: `Ok(true)` when it is done (UDP), `Ok(false)` when the handshake is under
+    /// way; the socket's state then says how it ended.
+    pub fn connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
+        if to.ip().is_unspecified() || to.port() == 0 {
+            // Doc: connect: "The remote address is not a valid address (such as ADDR_ANY)".
+            return Err(WSAEADDRNOTAVAIL as Win32Error);
+        }
+        if self.socket(s).proto == Proto::Udp {
+            self.bind_implicitly(s);
+            self.socket_mut(s).peer = Some(to);
+            return Ok(true);
+        }
+        self.socket_mut(s).tcp.connect()?;
+        self.bind_implicitly(s);
+        let socket = self.socket_mut(s);
+        socket.peer = Some(to);
+        socket.error = 0;
+        let (host, local) = (socket.host, socket.local.expect("bound above"));
+        let ip = if local.ip().is_unspecified() { self.net.source_ip(host, *to.ip()) } else { *local.ip() };
+        let from = SocketAddrV4::new(ip, local.port());
+        match self.net.route(host, *to.ip()) {
+            Some(dst) => {
+                self.send_packet(host, dst, 0, Packet::Syn { client: s, from, to, host: dst });
+            }
+            None => self.net.wire.push(self.now_ns + 21_000_000_000, Packet::ConnectTimeout { client: s }),
+        }
+        Ok(false)
+    }
+
+    /// `accept`: the next established connection of a listener, as a new socket that
+    /// inherits the listener's options; `None` while the backlog is empty.
+    pub fn accept(&mut self, s: SocketId) -> Result<Option<SocketId>, Win32Error> {
+        let listener = self.socket(s);
+        if listener.tcp != Tcp::Listening {
+            // Doc: accept: "The listen function was not invoked prior to accept".
+            return Err(WSAEINVAL as Win32Error);
+        }
+        let (options, overlapped) = (listener.options, listener.overlapped);
+        let Some(c) = self.socket_mut(s).backlog.pop_front() else {
+            return Ok(None);
+        };
+        let new = self.open_socket(Proto::Tcp, overlapped);
+        let conn = self.conn_mut(c);
+        conn.ends[1] = EndState::Open(new);
+        let (addrs, was_reset) = (conn.addrs, conn.reset);
+        let socket = self.socket_mut(new);
+        socket.options = options;
+        socket.tcp = if was_reset { Tcp::Reset } else { Tcp::accepted() };
+        socket.local = Some(addrs[1]);
+        socket.peer = Some(addrs[0]);
+        socket.end = Some(End { conn: c, side: 1 });
+        Ok(Some(new))
+    }
+
+    /// `shutdown` (R5.4): `SD_SEND` sends the end of stream after the data already sent.
+    pub fn shutdown(&mut self, s: SocketId, how: i32) -> Result<(), Win32Error> {
+        let socket = self.socket_mut(s);
+        if socket.proto == Proto::Udp {
+            // R5.4: on UDP it succeeds, even unconnected.
+            return if (0..=2).contains(&how) { Ok(()) } else { Err(WSAEINVAL as Win32Error) };
+        }
+        socket.tcp.shutdown(how)?;
+        if let (SD_SEND | SD_BOTH, Some(end)) = (how, socket.end) {
+            self.conn_mut(end.conn).streams[end.side].finish();
+            self.pump(end.conn, end.side);
+        }
+        Ok(())
+    }
+
+    /// Copies `SO_SNDBUF` and `SO_RCVBUF` to a connected socket's streams.
+    pub fn apply_buffers(&mut self, s: SocketId) {
+        let socket = self.socket(s);
+        let (options, Some(end)) = (socket.options, socket.end) else { return };
+        let conn = self.conn_mut(end.conn);
+        conn.streams[end.side].set_send_buffer(options.send_buffer);
+        conn.streams[1 - end.side].set_receive_buffer(options.receive_buffer);
+        self.serve_sends(end.conn, end.side);
+        self.pump(end.conn, 1 - end.side);
+    }
+
+    /// A receive on a TCP socket: at once if bytes or the end of stream are there and no
+    /// receive is ahead of it; otherwise it pends (`may_pend`) or would block.
+    pub(super) fn tcp_start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+        let socket = self.socket(s);
+        if let Err(e) = socket.tcp.may_receive() {
+            return Start::Failed(e);
+        }
+        let end = socket.end.expect("a connected socket has a connection");
+        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
+        if socket.receives.is_empty() && self.receive_ready(end) && !(overlapped && self.pend_at_random(s)) {
+            self.begin(&op);
+            let (status, bytes) = self.read_into(end, &op);
+            self.after_read(end);
+            return self.done_at_once(s, op, status, bytes);
+        }
+        if !may_pend {
+            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
+        }
+        self.begin(&op);
+        self.socket_mut(s).receives.push_back(op);
+        Start::Pending
+    }
+
+    /// A send on a TCP socket: taken whole at once while less than `SO_SNDBUF` is buffered
+    /// and no send is ahead of it; otherwise it pends, and hands its bytes over as buffer
+    /// space comes back, completing with the full count (R2.28), or would block (R2.29).
+    pub(super) fn tcp_start_send(&mut self, s: SocketId, mut op: Op, may_pend: bool) -> Start {
+        let socket = self.socket(s);
+        if let Err(e) = socket.tcp.may_send() {
+            return Start::Failed(e);
+        }
+        let end = socket.end.expect("a connected socket has a connection");
+        let room = self.conn(end.conn).streams[end.side].buffered() < socket.options.send_buffer;
+        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
+        if socket.sends.is_empty() && room && !(overlapped && self.pend_at_random(s)) {
+            self.begin(&op);
+            let total = op.capacity();
+            // SAFETY: the program's buffers, valid for the call (Doc: WSASend).
+            let data = unsafe { gather(&op.buffers, 0, total) };
+            let taken = self.conn_mut(end.conn).streams[end.side].accept_all(&data);
+            assert!(taken, "a stream that may send takes bytes");
+            op.taken = total;
+            self.pump(end.conn, end.side);
+            return self.done_at_once(s, op, Status::SUCCESS, total);
+        }
+        if !may_pend {
+            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
+        }
+        self.begin(&op);
+        self.socket_mut(s).sends.push_back(op);
+        self.serve_sends(end.conn, end.side);
+        Start::Pending
+    }
+
+    fn receive_ready(&self, end: End) -> bool {
+        let stream = &self.conn(end.conn).streams[1 - end.side];
+        stream.readable() > 0 || stream.at_end()
+    }
+
+    /// Reads what `op` can take. A receive with no room completes without consuming
+    /// anything (R2.19; Wine sock.c test_empty_recv); at the end of stream, with 0 bytes
+    /// (R2.20).
+    fn read_into(&mut self, end: End, op: &Op) -> (Status, usize) {
+        let capacity = op.capacity();
+        if capacity == 0 {
+            return (Status::SUCCESS, 0);
+        }
+        let peek = op.flags & MSG_PEEK as u32 != 0;
+        let data = self.conn_mut(end.conn).streams[1 - end.side].read(capacity, peek);
+        // SAFETY: the receive's buffers stay the system's until it completes (R2.9),
+        // which is now.
+        unsafe { scatter(&op.buffers, &data) };
+        (Status::SUCCESS, data.len())
+    }
+
+    /// After a read, the receiver's window has opened: the sender may go on.
+    fn after_read(&mut self, end: End) {
+        self.pump(end.conn, 1 - end.side);
+        self.serve_sends(end.conn, 1 - end.side);
+    }
+
+    /// Serves a socket's pending receives in the order posted, while there is something
+    /// for them.
+    pub(super) fn serve_receives(&mut self, s: SocketId) {
+        let Some(end) = self.socket(s).end else { return };
+        let handle = self.socket(s).handle;
+        let mut served = false;
+        while !self.socket(s).receives.is_empty() && self.receive_ready(end) {
+            let op = self.socket_mut(s).receives.pop_front().expect("checked");
+            let (status, bytes) = self.read_into(end, &op);
+            self.complete(handle, op, status, bytes, 0);
+            served = true;
+        }
+        if served {
+            self.after_read(end);
+        }
+    }
+
+    /// Hands the bytes of side `side`'s pending sends to its stream as space allows;
+    /// a send whose bytes are all taken completes.
+    pub(super) fn serve_sends(&mut self, c: ConnId, side: usize) {
+        let EndState::Open(s) = self.conn(c).ends[side] else { return };
+        let handle = self.socket(s).handle;
+        while let Some(op) = self.net.sockets[s.0 as usize].sends.front_mut() {
+            let stream = &mut self.net.conns[c.0 as usize].streams[side];
+            let remaining = op.capacity() - op.taken;
+            let n = remaining.min(stream.send_space());
+            if n > 0 {
+                // SAFETY: a pending send's buffers are the system's until it completes
+                // (R2.9); its bytes are taken from them now, as Windows takes them.
+                let data = unsafe { gather(&op.buffers, op.taken, n) };
+                assert_eq!(stream.accept(&data), n, "the stream takes what it has room for");
+                op.taken += n;
+            }
+            if op.taken < op.capacity() {
+                break;
+            }
+            let op = self.socket_mut(s).sends.pop_front().expect("checked");
+            let taken = op.taken;
+            self.complete(handle, op, Status::SUCCESS, taken, 0);
+        }
+        self.pump(c, side);
+    }
+
+    /// Puts on the wire what side `side`'s stream may send now, in segments.
+    fn pump(&mut self, c: ConnId, side: usize) {
+        loop {
+            let stream = &self.conn(c).streams[side];
+            if !stream.can_transmit() {
+                return;
+            }
+            let window = stream.window();
+            let len = self.segment_len(window);
+            let conn = self.conn_mut(c);
+            let segment = conn.streams[side].transmit(len);
+            let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
+            let at = self.send_packet(from, to, after, Packet::Segment { conn: c, side, segment });
+            self.conn_mut(c).last_arrival[side] = at;
+        }
+    }
+
+    /// How much of a window of `window` bytes the next segment carries: all of it up to
+    /// the MSS, or, one time in [`CUT_ODDS`], a random part.
+    fn segment_len(&mut self, window: usize) -> usize {
+        let max = window.min(MSS);
+        if max > 1 && self.strategy.pick(CUT_ODDS) == 0 { 1 + self.strategy.pick(max - 1) } else { max }
+    }
+
+    /// `closesocket` of a TCP socket, after its operations were completed.
+    pub(super) fn tcp_close(&mut self, s: SocketId) {
+        let socket = self.socket(s);
+        match (socket.tcp, socket.end) {
+            (Tcp::Listening, _) => {
+                // Connections never accepted are reset.
+                for c in std::mem::take(&mut self.socket_mut(s).backlog) {
+                    self.conn_mut(c).ends[1] = EndState::Closed;
+                    self.abort(c, 1);
+                }
+            }
+            (_, Some(end)) => {
+                let abortive = socket.options.linger == Some(0)
+                    || self.conn(end.conn).streams[1 - end.side].readable() > 0;
+                self.conn_mut(end.conn).ends[end.side] = EndState::Closed;
+                if self.conn(end.conn).reset {
+                    // Nothing is left to close.
+                } else if abortive {
+                    // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
+                    // answers with a reset (RFC 1122, 4.2.2.13).
+                    self.abort(end.conn, end.side);
+                } else {
+                    // R2.29: bytes already taken are still delivered, then the end of stream.
+                    self.conn_mut(end.conn).streams[end.side].finish();
+                    self.pump(end.conn, end.side);
+                }
+            }
+            // A connect under way: its answer finds the socket closed.
+            _ => {}
+        }
+    }
+
+    /// Side `side` resets the connection: both streams drop what they hold, and a reset
+    /// goes to the other side.
+    fn abort(&mut self, c: ConnId, side: usize) {
+        let conn = self.conn_mut(c);
+        conn.reset = true;
+        conn.streams.iter_mut().for_each(Stream::abort);
+        let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
+        let at = self.send_packet(from, to, after, Packet::Rst { conn: c, side });
+        self.conn_mut(c).last_arrival[side] = at;
+    }
+
+    fn trace_packet(&mut self, what: &'static str, from: SocketAddrV4, to: SocketAddrV4, bytes: usize) {
+        let entry = Entry::Packet { what, from, to, bytes: bytes as u64 };
+        let (time_ns, thread) = (self.now_ns, self.current);
+        self.trace.push(Record { time_ns, thread, entry });
+    }
+
+    /// A connection request arrives: a listener with room in its backlog takes it and
+    /// answers; anything else refuses it (Doc: connect, WSAECONNREFUSED).
+    pub(super) fn tcp_syn(&mut self, client: SocketId, from: SocketAddrV4, to: SocketAddrV4, host: u32) {
+        self.trace_packet("syn", from, to, 0);
+        let listener = self.net.ports.lookup(host, Proto::Tcp, to).and_then(|h| self.kernel.socket(host, h));
+        let listener = listener.map(SocketId).filter(|l| {
+            let l = self.socket(*l);
+            l.tcp == Tcp::Listening && !l.closed && l.backlog.len() < l.backlog_max
+        });
+        let client_host = self.socket(client).host;
+        let Some(l) = listener else {
+            self.send_packet(host, client_host, 0, Packet::Refused { client, from, to });
+            return;
+        };
+        let (lopt, copt) = (self.socket(l).options, self.socket(client).options);
+        let c = ConnId(self.net.conns.len() as u32);
+        self.net.conns.push(Conn {
+            streams: [
+                Stream::new(copt.send_buffer, lopt.receive_buffer.max(1)),
+                Stream::new(lopt.send_buffer, copt.receive_buffer.max(1)),
+            ],
+            ends: [EndState::Open(client), EndState::Unaccepted],
+            addrs: [from, to],
+            hosts: [client_host, host],
+            last_arrival: [0, 0],
+            reset: false,
+        });
+        self.socket_mut(l).backlog.push_back(c);
+        self.wake_state_waiters(l, Status::SUCCESS);
+        let at = self.send_packet(host, client_host, 0, Packet::SynAck { conn: c });
+        self.conn_mut(c).last_arrival[1] = at;
+    }
+
+    /// The listener's answer: the client's connect is done, unless the client closed
+    /// meanwhile, which resets the connection.
+    pub(super) fn tcp_syn_ack(&mut self, c: ConnId) {
+        let (addrs, end) = (self.conn(c).addrs, self.conn(c).ends[0]);
+        self.trace_packet("syn-ack", addrs[1], addrs[0], 0);
+        let EndState::Open(client) = end else { unreachable!("a connection starts open") };
+        if self.socket(client).closed {
+            self.conn_mut(c).ends[0] = EndState::Closed;
+            self.abort(c, 0);
+            return;
+        }
+        let socket = self.socket_mut(client);
+        socket.tcp.established();
+        socket.end = Some(End { conn: c, side: 0 });
+        self.wake_state_waiters(client, Status::SUCCESS);
+        self.serve(client);
+    }
+
+    /// The connect was refused (R5.9): `SO_ERROR` says so, and the socket may connect
+    /// again.
+    pub(super) fn tcp_refused(&mut self, client: SocketId, from: SocketAddrV4, to: SocketAddrV4) {
+        self.trace_packet("refused", to, from, 0);
+        self.connect_failed(client, WSAECONNREFUSED as Win32Error, Status::CONNECTION_REFUSED);
+    }
+
+    pub(super) fn tcp_connect_timeout(&mut self, client: SocketId) {
+        self.connect_failed(client, WSAETIMEDOUT as Win32Error, Status(STATUS_IO_TIMEOUT));
+    }
+
+    fn connect_failed(&mut self, client: SocketId, error: Win32Error, status: Status) {
+        let socket = self.socket_mut(client);
+        if socket.closed || socket.tcp != Tcp::Connecting {
+            return;
+        }
+        socket.tcp.refused();
+        socket.error = error;
+        self.wake_state_waiters(client, status);
+    }
+
+    /// A segment arrives: its bytes join the receiver's queue and serve its pending
+    /// receives; the sender's buffer has room again. Bytes for a closed socket are
+    /// answered with a reset.
+    pub(super) fn tcp_segment(&mut self, c: ConnId, side: usize, segment: Segment) {
+        let conn = self.conn(c);
+        let what = match (segment.data.is_empty(), segment.fin) {
+            (true, _) => "fin",
+            (false, true) => "data+fin",
+            (false, false) => "data",
+        };
+        self.trace_packet(what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
+        let bytes = segment.data.len();
+        self.conn_mut(c).streams[side].deliver(segment);
+        match self.conn(c).ends[1 - side] {
+            EndState::Open(s) => self.serve_receives(s),
+            EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(c, 1 - side),
+            _ => {}
+        }
+        self.serve_sends(c, side);
+    }
+
+    /// A reset arrives (R5.7): the receiver's pending operations fail with
+    /// `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`.
+    pub(super) fn tcp_rst(&mut self, c: ConnId, side: usize) {
+        let conn = self.conn_mut(c);
+        conn.reset = true;
+        conn.streams.iter_mut().for_each(Stream::abort);
+        let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[1 - side]);
+        self.trace_packet("rst", from, to, 0);
+        let EndState::Open(s) = end else { return };
+        let socket = self.socket_mut(s);
+        socket.tcp.reset();
+        let handle = socket.handle;
+        let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+        for op in ops {
+            self.complete(handle, op, Status::CONNECTION_RESET, 0, 0);
+        }
+    }
+
+    /// A completion in the call that started the operation: an overlapped one still
+    /// notifies (R2.4); a blocking or nonblocking call just returns.
+    pub(super) fn done_at_once(&mut self, s: SocketId, op: Op, status: Status, bytes: usize) -> Start {
+        if !matches!(op.notify, Notify::Waiter) {
+            let handle = self.socket(s).handle;
+            self.complete(handle, op, status, bytes, 0);
+        }
+        Start::Done { status, bytes, flags: 0 }
+    }
+}

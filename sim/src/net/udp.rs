@@ -1,0 +1,127 @@
+//! UDP: datagrams with their boundaries, sent at once and queued at the receiver.
+//!
+//! A datagram larger than the receive buffers is cut and the rest thrown away, completing
+//! with `STATUS_BUFFER_OVERFLOW` (R2.14). One that no socket takes (no host, no binding,
+//! a connected socket's other peer, a full queue) is dropped, as a network drops it;
+//! every dropped byte is counted.
+
+use super::op::{gather, scatter, write_from};
+use super::{Notify, Op, Packet, SocketId, Start};
+use crate::World;
+use crate::trace::{Entry, Record};
+use std::net::SocketAddrV4;
+use windows_sys::Win32::Networking::WinSock::{
+    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAEWOULDBLOCK,
+};
+use wsasim_model::{Datagram, Proto, Status, Win32Error};
+
+/// The largest UDP payload over IPv4: 65535 less the IP and UDP headers.
+const DATAGRAM_MAX: usize = 65507;
+
+impl World {
+    pub(super) fn udp_start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+        let socket = self.socket(s);
+        if socket.local.is_none() {
+            // Doc: recvfrom: WSAEINVAL, "the socket has not been bound with bind".
+            return Start::Failed(WSAEINVAL as Win32Error);
+        }
+        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
+        if socket.receives.is_empty()
+            && !socket.datagrams.is_empty()
+            && !(overlapped && self.pend_at_random(s))
+        {
+            self.begin(&op);
+            let (status, bytes) = self.read_datagram(s, &op);
+            return self.done_at_once(s, op, status, bytes);
+        }
+        if !may_pend {
+            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
+        }
+        self.begin(&op);
+        self.socket_mut(s).receives.push_back(op);
+        Start::Pending
+    }
+
+    /// Takes the next datagram into `op`'s buffers, and writes its sender where asked.
+    fn read_datagram(&mut self, s: SocketId, op: &Op) -> (Status, usize) {
+        let peek = op.flags & MSG_PEEK as u32 != 0;
+        let read = self.socket_mut(s).datagrams.read(op.capacity(), peek).expect("a datagram is queued");
+        // SAFETY: the receive's buffers and address are the system's until it completes
+        // (R2.9), which is now.
+        unsafe {
+            scatter(&op.buffers, &read.data);
+            if let Some(from) = op.from {
+                write_from(from, read.from);
+            }
+        }
+        let status = if read.truncated { Status::BUFFER_OVERFLOW } else { Status::SUCCESS };
+        (status, read.data.len())
+    }
+
+    pub(super) fn udp_serve_receives(&mut self, s: SocketId) {
+        let handle = self.socket(s).handle;
+        while !self.socket(s).receives.is_empty() && !self.socket(s).datagrams.is_empty() {
+            let op = self.socket_mut(s).receives.pop_front().expect("checked");
+            let (status, bytes) = self.read_datagram(s, &op);
+            self.complete(handle, op, status, bytes, 0);
+        }
+    }
+
+    /// A datagram goes out at once, to `to` or the connected peer; an unbound socket is
+    /// bound first (Doc: sendto, "an implicit bind").
+    pub(super) fn udp_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>) -> Start {
+        let Some(dst) = to.or(self.socket(s).peer) else {
+            return Start::Failed(WSAENOTCONN as Win32Error);
+        };
+        if dst.ip().is_unspecified() || dst.port() == 0 {
+            return Start::Failed(WSAEADDRNOTAVAIL as Win32Error);
+        }
+        let total = op.capacity();
+        if total > DATAGRAM_MAX {
+            return Start::Failed(WSAEMSGSIZE as Win32Error);
+        }
+        self.bind_implicitly(s);
+        self.begin(&op);
+        // SAFETY: the program's buffers, valid for the call (Doc: WSASendTo).
+        let data = unsafe { gather(&op.buffers, 0, total) };
+        let (host, local) = (self.socket(s).host, self.socket(s).local.expect("bound above"));
+        let ip = if local.ip().is_unspecified() { self.net.source_ip(host, *dst.ip()) } else { *local.ip() };
+        let from = SocketAddrV4::new(ip, local.port());
+        self.net.udp_sent += total as u64;
+        match self.net.route(host, *dst.ip()) {
+            Some(h) => {
+                self.send_packet(host, h, 0, Packet::Datagram { host: h, from, to: dst, data });
+            }
+            None => self.net.udp_dropped += total as u64,
+        }
+        self.done_at_once(s, op, Status::SUCCESS, total)
+    }
+
+    /// A datagram arrives at `host`.
+    pub(super) fn udp_arrival(&mut self, host: u32, from: SocketAddrV4, to: SocketAddrV4, data: Vec<u8>) {
+        let len = data.len();
+        let target = self.net.ports.lookup(host, Proto::Udp, to).and_then(|h| self.kernel.socket(host, h));
+        let taken = target.map(SocketId).filter(|s| {
+            let socket = self.socket(*s);
+            let queued = socket.datagrams.counts().queued as usize;
+            !socket.closed
+                && socket.peer.is_none_or(|p| p == from)
+                && queued + len <= socket.options.receive_buffer
+        });
+        let entry = Entry::Packet {
+            what: if taken.is_some() { "udp" } else { "udp dropped" },
+            from,
+            to,
+            bytes: len as u64,
+        };
+        let (time_ns, thread) = (self.now_ns, self.current);
+        self.trace.push(Record { time_ns, thread, entry });
+        match taken {
+            Some(s) => {
+                self.socket_mut(s).datagrams.push(Datagram { from, data });
+                self.udp_serve_receives(s);
+            }
+            None => self.net.udp_dropped += len as u64,
+        }
+    }
+}

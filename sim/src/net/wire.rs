@@ -1,0 +1,128 @@
+//! The network between hosts: packets on their way, each due at a virtual time.
+//!
+//! Every packet goes through [`World::send_packet`], the one place that decides its fate:
+//! today, arrival after a latency drawn from the link's range, never before an earlier
+//! packet of the same TCP direction (TCP delivers in order). Loss, duplication, reordering
+//! and partitions belong there too.
+
+use super::{ConnId, SocketId};
+use crate::World;
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+use wsasim_model::{HostId, Segment};
+
+/// A packet on the wire.
+#[derive(Debug)]
+pub(crate) enum Packet {
+    /// A connection request from `client` (a TCP socket) to `to` on `host`.
+    Syn {
+        client: SocketId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        host: HostId,
+    },
+    /// The listener accepted: the client's end is established.
+    SynAck {
+        conn: ConnId,
+    },
+    /// Nobody listens at the address, or the backlog is full: the client gets a reset.
+    Refused {
+        client: SocketId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+    },
+    /// Bytes (or a FIN) from side `side` of a connection to the other.
+    Segment {
+        conn: ConnId,
+        side: usize,
+        segment: Segment,
+    },
+    /// A reset from side `side` to the other.
+    Rst {
+        conn: ConnId,
+        side: usize,
+    },
+    Datagram {
+        host: HostId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        data: Vec<u8>,
+    },
+    /// Not a packet: a connect to an address no host has gives up (after Windows' 21 s of
+    /// SYN retries, TcpMaxConnectRetransmissions 2).
+    ConnectTimeout {
+        client: SocketId,
+    },
+    /// Not a packet: pending operations a socket could complete at once, under
+    /// `Sim::pend_immediate`, complete now.
+    Serve {
+        socket: SocketId,
+    },
+}
+
+/// Latency of a link, drawn from `min_ns..=max_ns` for each packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    pub min_ns: u64,
+    pub max_ns: u64,
+}
+
+impl Latency {
+    /// 50 to 150 µs: a LAN, wide enough that packets of different connections overtake
+    /// each other.
+    pub const DEFAULT: Latency = Latency { min_ns: 50_000, max_ns: 150_000 };
+}
+
+/// Packets in flight, by due time then order of sending.
+#[derive(Debug, Default)]
+pub(crate) struct Wire {
+    queue: BTreeMap<(u64, u64), Packet>,
+    sent: u64,
+    pub(crate) latency: BTreeMap<(HostId, HostId), Latency>,
+    pub(crate) default_latency: Option<Latency>,
+}
+
+impl Wire {
+    /// When the next packet is due.
+    pub(crate) fn next_due(&self) -> Option<u64> {
+        self.queue.first_key_value().map(|(&(t, _), _)| t)
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Packet> {
+        self.queue.pop_first().map(|(_, p)| p)
+    }
+
+    pub(crate) fn push(&mut self, at_ns: u64, packet: Packet) {
+        self.sent += 1;
+        self.queue.insert((at_ns, self.sent), packet);
+    }
+
+    fn latency(&self, a: HostId, b: HostId) -> Latency {
+        let key = (a.min(b), a.max(b));
+        self.latency.get(&key).copied().or(self.default_latency).unwrap_or(Latency::DEFAULT)
+    }
+
+    /// Packets still on the wire: data bytes of UDP datagrams, for the conservation check.
+    pub(crate) fn datagram_bytes(&self) -> u64 {
+        self.queue
+            .values()
+            .map(|p| match p {
+                Packet::Datagram { data, .. } => data.len() as u64,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+impl World {
+    /// Puts a packet from host `from` to host `to` on the wire. `after_ns` is the arrival
+    /// of the previous packet it must not overtake (0 for none); the arrival is returned.
+    pub(crate) fn send_packet(&mut self, from: HostId, to: HostId, after_ns: u64, packet: Packet) -> u64 {
+        let Latency { min_ns, max_ns } = self.net.wire.latency(from, to);
+        let spread = (max_ns - min_ns) as usize;
+        let drawn = if spread == 0 { 0 } else { self.strategy.pick(spread + 1) as u64 };
+        let at = (self.now_ns + min_ns + drawn).max(after_ns);
+        self.net.wire.push(at, packet);
+        at
+    }
+}

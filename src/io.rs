@@ -1,0 +1,637 @@
+//! Sending and receiving: `send`, `recv`, `sendto`, `recvfrom`, `WSASend`, `WSASendTo`,
+//! `WSARecv`, `WSARecvFrom`; and what follows an overlapped operation:
+//! `WSAGetOverlappedResult`, `GetOverlappedResult`, `CancelIo`, `CancelIoEx`.
+//!
+//! Every call of the family is one [`transfer`]: an overlapped call (an OVERLAPPED on an
+//! overlapped socket) returns 0 when done at once, or `WSA_IO_PENDING` (R2.3); a
+//! nonblocking one returns at once or `WSAEWOULDBLOCK`; a blocking one waits, alertably
+//! (R2.24), for an operation of its own, as Windows' blocking calls do.
+
+use crate::addr::{read_sockaddr, show};
+use crate::call::{Call, enter, handle, hex};
+use crate::socket::lookup;
+use crate::wait::wait;
+use std::net::SocketAddrV4;
+use windows_sys::Win32::Foundation::{
+    ERROR_INVALID_HANDLE, ERROR_IO_INCOMPLETE, ERROR_IO_PENDING, ERROR_NOT_FOUND, HANDLE, STATUS_PENDING,
+};
+use windows_sys::Win32::Networking::WinSock::*;
+use windows_sys::Win32::System::IO::OVERLAPPED;
+use windows_sys::Win32::System::Threading::INFINITE;
+use windows_sys::core::{BOOL, PCSTR, PSTR};
+use wsasim_model::{Handle, Object, Status};
+use wsasim_sim::{Blocker, Buffer, Cancel, From, Notify, Op, SocketId, Start, Value, Wake};
+
+/// How a blocking call's wait ended.
+pub(crate) enum Blocked {
+    Completed(Status),
+    TimedOut,
+}
+
+/// Waits in a blocking Winsock call until the operation that uses `ov` completes,
+/// running APCs meanwhile (R2.24: Wine sock.c test_WSARecv, an APC queued to a thread in a
+/// blocking WSARecv runs and the call then returns its data).
+pub(crate) fn block_on(
+    call: Call,
+    args: &[Value],
+    socket: Handle,
+    ov: *mut OVERLAPPED,
+    deadline_ns: Option<u64>,
+) -> Blocked {
+    loop {
+        // SAFETY: `ov` is the caller's, alive for the whole call.
+        let status = unsafe { (*ov).Internal } as u32 as i32;
+        if status != STATUS_PENDING {
+            return Blocked::Completed(Status(status));
+        }
+        if call.cx.run_apcs() > 0 {
+            continue;
+        }
+        match call.cx.block(call.name, args, Blocker::Io { socket }, deadline_ns) {
+            Wake::Io | Wake::Apc => continue,
+            Wake::Timeout => return Blocked::TimedOut,
+            other => unreachable!("a blocking call woken by {other:?}"),
+        }
+    }
+}
+
+/// Which way bytes go.
+#[derive(Clone, Copy)]
+enum Direction {
+    Send { to: Option<SocketAddrV4> },
+    Receive { from: Option<From> },
+}
+
+/// What one call of the family asks.
+struct Request {
+    socket: SOCKET,
+    direction: Direction,
+    buffers: Vec<Buffer>,
+    flags: u32,
+    overlapped: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+}
+
+/// How a call of the family ended.
+enum Transferred {
+    /// Done in the call: the byte count and receive flags.
+    Now { bytes: usize, flags: u32 },
+    /// An overlapped operation pends.
+    Pending,
+}
+
+/// Runs one send or receive as its mode says.
+fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> {
+    let id = lookup(call, r.socket)?;
+    let (handle, overlapped_socket, nonblocking, timeout_ms) = call.with(|w| {
+        let s = w.socket(id);
+        (s.handle, s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms)
+    });
+    if let Direction::Receive { .. } = r.direction {
+        // Only MSG_PEEK (and MSG_PARTIAL, which TCP and UDP ignore) are simulated.
+        if r.flags & !(MSG_PEEK as u32 | MSG_PARTIAL) != 0 {
+            return Err(WSAEOPNOTSUPP as u32);
+        }
+    }
+    let overlapped = !r.overlapped.is_null() && overlapped_socket;
+    let notify = match (overlapped, r.routine, r.overlapped) {
+        (false, ..) => Notify::Waiter,
+        (true, Some(_), _) => Notify::Routine(r.routine),
+        // SAFETY: the caller's OVERLAPPED, valid until the operation completes (R2.9).
+        (true, None, ov) => match unsafe { (*ov).hEvent } {
+            h if h.is_null() => Notify::Object(handle),
+            h => {
+                let valid = call.with(|w| {
+                    let host = w.host();
+                    matches!(w.kernel().get(host, self::handle(h)), Ok(Object::Event(_)))
+                });
+                if !valid {
+                    return Err(WSA_INVALID_HANDLE as u32);
+                }
+                Notify::Object(self::handle(h))
+            }
+        },
+    };
+    // A blocking call, or a non-overlapped socket given an OVERLAPPED (R2.2: it blocks,
+    // and fills the OVERLAPPED), waits on an OVERLAPPED of its own or that one.
+    let mut own = OVERLAPPED::default();
+    let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
+    let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
+    let (kind, buffers, flags) = (r.direction, r.buffers, r.flags);
+    let start = call.with(|w| {
+        let op = Op {
+            call: call.name,
+            thread: w.current(),
+            buffers,
+            flags,
+            overlapped: ov,
+            notify,
+            from: match kind {
+                Direction::Receive { from } => from,
+                Direction::Send { .. } => None,
+            },
+            taken: 0,
+        };
+        if !overlapped {
+            // SAFETY: as above; a blocking call watches this field.
+            unsafe { (*ov).Internal = STATUS_PENDING as usize };
+        }
+        match kind {
+            Direction::Send { to } => w.start_send(id, op, to, may_pend),
+            Direction::Receive { .. } => w.start_receive(id, op, may_pend),
+        }
+    });
+    match start {
+        Start::Failed(e) => Err(e),
+        // R2.15: a warning status (a datagram cut short) is reported as pending; the
+        // completion, already delivered, carries it.
+        Start::Done { status, .. } if overlapped && status != Status::SUCCESS => Err(ERROR_IO_PENDING),
+        Start::Done { status, bytes, flags } => match status.wsa_result() {
+            Ok(_) => Ok(Transferred::Now { bytes, flags }),
+            Err(e) => Err(e),
+        },
+        Start::Pending if overlapped => {
+            // SAFETY: as above (R2.7: Internal is STATUS_PENDING while it pends).
+            unsafe { (*ov).Internal = STATUS_PENDING as usize };
+            Ok(Transferred::Pending)
+        }
+        Start::Pending => {
+            // R2.23: SO_RCVTIMEO bounds a blocking receive.
+            let timed = matches!(kind, Direction::Receive { .. }) && timeout_ms > 0;
+            let deadline = timed.then(|| call.with(|w| w.now_ns()) + u64::from(timeout_ms) * 1_000_000);
+            match block_on(call, args, handle, ov, deadline) {
+                Blocked::Completed(status) => {
+                    // SAFETY: as above.
+                    let (bytes, flags) = unsafe { ((*ov).InternalHigh, (*ov).Anonymous.Anonymous.Offset) };
+                    match status.wsa_result() {
+                        Ok(_) => Ok(Transferred::Now { bytes, flags }),
+                        // Doc: closesocket: blocking calls cut off by it fail with WSAEINTR.
+                        Err(e) if e == WSA_OPERATION_ABORTED as u32 => Err(WSAEINTR as u32),
+                        Err(e) => Err(e),
+                    }
+                }
+                Blocked::TimedOut => {
+                    call.with(|w| w.withdraw(id, ov as usize));
+                    Err(WSAETIMEDOUT as u32)
+                }
+            }
+        }
+    }
+}
+
+/// Copies a WSABUF array (R2.9: the provider captures it during the call).
+///
+/// # Safety
+/// `buffers` must point to `count` WSABUFs when not NULL.
+unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32> {
+    if count == 0 {
+        // R2.19: Wine sock.c test_empty_recv, "dwBufferCount = 0" fails whatever lpBuffers is.
+        return Err(WSAEINVAL as u32);
+    }
+    if buffers.is_null() {
+        return Err(WSAEFAULT as u32);
+    }
+    // SAFETY: the caller's contract.
+    let list = unsafe { std::slice::from_raw_parts(buffers, count as usize) };
+    Ok(list.iter().map(|b| Buffer { ptr: b.buf, len: b.len as usize }).collect())
+}
+
+/// One buffer of `send`, `recv`, `sendto`, `recvfrom`.
+fn single(buf: *mut u8, len: i32) -> Result<Vec<Buffer>, u32> {
+    match usize::try_from(len) {
+        Ok(len) if !buf.is_null() || len == 0 => Ok(vec![Buffer { ptr: buf, len }]),
+        _ => Err(WSAEFAULT as u32),
+    }
+}
+
+fn total(buffers: &Result<Vec<Buffer>, u32>) -> Value {
+    Value::Int(buffers.as_ref().map_or(0, |b| b.iter().map(|b| b.len as i64).sum()))
+}
+
+/// `send` (Doc: send function).
+pub unsafe fn send(s: SOCKET, buf: PCSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
+    let call = enter("send");
+    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
+    let r = single(buf.cast_mut(), len).and_then(|buffers| {
+        let direction = Direction::Send { to: None };
+        let request = Request { socket: s, direction, buffers, flags: 0, overlapped: null(), routine: None };
+        transfer(call, &args, request)
+    });
+    call.winsock(&args, count(r))
+}
+
+/// `sendto` (Doc: sendto function): `to` is ignored on a TCP socket.
+pub unsafe fn sendto(s: SOCKET, buf: PCSTR, len: i32, flags: i32, to: *const SOCKADDR, tolen: i32) -> i32 {
+    let call = enter("sendto");
+    // SAFETY: the caller passes `tolen` bytes at `to` when it is not NULL.
+    let dst = (!to.is_null()).then(|| unsafe { read_sockaddr(to, tolen) }).transpose();
+    let shown = dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show));
+    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), shown];
+    let r = single(buf.cast_mut(), len).and_then(|buffers| {
+        let direction = Direction::Send { to: dst? };
+        let request = Request { socket: s, direction, buffers, flags: 0, overlapped: null(), routine: None };
+        transfer(call, &args, request)
+    });
+    call.winsock(&args, count(r))
+}
+
+/// `recv` (Doc: recv function): 0 at the end of a stream.
+pub unsafe fn recv(s: SOCKET, buf: PSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
+    let call = enter("recv");
+    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
+    let r = single(buf, len).and_then(|buffers| {
+        let direction = Direction::Receive { from: None };
+        let flags = flags as u32;
+        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
+        transfer(call, &args, request)
+    });
+    call.winsock(&args, count(r))
+}
+
+/// `recvfrom` (Doc: recvfrom function).
+pub unsafe fn recvfrom(
+    s: SOCKET,
+    buf: PSTR,
+    len: i32,
+    flags: i32,
+    from: *mut SOCKADDR,
+    fromlen: *mut i32,
+) -> i32 {
+    let call = enter("recvfrom");
+    let args =
+        [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), Value::Ptr(!from.is_null())];
+    let r = single(buf, len).and_then(|buffers| {
+        let direction = Direction::Receive { from: Some(From { addr: from, len: fromlen }) };
+        let flags = flags as u32;
+        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
+        transfer(call, &args, request)
+    });
+    call.winsock(&args, count(r))
+}
+
+fn null() -> *mut OVERLAPPED {
+    std::ptr::null_mut()
+}
+
+/// The `int` a non-overlapped call returns: the byte count.
+fn count(r: Result<Transferred, u32>) -> Result<i32, u32> {
+    match r? {
+        Transferred::Now { bytes, .. } => Ok(i32::try_from(bytes).unwrap_or(i32::MAX)),
+        Transferred::Pending => unreachable!("a call without an OVERLAPPED does not pend"),
+    }
+}
+
+/// The end of an overlapped-capable call: 0 with the counts written when done at once,
+/// `WSA_IO_PENDING` when it pends (the counts untouched, R2.3).
+///
+/// # Safety
+/// `bytes` and `flags_out` must be valid when not NULL.
+unsafe fn overlapped_result(
+    r: Result<Transferred, u32>,
+    bytes: *mut u32,
+    flags_out: *mut u32,
+) -> Result<i32, u32> {
+    match r? {
+        Transferred::Now { bytes: n, flags } => {
+            // SAFETY: the caller's contract.
+            unsafe {
+                if !bytes.is_null() {
+                    *bytes = n as u32;
+                }
+                if !flags_out.is_null() {
+                    *flags_out = flags;
+                }
+            }
+            Ok(0)
+        }
+        Transferred::Pending => Err(ERROR_IO_PENDING),
+    }
+}
+
+/// R2.8: the byte count may be NULL only with an OVERLAPPED.
+fn check_counts(bytes: *mut u32, ov: *mut OVERLAPPED) -> Result<(), u32> {
+    if bytes.is_null() && ov.is_null() { Err(WSAEFAULT as u32) } else { Ok(()) }
+}
+
+/// `WSASend` (Doc: WSASend function).
+pub unsafe fn WSASend(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytessent: *mut u32,
+    dwflags: u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let call = enter("WSASend");
+    // SAFETY: the caller passes `dwbuffercount` WSABUFs, as for Windows.
+    let buffers = unsafe { capture(lpbuffers, dwbuffercount) };
+    let args = [
+        Value::Hex(s as u64),
+        total(&buffers),
+        Value::Int(dwbuffercount.into()),
+        Value::Ptr(!lpnumberofbytessent.is_null()),
+        Value::Int(dwflags.into()),
+        Value::Ptr(!lpoverlapped.is_null()),
+        Value::Ptr(lpcompletionroutine.is_some()),
+    ];
+    let r = check_counts(lpnumberofbytessent, lpoverlapped).and_then(|()| {
+        let request = Request {
+            socket: s,
+            direction: Direction::Send { to: None },
+            buffers: buffers?,
+            flags: 0,
+            overlapped: lpoverlapped,
+            routine: lpcompletionroutine,
+        };
+        // SAFETY: the caller passes a byte count to fill when not NULL.
+        unsafe { overlapped_result(transfer(call, &args, request), lpnumberofbytessent, null_flags()) }
+    });
+    call.winsock(&args, r)
+}
+
+fn null_flags() -> *mut u32 {
+    std::ptr::null_mut()
+}
+
+/// `WSASendTo` (Doc: WSASendTo function).
+pub unsafe fn WSASendTo(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytessent: *mut u32,
+    dwflags: u32,
+    lpto: *const SOCKADDR,
+    itolen: i32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let call = enter("WSASendTo");
+    // SAFETY: as for `WSASend`, and `itolen` bytes at `lpto` when it is not NULL.
+    let (buffers, dst) = unsafe {
+        (
+            capture(lpbuffers, dwbuffercount),
+            (!lpto.is_null()).then(|| read_sockaddr(lpto, itolen)).transpose(),
+        )
+    };
+    let args = [
+        Value::Hex(s as u64),
+        total(&buffers),
+        Value::Int(dwbuffercount.into()),
+        Value::Ptr(!lpnumberofbytessent.is_null()),
+        Value::Int(dwflags.into()),
+        dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show)),
+        Value::Ptr(!lpoverlapped.is_null()),
+        Value::Ptr(lpcompletionroutine.is_some()),
+    ];
+    let r = check_counts(lpnumberofbytessent, lpoverlapped).and_then(|()| {
+        let request = Request {
+            socket: s,
+            direction: Direction::Send { to: dst? },
+            buffers: buffers?,
+            flags: 0,
+            overlapped: lpoverlapped,
+            routine: lpcompletionroutine,
+        };
+        // SAFETY: as for `WSASend`.
+        unsafe { overlapped_result(transfer(call, &args, request), lpnumberofbytessent, null_flags()) }
+    });
+    call.winsock(&args, r)
+}
+
+/// `WSARecv` (Doc: WSARecv function).
+pub unsafe fn WSARecv(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytesrecvd: *mut u32,
+    lpflags: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let call = enter("WSARecv");
+    // SAFETY: as for `WSARecvFrom`.
+    unsafe {
+        receive(
+            call,
+            s,
+            (lpbuffers, dwbuffercount),
+            lpnumberofbytesrecvd,
+            lpflags,
+            None,
+            lpoverlapped,
+            lpcompletionroutine,
+        )
+    }
+}
+
+/// `WSARecvFrom` (Doc: WSARecvFrom function): `lpFrom` and `lpFromlen` are written at
+/// completion.
+pub unsafe fn WSARecvFrom(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytesrecvd: *mut u32,
+    lpflags: *mut u32,
+    lpfrom: *mut SOCKADDR,
+    lpfromlen: *mut i32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let call = enter("WSARecvFrom");
+    let from = Some(From { addr: lpfrom, len: lpfromlen });
+    // SAFETY: the caller's pointers, as Windows takes them.
+    unsafe {
+        receive(
+            call,
+            s,
+            (lpbuffers, dwbuffercount),
+            lpnumberofbytesrecvd,
+            lpflags,
+            from,
+            lpoverlapped,
+            lpcompletionroutine,
+        )
+    }
+}
+
+/// # Safety
+/// The pointers must be valid as `WSARecvFrom` requires.
+unsafe fn receive(
+    call: Call,
+    s: SOCKET,
+    (lpbuffers, count): (*const WSABUF, u32),
+    bytes: *mut u32,
+    lpflags: *mut u32,
+    from: Option<From>,
+    ov: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let buffers = unsafe { capture(lpbuffers, count) };
+    // SAFETY: as above.
+    let flags = (!lpflags.is_null()).then(|| unsafe { *lpflags });
+    let mut args = vec![
+        Value::Hex(s as u64),
+        total(&buffers),
+        Value::Int(count.into()),
+        Value::Ptr(!bytes.is_null()),
+        flags.map_or(Value::Ptr(false), |f| Value::Int(f.into())),
+    ];
+    if let Some(f) = from {
+        args.push(Value::Ptr(!f.addr.is_null()));
+    }
+    args.extend([Value::Ptr(!ov.is_null()), Value::Ptr(routine.is_some())]);
+    let r = check_counts(bytes, ov).and_then(|()| {
+        let request = Request {
+            socket: s,
+            direction: Direction::Receive { from },
+            buffers: buffers?,
+            flags: flags.ok_or(WSAEFAULT as u32)?,
+            overlapped: ov,
+            routine,
+        };
+        // SAFETY: the caller's contract.
+        unsafe { overlapped_result(transfer(call, &args, request), bytes, lpflags) }
+    });
+    call.winsock(&args, r)
+}
+
+/// `WSAGetOverlappedResult` (Doc: WSAGetOverlappedResult function; R3.1–R3.8).
+pub unsafe fn WSAGetOverlappedResult(
+    s: SOCKET,
+    lpoverlapped: *const OVERLAPPED,
+    lpcbtransfer: *mut u32,
+    fwait: BOOL,
+    lpdwflags: *mut u32,
+) -> BOOL {
+    let call = enter("WSAGetOverlappedResult");
+    let args = [Value::Hex(s as u64), Value::Ptr(!lpoverlapped.is_null()), Value::Bool(fwait)];
+    let r = lookup(call, s).and_then(|id| {
+        if lpoverlapped.is_null() || lpcbtransfer.is_null() {
+            return Err(WSAEFAULT as u32);
+        }
+        // SAFETY: the caller's OVERLAPPED and pointers, as for Windows.
+        unsafe { overlapped_status(call, &args, id, lpoverlapped, fwait != 0, lpcbtransfer) }
+    });
+    let r = match r {
+        Ok(Some(status)) => match status.wsa_result() {
+            Ok(error) => {
+                if !lpdwflags.is_null() {
+                    // SAFETY: as above; flags are written on success only (R3.7).
+                    unsafe { *lpdwflags = (*lpoverlapped).Anonymous.Anonymous.Offset };
+                }
+                Ok(error)
+            }
+            Err(e) => Err(e),
+        },
+        // R3.4: the event was signaled while the status still said pending: TRUE at once,
+        // with ERROR_IO_PENDING (Wine sock.c test_WSAGetOverlappedResult).
+        Ok(None) => Ok(ERROR_IO_PENDING),
+        Err(e) => Err(e),
+    };
+    let ret = BOOL::from(r.is_ok());
+    call.with(|w| w.set_last_error(r.unwrap_or_else(|e| e)));
+    call.done(&args, Value::Bool(ret), r.err());
+    ret
+}
+
+/// The status of an overlapped operation, after waiting (non-alertably, R3.4) for its
+/// event, or the socket when it has none, if `wait` says so: `None` when the wait ended
+/// with the operation still pending. The byte count is written whatever the status
+/// (R3.6).
+///
+/// # Safety
+/// `ov` and `bytes` must be valid.
+unsafe fn overlapped_status(
+    call: Call,
+    args: &[Value],
+    id: SocketId,
+    ov: *const OVERLAPPED,
+    wait_for_it: bool,
+    bytes: *mut u32,
+) -> Result<Option<Status>, u32> {
+    // SAFETY: the caller's contract.
+    let status = || Status(unsafe { (*ov).Internal } as u32 as i32);
+    if status() == Status::PENDING {
+        if !wait_for_it {
+            return Err(ERROR_IO_INCOMPLETE);
+        }
+        // SAFETY: as above.
+        let event = unsafe { (*ov).hEvent };
+        let on = if event.is_null() { call.with(|w| w.socket(id).handle) } else { handle(event) };
+        wait(call, args, &[on], false, INFINITE, false)?;
+    }
+    // SAFETY: as above.
+    unsafe { *bytes = (*ov).InternalHigh as u32 };
+    Ok(Some(status()).filter(|s| *s != Status::PENDING))
+}
+
+/// `GetOverlappedResult` (Doc: GetOverlappedResult function): the same status as
+/// `WSAGetOverlappedResult`, read with kernel32's codes (R3.9: a reset is
+/// `ERROR_NETNAME_DELETED`). A success leaves the last error alone.
+pub unsafe fn GetOverlappedResult(
+    hfile: HANDLE,
+    lpoverlapped: *const OVERLAPPED,
+    lpnumberofbytestransferred: *mut u32,
+    bwait: BOOL,
+) -> BOOL {
+    let call = enter("GetOverlappedResult");
+    let args = [hex(hfile), Value::Ptr(!lpoverlapped.is_null()), Value::Bool(bwait)];
+    let r = call
+        .with(|w| {
+            let host = w.host();
+            w.kernel().socket(host, handle(hfile)).map(SocketId).ok_or(ERROR_INVALID_HANDLE)
+        })
+        .and_then(|id| {
+            if lpoverlapped.is_null() || lpnumberofbytestransferred.is_null() {
+                return Err(ERROR_INVALID_PARAMETER_NOACCESS);
+            }
+            // SAFETY: the caller's OVERLAPPED and pointer, as for Windows.
+            let status = unsafe {
+                overlapped_status(call, &args, id, lpoverlapped, bwait != 0, lpnumberofbytestransferred)
+            }?;
+            match status.map_or(0, |s| s.win32_error()) {
+                e if status.is_some_and(|s| s.0 < 0) => Err(e),
+                _ => Ok(()),
+            }
+        });
+    let ret = BOOL::from(r.is_ok());
+    call.done(&args, Value::Bool(ret), r.err());
+    ret
+}
+
+/// An access violation in a kernel32 probe, as Win32 reports it.
+const ERROR_INVALID_PARAMETER_NOACCESS: u32 = windows_sys::Win32::Foundation::ERROR_NOACCESS;
+
+/// `CancelIo` (Doc: CancelIo function; R5.3): the calling thread's operations on the
+/// handle; TRUE even when there were none.
+pub unsafe fn CancelIo(hfile: HANDLE) -> BOOL {
+    let call = enter("CancelIo");
+    let r = cancel(call, hfile, |w| Cancel::Thread(w.current())).map(|_| ());
+    finish_cancel(call, &[hex(hfile)], r)
+}
+
+/// `CancelIoEx` (Doc: CancelIoEx function; R5.3): every operation on the handle, or those
+/// with `lpOverlapped`; `ERROR_NOT_FOUND` when none matched.
+pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL {
+    let call = enter("CancelIoEx");
+    let which = if lpoverlapped.is_null() { Cancel::All } else { Cancel::Overlapped(lpoverlapped as usize) };
+    let r = cancel(call, hfile, |_| which).and_then(|n| if n == 0 { Err(ERROR_NOT_FOUND) } else { Ok(()) });
+    finish_cancel(call, &[hex(hfile), Value::Ptr(!lpoverlapped.is_null())], r)
+}
+
+fn cancel(call: Call, h: HANDLE, which: impl FnOnce(&wsasim_sim::World) -> Cancel) -> Result<usize, u32> {
+    call.with(|w| {
+        let host = w.host();
+        let id = w.kernel().socket(host, handle(h)).ok_or(ERROR_INVALID_HANDLE)?;
+        let which = which(w);
+        Ok(w.cancel(SocketId(id), which))
+    })
+}
+
+fn finish_cancel(call: Call, args: &[Value], r: Result<(), u32>) -> BOOL {
+    let ret = BOOL::from(r.is_ok());
+    call.done(args, Value::Bool(ret), r.err());
+    ret
+}

@@ -1,0 +1,404 @@
+//! A socket's life and settings: `WSAStartup`, `WSACleanup`, `socket`, `WSASocketW`,
+//! `bind`, `listen`, `accept`, `connect`, `closesocket`, `shutdown`, `ioctlsocket`,
+//! `setsockopt`, `getsockopt`, `getsockname`, `getpeername`. The transport's rules are
+//! `wsasim_sim::net`'s; here are the arguments, the errors of bad ones, and the blocking.
+
+use crate::addr::{read_sockaddr, show, write_sockaddr};
+use crate::call::{Call, enter};
+use crate::io::{Blocked, block_on};
+use std::net::SocketAddrV4;
+use windows_sys::Win32::Foundation::STATUS_PENDING;
+use windows_sys::Win32::Networking::WinSock::*;
+use windows_sys::Win32::System::IO::OVERLAPPED;
+use windows_sys::core::{PCSTR, PSTR};
+use wsasim_model::{Proto, Status, Tcp};
+use wsasim_sim::{Notify, Op, SocketId, Value, World};
+
+/// `WSAStartup` (Doc: WSAStartup function): it always offers version 2.2; a request for
+/// major version 0 is `WSAVERNOTSUPPORTED`. It returns its error rather than setting it.
+pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32 {
+    let call = enter("WSAStartup");
+    let args = [Value::Hex(wversionrequested.into()), Value::Ptr(!lpwsadata.is_null())];
+    let r = if lpwsadata.is_null() {
+        WSAEFAULT
+    } else if wversionrequested & 0xff == 0 {
+        WSAVERNOTSUPPORTED
+    } else {
+        let mut data = WSADATA { wVersion: 0x0202, wHighVersion: 0x0202, ..WSADATA::default() };
+        for (d, s) in data.szDescription.iter_mut().zip(b"WinSock 2.0") {
+            *d = *s as i8;
+        }
+        for (d, s) in data.szSystemStatus.iter_mut().zip(b"Running") {
+            *d = *s as i8;
+        }
+        // SAFETY: the caller passes a WSADATA to fill, as for Windows.
+        unsafe { lpwsadata.write(data) };
+        call.with(World::net_startup);
+        0
+    };
+    call.done(&args, Value::Int(r.into()), None);
+    r
+}
+
+/// `WSACleanup` (R5.10): the last call closes the host's sockets.
+pub unsafe fn WSACleanup() -> i32 {
+    let call = enter("WSACleanup");
+    let r = call.with(World::net_cleanup);
+    call.winsock(&[], r.map(|()| 0))
+}
+
+/// `socket` (Doc: socket function): AF_INET stream (TCP) or datagram (UDP) sockets, which
+/// are overlapped-capable (R2.1).
+pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
+    let call = enter("socket");
+    open(call, af, r#type, protocol, true, &[])
+}
+
+/// `WSASocketW` (Doc: WSASocketW function): as `socket`, overlapped only with
+/// `WSA_FLAG_OVERLAPPED`. Protocol info and groups are not simulated: they must be NULL and 0.
+pub unsafe fn WSASocketW(
+    af: i32,
+    r#type: i32,
+    protocol: i32,
+    lpprotocolinfo: *const WSAPROTOCOL_INFOW,
+    g: u32,
+    dwflags: u32,
+) -> SOCKET {
+    let call = enter("WSASocketW");
+    let extra = [Value::Ptr(!lpprotocolinfo.is_null()), Value::Int(g.into()), Value::Hex(dwflags.into())];
+    if !lpprotocolinfo.is_null() || g != 0 {
+        return refuse(call, &[Value::Int(af.into()), Value::Int(r#type.into())], WSAEINVAL as u32);
+    }
+    open(call, af, r#type, protocol, dwflags & WSA_FLAG_OVERLAPPED != 0, &extra)
+}
+
+fn open(call: Call, af: i32, kind: i32, protocol: i32, overlapped: bool, extra: &[Value]) -> SOCKET {
+    let mut args = vec![Value::Int(af.into()), Value::Int(kind.into()), Value::Int(protocol.into())];
+    args.extend_from_slice(extra);
+    let proto = match (kind, protocol) {
+        (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(Proto::Tcp),
+        (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(Proto::Udp),
+        (SOCK_STREAM | SOCK_DGRAM, _) => Err(WSAEPROTONOSUPPORT),
+        _ => Err(WSAESOCKTNOSUPPORT),
+    };
+    let r = call.with(|w| {
+        if !w.net_started() {
+            return Err(WSANOTINITIALISED as u32);
+        }
+        if af != i32::from(AF_INET) {
+            // Only IPv4 is simulated (a README deviation).
+            return Err(WSAEAFNOSUPPORT as u32);
+        }
+        let proto = proto.map_err(|e| e as u32)?;
+        w.set_last_error(0);
+        Ok(w.open_socket(proto, overlapped))
+    });
+    match r {
+        Ok(s) => {
+            let h = call.with(|w| w.socket(s).handle);
+            call.done(&args, Value::Hex(h.0 as u64), None);
+            h.0
+        }
+        Err(e) => refuse(call, &args, e),
+    }
+}
+
+fn refuse(call: Call, args: &[Value], e: u32) -> SOCKET {
+    call.done(args, Value::Hex(INVALID_SOCKET as u64), Some(e));
+    INVALID_SOCKET
+}
+
+/// The socket behind `s` on this host, or the error Winsock gives.
+pub(crate) fn lookup(call: Call, s: SOCKET) -> Result<SocketId, u32> {
+    call.with(|w| w.socket_id(s))
+}
+
+/// `bind` (Doc: bind function): port 0 takes a free dynamic port (49152–65535).
+pub unsafe fn bind(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
+    let call = enter("bind");
+    // SAFETY: the caller passes `namelen` bytes at `name`, as for Windows.
+    let addr = unsafe { read_sockaddr(name, namelen) };
+    let args =
+        [Value::Hex(s as u64), addr.map_or(Value::Ptr(!name.is_null()), show), Value::Int(namelen.into())];
+    let r = lookup(call, s).and_then(|id| call.with(|w| w.bind(id, addr?)));
+    call.winsock(&args, r.map(|()| 0))
+}
+
+/// `listen` (Doc: listen function).
+pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
+    let call = enter("listen");
+    let args = [Value::Hex(s as u64), Value::Int(backlog.into())];
+    let r = lookup(call, s).and_then(|id| call.with(|w| w.listen(id, backlog)));
+    call.winsock(&args, r.map(|()| 0))
+}
+
+/// `accept` (Doc: accept function): the next connection, waiting for one (alertably,
+/// R2.24) unless the socket is nonblocking (`WSAEWOULDBLOCK`).
+pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKET {
+    let call = enter("accept");
+    let args = [Value::Hex(s as u64), Value::Ptr(!addr.is_null()), Value::Ptr(!addrlen.is_null())];
+    let r = lookup(call, s).and_then(|id| {
+        loop {
+            match call.with(|w| w.accept(id))? {
+                Some(new) => break Ok(new),
+                None if call.with(|w| w.socket(id).options.nonblocking) => break Err(WSAEWOULDBLOCK as u32),
+                None => wait_for_state(call, &args, id)?,
+            }
+        }
+    });
+    let r = r.and_then(|new| {
+        let peer = call.with(|w| w.socket(new).peer).expect("an accepted socket has a peer");
+        if !addr.is_null() {
+            // SAFETY: the caller passes room for the address, as for Windows.
+            unsafe { write_sockaddr(addr, addrlen, peer) }?;
+        }
+        Ok(new)
+    });
+    match r {
+        Ok(new) => {
+            let h = call.with(|w| {
+                w.set_last_error(0);
+                w.socket(new).handle
+            });
+            call.done(&args, Value::Hex(h.0 as u64), None);
+            h.0
+        }
+        Err(e) => refuse(call, &args, e),
+    }
+}
+
+/// Waits, alertably, until the socket's state changes (a connection arrives, a connect
+/// ends). A wait cut off by `closesocket` is `WSAEINTR` (Doc: closesocket, blocking calls
+/// "canceled").
+fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
+    let mut ov = OVERLAPPED { Internal: STATUS_PENDING as usize, ..OVERLAPPED::default() };
+    let ov: *mut OVERLAPPED = &mut ov;
+    let handle = call.with(|w| {
+        let thread = w.current();
+        let op = Op {
+            call: call.name,
+            thread,
+            buffers: Vec::new(),
+            flags: 0,
+            overlapped: ov,
+            notify: Notify::Waiter,
+            from: None,
+            taken: 0,
+        };
+        w.wait_for_state(id, op);
+        w.socket(id).handle
+    });
+    match block_on(call, args, handle, ov, None) {
+        Blocked::Completed(Status::SUCCESS) => Ok(()),
+        Blocked::Completed(Status::CANCELLED) => Err(WSAEINTR as u32),
+        Blocked::Completed(other) => Err(other.wsa_result().err().unwrap_or(WSAEINVAL as u32)),
+        Blocked::TimedOut => unreachable!("a state wait has no deadline"),
+    }
+}
+
+/// `connect` (Doc: connect function; R5.9): a TCP connect waits for the handshake unless
+/// the socket is nonblocking (`WSAEWOULDBLOCK`); refused, it fails with
+/// `WSAECONNREFUSED` after the round trip. A UDP connect sets the default peer.
+pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
+    let call = enter("connect");
+    // SAFETY: the caller passes `namelen` bytes at `name`, as for Windows.
+    let addr = unsafe { read_sockaddr(name, namelen) };
+    let args =
+        [Value::Hex(s as u64), addr.map_or(Value::Ptr(!name.is_null()), show), Value::Int(namelen.into())];
+    let r = lookup(call, s).and_then(|id| {
+        if call.with(|w| w.connect(id, addr?))? {
+            return Ok(());
+        }
+        if call.with(|w| w.socket(id).options.nonblocking) {
+            return Err(WSAEWOULDBLOCK as u32);
+        }
+        loop {
+            match call.with(|w| (w.socket(id).tcp, w.socket(id).error)) {
+                (Tcp::Connecting, _) => wait_for_state(call, &args, id)?,
+                (Tcp::Connected { .. } | Tcp::Reset, _) => return Ok(()),
+                (_, error) => return Err(error),
+            }
+        }
+    });
+    call.winsock(&args, r.map(|()| 0))
+}
+
+/// `closesocket` (Doc: closesocket function; R5.1, R5.2).
+pub unsafe fn closesocket(s: SOCKET) -> i32 {
+    let call = enter("closesocket");
+    let r = lookup(call, s).map(|id| call.with(|w| w.close_socket(id)));
+    call.winsock(&[Value::Hex(s as u64)], r.map(|()| 0))
+}
+
+/// `shutdown` (Doc: shutdown function; R5.4).
+pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
+    let call = enter("shutdown");
+    let r = lookup(call, s).and_then(|id| call.with(|w| w.shutdown(id, how)));
+    call.winsock(&[Value::Hex(s as u64), Value::Int(how.into())], r.map(|()| 0))
+}
+
+/// `ioctlsocket` (Doc: ioctlsocket function): `FIONBIO` and `FIONREAD`; any other command
+/// is `WSAEINVAL`.
+pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
+    let call = enter("ioctlsocket");
+    let args = [Value::Hex(s as u64), Value::Hex(cmd as u32 as u64), Value::Ptr(!argp.is_null())];
+    let r = lookup(call, s).and_then(|id| {
+        if argp.is_null() {
+            return Err(WSAEFAULT as u32);
+        }
+        match cmd {
+            // SAFETY: the caller passes a u32, as for Windows.
+            FIONBIO => call.with(|w| w.socket_mut(id).options.nonblocking = unsafe { *argp } != 0),
+            FIONREAD => {
+                let n = call.with(|w| w.readable(id));
+                // SAFETY: as above.
+                unsafe { *argp = u32::try_from(n).unwrap_or(u32::MAX) };
+            }
+            _ => return Err(WSAEINVAL as u32),
+        }
+        Ok(())
+    });
+    call.winsock(&args, r.map(|()| 0))
+}
+
+/// An option's value, as `setsockopt` and `getsockopt` pass it.
+enum OptionValue {
+    Int(u32),
+    Linger(LINGER),
+}
+
+/// `setsockopt` (Doc: setsockopt function): `SO_SNDBUF`, `SO_RCVBUF`, `SO_LINGER`,
+/// `SO_REUSEADDR`, `SO_RCVTIMEO`, `TCP_NODELAY`; others are `WSAENOPROTOOPT`.
+pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, optlen: i32) -> i32 {
+    let call = enter("setsockopt");
+    let mut args = vec![Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];
+    let value = read_option(optname, optval, optlen);
+    args.push(match &value {
+        Ok(OptionValue::Int(v)) => Value::Int((*v).into()),
+        Ok(OptionValue::Linger(l)) => Value::Text(format!("{{{}, {}}}", l.l_onoff, l.l_linger)),
+        Err(_) => Value::Ptr(!optval.is_null()),
+    });
+    args.push(Value::Int(optlen.into()));
+    let r = lookup(call, s).and_then(|id| {
+        let value = value?;
+        call.with(|w| {
+            let o = &mut w.socket_mut(id).options;
+            match (level, optname, value) {
+                (SOL_SOCKET, SO_SNDBUF, OptionValue::Int(v)) => o.send_buffer = v as usize,
+                (SOL_SOCKET, SO_RCVBUF, OptionValue::Int(v)) => o.receive_buffer = v as usize,
+                (SOL_SOCKET, SO_LINGER, OptionValue::Linger(l)) => {
+                    o.linger = (l.l_onoff != 0).then_some(l.l_linger);
+                }
+                (SOL_SOCKET, SO_REUSEADDR, OptionValue::Int(v)) => o.reuse_addr = v != 0,
+                (SOL_SOCKET, SO_RCVTIMEO, OptionValue::Int(v)) => o.receive_timeout_ms = v,
+                (IPPROTO_TCP, TCP_NODELAY, OptionValue::Int(v)) => o.no_delay = v != 0,
+                _ => return Err(WSAENOPROTOOPT as u32),
+            }
+            w.apply_buffers(id);
+            Ok(())
+        })
+    });
+    call.winsock(&args, r.map(|()| 0))
+}
+
+fn read_option(optname: i32, optval: PCSTR, optlen: i32) -> Result<OptionValue, u32> {
+    let len = usize::try_from(optlen).unwrap_or(0);
+    if optname == SO_LINGER {
+        if optval.is_null() || len < size_of::<LINGER>() {
+            return Err(WSAEFAULT as u32);
+        }
+        // SAFETY: the caller passes `optlen` bytes at `optval`, as for Windows.
+        return Ok(OptionValue::Linger(unsafe { optval.cast::<LINGER>().read_unaligned() }));
+    }
+    // Windows takes a BOOL option from a single byte too (Wine sock.c test_set_getsockopt).
+    match len {
+        _ if optval.is_null() => Err(WSAEFAULT as u32),
+        // SAFETY: as above.
+        1..4 => Ok(OptionValue::Int(unsafe { *optval }.into())),
+        // SAFETY: as above.
+        4.. => Ok(OptionValue::Int(unsafe { optval.cast::<u32>().read_unaligned() })),
+        _ => Err(WSAEFAULT as u32),
+    }
+}
+
+/// `getsockopt` (Doc: getsockopt function): the options `setsockopt` takes, `SO_ERROR`
+/// (R5.9: reading it does not clear it) and `SO_TYPE`.
+pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optlen: *mut i32) -> i32 {
+    let call = enter("getsockopt");
+    let args = [Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];
+    let r = lookup(call, s).and_then(|id| {
+        let value = call.with(|w| {
+            let socket = w.socket(id);
+            let o = socket.options;
+            Ok(match (level, optname) {
+                (SOL_SOCKET, SO_SNDBUF) => OptionValue::Int(o.send_buffer as u32),
+                (SOL_SOCKET, SO_RCVBUF) => OptionValue::Int(o.receive_buffer as u32),
+                (SOL_SOCKET, SO_LINGER) => OptionValue::Linger(LINGER {
+                    l_onoff: o.linger.is_some().into(),
+                    l_linger: o.linger.unwrap_or(0),
+                }),
+                (SOL_SOCKET, SO_REUSEADDR) => OptionValue::Int(o.reuse_addr.into()),
+                (SOL_SOCKET, SO_RCVTIMEO) => OptionValue::Int(o.receive_timeout_ms),
+                (SOL_SOCKET, SO_ERROR) => OptionValue::Int(socket.error),
+                (SOL_SOCKET, SO_TYPE) => {
+                    OptionValue::Int(if socket.proto == Proto::Tcp { SOCK_STREAM } else { SOCK_DGRAM } as u32)
+                }
+                (IPPROTO_TCP, TCP_NODELAY) => OptionValue::Int(o.no_delay.into()),
+                _ => return Err(WSAENOPROTOOPT as u32),
+            })
+        })?;
+        if optval.is_null() || optlen.is_null() {
+            return Err(WSAEFAULT as u32);
+        }
+        // SAFETY: the caller passes `*optlen` bytes at `optval`, as for Windows.
+        unsafe {
+            let room = usize::try_from(*optlen).unwrap_or(0);
+            match value {
+                OptionValue::Int(v) if room >= 4 => {
+                    optval.cast::<u32>().write_unaligned(v);
+                    *optlen = 4;
+                }
+                OptionValue::Linger(l) if room >= size_of::<LINGER>() => {
+                    optval.cast::<LINGER>().write_unaligned(l);
+                    *optlen = size_of::<LINGER>() as i32;
+                }
+                _ => return Err(WSAEFAULT as u32),
+            }
+        }
+        Ok(())
+    });
+    call.winsock(&args, r.map(|()| 0))
+}
+
+/// `getsockname` (Doc: getsockname function): an unbound socket is `WSAEINVAL`.
+pub unsafe fn getsockname(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
+    let call = enter("getsockname");
+    let r = name_of(call, s, name, namelen, |w, id| w.local_name(id).ok_or(WSAEINVAL as u32));
+    call.winsock(&[Value::Hex(s as u64)], r)
+}
+
+/// `getpeername` (Doc: getpeername function): a socket with no peer is `WSAENOTCONN`.
+pub unsafe fn getpeername(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
+    let call = enter("getpeername");
+    let peer = |w: &mut World, id| {
+        let socket = w.socket(id);
+        let connected = socket.proto == Proto::Udp || socket.end.is_some();
+        socket.peer.filter(|_| connected).ok_or(WSAENOTCONN as u32)
+    };
+    let r = name_of(call, s, name, namelen, peer);
+    call.winsock(&[Value::Hex(s as u64)], r)
+}
+
+fn name_of(
+    call: Call,
+    s: SOCKET,
+    name: *mut SOCKADDR,
+    namelen: *mut i32,
+    pick: impl FnOnce(&mut World, SocketId) -> Result<SocketAddrV4, u32>,
+) -> Result<i32, u32> {
+    let id = lookup(call, s)?;
+    let addr = call.with(|w| pick(w, id))?;
+    // SAFETY: the caller passes room for the address, as for Windows.
+    unsafe { write_sockaddr(name, namelen, addr) }?;
+    Ok(0)
+}
