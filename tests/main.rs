@@ -8,8 +8,12 @@
 
 mod addresses;
 mod apcs;
+mod echo;
+mod echo_workload;
 mod events;
 mod harness;
+mod overlapped;
 mod runner;
+mod tcp;
 mod threads;
 mod waits;

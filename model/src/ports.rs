@@ -86,9 +86,12 @@ impl Ports {
 
     /// The dynamic ports a bind to `ip` could take now, lowest first: the engine picks one.
     pub fn ephemeral(&self, host: HostId, proto: Proto, ip: Ipv4Addr) -> impl Iterator<Item = u16> + '_ {
-        EPHEMERAL.filter(move |port| {
-            self.bound.get(&(host, proto, *port)).is_none_or(|v| v.iter().all(|b| !overlaps(b.ip, ip)))
-        })
+        EPHEMERAL.filter(move |port| self.is_free(host, proto, ip, *port))
+    }
+
+    /// Whether nothing bound to `port` collides with a bind to `ip`.
+    pub fn is_free(&self, host: HostId, proto: Proto, ip: Ipv4Addr, port: u16) -> bool {
+        self.bound.get(&(host, proto, port)).is_none_or(|v| v.iter().all(|b| !overlaps(b.ip, ip)))
     }
 
     /// The socket a packet to `dst` on `host` is for: a binding to the exact address wins

@@ -272,10 +272,10 @@ impl World {
         let range = wsasim_model::ports::EPHEMERAL;
         let size = usize::from(range.end() - range.start()) + 1;
         let start = self.strategy.pick(size);
-        let free: Vec<u16> = self.net.ports.ephemeral(host, proto, ip).collect();
-        assert!(!free.is_empty(), "wsasim: every dynamic port of host {host} is taken");
-        let at = free.partition_point(|p| usize::from(p - range.start()) < start);
-        free[at % free.len()]
+        (0..size)
+            .map(|i| range.start() + ((start + i) % size) as u16)
+            .find(|port| self.net.ports.is_free(host, proto, ip, *port))
+            .unwrap_or_else(|| panic!("wsasim: every dynamic port of host {host} is taken"))
     }
 
     /// Binds an unbound socket to the wildcard address and a dynamic port, as `connect`

@@ -52,9 +52,11 @@ impl World {
             self.socket_mut(s).peer = Some(to);
             return Ok(true);
         }
-        self.socket_mut(s).tcp.connect()?;
+        let mut tcp = self.socket(s).tcp;
+        tcp.connect()?;
         self.bind_implicitly(s);
         let socket = self.socket_mut(s);
+        socket.tcp = tcp;
         socket.peer = Some(to);
         socket.error = 0;
         let (host, local) = (socket.host, socket.local.expect("bound above"));

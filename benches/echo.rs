@@ -1,0 +1,75 @@
+//! The overlapped echo workload of the tests (4 clients x 100 round trips of 64 bytes,
+//! one server on events and `WSAWaitForMultipleEvents`), on one core: round trips and seeds
+//! per second of host time, the fixed cost of a seed, and memory over many seeds.
+//!
+//! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds).
+
+#[path = "../tests/echo_workload.rs"]
+mod echo_workload;
+
+use echo_workload::Echo;
+use std::time::Instant;
+use wsasim::Sim;
+
+/// Resident memory of this process, in KiB (Linux).
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("VmRSS: 0 kB");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// Runs `seeds` seeds of `setup`, returning host seconds and scheduling steps.
+fn sweep(seeds: std::ops::Range<u64>, setup: impl Fn(&mut Sim)) -> (f64, u64) {
+    let start = Instant::now();
+    let mut steps = 0;
+    for seed in seeds {
+        let mut sim = Sim::new(seed);
+        sim.keep_trace(false);
+        setup(&mut sim);
+        steps += sim.run().unwrap_or_else(|f| panic!("{f}")).steps();
+    }
+    (start.elapsed().as_secs_f64(), steps)
+}
+
+fn main() {
+    let seeds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2000u64);
+    let echo = Echo::ISSUE;
+    let round_trips = (echo.clients * echo.rounds) as u64;
+    sweep(0..50, |sim| echo.setup(sim));
+    let (secs, steps) = sweep(0..seeds, |sim| echo.setup(sim));
+    println!(
+        "echo: {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps per round trip",
+        echo.message,
+        (seeds * round_trips) as f64 / secs / 1e6,
+        seeds as f64 / secs,
+        secs * 1e9 / (seeds * round_trips) as f64,
+        steps as f64 / (seeds * round_trips) as f64,
+    );
+    // The fixed cost: a seed whose one client does nothing.
+    let empty = 20_000;
+    let (secs, _) = sweep(0..empty, |sim| {
+        sim.client("a", "192.0.2.1", || {});
+    });
+    println!("fixed cost per seed: {:.2} us", secs * 1e6 / empty as f64);
+    // Memory: a server left blocked in accept at every seed's end must be freed.
+    let blocked = |sim: &mut Sim| {
+        Echo { clients: 1, rounds: 1, ..Echo::ISSUE }.setup(sim);
+        sim.host("idle", "192.0.2.99", || unsafe {
+            use wsasim::Win32::Networking::WinSock::*;
+            let mut data = WSADATA::default();
+            WSAStartup(0x0202, &mut data);
+            let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+            let addr = SOCKADDR_IN { sin_family: AF_INET, sin_port: 9u16.to_be(), ..Default::default() };
+            bind(l, (&raw const addr).cast(), size_of::<SOCKADDR_IN>() as i32);
+            listen(l, 5);
+            accept(l, std::ptr::null_mut(), std::ptr::null_mut());
+        });
+    };
+    sweep(0..1_000, blocked);
+    let after_1k = rss_kib();
+    sweep(1_000..10_000, blocked);
+    let after_10k = rss_kib();
+    println!(
+        "memory: {after_1k} KiB after 1,000 seeds, {after_10k} KiB after 10,000 (a server blocked in accept at each end)"
+    );
+}

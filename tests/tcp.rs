@@ -1,0 +1,461 @@
+//! TCP: connecting, accepting, the byte stream, close, shutdown and reset (R2.11, R2.20,
+//! R2.28, R2.29, R5.4, R5.7, R5.9), with the errors of each call in the wrong state.
+
+use crate::harness::net::*;
+use crate::harness::run;
+use std::ptr::{null, null_mut};
+use wsasim::Sim;
+use wsasim::Win32::Foundation::*;
+use wsasim::Win32::Networking::WinSock::*;
+use wsasim::Win32::System::IO::{GetOverlappedResult, OVERLAPPED};
+use wsasim::Win32::System::SystemInformation::GetTickCount64;
+use wsasim::Win32::System::Threading::*;
+
+/// Runs a server host `srv` (192.0.2.10) and a client host `cli` (192.0.2.20).
+fn pair(seed: u64, server: impl FnOnce() + 'static, client: impl FnOnce() + 'static) -> wsasim::Outcome {
+    let mut sim = Sim::new(seed);
+    sim.host("srv", "192.0.2.10", server).client("cli", "192.0.2.20", client);
+    sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
+}
+
+#[test]
+fn a_blocking_echo_moves_bytes_in_order() {
+    for seed in 0..20 {
+        pair(
+            seed,
+            || {
+                startup();
+                let l = listener("0.0.0.0:7");
+                let s = accept_one(l);
+                loop {
+                    let data = recv_some(s, 100).unwrap();
+                    if data.is_empty() {
+                        break;
+                    }
+                    send_all(s, &data);
+                }
+                close(s);
+            },
+            || {
+                startup();
+                let s = connected("192.0.2.10:7");
+                let message: Vec<u8> = (0..=255).collect();
+                send_all(s, &message);
+                assert_eq!(recv_exact(s, 256), message);
+                close(s);
+            },
+        );
+    }
+}
+
+#[test]
+fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenotsock() {
+    // R5.10: Wine sock.c test_WithoutWSAStartup, test_WithWSAStartup.
+    run(|| unsafe {
+        assert_eq!(socket(AF_INET.into(), SOCK_STREAM, 0), INVALID_SOCKET);
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+        assert_eq!(WSACleanup(), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+        startup();
+        let s = tcp();
+        let ev = WSACreateEvent();
+        assert_eq!(closesocket(ev as SOCKET), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAENOTSOCK as u32);
+        assert_eq!(WSACleanup(), 0);
+        assert_eq!(closesocket(s), SOCKET_ERROR, "cleanup closed it");
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+        startup();
+        assert_eq!(closesocket(s), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAENOTSOCK as u32, "R5.10: cleanup destroyed the socket");
+    });
+}
+
+#[test]
+fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
+    // R5.9: Wine sock.c test_errors; Doc: connect (WSAECONNREFUSED).
+    pair(
+        0,
+        || startup(),
+        || unsafe {
+            startup();
+            let s = tcp();
+            let before = GetTickCount64();
+            assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
+            assert!(GetTickCount64() - before < 1, "a round trip of well under a millisecond");
+            let (mut err, mut len) = (0u32, 4);
+            assert_eq!(getsockopt(s, SOL_SOCKET, SO_ERROR, (&raw mut err).cast(), &mut len), 0);
+            assert_eq!(err, WSAECONNREFUSED as u32);
+            // "connect may be called again after a failure": again refused.
+            assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
+        },
+    );
+}
+
+#[test]
+fn a_nonblocking_connect_would_block_then_completes_and_a_second_is_already_under_way() {
+    // R5.9: WSAEWOULDBLOCK, then WSAEALREADY while in progress, WSAEISCONN once connected,
+    // WSAENOTCONN for send and recv meanwhile (Wine sock.c test_connecting_socket).
+    pair(
+        0,
+        || {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let _s = accept_one(l);
+            unsafe { Sleep(INFINITE) };
+        },
+        || unsafe {
+            startup();
+            let s = tcp();
+            let mut on = 1;
+            assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEWOULDBLOCK as u32));
+            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEALREADY as u32));
+            assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAENOTCONN as u32);
+            Sleep(5);
+            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEISCONN as u32));
+            let l = listener("0.0.0.0:8");
+            assert_eq!(try_connect(l, "192.0.2.10:7"), Err(WSAEINVAL as u32), "a listening socket");
+        },
+    );
+}
+
+#[test]
+fn a_graceful_close_ends_the_stream_after_the_data_and_every_later_receive_reads_zero() {
+    // R2.20, R2.29: Wine sock.c test_shutdown, Wine afd.c test_recv (a pending receive
+    // completes with 0 bytes when the peer closes).
+    pair(
+        1,
+        || unsafe {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            let ev = WSACreateEvent() as HANDLE;
+            let mut ov = overlapped(ev);
+            let mut buf = [0u8; 0x10000];
+            let mut got = 0;
+            loop {
+                let b = wsabuf(&mut buf);
+                let (mut n, mut flags) = (0, 0);
+                if WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None) == SOCKET_ERROR {
+                    assert_eq!(GetLastError(), WSA_IO_PENDING as u32);
+                    assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, TRUE, &mut flags), TRUE);
+                }
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+            assert_eq!(got, 100_000, "every byte sent before the close arrives first");
+            assert_eq!(recv_some(s, 10), Ok(vec![]));
+            assert_eq!(recv_some(s, 10), Ok(vec![]));
+            close(s);
+        },
+        || {
+            startup();
+            let s = connected("192.0.2.10:7");
+            send_all(s, &vec![7u8; 100_000]);
+            close(s);
+        },
+    );
+}
+
+#[test]
+fn shutdown_follows_the_rules_of_each_direction() {
+    // R5.4: Wine sock.c test_shutdown; Doc: shutdown.
+    pair(
+        0,
+        || {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            assert_eq!(recv_exact(s, 2), b"hi");
+            assert_eq!(recv_some(s, 10), Ok(vec![]), "end of stream after SD_SEND");
+            send_all(s, b"back");
+            unsafe { Sleep(INFINITE) };
+        },
+        || unsafe {
+            startup();
+            let s = tcp();
+            assert_eq!(shutdown(s, SD_SEND), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAENOTCONN as u32, "not connected");
+            try_connect(s, "192.0.2.10:7").unwrap();
+            assert_eq!(shutdown(s, 7), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEINVAL as u32);
+            send_all(s, b"hi");
+            assert_eq!(shutdown(s, SD_SEND), 0);
+            assert_eq!(shutdown(s, SD_SEND), 0, "repeating SD_SEND succeeds");
+            assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAESHUTDOWN as u32);
+            assert_eq!(recv_exact(s, 4), b"back", "the other direction still works");
+            assert_eq!(shutdown(s, SD_RECEIVE), 0);
+            assert_eq!(recv_some(s, 4), Err(WSAESHUTDOWN as u32));
+            let mut buf = [0u8; 4];
+            let mut ov = overlapped(WSACreateEvent() as HANDLE);
+            let b = wsabuf(&mut buf);
+            let (mut n, mut flags) = (0, 0);
+            assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAESHUTDOWN as u32, "an overlapped receive fails at once too");
+            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEISCONN as u32));
+            let u = udp();
+            assert_eq!(shutdown(u, SD_BOTH), 0, "UDP: succeeds even unconnected");
+        },
+    );
+}
+
+#[test]
+fn an_abortive_close_resets_the_peer() {
+    // R5.7: Wine sock.c test_tcp_reset: a pending receive fails with
+    // STATUS_CONNECTION_RESET (ERROR_NETNAME_DELETED / WSAECONNRESET), later calls at once
+    // with WSAECONNRESET, and SO_ERROR stays 0.
+    pair(
+        0,
+        || unsafe {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            let linger = LINGER { l_onoff: 1, l_linger: 0 };
+            let len = size_of::<LINGER>() as i32;
+            assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), len), 0);
+            Sleep(1);
+            close(s);
+            Sleep(INFINITE);
+        },
+        || unsafe {
+            startup();
+            let s = connected("192.0.2.10:7");
+            let ev = WSACreateEvent() as HANDLE;
+            let mut ov = overlapped(ev);
+            let mut buf = [0u8; 8];
+            let b = wsabuf(&mut buf);
+            let (mut n, mut flags) = (0xdead_beef_u32, 0);
+            assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+            assert_eq!(WaitForSingleObject(ev, INFINITE), WAIT_OBJECT_0);
+            assert_eq!(ov.Internal as u32 as i32, STATUS_CONNECTION_RESET);
+            assert_eq!(GetOverlappedResult(s as HANDLE, &*ov, &mut n, FALSE), FALSE);
+            assert_eq!(GetLastError(), ERROR_NETNAME_DELETED);
+            assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, FALSE, &mut flags), FALSE);
+            assert_eq!(GetLastError(), WSAECONNRESET as u32);
+            assert_eq!(n, 0);
+            WSASetEvent(ev as WSAEVENT);
+            n = 0xdead_beef;
+            assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAECONNRESET as u32);
+            assert_eq!(n, 0xdead_beef, "no count, and no completion (R2.3)");
+            assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0, "the event was not reset");
+            assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAECONNRESET as u32);
+            let (mut err, mut len) = (7u32, 4);
+            assert_eq!(getsockopt(s, SOL_SOCKET, SO_ERROR, (&raw mut err).cast(), &mut len), 0);
+            assert_eq!(err, 0, "SO_ERROR stays 0 after a reset");
+        },
+    );
+}
+
+#[test]
+fn a_send_pends_while_the_peer_does_not_read_and_completes_with_the_full_count() {
+    // R2.28: Wine sock.c test_send (SO_SNDBUF 0 and 1 MB).
+    pair(
+        0,
+        || unsafe {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            Sleep(50);
+            let got = recv_exact(s, 1 << 20);
+            assert!(got.iter().all(|b| *b == 0x5a));
+            Sleep(INFINITE);
+        },
+        || unsafe {
+            startup();
+            let s = connected("192.0.2.10:7");
+            let zero = 0u32;
+            assert_eq!(setsockopt(s, SOL_SOCKET, SO_SNDBUF, (&raw const zero).cast(), 4), 0);
+            let mut data = vec![0x5au8; 1 << 20];
+            let b = wsabuf(&mut data);
+            let ev = WSACreateEvent() as HANDLE;
+            let mut ov = overlapped(ev);
+            let mut n = 0;
+            assert_eq!(WSASend(s, &b, 1, &mut n, 0, &mut *ov, None), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSA_IO_PENDING as u32);
+            assert_eq!(WaitForSingleObject(ev, 10), WAIT_TIMEOUT, "the peer does not read yet");
+            let mut flags = 0;
+            assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, TRUE, &mut flags), TRUE);
+            assert_eq!(n, 1 << 20, "the full count");
+        },
+    );
+}
+
+#[test]
+fn a_nonblocking_send_is_all_or_nothing() {
+    // R2.29: Wine sock.c test_write_events ("Windows will never send less than
+    // buffer_size bytes here").
+    pair(
+        0,
+        || {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let _s = accept_one(l);
+            unsafe { Sleep(INFINITE) };
+        },
+        || unsafe {
+            startup();
+            let s = connected("192.0.2.10:7");
+            let mut on = 1;
+            assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+            let data = vec![1u8; 300_000];
+            let mut total = 0;
+            loop {
+                let n = send(s, data.as_ptr(), data.len() as i32, 0);
+                if n == SOCKET_ERROR {
+                    assert_eq!(GetLastError(), WSAEWOULDBLOCK as u32);
+                    break;
+                }
+                assert_eq!(n, data.len() as i32, "never a short count");
+                total += n;
+            }
+            assert!(total >= 300_000, "the first send is taken whole");
+            assert_eq!(recv_some(s, 10), Err(WSAEWOULDBLOCK as u32), "R2.22: no data, nonblocking");
+            let mut buf = [0u8; 4];
+            let mut ov = overlapped(WSACreateEvent() as HANDLE);
+            let b = wsabuf(&mut buf);
+            let (mut n, mut flags) = (0, 0);
+            assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSA_IO_PENDING as u32, "R2.22: an overlapped receive pends");
+        },
+    );
+}
+
+#[test]
+fn a_blocking_receive_times_out_with_so_rcvtimeo_and_runs_apcs_while_it_waits() {
+    // R2.23: Wine sock.c test_timeout; R2.24: Wine sock.c test_WSARecv (an APC queued to a
+    // thread in a blocking receive runs in it).
+    static RAN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    unsafe extern "system" fn apc(_: usize) {
+        RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    pair(
+        0,
+        || {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            unsafe { Sleep(300) };
+            send_all(s, b"late");
+            unsafe { Sleep(INFINITE) };
+        },
+        || unsafe {
+            startup();
+            let s = connected("192.0.2.10:7");
+            let timeout = 100u32;
+            assert_eq!(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (&raw const timeout).cast(), 4), 0);
+            let before = GetTickCount64();
+            assert_eq!(recv_some(s, 4), Err(WSAETIMEDOUT as u32));
+            assert!(GetTickCount64() - before >= 100);
+            let timeout = 0u32;
+            assert_eq!(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (&raw const timeout).cast(), 4), 0);
+            RAN.store(0, std::sync::atomic::Ordering::Relaxed);
+            let receiver = wsasim::thread::spawn(move || recv_exact(s, 4));
+            Sleep(20);
+            assert_ne!(QueueUserAPC(Some(apc), receiver.as_raw_handle(), 0), 0);
+            assert_eq!(receiver.join().unwrap(), b"late", "the receive went on after the APC");
+            assert_eq!(RAN.load(std::sync::atomic::Ordering::Relaxed), 1, "the APC ran in the receive");
+        },
+    );
+}
+
+#[test]
+fn names_ports_and_bind_errors() {
+    // Doc: bind (WSAEADDRINUSE, WSAEADDRNOTAVAIL, WSAEINVAL), getsockname, getpeername;
+    // dynamic ports 49152-65535 (Doc: "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
+    pair(
+        0,
+        || {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let _s = accept_one(l);
+            unsafe { Sleep(INFINITE) };
+        },
+        || unsafe {
+            startup();
+            let s = tcp();
+            let mut name = sockaddr("0.0.0.0:0");
+            let mut len = LEN;
+            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEINVAL as u32, "unbound");
+            bind_to(s, "0.0.0.0:0");
+            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
+            assert!(read(&name).port() >= 49152);
+            let again = sockaddr("0.0.0.0:5000");
+            assert_eq!(bind(s, (&raw const again).cast(), LEN), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEINVAL as u32, "already bound");
+            let t = tcp();
+            bind_to(t, "192.0.2.20:5000");
+            let u = tcp();
+            let clash = sockaddr("192.0.2.20:5000");
+            assert_eq!(bind(u, (&raw const clash).cast(), LEN), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEADDRINUSE as u32);
+            let foreign = sockaddr("192.0.2.10:5001");
+            assert_eq!(bind(u, (&raw const foreign).cast(), LEN), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEADDRNOTAVAIL as u32);
+            assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAENOTCONN as u32);
+            try_connect(s, "192.0.2.10:7").unwrap();
+            assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), 0);
+            assert_eq!(read(&name).to_string(), "192.0.2.10:7");
+            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
+            assert_eq!(*read(&name).ip(), std::net::Ipv4Addr::new(192, 0, 2, 20));
+            let mut short = 4;
+            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut short), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEFAULT as u32);
+        },
+    );
+}
+
+#[test]
+fn fionread_counts_what_a_receive_could_take_and_accept_would_block_when_nonblocking() {
+    // Doc: ioctlsocket (FIONREAD, FIONBIO); Doc: accept (WSAEWOULDBLOCK).
+    pair(
+        0,
+        || unsafe {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let mut on = 1;
+            assert_eq!(ioctlsocket(l, FIONBIO, &mut on), 0);
+            assert_eq!(accept(l, null_mut(), null_mut()), INVALID_SOCKET);
+            assert_eq!(GetLastError(), WSAEWOULDBLOCK as u32);
+            Sleep(5);
+            let mut peer = sockaddr("0.0.0.0:0");
+            let mut len = LEN;
+            let s = accept(l, (&raw mut peer).cast(), &mut len);
+            assert_ne!(s, INVALID_SOCKET);
+            assert_eq!(*read(&peer).ip(), std::net::Ipv4Addr::new(192, 0, 2, 20));
+            Sleep(5);
+            let mut n = 0;
+            assert_eq!(ioctlsocket(s, FIONREAD, &mut n), 0);
+            assert_eq!(n, 10);
+            assert_eq!(ioctlsocket(s, 0x1234, &mut n), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAEINVAL as u32);
+            Sleep(INFINITE);
+        },
+        || {
+            startup();
+            let s = connected("192.0.2.10:7");
+            send_all(s, &[3; 10]);
+            unsafe { Sleep(100) };
+        },
+    );
+}
+
+#[test]
+fn each_host_reaches_itself_on_loopback() {
+    run(|| {
+        startup();
+        let l = listener("127.0.0.1:7");
+        let c = connected("127.0.0.1:7");
+        let s = accept_one(l);
+        send_all(c, b"self");
+        assert_eq!(recv_exact(s, 4), b"self");
+        let _ = (null::<u8>(), OVERLAPPED::default());
+    });
+}
