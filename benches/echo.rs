@@ -54,6 +54,7 @@ fn main() {
     // Memory: a server left blocked in accept at every seed's end must be freed.
     let blocked = |sim: &mut Sim| {
         Echo { clients: 1, rounds: 1, ..Echo::ISSUE }.setup(sim);
+        // SAFETY: live locals of the sizes given.
         sim.host("idle", "192.0.2.99", || unsafe {
             use wsasim::Win32::Networking::WinSock::*;
             let mut data = WSADATA::default();

@@ -132,10 +132,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             },
             taken: 0,
         };
-        if !overlapped {
-            // SAFETY: as above; a blocking call watches this field.
-            unsafe { (*ov).Internal = STATUS_PENDING as usize };
-        }
         match kind {
             Direction::Send { to } => w.start_send(id, op, to, may_pend),
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
@@ -150,11 +146,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             Ok(_) => Ok(Transferred::Now { bytes, flags }),
             Err(e) => Err(e),
         },
-        Start::Pending if overlapped => {
-            // SAFETY: as above (R2.7: Internal is STATUS_PENDING while it pends).
-            unsafe { (*ov).Internal = STATUS_PENDING as usize };
-            Ok(Transferred::Pending)
-        }
+        Start::Pending if overlapped => Ok(Transferred::Pending),
         Start::Pending => {
             // R2.23: SO_RCVTIMEO bounds a blocking receive.
             let timed = matches!(kind, Direction::Receive { .. }) && timeout_ms > 0;

@@ -25,3 +25,66 @@ fn the_same_seed_gives_the_same_trace() {
     }
     assert_eq!(hashes.len(), 20, "every seed takes its own path");
 }
+
+#[test]
+fn every_byte_of_the_echo_is_accounted_for() {
+    let mut sim = Sim::new(3);
+    Echo::ISSUE.setup(&mut sim);
+    let c = sim.run().unwrap_or_else(|f| panic!("{f}")).conservation();
+    let bytes = 2 * 4 * 100 * 64;
+    assert_eq!((c.tcp_accepted, c.tcp_read, c.tcp_pending, c.tcp_discarded), (bytes, bytes, 0, 0));
+    assert!(c.holds());
+}
+
+#[test]
+fn a_small_echo_trace() {
+    let mut sim = Sim::new(0);
+    Echo { clients: 2, rounds: 2, message: 8, one_receive_per_message: false }.setup(&mut sim);
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
+    insta::assert_snapshot!(outcome.trace_text());
+}
+
+#[test]
+fn the_echo_handles_operations_that_pend_instead_of_completing_at_once() {
+    // Sim::pend_immediate: the same program, with every immediate completion made a
+    // seeded coin toss.
+    wsasim::check(0..200, |sim| {
+        Echo::ISSUE.setup(sim);
+        sim.pend_immediate(true);
+    });
+}
+
+fn planted(sim: &mut Sim) {
+    Echo { one_receive_per_message: true, ..Echo::ISSUE }.setup(sim);
+}
+
+#[test]
+fn check_finds_the_client_that_takes_one_receive_for_a_whole_message() {
+    let message = crate::runner::failure_of(|| wsasim::check(0..100, planted));
+    assert!(message.contains("one receive returns the whole message"), "{message}");
+    let seed: u64 =
+        message.split("seed ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap();
+    let replay = format!(
+        "replay: WSASIM_SEED={seed} cargo test echo::check_finds_the_client_that_takes_one_receive_for_a_whole_message -- --exact --nocapture"
+    );
+    assert!(message.contains(&replay), "{message}");
+    // The printed command, run through this test binary, fails the same way with the same trace.
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["echo::planted_replay_target", "--exact", "--ignored", "--nocapture"])
+        .env("WSASIM_SEED", seed.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&format!("seed {seed} failed")), "{stderr}");
+    let mut sim = Sim::new(seed);
+    planted(&mut sim);
+    let trace = sim.run().unwrap_err().trace_text();
+    assert!(stderr.contains(&trace), "the printed trace is the seed's trace");
+}
+
+#[test]
+#[ignore = "run by check_finds_the_client_that_takes_one_receive_for_a_whole_message"]
+fn planted_replay_target() {
+    wsasim::check(0..100, planted);
+}

@@ -16,4 +16,5 @@ mod overlapped;
 mod runner;
 mod tcp;
 mod threads;
+mod udp;
 mod waits;

@@ -146,7 +146,7 @@ fn lost_wakeup(sim: &mut Sim) {
     });
 }
 
-fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+pub(crate) fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
     let payload = std::panic::catch_unwind(f).expect_err("the sweep finds the bug");
     payload.downcast_ref::<String>().cloned().expect("a formatted panic message")
 }

@@ -73,22 +73,18 @@ fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenot
 #[test]
 fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
     // R5.9: Wine sock.c test_errors; Doc: connect (WSAECONNREFUSED).
-    pair(
-        0,
-        || startup(),
-        || unsafe {
-            startup();
-            let s = tcp();
-            let before = GetTickCount64();
-            assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
-            assert!(GetTickCount64() - before < 1, "a round trip of well under a millisecond");
-            let (mut err, mut len) = (0u32, 4);
-            assert_eq!(getsockopt(s, SOL_SOCKET, SO_ERROR, (&raw mut err).cast(), &mut len), 0);
-            assert_eq!(err, WSAECONNREFUSED as u32);
-            // "connect may be called again after a failure": again refused.
-            assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
-        },
-    );
+    pair(0, startup, || unsafe {
+        startup();
+        let s = tcp();
+        let before = GetTickCount64();
+        assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
+        assert!(GetTickCount64() - before < 1, "a round trip of well under a millisecond");
+        let (mut err, mut len) = (0u32, 4);
+        assert_eq!(getsockopt(s, SOL_SOCKET, SO_ERROR, (&raw mut err).cast(), &mut len), 0);
+        assert_eq!(err, WSAECONNREFUSED as u32);
+        // "connect may be called again after a failure": again refused.
+        assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
+    });
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub(crate) use wire::{Packet, Wire};
 
 use crate::World;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{
     AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOTSOCK, WSANOTINITIALISED,
 };
@@ -388,10 +389,13 @@ impl World {
         n
     }
 
-    /// An operation starts: its event, or the socket when it has none, is reset (R2.5,
-    /// R2.6; Doc: WSAGetOverlappedResult, "the function that started the operation resets
-    /// the hEvent member").
+    /// An operation starts: its OVERLAPPED says pending (R2.7) until it completes, and its
+    /// event, or the socket when it has none, is reset (R2.5, R2.6; Doc:
+    /// WSAGetOverlappedResult, "the function that started the operation resets the hEvent
+    /// member").
     fn begin(&mut self, op: &Op) {
+        // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9).
+        unsafe { (*op.overlapped).Internal = STATUS_PENDING as u32 as usize };
         if let Notify::Object(h) = op.notify {
             match self.kernel.object_mut(h) {
                 Object::Event(e) => e.reset(),

@@ -90,7 +90,9 @@ impl World {
         self.net.udp_sent += total as u64;
         match self.net.route(host, *dst.ip()) {
             Some(h) => {
-                self.send_packet(host, h, 0, Packet::Datagram { host: h, from, to: dst, data });
+                let after = self.net.wire.datagram_last.get(&(host, h)).copied().unwrap_or(0);
+                let at = self.send_packet(host, h, after, Packet::Datagram { host: h, from, to: dst, data });
+                self.net.wire.datagram_last.insert((host, h), at);
             }
             None => self.net.udp_dropped += total as u64,
         }

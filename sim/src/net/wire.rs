@@ -80,6 +80,9 @@ pub(crate) struct Wire {
     sent: u64,
     pub(crate) latency: BTreeMap<(HostId, HostId), Latency>,
     pub(crate) default_latency: Option<Latency>,
+    /// When the last datagram from one host to another arrives: datagrams are not
+    /// reordered (reordering is a fault, decided in `send_packet` when it comes).
+    pub(crate) datagram_last: BTreeMap<(HostId, HostId), u64>,
 }
 
 impl Wire {

@@ -1,0 +1,116 @@
+//! UDP: message boundaries, truncation (R2.14), addresses, connected sockets and the
+//! implicit bind.
+
+use crate::harness::net::*;
+use crate::harness::run;
+use wsasim::Sim;
+use wsasim::Win32::Foundation::*;
+use wsasim::Win32::Networking::WinSock::*;
+use wsasim::Win32::System::Threading::*;
+
+fn send_to(s: SOCKET, data: &[u8], to: &str) -> i32 {
+    let a = sockaddr(to);
+    unsafe { sendto(s, data.as_ptr(), data.len() as i32, 0, (&raw const a).cast(), LEN) }
+}
+
+/// One `recvfrom` into `len` bytes: the count (or error) and the sender.
+fn recv_from(s: SOCKET, len: usize) -> (Result<Vec<u8>, u32>, String) {
+    let mut buf = vec![0u8; len];
+    let mut from = sockaddr("0.0.0.0:0");
+    let mut from_len = LEN;
+    let n = unsafe { recvfrom(s, buf.as_mut_ptr(), len as i32, 0, (&raw mut from).cast(), &mut from_len) };
+    let sender = read(&from).to_string();
+    if n < 0 {
+        return (Err(last_error()), sender);
+    }
+    buf.truncate(n as usize);
+    (Ok(buf), sender)
+}
+
+#[test]
+fn datagrams_keep_their_boundaries_and_name_their_sender() {
+    let mut sim = Sim::new(0);
+    sim.host("srv", "192.0.2.10", || {
+        startup();
+        let s = udp();
+        bind_to(s, "0.0.0.0:53");
+        loop {
+            let (data, from) = recv_from(s, 100);
+            send_to(s, &data.unwrap(), &from);
+        }
+    });
+    sim.client("cli", "192.0.2.20", || {
+        startup();
+        let s = udp();
+        // An implicit bind on the first send (Doc: sendto).
+        assert_eq!(send_to(s, b"one", "192.0.2.10:53"), 3);
+        assert_eq!(send_to(s, b"three", "192.0.2.10:53"), 5);
+        let mut name = sockaddr("0.0.0.0:0");
+        let mut len = LEN;
+        unsafe { assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0) };
+        assert!(read(&name).port() >= 49152);
+        let (a, from) = recv_from(s, 100);
+        let (b, _) = recv_from(s, 100);
+        let mut got = [a.unwrap(), b.unwrap()];
+        got.sort();
+        assert_eq!(got, [b"one".to_vec(), b"three".to_vec()], "one datagram per receive");
+        assert_eq!(from, "192.0.2.10:53");
+    });
+    sim.run().unwrap_or_else(|f| panic!("{f}"));
+}
+
+#[test]
+fn a_datagram_too_big_for_the_buffer_is_cut_and_the_rest_discarded() {
+    // R2.14: Wine sock.c test_icmp (synchronous: WSAEMSGSIZE, the next recv gets the next
+    // datagram); Wine afd.c test_recv ("short read of a UDP datagram": 9 bytes into 2 + 4
+    // give STATUS_BUFFER_OVERFLOW, 6 bytes, "mo" | "reda").
+    run(|| unsafe {
+        startup();
+        let r = udp();
+        bind_to(r, "127.0.0.1:9000");
+        let s = udp();
+        send_to(s, b"moredata!", "127.0.0.1:9000");
+        send_to(s, b"next", "127.0.0.1:9000");
+        send_to(s, b"moredata!", "127.0.0.1:9000");
+        Sleep(10);
+        assert_eq!(recv_from(r, 4).0, Err(WSAEMSGSIZE as u32));
+        assert_eq!(recv_from(r, 100).0, Ok(b"next".to_vec()), "the cut datagram is gone");
+        let (mut x, mut y) = ([0u8; 2], [0u8; 4]);
+        let bufs = [wsabuf(&mut x), wsabuf(&mut y)];
+        let ev = WSACreateEvent() as HANDLE;
+        let mut ov = overlapped(ev);
+        let (mut n, mut flags) = (0, 0);
+        let ret = WSARecv(r, bufs.as_ptr(), 2, &mut n, &mut flags, &mut *ov, None);
+        // R2.15: a warning status is reported as pending, and the completion carries it.
+        assert_eq!((ret, GetLastError()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
+        assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0);
+        assert_eq!((ov.Internal as u32 as i32, ov.InternalHigh), (STATUS_BUFFER_OVERFLOW, 6));
+        assert_eq!((&x, &y), (b"mo", b"reda"));
+        assert_eq!(WSAGetOverlappedResult(r, &*ov, &mut n, FALSE, &mut flags), FALSE);
+        assert_eq!((GetLastError(), n), (WSAEMSGSIZE as u32, 6), "R3.6: the truncated size");
+    });
+}
+
+#[test]
+fn a_connected_udp_socket_sends_to_its_peer_and_hears_only_from_it() {
+    run(|| unsafe {
+        startup();
+        let a = udp();
+        bind_to(a, "127.0.0.1:7000");
+        let b = udp();
+        bind_to(b, "127.0.0.1:7001");
+        let stranger = udp();
+        try_connect(b, "127.0.0.1:7000").unwrap();
+        assert_eq!(send(b, b"hi".as_ptr(), 2, 0), 2);
+        assert_eq!(recv_from(a, 10), (Ok(b"hi".to_vec()), "127.0.0.1:7001".to_owned()));
+        send_to(stranger, b"noise", "127.0.0.1:7001");
+        send_to(a, b"reply", "127.0.0.1:7001");
+        assert_eq!(recv_from(b, 10).0, Ok(b"reply".to_vec()), "the stranger's datagram was dropped");
+        let c = udp();
+        assert_eq!(send(c, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAENOTCONN as u32, "send on an unconnected UDP socket");
+        let mut buf = [0u8; 4];
+        assert_eq!(recv(c, buf.as_mut_ptr(), 4, 0), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEINVAL as u32, "Doc: recvfrom: an unbound socket");
+    });
+}
