@@ -455,3 +455,92 @@ fn each_host_reaches_itself_on_loopback() {
         let _ = (null::<u8>(), OVERLAPPED::default());
     });
 }
+
+#[test]
+fn a_full_backlog_refuses_further_connections() {
+    // Doc: listen: connections beyond the backlog are refused (WSAECONNREFUSED).
+    let mut sim = Sim::new(0);
+    sim.host("srv", "192.0.2.10", || unsafe {
+        startup();
+        let l = tcp();
+        bind_to(l, "0.0.0.0:7");
+        assert_eq!(listen(l, 1), 0);
+        Sleep(INFINITE);
+    });
+    sim.client("c1", "192.0.2.20", || {
+        startup();
+        let _s = connected("192.0.2.10:7");
+    });
+    sim.client("c2", "192.0.2.21", || {
+        startup();
+        unsafe { Sleep(1) };
+        assert_eq!(try_connect(tcp(), "192.0.2.10:7"), Err(WSAECONNREFUSED as u32));
+    });
+    sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+}
+
+#[test]
+fn a_pending_send_takes_its_bytes_when_the_transport_does() {
+    // R2.9: Doc: WSASend ("the system owns these buffers"): a send pending on a full buffer
+    // (SO_SNDBUF 0, R2.28) takes its bytes as space comes back, so a program that refills
+    // its buffer meanwhile sends the new bytes, as on Windows.
+    pair(
+        0,
+        || unsafe {
+            startup();
+            let l = listener("0.0.0.0:7");
+            let s = accept_one(l);
+            Sleep(20);
+            let got = recv_exact(s, 200_000);
+            assert!(got[..65536].iter().all(|b| *b == 1), "what fit at once went first");
+            assert!(got[150_000..].iter().all(|b| *b == 2), "the rest was taken after the refill");
+            Sleep(INFINITE);
+        },
+        || unsafe {
+            startup();
+            let s = connected("192.0.2.10:7");
+            let zero = 0u32;
+            assert_eq!(setsockopt(s, SOL_SOCKET, SO_SNDBUF, (&raw const zero).cast(), 4), 0);
+            let mut data = vec![1u8; 200_000];
+            let b = wsabuf(&mut data);
+            let ev = WSACreateEvent() as HANDLE;
+            let mut ov = overlapped(ev);
+            let mut n = 0;
+            assert_eq!(WSASend(s, &b, 1, &mut n, 0, &mut *ov, None), SOCKET_ERROR);
+            // The bug under test: the buffer is reused while the send pends.
+            data.fill(2);
+            let mut flags = 0;
+            assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, TRUE, &mut flags), TRUE);
+            assert_eq!(n, 200_000);
+        },
+    );
+}
+
+#[test]
+fn latency_is_set_per_link_and_drawn_within_its_range() {
+    let round_trip = |min_ms: u64, max_ms: u64, seed: u64| {
+        let mut sim = Sim::new(seed);
+        let ms = std::time::Duration::from_millis;
+        sim.link_latency("srv", "cli", ms(min_ms), ms(max_ms));
+        let took = std::rc::Rc::new(std::cell::Cell::new(0));
+        let out = took.clone();
+        sim.host("srv", "192.0.2.10", || {
+            startup();
+            let _s = accept_one(listener("0.0.0.0:7"));
+            unsafe { Sleep(INFINITE) };
+        });
+        sim.client("cli", "192.0.2.20", move || unsafe {
+            startup();
+            let s = tcp();
+            let before = GetTickCount64();
+            try_connect(s, "192.0.2.10:7").unwrap();
+            out.set(GetTickCount64() - before);
+        });
+        sim.run().unwrap_or_else(|f| panic!("{f}"));
+        took.get()
+    };
+    assert_eq!(round_trip(10, 10, 0), 20, "a fixed 10 ms each way");
+    let drawn: std::collections::BTreeSet<u64> = (0..20).map(|seed| round_trip(10, 30, seed)).collect();
+    assert!(drawn.iter().all(|t| (20..=60).contains(t)), "{drawn:?}");
+    assert!(drawn.len() > 5, "the seed draws the latency: {drawn:?}");
+}

@@ -114,3 +114,38 @@ fn a_connected_udp_socket_sends_to_its_peer_and_hears_only_from_it() {
         assert_eq!(GetLastError(), WSAEINVAL as u32, "Doc: recvfrom: an unbound socket");
     });
 }
+
+#[test]
+fn an_overlapped_receive_from_writes_the_sender_at_completion() {
+    // Doc: WSARecvFrom: lpFrom and lpFromlen are written when the operation completes.
+    run(|| unsafe {
+        startup();
+        let r = udp();
+        bind_to(r, "127.0.0.1:9100");
+        let mut buf = [0u8; 16];
+        let b = wsabuf(&mut buf);
+        let mut from = sockaddr("0.0.0.0:0");
+        let mut from_len = LEN;
+        let ev = WSACreateEvent() as HANDLE;
+        let mut ov = overlapped(ev);
+        let (mut n, mut flags) = (0, 0);
+        let ret =
+            WSARecvFrom(r, &b, 1, &mut n, &mut flags, (&raw mut from).cast(), &mut from_len, &mut *ov, None);
+        assert_eq!((ret, GetLastError()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
+        let s = udp();
+        bind_to(s, "127.0.0.1:9101");
+        let data = *b"ping";
+        let wb = WSABUF { len: 4, buf: data.as_ptr().cast_mut() };
+        let to = sockaddr("127.0.0.1:9100");
+        let mut sent = 0;
+        assert_eq!(
+            WSASendTo(s, &wb, 1, &mut sent, 0, (&raw const to).cast(), LEN, std::ptr::null_mut(), None),
+            0
+        );
+        assert_eq!(sent, 4);
+        assert_eq!(WaitForSingleObject(ev, 1000), WAIT_OBJECT_0);
+        assert_eq!(WSAGetOverlappedResult(r, &*ov, &mut n, FALSE, &mut flags), TRUE);
+        assert_eq!((n, &buf[..4]), (4, &b"ping"[..]));
+        assert_eq!(read(&from).to_string(), "127.0.0.1:9101");
+    });
+}
