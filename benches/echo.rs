@@ -45,12 +45,17 @@ fn main() {
         secs * 1e9 / (seeds * round_trips) as f64,
         steps as f64 / (seeds * round_trips) as f64,
     );
-    // The fixed cost: a seed whose one client does nothing.
-    let empty = 20_000;
-    let (secs, _) = sweep(0..empty, |sim| {
-        sim.client("a", "192.0.2.1", || {});
-    });
-    println!("fixed cost per seed: {:.2} us", secs * 1e6 / empty as f64);
+    // The fixed cost of a seed (set-up, connections, tear-down), as the peer benchmark
+    // defines it: a seed of one round trip per client, less its round trips' marginal cost.
+    let marginal_s = secs / (seeds * round_trips) as f64;
+    let short = Echo { rounds: 1, ..echo };
+    let n = 5_000;
+    let (secs_1, _) = sweep(0..n, |sim| short.setup(sim));
+    let fixed_us = (secs_1 / n as f64 - echo.clients as f64 * marginal_s) * 1e6;
+    println!(
+        "fixed cost per seed: {fixed_us:.1} us ({:.1} us per seed of one round trip per client)",
+        secs_1 * 1e6 / n as f64
+    );
     // Memory: a server left blocked in accept at every seed's end must be freed.
     let blocked = |sim: &mut Sim| {
         Echo { clients: 1, rounds: 1, ..Echo::ISSUE }.setup(sim);
@@ -68,8 +73,9 @@ fn main() {
     };
     sweep(0..1_000, blocked);
     let after_1k = rss_kib();
-    sweep(1_000..10_000, blocked);
+    let (secs, _) = sweep(1_000..10_000, blocked);
     let after_10k = rss_kib();
+    println!("a seed that ends with a server blocked in accept: {:.1} us", secs * 1e6 / 9_000.0);
     println!(
         "memory: {after_1k} KiB after 1,000 seeds, {after_10k} KiB after 10,000 (a server blocked in accept at each end)"
     );

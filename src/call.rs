@@ -23,6 +23,12 @@ pub(crate) fn enter(name: &'static str) -> Call {
     Call { name, cx: runtime::enter(name) }
 }
 
+/// The start of a function that touches only the calling thread's state: no scheduling
+/// point (see `wsasim_sim::runtime::local`).
+pub(crate) fn local(name: &'static str) -> Call {
+    Call { name, cx: runtime::local(name) }
+}
+
 impl Call {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         self.cx.with(f)

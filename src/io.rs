@@ -20,7 +20,7 @@ use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
 use wsasim_model::{Handle, Object, Status};
-use wsasim_sim::{Blocker, Buffer, Cancel, From, Notify, Op, SocketId, Start, Value, Wake};
+use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
 pub(crate) enum Blocked {
@@ -59,7 +59,7 @@ pub(crate) fn block_on(
 #[derive(Clone, Copy)]
 enum Direction {
     Send { to: Option<SocketAddrV4> },
-    Receive { from: Option<From> },
+    Receive { from: Option<FromSlot> },
 }
 
 /// What one call of the family asks.
@@ -142,8 +142,8 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
         // R2.15: a warning status (a datagram cut short) is reported as pending; the
         // completion, already delivered, carries it.
         Start::Done { status, .. } if overlapped && status != Status::SUCCESS => Err(ERROR_IO_PENDING),
-        Start::Done { status, bytes, flags } => match status.wsa_result() {
-            Ok(_) => Ok(Transferred::Now { bytes, flags }),
+        Start::Done { status, bytes } => match status.wsa_result() {
+            Ok(_) => Ok(Transferred::Now { bytes, flags: 0 }),
             Err(e) => Err(e),
         },
         Start::Pending if overlapped => Ok(Transferred::Pending),
@@ -253,7 +253,7 @@ pub unsafe fn recvfrom(
     let args =
         [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), Value::Ptr(!from.is_null())];
     let r = single(buf, len).and_then(|buffers| {
-        let direction = Direction::Receive { from: Some(From { addr: from, len: fromlen }) };
+        let direction = Direction::Receive { from: Some(FromSlot { addr: from, len: fromlen }) };
         let flags = flags as u32;
         let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
         transfer(call, &args, request)
@@ -431,7 +431,7 @@ pub unsafe fn WSARecvFrom(
     lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {
     let call = enter("WSARecvFrom");
-    let from = Some(From { addr: lpfrom, len: lpfromlen });
+    let from = Some(FromSlot { addr: lpfrom, len: lpfromlen });
     // SAFETY: the caller's pointers, as Windows takes them.
     unsafe {
         receive(
@@ -455,7 +455,7 @@ unsafe fn receive(
     (lpbuffers, count): (*const WSABUF, u32),
     bytes: *mut u32,
     lpflags: *mut u32,
-    from: Option<From>,
+    from: Option<FromSlot>,
     ov: *mut OVERLAPPED,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {

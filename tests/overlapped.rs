@@ -328,3 +328,31 @@ fn closesocket_completes_a_pending_tcp_receive_as_aborted_and_a_udp_one_as_cance
         assert_eq!(ov.Internal as u32 as i32, STATUS_CANCELLED);
     });
 }
+
+#[test]
+fn a_non_overlapped_socket_blocks_in_wsarecv_even_with_an_overlapped() {
+    // R2.2: Wine sock.c test_nonblocking_async_recv ("With a non-overlapped socket,
+    // WSARecv() always blocks when passed an overlapped structure"), and fills it.
+    run(|| unsafe {
+        startup();
+        let l = listener("127.0.0.1:7100");
+        let s = WSASocketW(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP, null(), 0, 0);
+        assert_ne!(s, INVALID_SOCKET);
+        try_connect(s, "127.0.0.1:7100").unwrap();
+        let peer = accept_one(l);
+        let mut on = 1;
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+        let sender = wsasim::thread::spawn(move || {
+            Sleep(50);
+            send_all(peer, b"late");
+        });
+        let mut ov = overlapped(WSACreateEvent() as HANDLE);
+        let mut buf = [0u8; 8];
+        let before = wsasim::time::Instant::now();
+        assert_eq!(post_recv(s, &mut buf, &mut ov).0, 0, "it blocked, then completed");
+        assert!(before.elapsed() >= std::time::Duration::from_millis(50));
+        assert_eq!((ov.Internal, ov.InternalHigh), (STATUS_SUCCESS as usize, 4));
+        assert_eq!(&buf[..4], b"late");
+        sender.join().unwrap();
+    });
+}

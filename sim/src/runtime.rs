@@ -81,6 +81,14 @@ pub fn enter(call: &'static str) -> Cx {
     cx
 }
 
+/// A call that touches only the calling thread's own state (its last error): no other
+/// thread can see or change that state, so where it runs among their steps changes
+/// nothing, and it is not a scheduling point. Panics outside a simulation, naming the call.
+pub fn local(call: &'static str) -> Cx {
+    with_runtime(call, |_| ());
+    Cx { call, _not_send: PhantomData }
+}
+
 /// The world without a scheduling point: for reading the clock, and for destructors.
 pub fn with_world<R>(what: &'static str, f: impl FnOnce(&mut World) -> R) -> R {
     with_runtime(what, |rt| f(&mut rt.world.borrow_mut()))

@@ -18,7 +18,7 @@ mod tcp;
 mod udp;
 mod wire;
 
-pub use op::{Buffer, From, Notify, Op};
+pub use op::{Buffer, FromSlot, Notify, Op};
 pub use socket::{Options, Socket};
 pub use wire::Latency;
 pub(crate) use wire::{Packet, Wire};
@@ -44,7 +44,7 @@ pub struct ConnId(pub u32);
 pub enum Start {
     /// Completed in the call, with this status; an overlapped operation's notification
     /// has been delivered (R2.4).
-    Done { status: Status, bytes: usize, flags: u32 },
+    Done { status: Status, bytes: usize },
     /// The transport holds the operation; it completes later.
     Pending,
     /// Never started: no completion will come (R2.3).

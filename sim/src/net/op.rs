@@ -37,7 +37,7 @@ pub enum Notify {
 /// Where a receive from a datagram socket writes the sender's address at completion
 /// (Doc: WSARecvFrom: `lpFrom` and `lpFromlen` must stay valid until then).
 #[derive(Debug, Clone, Copy)]
-pub struct From {
+pub struct FromSlot {
     pub addr: *mut SOCKADDR,
     pub len: *mut i32,
 }
@@ -54,7 +54,7 @@ pub struct Op {
     /// Never NULL: a blocking call passes one of its own.
     pub overlapped: *mut OVERLAPPED,
     pub notify: Notify,
-    pub from: Option<From>,
+    pub from: Option<FromSlot>,
     /// Bytes a send has handed to the transport so far.
     pub taken: usize,
 }
@@ -108,7 +108,7 @@ pub unsafe fn gather(buffers: &[Buffer], mut skip: usize, max: usize) -> Vec<u8>
 ///
 /// # Safety
 /// The pointers must be valid, as the program promised.
-pub unsafe fn write_from(from: From, addr: std::net::SocketAddrV4) {
+pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
     // SAFETY: the caller's contract.
     unsafe {
         if from.addr.is_null() || from.len.is_null() || (*from.len as usize) < size_of::<SOCKADDR_IN>() {

@@ -437,6 +437,6 @@ impl World {
             let handle = self.socket(s).handle;
             self.complete(handle, op, status, bytes, 0);
         }
-        Start::Done { status, bytes, flags: 0 }
+        Start::Done { status, bytes }
     }
 }
