@@ -13,13 +13,13 @@ use crate::socket::lookup;
 use crate::wait::wait;
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::{
-    ERROR_INVALID_HANDLE, ERROR_IO_INCOMPLETE, ERROR_IO_PENDING, ERROR_NOT_FOUND, HANDLE, STATUS_PENDING,
+    ERROR_INVALID_HANDLE, ERROR_IO_INCOMPLETE, ERROR_IO_PENDING, ERROR_NOT_FOUND, HANDLE,
 };
 use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
-use wsasim_model::{Handle, Object, Status};
+use wsasim_model::{Object, Status};
 use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
@@ -30,29 +30,49 @@ pub(crate) enum Blocked {
 
 /// Waits in a blocking Winsock call until the operation that uses `ov` completes,
 /// running APCs meanwhile (R2.24: Wine sock.c test_WSARecv, an APC queued to a thread in a
-/// blocking WSARecv runs and the call then returns its data).
+/// blocking WSARecv runs and the call then returns its data). An operation still pending
+/// when the wait ends (its deadline, or the call unwinding) is taken back from the
+/// transport, which must not write to the call's memory afterwards.
 pub(crate) fn block_on(
     call: Call,
     args: &[Value],
-    socket: Handle,
+    socket: SocketId,
     ov: *mut OVERLAPPED,
     deadline_ns: Option<u64>,
 ) -> Blocked {
+    struct Withdraw(SocketId, *mut OVERLAPPED);
+    impl Drop for Withdraw {
+        fn drop(&mut self) {
+            if completion(self.1).is_some() {
+                return;
+            }
+            let Withdraw(socket, ov) = *self;
+            wsasim_sim::runtime::with_world("block_on", |w| w.withdraw(socket, ov as usize));
+        }
+    }
+    let _withdraw = Withdraw(socket, ov);
+    let handle = call.with(|w| w.socket(socket).handle);
     loop {
-        // SAFETY: `ov` is the caller's, alive for the whole call.
-        let status = unsafe { (*ov).Internal } as u32 as i32;
-        if status != STATUS_PENDING {
-            return Blocked::Completed(Status(status));
+        if let Some(status) = completion(ov) {
+            return Blocked::Completed(status);
         }
         if call.cx.run_apcs() > 0 {
             continue;
         }
-        match call.cx.block(call.name, args, Blocker::Io { socket }, deadline_ns) {
+        match call.cx.block(call.name, args, Blocker::Io { socket: handle }, deadline_ns) {
             Wake::Io | Wake::Apc => continue,
-            Wake::Timeout => return Blocked::TimedOut,
+            // The operation may have completed in the step its deadline passed.
+            Wake::Timeout => return completion(ov).map_or(Blocked::TimedOut, Blocked::Completed),
             other => unreachable!("a blocking call woken by {other:?}"),
         }
     }
+}
+
+/// The status of the operation using `ov`, or `None` while it pends.
+fn completion(ov: *mut OVERLAPPED) -> Option<Status> {
+    // SAFETY: `ov` is the blocking call's, alive for the whole call.
+    let status = Status(unsafe { (*ov).Internal } as u32 as i32);
+    (status != Status::PENDING).then_some(status)
 }
 
 /// Which way bytes go.
@@ -116,6 +136,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     // and fills the OVERLAPPED), waits on an OVERLAPPED of its own or that one.
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
+    // A nonblocking call that fails leaves `own` alone; one that starts sets it pending.
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
     let (kind, buffers, flags) = (r.direction, r.buffers, r.flags);
     let start = call.with(|w| {
@@ -151,7 +172,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             // R2.23: SO_RCVTIMEO bounds a blocking receive.
             let timed = matches!(kind, Direction::Receive { .. }) && timeout_ms > 0;
             let deadline = timed.then(|| call.with(|w| w.now_ns()) + u64::from(timeout_ms) * 1_000_000);
-            match block_on(call, args, handle, ov, deadline) {
+            match block_on(call, args, id, ov, deadline) {
                 Blocked::Completed(status) => {
                     // SAFETY: as above.
                     let (bytes, flags) = unsafe { ((*ov).InternalHigh, (*ov).Anonymous.Anonymous.Offset) };
@@ -162,10 +183,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
                         Err(e) => Err(e),
                     }
                 }
-                Blocked::TimedOut => {
-                    call.with(|w| w.withdraw(id, ov as usize));
-                    Err(WSAETIMEDOUT as u32)
-                }
+                Blocked::TimedOut => Err(WSAETIMEDOUT as u32),
             }
         }
     }
@@ -185,6 +203,9 @@ unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32
     }
     // SAFETY: the caller's contract.
     let list = unsafe { std::slice::from_raw_parts(buffers, count as usize) };
+    if list.iter().any(|b| b.buf.is_null() && b.len > 0) {
+        return Err(WSAEFAULT as u32);
+    }
     Ok(list.iter().map(|b| Buffer { ptr: b.buf, len: b.len as usize }).collect())
 }
 
@@ -577,7 +598,8 @@ pub unsafe fn GetOverlappedResult(
         })
         .and_then(|id| {
             if lpoverlapped.is_null() || lpnumberofbytestransferred.is_null() {
-                return Err(ERROR_INVALID_PARAMETER_NOACCESS);
+                // An access violation in kernel32's probe, as Win32 reports it.
+                return Err(windows_sys::Win32::Foundation::ERROR_NOACCESS);
             }
             // SAFETY: the caller's OVERLAPPED and pointer, as for Windows.
             let status = unsafe {
@@ -592,9 +614,6 @@ pub unsafe fn GetOverlappedResult(
     call.done(&args, Value::Bool(ret), r.err());
     ret
 }
-
-/// An access violation in a kernel32 probe, as Win32 reports it.
-const ERROR_INVALID_PARAMETER_NOACCESS: u32 = windows_sys::Win32::Foundation::ERROR_NOACCESS;
 
 /// `CancelIo` (Doc: CancelIo function; R5.3): the calling thread's operations on the
 /// handle; TRUE even when there were none.

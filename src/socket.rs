@@ -137,7 +137,14 @@ pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
 pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKET {
     let call = enter("accept");
     let args = [Value::Hex(s as u64), Value::Ptr(!addr.is_null()), Value::Ptr(!addrlen.is_null())];
+    // SAFETY: the caller passes a length to read when it is not NULL, as for Windows.
+    let room = (!addrlen.is_null()).then(|| unsafe { *addrlen });
     let r = lookup(call, s).and_then(|id| {
+        if !addr.is_null() && room.is_none_or(|n| usize::try_from(n).unwrap_or(0) < size_of::<SOCKADDR_IN>())
+        {
+            // Doc: accept: WSAEFAULT, "addrlen is too small or addr is not valid".
+            return Err(WSAEFAULT as u32);
+        }
         loop {
             match call.with(|w| w.accept(id))? {
                 Some(new) => break Ok(new),
@@ -173,7 +180,7 @@ pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKE
 fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
     let mut ov = OVERLAPPED { Internal: STATUS_PENDING as usize, ..OVERLAPPED::default() };
     let ov: *mut OVERLAPPED = &mut ov;
-    let handle = call.with(|w| {
+    call.with(|w| {
         let thread = w.current();
         let op = Op {
             call: call.name,
@@ -186,13 +193,14 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
             taken: 0,
         };
         w.wait_for_state(id, op);
-        w.socket(id).handle
     });
-    match block_on(call, args, handle, ov, None) {
+    match block_on(call, args, id, ov, None) {
         Blocked::Completed(Status::SUCCESS) => Ok(()),
-        Blocked::Completed(Status::CANCELLED) => Err(WSAEINTR as u32),
-        Blocked::Completed(other) => Err(other.wsa_result().err().unwrap_or(WSAEINVAL as u32)),
-        Blocked::TimedOut => unreachable!("a state wait has no deadline"),
+        Blocked::Completed(other) if other != Status::CANCELLED => {
+            Err(other.wsa_result().err().unwrap_or(WSAEINVAL as u32))
+        }
+        // Cut off by `closesocket`, or by the end of the run.
+        Blocked::Completed(_) | Blocked::TimedOut => Err(WSAEINTR as u32),
     }
 }
 
@@ -216,6 +224,8 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
             match call.with(|w| (w.socket(id).tcp, w.socket(id).error)) {
                 (Tcp::Connecting, _) => wait_for_state(call, &args, id)?,
                 (Tcp::Connected { .. } | Tcp::Reset, _) => return Ok(()),
+                // Another thread made the socket listen meanwhile.
+                (_, 0) => return Err(WSAEINVAL as u32),
                 (_, error) => return Err(error),
             }
         }

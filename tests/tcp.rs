@@ -544,3 +544,35 @@ fn latency_is_set_per_link_and_drawn_within_its_range() {
     assert!(drawn.iter().all(|t| (20..=60).contains(t)), "{drawn:?}");
     assert!(drawn.len() > 5, "the seed draws the latency: {drawn:?}");
 }
+
+#[test]
+fn sends_while_a_reset_is_on_its_way_are_taken_then_fail_with_wsaeconnreset() {
+    // R5.7: once the reset arrives, sends fail at once; before it, they are taken (and
+    // their bytes counted as thrown away).
+    for seed in 0..20 {
+        let outcome = pair(
+            seed,
+            || unsafe {
+                startup();
+                let s = accept_one(listener("0.0.0.0:7"));
+                let linger = LINGER { l_onoff: 1, l_linger: 0 };
+                let len = size_of::<LINGER>() as i32;
+                assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), len), 0);
+                close(s);
+                Sleep(INFINITE);
+            },
+            || unsafe {
+                startup();
+                let s = connected("192.0.2.10:7");
+                loop {
+                    if send(s, [9u8; 100].as_ptr(), 100, 0) == SOCKET_ERROR {
+                        assert_eq!(GetLastError(), WSAECONNRESET as u32);
+                        break;
+                    }
+                }
+            },
+        );
+        let c = outcome.conservation();
+        assert!(c.holds() && c.tcp_read == 0 && c.tcp_discarded == c.tcp_accepted, "{c:?}");
+    }
+}

@@ -106,14 +106,6 @@ impl Kernel {
         }
     }
 
-    /// Sets a socket object's signal state (its handle must have been given out).
-    pub fn signal_socket(&mut self, handle: Handle, on: bool) {
-        match self.object_mut(handle) {
-            Object::Socket { signaled, .. } => *signaled = on,
-            other => unreachable!("{handle} is not a socket: {other:?}"),
-        }
-    }
-
     /// `CloseHandle`: the handle becomes invalid; the object keeps its last state for waits
     /// already in progress.
     pub fn close(&mut self, host: HostId, handle: Handle) -> Result<(), Win32Error> {

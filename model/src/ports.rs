@@ -84,12 +84,8 @@ impl Ports {
         }
     }
 
-    /// The dynamic ports a bind to `ip` could take now, lowest first: the engine picks one.
-    pub fn ephemeral(&self, host: HostId, proto: Proto, ip: Ipv4Addr) -> impl Iterator<Item = u16> + '_ {
-        EPHEMERAL.filter(move |port| self.is_free(host, proto, ip, *port))
-    }
-
-    /// Whether nothing bound to `port` collides with a bind to `ip`.
+    /// Whether nothing bound to `port` collides with a bind to `ip`: the engine draws a
+    /// dynamic port and takes the first free one from there.
     pub fn is_free(&self, host: HostId, proto: Proto, ip: Ipv4Addr, port: u16) -> bool {
         self.bound.get(&(host, proto, port)).is_none_or(|v| v.iter().all(|b| !overlaps(b.ip, ip)))
     }
@@ -214,12 +210,16 @@ mod tests {
     #[test]
     fn ephemeral_ports_skip_the_taken_ones() {
         let mut p = Ports::new();
-        let first = p.ephemeral(0, Proto::Udp, HOST).next().unwrap();
+        let first = *EPHEMERAL.start();
+        assert!(p.is_free(0, Proto::Udp, HOST, first));
         assert_eq!(first, 49152);
         p.bind(0, Proto::Udp, Handle::from_index(0), SocketAddrV4::new(WILD, first), Sharing::Default)
             .unwrap();
-        assert_eq!(p.ephemeral(0, Proto::Udp, HOST).next(), Some(49153));
-        assert_eq!(p.ephemeral(0, Proto::Tcp, HOST).next(), Some(49152));
-        assert_eq!(p.ephemeral(0, Proto::Udp, HOST).count(), EPHEMERAL.len() - 1);
+        assert!(!p.is_free(0, Proto::Udp, HOST, 49152));
+        assert!(p.is_free(0, Proto::Tcp, HOST, 49152), "ports are per protocol");
+        assert_eq!(
+            EPHEMERAL.filter(|port| p.is_free(0, Proto::Udp, HOST, *port)).count(),
+            EPHEMERAL.len() - 1
+        );
     }
 }

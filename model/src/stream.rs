@@ -119,13 +119,18 @@ impl Stream {
     /// Takes all of `data` into the send buffer, beyond `send_space()` if need be: Windows
     /// buffers a whole send whenever less than `SO_SNDBUF` is buffered, so a nonblocking
     /// send is all or nothing (R2.29; Wine sock.c test_write_events). `false` if the
-    /// sender is done or reset.
+    /// sender is done. After a reset that the sender has not yet heard of, the bytes are
+    /// taken and thrown away, as a network would.
     pub fn accept_all(&mut self, data: &[u8]) -> bool {
-        if self.fin != Fin::Open || self.reset {
+        if self.fin != Fin::Open {
             return false;
         }
-        self.unsent.extend(data);
         self.accepted += data.len() as u64;
+        if self.reset {
+            self.discarded += data.len() as u64;
+        } else {
+            self.unsent.extend(data);
+        }
         self.check();
         true
     }

@@ -61,6 +61,8 @@ pub struct World {
     pub(crate) strategy: RandomWalk,
     pub(crate) trace: Trace,
     pub(crate) current: ThreadId,
+    /// Calls without a scheduling point since the last one (see `runtime::local`).
+    pub(crate) local_streak: u32,
     /// Set once the run is over and its threads unwind: nothing may park any more.
     pub(crate) tearing_down: bool,
     /// Threads spawned since the scheduler last looked, waiting for their coroutines.
@@ -93,6 +95,7 @@ impl World {
             strategy: RandomWalk::new(seed),
             trace: Trace::new(keep_trace),
             current: ThreadId(0),
+            local_streak: 0,
             tearing_down: false,
             unborn: Vec::new(),
             run_id: RUNS.fetch_add(1, Ordering::Relaxed),

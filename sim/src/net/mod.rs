@@ -27,7 +27,7 @@ use crate::World;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{
-    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOTSOCK, WSANOTINITIALISED,
+    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSANOTINITIALISED,
 };
 use wsasim_model::{HostId, Object, Ports, Proto, Status, Stream, Win32Error};
 
@@ -256,7 +256,11 @@ impl World {
             // Doc: bind: "the specified address is not a valid address for this computer".
             return Err(WSAEADDRNOTAVAIL as Win32Error);
         }
-        let port = if addr.port() == 0 { self.ephemeral_port(host, proto, ip) } else { addr.port() };
+        let port = match addr.port() {
+            // Doc: bind: WSAENOBUFS, "not enough buffers are available" (no port is free).
+            0 => self.ephemeral_port(host, proto, ip).ok_or(WSAENOBUFS as Win32Error)?,
+            port => port,
+        };
         let sharing = if reuse { wsasim_model::Sharing::ReuseAddr } else { wsasim_model::Sharing::Default };
         let bound = SocketAddrV4::new(ip, port);
         self.net.ports.bind(host, proto, handle, bound, sharing)?;
@@ -269,22 +273,21 @@ impl World {
     }
 
     /// A free dynamic port, drawn by the strategy: a random start, then the next free one.
-    fn ephemeral_port(&mut self, host: HostId, proto: Proto, ip: Ipv4Addr) -> u16 {
+    fn ephemeral_port(&mut self, host: HostId, proto: Proto, ip: Ipv4Addr) -> Option<u16> {
         let range = wsasim_model::ports::EPHEMERAL;
         let size = usize::from(range.end() - range.start()) + 1;
         let start = self.strategy.pick(size);
         (0..size)
             .map(|i| range.start() + ((start + i) % size) as u16)
             .find(|port| self.net.ports.is_free(host, proto, ip, *port))
-            .unwrap_or_else(|| panic!("wsasim: every dynamic port of host {host} is taken"))
     }
 
     /// Binds an unbound socket to the wildcard address and a dynamic port, as `connect`
     /// and a first `sendto` do.
-    fn bind_implicitly(&mut self, s: SocketId) {
-        if self.socket(s).local.is_none() {
-            let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
-            self.bind(s, any).expect("the wildcard address with a dynamic port is always free");
+    fn bind_implicitly(&mut self, s: SocketId) -> Result<(), Win32Error> {
+        match self.socket(s).local {
+            Some(_) => Ok(()),
+            None => self.bind(s, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)),
         }
     }
 
@@ -301,7 +304,8 @@ impl World {
         }
     }
 
-    /// Bytes a receive could take now (`FIONREAD`).
+    /// `FIONREAD`: the bytes a TCP receive could take now, or every byte queued on a UDP
+    /// socket (Doc: ioctlsocket: for a datagram socket, "the amount of pending data").
     pub fn readable(&self, s: SocketId) -> usize {
         let socket = self.socket(s);
         match (socket.proto, socket.end) {
@@ -316,8 +320,9 @@ impl World {
     pub fn close_socket(&mut self, s: SocketId) {
         let handle = self.socket(s).handle;
         let proto = self.socket(s).proto;
-        // R5.2: a TCP receive completes as connection aborted (Wine sock.c test_iocp), a UDP
-        // one as cancelled (Wine afd.c test_recv); sends and blocking calls as cancelled.
+        // R5.2: an overlapped TCP receive completes as connection aborted (Wine sock.c
+        // test_iocp), a UDP one as cancelled (Wine afd.c test_recv); sends and blocking
+        // calls as cancelled.
         let receive_status = if proto == Proto::Tcp { Status::CONNECTION_ABORTED } else { Status::CANCELLED };
         let socket = self.socket_mut(s);
         socket.closed = true;
@@ -325,11 +330,13 @@ impl World {
         let sends = std::mem::take(&mut socket.sends);
         let waiters = std::mem::take(&mut socket.waiters);
         for op in receives {
-            self.complete(handle, op, receive_status, 0, 0);
+            // A blocking call is cut off as cancelled, and fails with WSAEINTR.
+            let status = if matches!(op.notify, Notify::Waiter) { Status::CANCELLED } else { receive_status };
+            self.complete(handle, op, status, 0);
         }
         for op in sends.into_iter().chain(waiters) {
             let taken = op.taken;
-            self.complete(handle, op, Status::CANCELLED, taken, 0);
+            self.complete(handle, op, Status::CANCELLED, taken);
         }
         let host = self.socket(s).host;
         self.kernel.close(host, handle).expect("an open socket has an open handle");
@@ -352,8 +359,13 @@ impl World {
     }
 
     /// Registers a blocking `accept` or `connect`, completed when the socket's state
-    /// changes.
+    /// changes; on a socket closed meanwhile, it completes at once as cancelled.
     pub fn wait_for_state(&mut self, s: SocketId, op: Op) {
+        if self.socket(s).closed {
+            let handle = self.socket(s).handle;
+            self.complete(handle, op, Status::CANCELLED, 0);
+            return;
+        }
         self.socket_mut(s).waiters.push(op);
     }
 
@@ -361,7 +373,7 @@ impl World {
         let waiters = std::mem::take(&mut self.socket_mut(s).waiters);
         let handle = self.socket(s).handle;
         for op in waiters {
-            self.complete(handle, op, status, 0, 0);
+            self.complete(handle, op, status, 0);
         }
     }
 
@@ -384,7 +396,7 @@ impl World {
         let n = cancelled.len();
         for op in cancelled {
             let taken = op.taken;
-            self.complete(handle, op, Status::CANCELLED, taken, 0);
+            self.complete(handle, op, Status::CANCELLED, taken);
         }
         n
     }

@@ -75,6 +75,9 @@ pub unsafe fn scatter(buffers: &[Buffer], mut data: &[u8]) {
             return;
         }
         let n = b.len.min(data.len());
+        if n == 0 {
+            continue;
+        }
         // SAFETY: the caller's contract; `n` is within the buffer.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), b.ptr, n) };
         data = &data[n..];
@@ -111,7 +114,8 @@ pub unsafe fn gather(buffers: &[Buffer], mut skip: usize, max: usize) -> Vec<u8>
 pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
     // SAFETY: the caller's contract.
     unsafe {
-        if from.addr.is_null() || from.len.is_null() || (*from.len as usize) < size_of::<SOCKADDR_IN>() {
+        let room = if from.len.is_null() { 0 } else { usize::try_from(*from.len).unwrap_or(0) };
+        if from.addr.is_null() || room < size_of::<SOCKADDR_IN>() {
             return;
         }
         from.addr.cast::<SOCKADDR_IN>().write_unaligned(crate::net::sockaddr(addr));
@@ -122,10 +126,11 @@ pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
 impl World {
     /// Completes `op` of `socket` with `status` and `bytes`: fills its OVERLAPPED as
     /// Windows does (R2.7: `Internal` the status, `InternalHigh` the count; the receive
-    /// flags in `Offset`, where Winsock providers keep them for `WSAGetOverlappedResult`),
-    /// then notifies. Once the run is over nothing is written: the program's memory may be
-    /// gone.
-    pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize, flags: u32) {
+    /// flags, none for TCP and UDP, in `Offset`, where Winsock providers keep them for
+    /// `WSAGetOverlappedResult`), then notifies. Once the run is over, its OVERLAPPED is
+    /// not written: the program's memory may be gone.
+    pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize) {
+        let flags = 0;
         let entry =
             Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
         let (time_ns, thread) = (self.now_ns, self.current);

@@ -55,7 +55,7 @@ pub struct Socket {
     pub overlapped: bool,
     pub options: Options,
     /// The bound address: `bind`, or the implicit bind of `connect` or a first `sendto`;
-    /// for an accepted socket, the listener's.
+    /// for an accepted socket, the address its peer connected to.
     pub local: Option<SocketAddrV4>,
     /// Whether the socket holds its port in the host's table (an accepted socket shares
     /// its listener's).

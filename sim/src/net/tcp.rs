@@ -48,13 +48,13 @@ impl World {
             return Err(WSAEADDRNOTAVAIL as Win32Error);
         }
         if self.socket(s).proto == Proto::Udp {
-            self.bind_implicitly(s);
+            self.bind_implicitly(s)?;
             self.socket_mut(s).peer = Some(to);
             return Ok(true);
         }
         let mut tcp = self.socket(s).tcp;
         tcp.connect()?;
-        self.bind_implicitly(s);
+        self.bind_implicitly(s)?;
         let socket = self.socket_mut(s);
         socket.tcp = tcp;
         socket.peer = Some(to);
@@ -75,6 +75,10 @@ impl World {
     /// inherits the listener's options; `None` while the backlog is empty.
     pub fn accept(&mut self, s: SocketId) -> Result<Option<SocketId>, Win32Error> {
         let listener = self.socket(s);
+        if listener.closed {
+            // Another thread closed it while this call waited (Doc: closesocket).
+            return Err(windows_sys::Win32::Networking::WinSock::WSAEINTR as Win32Error);
+        }
         if listener.tcp != Tcp::Listening {
             // Doc: accept: "The listen function was not invoked prior to accept".
             return Err(WSAEINVAL as Win32Error);
@@ -130,7 +134,7 @@ impl World {
             return Start::Failed(e);
         }
         let end = socket.end.expect("a connected socket has a connection");
-        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
+        let overlapped = !matches!(op.notify, Notify::Waiter);
         if socket.receives.is_empty() && self.receive_ready(end) && !(overlapped && self.pend_at_random(s)) {
             self.begin(&op);
             let (status, bytes) = self.read_into(end, &op);
@@ -155,8 +159,15 @@ impl World {
         }
         let end = socket.end.expect("a connected socket has a connection");
         let room = self.conn(end.conn).streams[end.side].buffered() < socket.options.send_buffer;
-        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
-        if socket.sends.is_empty() && room && !(overlapped && self.pend_at_random(s)) {
+        let overlapped = !matches!(op.notify, Notify::Waiter);
+        let at_once = socket.sends.is_empty() && room;
+        if at_once && overlapped && self.pend_at_random(s) {
+            // Served by the `Serve` event, not in the call.
+            self.begin(&op);
+            self.socket_mut(s).sends.push_back(op);
+            return Start::Pending;
+        }
+        if at_once {
             self.begin(&op);
             let total = op.capacity();
             // SAFETY: the program's buffers, valid for the call (Doc: WSASend).
@@ -199,7 +210,6 @@ impl World {
 
     /// After a read, the receiver's window has opened: the sender may go on.
     fn after_read(&mut self, end: End) {
-        self.pump(end.conn, 1 - end.side);
         self.serve_sends(end.conn, 1 - end.side);
     }
 
@@ -212,7 +222,7 @@ impl World {
         while !self.socket(s).receives.is_empty() && self.receive_ready(end) {
             let op = self.socket_mut(s).receives.pop_front().expect("checked");
             let (status, bytes) = self.read_into(end, &op);
-            self.complete(handle, op, status, bytes, 0);
+            self.complete(handle, op, status, bytes);
             served = true;
         }
         if served {
@@ -241,13 +251,17 @@ impl World {
             }
             let op = self.socket_mut(s).sends.pop_front().expect("checked");
             let taken = op.taken;
-            self.complete(handle, op, Status::SUCCESS, taken, 0);
+            self.complete(handle, op, Status::SUCCESS, taken);
         }
         self.pump(c, side);
     }
 
-    /// Puts on the wire what side `side`'s stream may send now, in segments.
+    /// Puts on the wire what side `side`'s stream may send now, in segments. Nothing
+    /// goes out after a reset.
     fn pump(&mut self, c: ConnId, side: usize) {
+        if self.conn(c).reset {
+            return;
+        }
         loop {
             let stream = &self.conn(c).streams[side];
             if !stream.can_transmit() {
@@ -302,12 +316,13 @@ impl World {
         }
     }
 
-    /// Side `side` resets the connection: both streams drop what they hold, and a reset
-    /// goes to the other side.
+    /// Side `side` resets the connection: it drops what it received, sends nothing more,
+    /// and a reset goes to the other side, which keeps what it has until the reset
+    /// arrives.
     fn abort(&mut self, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
         conn.reset = true;
-        conn.streams.iter_mut().for_each(Stream::abort);
+        conn.streams[1 - side].abort();
         let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
         let at = self.send_packet(from, to, after, Packet::Rst { conn: c, side });
         self.conn_mut(c).last_arrival[side] = at;
@@ -426,16 +441,22 @@ impl World {
         let handle = socket.handle;
         let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
         for op in ops {
-            self.complete(handle, op, Status::CONNECTION_RESET, 0, 0);
+            self.complete(handle, op, Status::CONNECTION_RESET, 0);
         }
     }
 
     /// A completion in the call that started the operation: an overlapped one still
     /// notifies (R2.4); a blocking or nonblocking call just returns.
     pub(super) fn done_at_once(&mut self, s: SocketId, op: Op, status: Status, bytes: usize) -> Start {
-        if !matches!(op.notify, Notify::Waiter) {
+        if matches!(op.notify, Notify::Waiter) {
+            // SAFETY: the call's OVERLAPPED (its own, or the program's: R2.2, it is filled).
+            unsafe {
+                (*op.overlapped).Internal = status.0 as u32 as usize;
+                (*op.overlapped).InternalHigh = bytes;
+            }
+        } else {
             let handle = self.socket(s).handle;
-            self.complete(handle, op, status, bytes, 0);
+            self.complete(handle, op, status, bytes);
         }
         Start::Done { status, bytes }
     }

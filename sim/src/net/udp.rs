@@ -25,7 +25,7 @@ impl World {
             // Doc: recvfrom: WSAEINVAL, "the socket has not been bound with bind".
             return Start::Failed(WSAEINVAL as Win32Error);
         }
-        let overlapped = !matches!(op.notify, Notify::Waiter) && may_pend;
+        let overlapped = !matches!(op.notify, Notify::Waiter);
         if socket.receives.is_empty()
             && !socket.datagrams.is_empty()
             && !(overlapped && self.pend_at_random(s))
@@ -63,7 +63,7 @@ impl World {
         while !self.socket(s).receives.is_empty() && !self.socket(s).datagrams.is_empty() {
             let op = self.socket_mut(s).receives.pop_front().expect("checked");
             let (status, bytes) = self.read_datagram(s, &op);
-            self.complete(handle, op, status, bytes, 0);
+            self.complete(handle, op, status, bytes);
         }
     }
 
@@ -80,7 +80,9 @@ impl World {
         if total > DATAGRAM_MAX {
             return Start::Failed(WSAEMSGSIZE as Win32Error);
         }
-        self.bind_implicitly(s);
+        if let Err(e) = self.bind_implicitly(s) {
+            return Start::Failed(e);
+        }
         self.begin(&op);
         // SAFETY: the program's buffers, valid for the call (Doc: WSASendTo).
         let data = unsafe { gather(&op.buffers, 0, total) };
