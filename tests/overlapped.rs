@@ -356,3 +356,31 @@ fn a_non_overlapped_socket_blocks_in_wsarecv_even_with_an_overlapped() {
         sender.join().unwrap();
     });
 }
+
+#[test]
+fn a_thread_that_exits_cancels_its_pending_io() {
+    // R2.30: Doc: WSARecv: "all I/O initiated by a given thread is canceled when that
+    // thread exits". The event is signaled; the OVERLAPPED is left alone (a README
+    // deviation: the exited thread's memory may be gone).
+    run(|| unsafe {
+        let (_c, s) = tcp_pair();
+        let ev = WSACreateEvent() as HANDLE;
+        let ov = Box::into_raw(overlapped(ev)) as usize;
+        let buf = Box::into_raw(Box::new([0u8; 8])) as usize;
+        let t = wsasim::thread::spawn(move || {
+            let b = wsabuf(&mut *(buf as *mut [u8; 8]));
+            let (mut n, mut flags) = (0, 0);
+            let r = WSARecv(s, &b, 1, &mut n, &mut flags, ov as *mut OVERLAPPED, None);
+            assert_eq!((r, GetLastError()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
+        });
+        t.join().unwrap();
+        assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0);
+        let ov = Box::from_raw(ov as *mut OVERLAPPED);
+        assert_eq!(ov.Internal as u32 as i32, STATUS_PENDING);
+        let mut more = [0u8; 4];
+        let mut again = overlapped(WSACreateEvent() as HANDLE);
+        assert_eq!(post_recv(s, &mut more, &mut again).1, WSA_IO_PENDING as u32);
+        assert_eq!(CancelIoEx(s as HANDLE, null()), TRUE, "only the new receive was left");
+        drop(Box::from_raw(buf as *mut [u8; 8]));
+    });
+}

@@ -194,7 +194,10 @@ fn shutdown_follows_the_rules_of_each_direction() {
             assert_eq!(GetLastError(), WSAESHUTDOWN as u32, "an overlapped receive fails at once too");
             assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEISCONN as u32));
             let u = udp();
-            assert_eq!(shutdown(u, SD_BOTH), 0, "UDP: succeeds even unconnected");
+            assert_eq!(shutdown(u, SD_SEND), 0, "UDP: succeeds even unconnected");
+            let to = sockaddr("192.0.2.10:9");
+            assert_eq!(sendto(u, b"x".as_ptr(), 1, 0, (&raw const to).cast(), LEN), SOCKET_ERROR);
+            assert_eq!(GetLastError(), WSAESHUTDOWN as u32);
         },
     );
 }

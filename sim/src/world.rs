@@ -294,11 +294,15 @@ impl World {
         chosen
     }
 
+    /// A thread ended: its object is signaled, and the I/O it issued is cancelled (R2.30;
+    /// Doc: WSARecv, "all I/O initiated by a given thread is canceled when that thread
+    /// exits").
     pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
         let record = &mut self.threads[thread.index()];
         record.state = State::Finished;
         let handle = record.handle;
         self.signal(|k| k.thread_exited(handle));
+        self.cancel_thread_io(thread);
     }
 
     /// The id of a `wsasim::sync` object in this run, given out on first use. Panics if

@@ -434,6 +434,23 @@ impl World {
         }
     }
 
+    /// Cancels every pending operation a thread issued, on every socket (see `abandon`).
+    pub(crate) fn cancel_thread_io(&mut self, thread: crate::ThreadId) {
+        for s in 0..self.net.sockets.len() {
+            let socket = &mut self.net.sockets[s];
+            let mut cancelled = Vec::new();
+            for queue in [&mut socket.receives, &mut socket.sends] {
+                let (hit, kept): (Vec<Op>, Vec<Op>) = queue.drain(..).partition(|op| op.thread == thread);
+                queue.extend(kept);
+                cancelled.extend(hit);
+            }
+            let handle = socket.handle;
+            for op in cancelled {
+                self.abandon(handle, op, Status::CANCELLED);
+            }
+        }
+    }
+
     /// Starts an operation with the strategy's say on whether it may complete at once:
     /// by default it does (R2.4); under `Sim::pend_immediate`, it pends at random and is
     /// served by a `Serve` event, since a program must handle both.

@@ -130,6 +130,17 @@ impl World {
     /// `WSAGetOverlappedResult`), then notifies. Once the run is over, its OVERLAPPED is
     /// not written: the program's memory may be gone.
     pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize) {
+        self.finish_op(socket, op, status, bytes, true);
+    }
+
+    /// Completes `op` without writing its OVERLAPPED: its thread has exited, and a program
+    /// that lets a thread exit with I/O pending has often freed that memory already
+    /// (Windows writes it anyway). Its event is still signaled.
+    pub(crate) fn abandon(&mut self, socket: Handle, op: Op, status: Status) {
+        self.finish_op(socket, op, status, 0, false);
+    }
+
+    fn finish_op(&mut self, socket: Handle, op: Op, status: Status, bytes: usize, write: bool) {
         let flags = 0;
         let entry =
             Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
@@ -138,12 +149,14 @@ impl World {
         if self.tearing_down {
             return;
         }
-        // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9; Doc:
-        // WSARecv), which is now.
-        unsafe {
-            (*op.overlapped).Internal = status.0 as u32 as usize;
-            (*op.overlapped).InternalHigh = bytes;
-            (*op.overlapped).Anonymous.Anonymous.Offset = flags;
+        if write {
+            // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9; Doc:
+            // WSARecv), which is now.
+            unsafe {
+                (*op.overlapped).Internal = status.0 as u32 as usize;
+                (*op.overlapped).InternalHigh = bytes;
+                (*op.overlapped).Anonymous.Anonymous.Offset = flags;
+            }
         }
         match op.notify {
             Notify::Object(h) => self.signal(|k| match k.object_mut(h) {

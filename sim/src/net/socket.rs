@@ -70,11 +70,16 @@ pub struct Socket {
     pub backlog_max: usize,
     /// UDP only.
     pub datagrams: DatagramQueue,
+    /// UDP only: `shutdown` turned sending, receiving off (TCP keeps it in `tcp`).
+    pub shut_send: bool,
+    pub shut_receive: bool,
     /// Pending receives and sends, each served in the order posted (R2.12).
     pub receives: VecDeque<Op>,
     pub sends: VecDeque<Op>,
     /// Blocking `accept` and `connect` calls, woken when the state they wait for changes.
     pub waiters: Vec<Op>,
+    /// `shutdown(SD_SEND)` came while sends were pending: the end of stream follows them.
+    pub finish_after_sends: bool,
     /// `SO_ERROR`: the last connect failure (R5.9: reading it does not clear it).
     pub error: u32,
     pub closed: bool,
@@ -96,9 +101,12 @@ impl Socket {
             backlog: VecDeque::new(),
             backlog_max: 0,
             datagrams: DatagramQueue::new(),
+            shut_send: false,
+            shut_receive: false,
             receives: VecDeque::new(),
             sends: VecDeque::new(),
             waiters: Vec::new(),
+            finish_after_sends: false,
             error: 0,
             closed: false,
         }

@@ -15,7 +15,8 @@ use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
 use windows_sys::Win32::Networking::WinSock::{
-    MSG_PEEK, SD_BOTH, SD_SEND, WSAEADDRNOTAVAIL, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+    MSG_PEEK, SD_BOTH, SD_RECEIVE, SD_SEND, WSAEADDRNOTAVAIL, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT,
+    WSAEWOULDBLOCK,
 };
 use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
 
@@ -104,13 +105,19 @@ impl World {
     pub fn shutdown(&mut self, s: SocketId, how: i32) -> Result<(), Win32Error> {
         let socket = self.socket_mut(s);
         if socket.proto == Proto::Udp {
-            // R5.4: on UDP it succeeds, even unconnected.
-            return if (0..=2).contains(&how) { Ok(()) } else { Err(WSAEINVAL as Win32Error) };
+            // R5.4: on UDP it succeeds, even unconnected, and turns the directions off.
+            match how {
+                SD_RECEIVE => socket.shut_receive = true,
+                SD_SEND => socket.shut_send = true,
+                SD_BOTH => (socket.shut_send, socket.shut_receive) = (true, true),
+                _ => return Err(WSAEINVAL as Win32Error),
+            }
+            return Ok(());
         }
         socket.tcp.shutdown(how)?;
         if let (SD_SEND | SD_BOTH, Some(end)) = (how, socket.end) {
-            self.conn_mut(end.conn).streams[end.side].finish();
-            self.pump(end.conn, end.side);
+            socket.finish_after_sends = true;
+            self.serve_sends(end.conn, end.side);
         }
         Ok(())
     }
@@ -252,6 +259,12 @@ impl World {
             let op = self.socket_mut(s).sends.pop_front().expect("checked");
             let taken = op.taken;
             self.complete(handle, op, Status::SUCCESS, taken);
+        }
+        let socket = self.socket_mut(s);
+        if socket.finish_after_sends && socket.sends.is_empty() {
+            // The end of stream goes after every byte already sent (R2.29).
+            socket.finish_after_sends = false;
+            self.conn_mut(c).streams[side].finish();
         }
         self.pump(c, side);
     }

@@ -11,7 +11,7 @@ use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAEWOULDBLOCK,
+    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN, WSAEWOULDBLOCK,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -21,6 +21,9 @@ const DATAGRAM_MAX: usize = 65507;
 impl World {
     pub(super) fn udp_start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
         let socket = self.socket(s);
+        if socket.shut_receive {
+            return Start::Failed(WSAESHUTDOWN as Win32Error);
+        }
         if socket.local.is_none() {
             // Doc: recvfrom: WSAEINVAL, "the socket has not been bound with bind".
             return Start::Failed(WSAEINVAL as Win32Error);
@@ -70,6 +73,9 @@ impl World {
     /// A datagram goes out at once, to `to` or the connected peer; an unbound socket is
     /// bound first (Doc: sendto, "an implicit bind").
     pub(super) fn udp_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>) -> Start {
+        if self.socket(s).shut_send {
+            return Start::Failed(WSAESHUTDOWN as Win32Error);
+        }
         let Some(dst) = to.or(self.socket(s).peer) else {
             return Start::Failed(WSAENOTCONN as Win32Error);
         };
