@@ -2,7 +2,8 @@
 //! one server on events and `WSAWaitForMultipleEvents`), on one core: round trips and seeds
 //! per second of host time, the fixed cost of a seed, and memory over many seeds.
 //!
-//! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds).
+//! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds); with `ECHO_ONLY=1` in the
+//! environment, only the round-trip measure (for profilers).
 
 #[path = "../tests/echo_workload.rs"]
 mod echo_workload;
@@ -45,6 +46,9 @@ fn main() {
         secs * 1e9 / (seeds * round_trips) as f64,
         steps as f64 / (seeds * round_trips) as f64,
     );
+    if std::env::var_os("ECHO_ONLY").is_some() {
+        return;
+    }
     // The fixed cost of a seed (set-up, connections, tear-down), as the peer benchmark
     // defines it: a seed of one round trip per client, less its round trips' marginal cost.
     let marginal_s = secs / (seeds * round_trips) as f64;

@@ -165,7 +165,7 @@ impl Stream {
         assert!(self.can_transmit(), "transmit with nothing to send");
         assert!(len <= self.window(), "segment of {len} bytes beyond the window of {}", self.window());
         assert!(len > 0 || self.unsent.is_empty(), "an empty segment with bytes waiting");
-        let data: Vec<u8> = self.unsent.drain(..len).collect();
+        let data = take_front(&mut self.unsent, len, false);
         self.in_flight += len;
         let fin = self.fin == Fin::Queued && self.unsent.is_empty();
         if fin {
@@ -206,12 +206,10 @@ impl Stream {
     /// Reads up to `max` bytes; with `peek`, copies them without consuming (R2.17).
     pub fn read(&mut self, max: usize, peek: bool) -> Vec<u8> {
         let n = max.min(self.received.len());
-        let data: Vec<u8> = if peek {
-            self.received.iter().take(n).copied().collect()
-        } else {
+        let data = take_front(&mut self.received, n, peek);
+        if !peek {
             self.read += n as u64;
-            self.received.drain(..n).collect()
-        };
+        }
         self.check();
         data
     }
@@ -249,6 +247,19 @@ impl Stream {
         let c = self.counts();
         assert!(c.conserved(), "bytes lost in a stream: {c:?}");
     }
+}
+
+/// The first `n` bytes of `queue`, copied a slice at a time; removed unless `keep`.
+fn take_front(queue: &mut VecDeque<u8>, n: usize, keep: bool) -> Vec<u8> {
+    let (a, b) = queue.as_slices();
+    let from_a = n.min(a.len());
+    let mut data = Vec::with_capacity(n);
+    data.extend_from_slice(&a[..from_a]);
+    data.extend_from_slice(&b[..n - from_a]);
+    if !keep {
+        queue.drain(..n);
+    }
+    data
 }
 
 #[cfg(test)]
