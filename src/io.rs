@@ -348,23 +348,48 @@ pub unsafe fn WSASend(
         Value::Ptr(!lpoverlapped.is_null()),
         Value::Ptr(lpcompletionroutine.is_some()),
     ];
-    let r = check_counts(lpnumberofbytessent, lpoverlapped).and_then(|()| {
-        let request = Request {
-            socket: s,
-            direction: Direction::Send { to: None },
-            buffers: buffers?,
-            flags: 0,
-            overlapped: lpoverlapped,
-            routine: lpcompletionroutine,
-        };
-        // SAFETY: the caller passes a byte count to fill when not NULL.
-        unsafe { overlapped_result(transfer(call, &args, request), lpnumberofbytessent, null_flags()) }
-    });
-    call.winsock(&args, r)
+    // SAFETY: the caller passes a byte count to fill when not NULL.
+    unsafe {
+        send_overlapped(
+            call,
+            &args,
+            s,
+            buffers,
+            Ok(None),
+            lpnumberofbytessent,
+            lpoverlapped,
+            lpcompletionroutine,
+        )
+    }
 }
 
-fn null_flags() -> *mut u32 {
-    std::ptr::null_mut()
+/// The rest of `WSASend` and `WSASendTo`.
+///
+/// # Safety
+/// `bytes` must be valid when not NULL.
+unsafe fn send_overlapped(
+    call: Call,
+    args: &[Value],
+    s: SOCKET,
+    buffers: Result<Vec<Buffer>, u32>,
+    to: Result<Option<SocketAddrV4>, u32>,
+    bytes: *mut u32,
+    ov: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let r = check_counts(bytes, ov).and_then(|()| {
+        let request = Request {
+            socket: s,
+            direction: Direction::Send { to: to? },
+            buffers: buffers?,
+            flags: 0,
+            overlapped: ov,
+            routine,
+        };
+        // SAFETY: the caller's contract.
+        unsafe { overlapped_result(transfer(call, args, request), bytes, std::ptr::null_mut()) }
+    });
+    call.winsock(args, r)
 }
 
 /// `WSASendTo` (Doc: WSASendTo function).
@@ -397,19 +422,10 @@ pub unsafe fn WSASendTo(
         Value::Ptr(!lpoverlapped.is_null()),
         Value::Ptr(lpcompletionroutine.is_some()),
     ];
-    let r = check_counts(lpnumberofbytessent, lpoverlapped).and_then(|()| {
-        let request = Request {
-            socket: s,
-            direction: Direction::Send { to: dst? },
-            buffers: buffers?,
-            flags: 0,
-            overlapped: lpoverlapped,
-            routine: lpcompletionroutine,
-        };
-        // SAFETY: as for `WSASend`.
-        unsafe { overlapped_result(transfer(call, &args, request), lpnumberofbytessent, null_flags()) }
-    });
-    call.winsock(&args, r)
+    // SAFETY: as for `WSASend`.
+    unsafe {
+        send_overlapped(call, &args, s, buffers, dst, lpnumberofbytessent, lpoverlapped, lpcompletionroutine)
+    }
 }
 
 /// `WSARecv` (Doc: WSARecv function).

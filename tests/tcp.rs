@@ -18,6 +18,13 @@ fn pair(seed: u64, server: impl FnOnce() + 'static, client: impl FnOnce() + 'sta
     sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
 }
 
+/// A server that accepts one connection on port 7 and then sleeps.
+fn accepting_server() {
+    startup();
+    let _s = accept_one(listener("0.0.0.0:7"));
+    unsafe { Sleep(INFINITE) };
+}
+
 #[test]
 fn a_blocking_echo_moves_bytes_in_order() {
     for seed in 0..20 {
@@ -91,29 +98,20 @@ fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
 fn a_nonblocking_connect_would_block_then_completes_and_a_second_is_already_under_way() {
     // R5.9: WSAEWOULDBLOCK, then WSAEALREADY while in progress, WSAEISCONN once connected,
     // WSAENOTCONN for send and recv meanwhile (Wine sock.c test_connecting_socket).
-    pair(
-        0,
-        || {
-            startup();
-            let l = listener("0.0.0.0:7");
-            let _s = accept_one(l);
-            unsafe { Sleep(INFINITE) };
-        },
-        || unsafe {
-            startup();
-            let s = tcp();
-            let mut on = 1;
-            assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
-            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEWOULDBLOCK as u32));
-            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEALREADY as u32));
-            assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAENOTCONN as u32);
-            Sleep(5);
-            assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEISCONN as u32));
-            let l = listener("0.0.0.0:8");
-            assert_eq!(try_connect(l, "192.0.2.10:7"), Err(WSAEINVAL as u32), "a listening socket");
-        },
-    );
+    pair(0, accepting_server, || unsafe {
+        startup();
+        let s = tcp();
+        let mut on = 1;
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+        assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEWOULDBLOCK as u32));
+        assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEALREADY as u32));
+        assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAENOTCONN as u32);
+        Sleep(5);
+        assert_eq!(try_connect(s, "192.0.2.10:7"), Err(WSAEISCONN as u32));
+        let l = listener("0.0.0.0:8");
+        assert_eq!(try_connect(l, "192.0.2.10:7"), Err(WSAEINVAL as u32), "a listening socket");
+    });
 }
 
 #[test]
@@ -289,40 +287,31 @@ fn a_send_pends_while_the_peer_does_not_read_and_completes_with_the_full_count()
 fn a_nonblocking_send_is_all_or_nothing() {
     // R2.29: Wine sock.c test_write_events ("Windows will never send less than
     // buffer_size bytes here").
-    pair(
-        0,
-        || {
-            startup();
-            let l = listener("0.0.0.0:7");
-            let _s = accept_one(l);
-            unsafe { Sleep(INFINITE) };
-        },
-        || unsafe {
-            startup();
-            let s = connected("192.0.2.10:7");
-            let mut on = 1;
-            assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
-            let data = vec![1u8; 300_000];
-            let mut total = 0;
-            loop {
-                let n = send(s, data.as_ptr(), data.len() as i32, 0);
-                if n == SOCKET_ERROR {
-                    assert_eq!(GetLastError(), WSAEWOULDBLOCK as u32);
-                    break;
-                }
-                assert_eq!(n, data.len() as i32, "never a short count");
-                total += n;
+    pair(0, accepting_server, || unsafe {
+        startup();
+        let s = connected("192.0.2.10:7");
+        let mut on = 1;
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+        let data = vec![1u8; 300_000];
+        let mut total = 0;
+        loop {
+            let n = send(s, data.as_ptr(), data.len() as i32, 0);
+            if n == SOCKET_ERROR {
+                assert_eq!(GetLastError(), WSAEWOULDBLOCK as u32);
+                break;
             }
-            assert!(total >= 300_000, "the first send is taken whole");
-            assert_eq!(recv_some(s, 10), Err(WSAEWOULDBLOCK as u32), "R2.22: no data, nonblocking");
-            let mut buf = [0u8; 4];
-            let mut ov = overlapped(WSACreateEvent() as HANDLE);
-            let b = wsabuf(&mut buf);
-            let (mut n, mut flags) = (0, 0);
-            assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSA_IO_PENDING as u32, "R2.22: an overlapped receive pends");
-        },
-    );
+            assert_eq!(n, data.len() as i32, "never a short count");
+            total += n;
+        }
+        assert!(total >= 300_000, "the first send is taken whole");
+        assert_eq!(recv_some(s, 10), Err(WSAEWOULDBLOCK as u32), "R2.22: no data, nonblocking");
+        let mut buf = [0u8; 4];
+        let mut ov = overlapped(WSACreateEvent() as HANDLE);
+        let b = wsabuf(&mut buf);
+        let (mut n, mut flags) = (0, 0);
+        assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSA_IO_PENDING as u32, "R2.22: an overlapped receive pends");
+    });
 }
 
 #[test]
@@ -367,48 +356,39 @@ fn a_blocking_receive_times_out_with_so_rcvtimeo_and_runs_apcs_while_it_waits() 
 fn names_ports_and_bind_errors() {
     // Doc: bind (WSAEADDRINUSE, WSAEADDRNOTAVAIL, WSAEINVAL), getsockname, getpeername;
     // dynamic ports 49152-65535 (Doc: "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
-    pair(
-        0,
-        || {
-            startup();
-            let l = listener("0.0.0.0:7");
-            let _s = accept_one(l);
-            unsafe { Sleep(INFINITE) };
-        },
-        || unsafe {
-            startup();
-            let s = tcp();
-            let mut name = sockaddr("0.0.0.0:0");
-            let mut len = LEN;
-            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAEINVAL as u32, "unbound");
-            bind_to(s, "0.0.0.0:0");
-            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
-            assert!(read(&name).port() >= 49152);
-            let again = sockaddr("0.0.0.0:5000");
-            assert_eq!(bind(s, (&raw const again).cast(), LEN), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAEINVAL as u32, "already bound");
-            let t = tcp();
-            bind_to(t, "192.0.2.20:5000");
-            let u = tcp();
-            let clash = sockaddr("192.0.2.20:5000");
-            assert_eq!(bind(u, (&raw const clash).cast(), LEN), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAEADDRINUSE as u32);
-            let foreign = sockaddr("192.0.2.10:5001");
-            assert_eq!(bind(u, (&raw const foreign).cast(), LEN), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAEADDRNOTAVAIL as u32);
-            assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAENOTCONN as u32);
-            try_connect(s, "192.0.2.10:7").unwrap();
-            assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), 0);
-            assert_eq!(read(&name).to_string(), "192.0.2.10:7");
-            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
-            assert_eq!(*read(&name).ip(), std::net::Ipv4Addr::new(192, 0, 2, 20));
-            let mut short = 4;
-            assert_eq!(getsockname(s, (&raw mut name).cast(), &mut short), SOCKET_ERROR);
-            assert_eq!(GetLastError(), WSAEFAULT as u32);
-        },
-    );
+    pair(0, accepting_server, || unsafe {
+        startup();
+        let s = tcp();
+        let mut name = sockaddr("0.0.0.0:0");
+        let mut len = LEN;
+        assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEINVAL as u32, "unbound");
+        bind_to(s, "0.0.0.0:0");
+        assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
+        assert!(read(&name).port() >= 49152);
+        let again = sockaddr("0.0.0.0:5000");
+        assert_eq!(bind(s, (&raw const again).cast(), LEN), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEINVAL as u32, "already bound");
+        let t = tcp();
+        bind_to(t, "192.0.2.20:5000");
+        let u = tcp();
+        let clash = sockaddr("192.0.2.20:5000");
+        assert_eq!(bind(u, (&raw const clash).cast(), LEN), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEADDRINUSE as u32);
+        let foreign = sockaddr("192.0.2.10:5001");
+        assert_eq!(bind(u, (&raw const foreign).cast(), LEN), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEADDRNOTAVAIL as u32);
+        assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAENOTCONN as u32);
+        try_connect(s, "192.0.2.10:7").unwrap();
+        assert_eq!(getpeername(s, (&raw mut name).cast(), &mut len), 0);
+        assert_eq!(read(&name).to_string(), "192.0.2.10:7");
+        assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
+        assert_eq!(*read(&name).ip(), std::net::Ipv4Addr::new(192, 0, 2, 20));
+        let mut short = 4;
+        assert_eq!(getsockname(s, (&raw mut name).cast(), &mut short), SOCKET_ERROR);
+        assert_eq!(GetLastError(), WSAEFAULT as u32);
+    });
 }
 
 #[test]
@@ -527,11 +507,7 @@ fn latency_is_set_per_link_and_drawn_within_its_range() {
         sim.link_latency("srv", "cli", ms(min_ms), ms(max_ms));
         let took = std::rc::Rc::new(std::cell::Cell::new(0));
         let out = took.clone();
-        sim.host("srv", "192.0.2.10", || {
-            startup();
-            let _s = accept_one(listener("0.0.0.0:7"));
-            unsafe { Sleep(INFINITE) };
-        });
+        sim.host("srv", "192.0.2.10", accepting_server);
         sim.client("cli", "192.0.2.20", move || unsafe {
             startup();
             let s = tcp();

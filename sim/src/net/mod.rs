@@ -27,7 +27,8 @@ use crate::World;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{
-    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSANOTINITIALISED,
+    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSAEWOULDBLOCK,
+    WSANOTINITIALISED,
 };
 use wsasim_model::{HostId, Object, Ports, Proto, Status, Stream, Win32Error};
 
@@ -449,6 +450,17 @@ impl World {
                 self.abandon(handle, op, Status::CANCELLED);
             }
         }
+    }
+
+    /// A receive that cannot complete now: it waits its turn (R2.12), or, when it may not
+    /// pend, would block.
+    fn pend_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+        if !may_pend {
+            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
+        }
+        self.begin(&op);
+        self.socket_mut(s).receives.push_back(op);
+        Start::Pending
     }
 
     /// Starts an operation with the strategy's say on whether it may complete at once:

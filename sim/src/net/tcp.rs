@@ -148,12 +148,7 @@ impl World {
             self.after_read(end);
             return self.done_at_once(s, op, status, bytes);
         }
-        if !may_pend {
-            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
-        }
-        self.begin(&op);
-        self.socket_mut(s).receives.push_back(op);
-        Start::Pending
+        self.pend_receive(s, op, may_pend)
     }
 
     /// A send on a TCP socket: taken whole at once while less than `SO_SNDBUF` is buffered

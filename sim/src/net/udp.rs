@@ -11,7 +11,7 @@ use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN, WSAEWOULDBLOCK,
+    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -37,12 +37,7 @@ impl World {
             let (status, bytes) = self.read_datagram(s, &op);
             return self.done_at_once(s, op, status, bytes);
         }
-        if !may_pend {
-            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
-        }
-        self.begin(&op);
-        self.socket_mut(s).receives.push_back(op);
-        Start::Pending
+        self.pend_receive(s, op, may_pend)
     }
 
     /// Takes the next datagram into `op`'s buffers, and writes its sender where asked.
