@@ -86,11 +86,11 @@ pub(crate) fn execute(
 ) -> Finished {
     panic::install_hook();
     let rt = Box::new(Runtime {
-        world: RefCell::new(World::new(seed, keep_trace)),
+        world: RefCell::new(World::new(seed, keep_trace, limits)),
         yielders: RefCell::new(Vec::new()),
     });
     let _installed = runtime::install(&rt);
-    let mut exec = Execution { rt: &rt, coroutines: Vec::new(), limits, steps: 0 };
+    let mut exec = Execution { rt: &rt, coroutines: Vec::new(), limits };
     {
         let mut w = rt.world.borrow_mut();
         w.net.wire.default_latency = net.latency;
@@ -106,17 +106,16 @@ pub(crate) fn execute(
     }
     let ending = exec.run();
     exec.tear_down();
-    let steps = exec.steps;
     drop(exec);
     drop(_installed);
-    Finished { ending, world: rt.world.into_inner(), steps }
+    let world = rt.world.into_inner();
+    Finished { ending, steps: world.steps, world }
 }
 
 struct Execution<'rt> {
     rt: &'rt Runtime,
     coroutines: Vec<Option<ThreadCoroutine>>,
     limits: Limits,
-    steps: u64,
 }
 
 impl Execution<'_> {
@@ -147,7 +146,12 @@ impl Execution<'_> {
                 w.now_ns = next;
                 continue;
             }
-            if self.steps >= self.limits.steps_max {
+            debug_assert_eq!(
+                w.runnable as usize,
+                runnable.iter().filter(|t| **t != ThreadId::NET).count(),
+                "the count of runnable threads"
+            );
+            if w.steps >= self.limits.steps_max {
                 return Ending::StepLimit;
             }
             if w.now_ns > self.limits.time_max_ns {
@@ -158,7 +162,7 @@ impl Execution<'_> {
                 let now = w.now_ns;
                 w.trace.choice(now, chosen, "run", chosen, &runnable);
             }
-            self.steps += 1;
+            w.steps += 1;
             w.current = chosen;
             if chosen == ThreadId::NET {
                 w.deliver_next();

@@ -75,11 +75,11 @@ pub struct Cx {
 /// world. Panics when called outside a simulation, naming the call.
 pub fn enter(call: &'static str) -> Cx {
     let cx = Cx { call, _not_send: PhantomData };
-    let tearing_down = cx.with(|w| {
+    let go_on = cx.with(|w| {
         w.local_streak = 0;
-        w.tearing_down
+        w.tearing_down || w.step_alone()
     });
-    if !tearing_down {
+    if !go_on {
         cx.suspend();
     }
     cx
@@ -177,6 +177,7 @@ pub(crate) fn add_thread(
 ) -> (ThreadId, Handle) {
     let id = ThreadId(w.threads.len() as u32);
     let handle = w.kernel.insert(host, Object::Thread { exited: false }, w.current.0, w.now_ns);
+    w.runnable += 1;
     w.threads.push(ThreadRecord {
         name,
         host,

@@ -7,6 +7,7 @@
 //! passes, its wait times out. So a blocked thread's wait is never satisfied while it stays
 //! blocked, and the scheduler only chooses among runnable threads.
 
+use crate::execution::Limits;
 use crate::strategy::RandomWalk;
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
 use crate::trace::{Record, Trace};
@@ -63,6 +64,11 @@ pub struct World {
     pub(crate) current: ThreadId,
     /// Calls without a scheduling point since the last one (see `runtime::local`).
     pub(crate) local_streak: u32,
+    /// Threads in `State::Runnable`, the running one included.
+    pub(crate) runnable: u32,
+    /// Scheduling steps taken, by the scheduler or in place ([`World::step_alone`]).
+    pub(crate) steps: u64,
+    pub(crate) limits: Limits,
     /// Set once the run is over and its threads unwind: nothing may park any more.
     pub(crate) tearing_down: bool,
     /// Threads spawned since the scheduler last looked, waiting for their coroutines.
@@ -83,7 +89,7 @@ impl std::fmt::Debug for Unborn {
 }
 
 impl World {
-    pub(crate) fn new(seed: u64, keep_trace: bool) -> World {
+    pub(crate) fn new(seed: u64, keep_trace: bool, limits: Limits) -> World {
         static RUNS: AtomicU64 = AtomicU64::new(1);
         World {
             kernel: Kernel::new(),
@@ -96,6 +102,9 @@ impl World {
             trace: Trace::new(keep_trace),
             current: ThreadId(0),
             local_streak: 0,
+            runnable: 0,
+            steps: 0,
+            limits,
             tearing_down: false,
             unborn: Vec::new(),
             run_id: RUNS.fetch_add(1, Ordering::Relaxed),
@@ -233,6 +242,25 @@ impl World {
             self.timers.insert((d, me));
         }
         self.threads[me.index()].state = State::Blocked { call, on, deadline_ns };
+        self.runnable -= 1;
+    }
+
+    /// The scheduler's next step, taken in place by the running thread at a scheduling
+    /// point when the scheduler would have no choice to make: no other thread runnable,
+    /// no packet due, no limit reached. It draws nothing and traces nothing, as the
+    /// scheduler would not; it only saves the switch to the scheduler and back. `false`
+    /// when the scheduler must decide.
+    pub(crate) fn step_alone(&mut self) -> bool {
+        self.expire_timers();
+        let alone = self.runnable == 1
+            && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
+            && self.steps < self.limits.steps_max
+            && self.now_ns <= self.limits.time_max_ns;
+        if alone {
+            self.steps += 1;
+            self.now_ns += self.limits.quantum_ns;
+        }
+        alone
     }
 
     /// Completes every wait on objects that is satisfied now. When several are, the
@@ -283,6 +311,7 @@ impl World {
             self.timers.remove(&(d, thread));
         }
         record.state = State::Runnable(wake);
+        self.runnable += 1;
     }
 
     /// Lets the strategy choose one of `options` (two or more get a trace line).
@@ -300,6 +329,7 @@ impl World {
     pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
         let record = &mut self.threads[thread.index()];
         record.state = State::Finished;
+        self.runnable -= 1;
         let handle = record.handle;
         self.signal(|k| k.thread_exited(handle));
         self.cancel_thread_io(thread);
