@@ -136,7 +136,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     // and fills the OVERLAPPED), waits on an OVERLAPPED of its own or that one.
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
-    // A nonblocking call that fails leaves `own` alone; one that starts sets it pending.
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
     let (kind, buffers, flags) = (r.direction, r.buffers, r.flags);
     let start = call.with(|w| {

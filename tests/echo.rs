@@ -62,20 +62,13 @@ fn planted(sim: &mut Sim) {
 fn check_finds_the_client_that_takes_one_receive_for_a_whole_message() {
     let message = crate::runner::failure_of(|| wsasim::check(0..100, planted));
     assert!(message.contains("one receive returns the whole message"), "{message}");
-    let seed: u64 =
-        message.split("seed ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap();
+    let seed = crate::runner::seed_of(&message);
     let replay = format!(
         "replay: WSASIM_SEED={seed} cargo test echo::check_finds_the_client_that_takes_one_receive_for_a_whole_message -- --exact --nocapture"
     );
     assert!(message.contains(&replay), "{message}");
     // The printed command, run through this test binary, fails the same way with the same trace.
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["echo::planted_replay_target", "--exact", "--ignored", "--nocapture"])
-        .env("WSASIM_SEED", seed.to_string())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let stderr = crate::runner::replay_through_this_binary("echo::planted_replay_target", seed);
     assert!(stderr.contains(&format!("seed {seed} failed")), "{stderr}");
     let mut sim = Sim::new(seed);
     planted(&mut sim);

@@ -146,6 +146,23 @@ fn lost_wakeup(sim: &mut Sim) {
     });
 }
 
+/// The seed a failure message names.
+pub(crate) fn seed_of(message: &str) -> u64 {
+    message.split("seed ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap()
+}
+
+/// Runs the ignored test `target` of this binary with `WSASIM_SEED=seed`, as a printed
+/// replay command does; returns its stderr, after checking that it failed.
+pub(crate) fn replay_through_this_binary(target: &str, seed: u64) -> String {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([target, "--exact", "--ignored", "--nocapture"])
+        .env("WSASIM_SEED", seed.to_string())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the replay of seed {seed} fails");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 pub(crate) fn failure_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
     let payload = std::panic::catch_unwind(f).expect_err("the sweep finds the bug");
     payload.downcast_ref::<String>().cloned().expect("a formatted panic message")
@@ -196,15 +213,8 @@ fn replay_target() {
 #[test]
 fn the_printed_replay_command_reproduces_the_failure() {
     let message = failure_of(|| wsasim::check(0..200, lost_wakeup));
-    let seed: u64 =
-        message.split("seed ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["runner::replay_target", "--exact", "--ignored", "--nocapture"])
-        .env("WSASIM_SEED", seed.to_string())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let seed = seed_of(&message);
+    let stderr = replay_through_this_binary("runner::replay_target", seed);
     assert!(stderr.contains(&format!("seed {seed} failed")), "{stderr}");
     assert!(stderr.contains("ResetEvent(0x104) = TRUE"), "the trace is printed:\n{stderr}");
     let mut sim = Sim::new(seed);

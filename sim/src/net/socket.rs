@@ -12,7 +12,8 @@ use wsasim_model::{DatagramQueue, Handle, HostId, Proto, Tcp};
 pub struct Options {
     /// `FIONBIO`.
     pub nonblocking: bool,
-    /// `SO_SNDBUF`, `SO_RCVBUF`: 64 KiB each, as `getsockopt` reports on Windows 10.
+    /// `SO_SNDBUF`, `SO_RCVBUF`: 64 KiB each [inferred: the value `getsockopt` is commonly
+    /// reported to give on Windows 10; no Microsoft page or Wine test states it].
     pub send_buffer: usize,
     pub receive_buffer: usize,
     /// `SO_LINGER`: `Some(0)` makes `closesocket` abortive.

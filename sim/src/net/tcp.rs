@@ -307,16 +307,17 @@ impl World {
                 let abortive = socket.options.linger == Some(0)
                     || self.conn(end.conn).streams[1 - end.side].readable() > 0;
                 self.conn_mut(end.conn).ends[end.side] = EndState::Closed;
-                if self.conn(end.conn).reset {
-                    // Nothing is left to close.
-                } else if abortive {
+                match (self.conn(end.conn).reset, abortive) {
+                    // A reset connection has nothing left to close.
+                    (true, _) => {}
                     // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
                     // answers with a reset (RFC 1122, 4.2.2.13).
-                    self.abort(end.conn, end.side);
-                } else {
+                    (false, true) => self.abort(end.conn, end.side),
                     // R2.29: bytes already taken are still delivered, then the end of stream.
-                    self.conn_mut(end.conn).streams[end.side].finish();
-                    self.pump(end.conn, end.side);
+                    (false, false) => {
+                        self.conn_mut(end.conn).streams[end.side].finish();
+                        self.pump(end.conn, end.side);
+                    }
                 }
             }
             // A connect under way: its answer finds the socket closed.
