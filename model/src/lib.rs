@@ -12,6 +12,7 @@
 //! - [`event`]: the event object (manual and auto reset).
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
+//! - [`network_events`]: a socket's `WSAEventSelect` selection and its record of events.
 //! - [`ports`]: local transport addresses: bind, sharing, ephemeral ports, lookup.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
@@ -23,6 +24,7 @@ pub mod datagram;
 pub mod event;
 pub mod handle;
 pub mod kernel;
+pub mod network_events;
 pub mod ports;
 pub mod status;
 pub mod stream;
@@ -33,6 +35,7 @@ pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
+pub use network_events::{Enumerated, NetworkEvents};
 pub use ports::{Ports, Proto, Sharing};
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};

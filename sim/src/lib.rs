@@ -32,7 +32,8 @@ mod trace;
 mod world;
 
 pub use net::{
-    Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Socket, SocketId, Start, sockaddr,
+    Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
+    sockaddr,
 };
 pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
 pub use sweep::check;

@@ -461,6 +461,10 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
             }
         }
         Blocker::Io { socket } => format!("waiting on socket {socket}, alertable"),
+        Blocker::Poll { sockets } => {
+            let list: Vec<String> = sockets.iter().map(ToString::to_string).collect();
+            format!("polling sockets [{}], alertable", list.join(", "))
+        }
         Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
         Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
     };

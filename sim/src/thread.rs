@@ -58,6 +58,10 @@ pub enum Blocker {
     /// A blocking Winsock call (`recv`, `accept`, `connect`, ...) on `socket`: ended by its
     /// operation's completion, by APCs (these calls wait alertably, R2.24), or by a timeout.
     Io { socket: Handle },
+    /// `select` or `WSAPoll` on `sockets`: ended when one of them may have become ready
+    /// (woken with `Wake::Io` to look again), by APCs (they wait alertably, R2.24), or by
+    /// the timeout.
+    Poll { sockets: Vec<Handle> },
     /// A `wsasim::sync::Mutex` held by another thread.
     Lock(SyncId),
     /// A `wsasim::sync::Condvar`.

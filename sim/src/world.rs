@@ -66,6 +66,9 @@ pub struct World {
     pub(crate) local_streak: u32,
     /// Threads in `State::Runnable`, the running one included.
     pub(crate) runnable: u32,
+    /// Threads blocked in `select` or `WSAPoll`, so arrivals skip looking for them when
+    /// there are none.
+    pub(crate) polling: u32,
     /// Scheduling steps taken, by the scheduler or in place ([`World::step_alone`]).
     pub(crate) steps: u64,
     pub(crate) limits: Limits,
@@ -103,6 +106,7 @@ impl World {
             current: ThreadId(0),
             local_streak: 0,
             runnable: 0,
+            polling: 0,
             steps: 0,
             limits,
             tearing_down: false,
@@ -188,8 +192,10 @@ impl World {
             return false;
         }
         record.apcs.push_back(Apc { argument, run });
-        if let State::Blocked { on: Blocker::Objects { alertable: true, .. } | Blocker::Io { .. }, .. } =
-            record.state
+        if let State::Blocked {
+            on: Blocker::Objects { alertable: true, .. } | Blocker::Io { .. } | Blocker::Poll { .. },
+            ..
+        } = record.state
         {
             self.make_runnable(thread, Wake::Apc);
         }
@@ -229,6 +235,10 @@ impl World {
                 assert!(!(*alertable && self.has_apcs()), "{call} parks alertably with APCs queued");
             }
             Blocker::Io { .. } => assert!(!self.has_apcs(), "{call} parks alertably with APCs queued"),
+            Blocker::Poll { .. } => {
+                assert!(!self.has_apcs(), "{call} parks alertably with APCs queued");
+                self.polling += 1;
+            }
             Blocker::Lock(id) => match &mut self.sync[id.0 as usize] {
                 SyncState::Mutex { waiters, .. } => waiters.push(me),
                 other => unreachable!("{other:?}"),
@@ -309,6 +319,9 @@ impl World {
         let record = &mut self.threads[thread.index()];
         if let State::Blocked { deadline_ns: Some(d), .. } = record.state {
             self.timers.remove(&(d, thread));
+        }
+        if let State::Blocked { on: Blocker::Poll { .. }, .. } = record.state {
+            self.polling -= 1;
         }
         record.state = State::Runnable(wake);
         self.runnable += 1;

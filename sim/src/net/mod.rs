@@ -10,15 +10,18 @@
 //! - `socket`: a socket's record and options.
 //! - `op`: an operation in progress and how its completion is delivered.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
+//! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
 //! - `wire`: packets in flight and the one place that decides their fate.
 
 mod op;
+mod readiness;
 mod socket;
 mod tcp;
 mod udp;
 mod wire;
 
 pub use op::{Buffer, FromSlot, Notify, Op};
+pub use readiness::Readiness;
 pub use socket::{Options, Socket};
 pub use wire::Latency;
 pub(crate) use wire::{Packet, Wire};
@@ -27,7 +30,7 @@ use crate::World;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{
-    AF_INET, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSAEWOULDBLOCK,
+    AF_INET, FD_WRITE, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSAEWOULDBLOCK,
     WSANOTINITIALISED,
 };
 use wsasim_model::{HostId, Object, Ports, Proto, Status, Stream, Win32Error};
@@ -270,6 +273,11 @@ impl World {
         }
         let socket = self.socket_mut(s);
         (socket.local, socket.holds_port) = (Some(bound), true);
+        if proto == Proto::Udp {
+            // R4.11: a UDP socket is writable once bound (Wine sock.c
+            // test_WSAEnumNetworkEvents).
+            self.occur(s, FD_WRITE as u32, 0);
+        }
         Ok(())
     }
 
@@ -348,6 +356,8 @@ impl World {
             Proto::Tcp => self.tcp_close(s),
             Proto::Udp => self.socket_mut(s).datagrams.discard_all(),
         }
+        // A `select` waiting on it looks again, and fails.
+        self.poke(s);
     }
 
     /// Takes a blocking call's operation back, unfinished (its timeout passed).

@@ -5,7 +5,7 @@ use super::ConnId;
 use super::op::Op;
 use std::collections::VecDeque;
 use std::net::SocketAddrV4;
-use wsasim_model::{DatagramQueue, Handle, HostId, Proto, Tcp};
+use wsasim_model::{DatagramQueue, Handle, HostId, NetworkEvents, Proto, Tcp};
 
 /// The options a program can set, with Windows' defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,8 @@ pub struct Socket {
     pub waiters: Vec<Op>,
     /// `shutdown(SD_SEND)` came while sends were pending: the end of stream follows them.
     pub finish_after_sends: bool,
+    /// `WSAEventSelect`'s selection and the record of network events.
+    pub events: NetworkEvents,
     /// `SO_ERROR`: the last connect failure (R5.9: reading it does not clear it).
     pub error: u32,
     pub closed: bool,
@@ -108,6 +110,7 @@ impl Socket {
             sends: VecDeque::new(),
             waiters: Vec::new(),
             finish_after_sends: false,
+            events: NetworkEvents::default(),
             error: 0,
             closed: false,
         }

@@ -15,8 +15,8 @@ use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
 use windows_sys::Win32::Networking::WinSock::{
-    MSG_PEEK, SD_BOTH, SD_RECEIVE, SD_SEND, WSAEADDRNOTAVAIL, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT,
-    WSAEWOULDBLOCK,
+    FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, SD_BOTH, SD_RECEIVE, SD_SEND,
+    WSAEADDRNOTAVAIL, WSAECONNABORTED, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
 };
 use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
 
@@ -51,6 +51,10 @@ impl World {
         if self.socket(s).proto == Proto::Udp {
             self.bind_implicitly(s)?;
             self.socket_mut(s).peer = Some(to);
+            // R4.12: Windows records FD_CONNECT and FD_WRITE (Wine sock.c
+            // test_connect_events, todo_wine).
+            self.occur(s, FD_CONNECT as u32, 0);
+            self.occur(s, FD_WRITE as u32, 0);
             return Ok(true);
         }
         let mut tcp = self.socket(s).tcp;
@@ -84,21 +88,44 @@ impl World {
             // Doc: accept: "The listen function was not invoked prior to accept".
             return Err(WSAEINVAL as Win32Error);
         }
-        let (options, overlapped) = (listener.options, listener.overlapped);
+        let (options, overlapped, events) = (listener.options, listener.overlapped, listener.events.inherited());
         let Some(c) = self.socket_mut(s).backlog.pop_front() else {
             return Ok(None);
         };
+        let more = !self.socket(s).backlog.is_empty();
+        self.reenable(s, FD_ACCEPT as u32, more);
         let new = self.open_socket(Proto::Tcp, overlapped);
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
         let (addrs, was_reset) = (conn.addrs, conn.reset);
         let socket = self.socket_mut(new);
         socket.options = options;
+        socket.events = events;
         socket.tcp = if was_reset { Tcp::Reset } else { Tcp::accepted() };
         socket.local = Some(addrs[1]);
         socket.peer = Some(addrs[0]);
         socket.end = Some(End { conn: c, side: 1 });
+        self.accepted_events(new, c, was_reset);
         Ok(Some(new))
+    }
+
+    /// What an accepted socket's record starts with (R4.11, R4.17; Wine afd.c
+    /// test_event_select: FD_WRITE only, never FD_CONNECT), and what already arrived on
+    /// its connection while it waited in the backlog.
+    fn accepted_events(&mut self, s: SocketId, c: ConnId, was_reset: bool) {
+        let incoming = &self.conn(c).streams[0];
+        let (data, fin) = (incoming.readable() > 0, incoming.at_end());
+        if was_reset {
+            self.occur(s, FD_CLOSE as u32, WSAECONNABORTED as Win32Error);
+            return;
+        }
+        self.occur(s, FD_WRITE as u32, 0);
+        if data {
+            self.occur(s, FD_READ as u32, 0);
+        }
+        if fin {
+            self.occur(s, FD_CLOSE as u32, 0);
+        }
     }
 
     /// `shutdown` (R5.4): `SD_SEND` sends the end of stream after the data already sent.
@@ -146,6 +173,7 @@ impl World {
             self.begin(&op);
             let (status, bytes) = self.read_into(end, &op);
             self.after_read(end);
+            self.received(s);
             return self.done_at_once(s, op, status, bytes);
         }
         self.pend_receive(s, op, may_pend)
@@ -181,6 +209,7 @@ impl World {
             return self.done_at_once(s, op, Status::SUCCESS, total);
         }
         if !may_pend {
+            self.socket_mut(s).events.send_blocked();
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
         self.begin(&op);
@@ -262,6 +291,9 @@ impl World {
             self.conn_mut(c).streams[side].finish();
         }
         self.pump(c, side);
+        if self.conn(c).streams[side].buffered() < self.socket(s).options.send_buffer {
+            self.send_room(s);
+        }
     }
 
     /// Puts on the wire what side `side`'s stream may send now, in segments. Nothing
@@ -372,6 +404,7 @@ impl World {
         });
         self.socket_mut(l).backlog.push_back(c);
         self.wake_state_waiters(l, Status::SUCCESS);
+        self.occur(l, FD_ACCEPT as u32, 0);
         let at = self.send_packet(host, client_host, 0, Packet::SynAck { conn: c });
         self.conn_mut(c).last_arrival[1] = at;
     }
@@ -391,6 +424,9 @@ impl World {
         socket.tcp.established();
         socket.end = Some(End { conn: c, side: 0 });
         self.wake_state_waiters(client, Status::SUCCESS);
+        // R4.12: FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
+        self.occur(client, FD_CONNECT as u32, 0);
+        self.occur(client, FD_WRITE as u32, 0);
         self.serve(client);
     }
 
@@ -413,6 +449,8 @@ impl World {
         socket.tcp.refused();
         socket.error = error;
         self.wake_state_waiters(client, status);
+        // R4.12: FD_CONNECT alone, with the error (Wine afd.c test_get_events).
+        self.occur(client, FD_CONNECT as u32, error);
     }
 
     /// A segment arrives: its bytes join the receiver's queue and serve its pending
@@ -426,10 +464,21 @@ impl World {
             (false, false) => "data",
         };
         self.trace_packet(what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
-        let bytes = segment.data.len();
+        let (bytes, fin) = (segment.data.len(), segment.fin);
         self.conn_mut(c).streams[side].deliver(segment);
         match self.conn(c).ends[1 - side] {
-            EndState::Open(s) => self.serve_receives(s),
+            EndState::Open(s) => {
+                self.serve_receives(s);
+                // R2.13: bytes a pending receive took record nothing.
+                if bytes > 0 && self.conn(c).streams[side].readable() > 0 {
+                    self.occur(s, FD_READ as u32, 0);
+                }
+                // R4.16: FD_CLOSE as the FIN arrives, even before the data is read (Wine
+                // sock.c test_close_events, todo_wine).
+                if fin {
+                    self.occur(s, FD_CLOSE as u32, 0);
+                }
+            }
             EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(c, 1 - side),
             _ => {}
         }
@@ -452,6 +501,9 @@ impl World {
         for op in ops {
             self.complete(handle, op, Status::CONNECTION_RESET, 0);
         }
+        // R4.16: WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
+        // test_close_events, "Trigger RST").
+        self.occur(s, FD_CLOSE as u32, WSAECONNABORTED as Win32Error);
     }
 
     /// A completion in the call that started the operation: an overlapped one still

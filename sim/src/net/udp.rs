@@ -11,7 +11,7 @@ use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN,
+    FD_READ, MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -35,6 +35,7 @@ impl World {
         {
             self.begin(&op);
             let (status, bytes) = self.read_datagram(s, &op);
+            self.received(s);
             return self.done_at_once(s, op, status, bytes);
         }
         self.pend_receive(s, op, may_pend)
@@ -125,6 +126,9 @@ impl World {
             Some(s) => {
                 self.socket_mut(s).datagrams.push(Datagram { from, data });
                 self.udp_serve_receives(s);
+                if !self.socket(s).datagrams.is_empty() {
+                    self.occur(s, FD_READ as u32, 0);
+                }
             }
             None => self.net.udp_dropped += len as u64,
         }

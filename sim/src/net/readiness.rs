@@ -1,0 +1,144 @@
+//! How a program learns that a socket is ready: the network events of `WSAEventSelect`
+//! (their rules are `wsasim_model::NetworkEvents`'s; here is where the transport says they
+//! happen), and the readiness `select` and `WSAPoll` read.
+//!
+//! Every change that can make a socket readable, writable or failed goes through
+//! [`World::occur`] or [`World::poke`], which also wake the threads waiting for it in
+//! `select` or `WSAPoll`.
+
+use super::SocketId;
+use crate::World;
+use crate::thread::{Blocker, State};
+use crate::{ThreadId, Wake};
+use windows_sys::Win32::Networking::WinSock::FD_READ;
+use wsasim_model::{Enumerated, Handle, Object, Proto, Tcp, Win32Error};
+
+/// What `select` and `WSAPoll` see of a socket now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// A receive would not block: data, the end of the stream, a reset, or (listening) a
+    /// connection to accept.
+    pub readable: bool,
+    /// A send would not block, or a nonblocking connect succeeded.
+    pub writable: bool,
+    /// A nonblocking connect failed, with this error (`SO_ERROR`).
+    pub connect_failed: Option<Win32Error>,
+    /// The peer closed its side (its FIN arrived).
+    pub hung_up: bool,
+    /// The connection was reset.
+    pub reset: bool,
+}
+
+impl World {
+    /// `event` (an FD_ bit) happened on socket `s` with `error`: it is recorded, the
+    /// selected event is set if it is selected, and waiting `select`s look again.
+    pub(super) fn occur(&mut self, s: SocketId, event: u32, error: Win32Error) {
+        let set = self.socket_mut(s).events.occur(event, error);
+        self.set_selected(set);
+        self.poke(s);
+    }
+
+    /// A re-enabling call for `event` succeeded on `s` (R4.13, R4.15); `still` is whether
+    /// its condition holds.
+    pub(super) fn reenable(&mut self, s: SocketId, event: u32, still: bool) {
+        let set = self.socket_mut(s).events.reenable(event, still);
+        self.set_selected(set);
+    }
+
+    /// A receive completed in its call: FD_READ is re-enabled (R4.13).
+    pub(super) fn received(&mut self, s: SocketId) {
+        let left = match self.socket(s).proto {
+            Proto::Tcp => self.readable(s) > 0,
+            Proto::Udp => !self.socket(s).datagrams.is_empty(),
+        };
+        self.reenable(s, FD_READ as u32, left);
+    }
+
+    /// The send buffer of `s` has room again: FD_WRITE if a send was refused since the
+    /// last one (R4.11), and waiting `select`s look again.
+    pub(super) fn send_room(&mut self, s: SocketId) {
+        let set = self.socket_mut(s).events.send_room();
+        self.set_selected(set);
+        self.poke(s);
+    }
+
+    fn set_selected(&mut self, event: Option<Handle>) {
+        if let Some(h) = event {
+            self.signal(|k| match k.object_mut(h) {
+                Object::Event(e) => e.set(),
+                other => unreachable!("a selection holds an event, not {other:?}"),
+            });
+        }
+    }
+
+    /// `WSAEventSelect(s, event, mask)` (R4.3–R4.5): the socket becomes nonblocking, and
+    /// the event is set at once when recorded events are in the new mask.
+    pub fn event_select(&mut self, s: SocketId, event: Option<Handle>, mask: u32) {
+        let socket = self.socket_mut(s);
+        socket.options.nonblocking = true;
+        let set = socket.events.select(event, mask);
+        self.set_selected(set);
+    }
+
+    /// `WSAEnumNetworkEvents` (R4.9): takes the recorded events in the mask, and resets
+    /// `event` in the same step.
+    pub fn enumerate_events(&mut self, s: SocketId, event: Option<Handle>) -> Enumerated {
+        if let Some(h) = event {
+            let host = self.host();
+            self.kernel_mut().event_mut(host, h).expect("checked by the caller").reset();
+        }
+        self.socket_mut(s).events.enumerate()
+    }
+
+    /// What `select` and `WSAPoll` report for `s` now.
+    pub fn readiness(&self, s: SocketId) -> Readiness {
+        let socket = self.socket(s);
+        match (socket.proto, socket.tcp, socket.end) {
+            (Proto::Udp, ..) => Readiness {
+                readable: !socket.datagrams.is_empty(),
+                writable: true,
+                ..Readiness::default()
+            },
+            (Proto::Tcp, Tcp::Listening, _) => {
+                Readiness { readable: !socket.backlog.is_empty(), ..Readiness::default() }
+            }
+            (Proto::Tcp, Tcp::Reset, _) => {
+                // R5.7: readable and writable (Wine sock.c test_tcp_reset).
+                Readiness { readable: true, writable: true, reset: true, ..Readiness::default() }
+            }
+            (Proto::Tcp, tcp, Some(end)) => {
+                let conn = self.conn(end.conn);
+                let (incoming, outgoing) = (&conn.streams[1 - end.side], &conn.streams[end.side]);
+                Readiness {
+                    readable: incoming.readable() > 0 || incoming.at_end(),
+                    writable: tcp.may_send().is_ok() && outgoing.buffered() < socket.options.send_buffer,
+                    hung_up: incoming.at_end(),
+                    ..Readiness::default()
+                }
+            }
+            (Proto::Tcp, Tcp::Idle { .. }, None) if socket.error != 0 => {
+                Readiness { connect_failed: Some(socket.error), ..Readiness::default() }
+            }
+            (Proto::Tcp, ..) => Readiness::default(),
+        }
+    }
+
+    /// Wakes the threads waiting in `select` or `WSAPoll` on `s`: its readiness may have
+    /// changed, and they look again.
+    pub(super) fn poke(&mut self, s: SocketId) {
+        if self.polling == 0 {
+            return;
+        }
+        let handle = self.socket(s).handle;
+        let waiting: Vec<ThreadId> = (0..self.threads.len() as u32)
+            .map(ThreadId)
+            .filter(|t| {
+                matches!(&self.threads[t.index()].state,
+                    State::Blocked { on: Blocker::Poll { sockets }, .. } if sockets.contains(&handle))
+            })
+            .collect();
+        for t in waiting {
+            self.make_runnable(t, Wake::Io);
+        }
+    }
+}
