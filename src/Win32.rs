@@ -17,6 +17,7 @@ pub mod Networking {
         pub use crate::io::{
             WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto,
         };
+        pub use crate::readiness::{__WSAFDIsSet, WSAEnumNetworkEvents, WSAEventSelect, WSAPoll, select};
         pub use crate::socket::{
             WSACleanup, WSASocketW, WSAStartup, accept, bind, closesocket, connect, getpeername, getsockname,
             getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,

@@ -13,9 +13,8 @@
 //! Code map:
 //! - [`Win32`]: the `windows-sys` module tree: its types and constants, re-exported, and
 //!   the simulated functions in place of its own.
-//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`, `addr`, `socket`, `io`: the simulated
-//!   functions, each in
-//!   the module of the object or concept it acts on.
+//! - `event`, `wait`, `apc`, `handle`, `error`, `tick`, `addr`, `socket`, `io`, `readiness`:
+//!   the simulated functions, each in the module of the object or concept it acts on.
 //! - `call`: what every simulated function does around its body: the scheduling point,
 //!   the trace line, the last error.
 //! - [`thread`], [`sync`], [`time`]: `std`'s threads, locks and clock, for simulated
@@ -43,6 +42,7 @@ mod error;
 mod event;
 mod handle;
 mod io;
+mod readiness;
 mod socket;
 pub mod sync;
 pub mod thread;

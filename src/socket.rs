@@ -247,8 +247,9 @@ pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
     call.winsock(&[Value::Hex(s as u64), Value::Int(how.into())], r.map(|()| 0))
 }
 
-/// `ioctlsocket` (Doc: ioctlsocket function): `FIONBIO` and `FIONREAD`; any other command
-/// is `WSAEINVAL`.
+/// `ioctlsocket` (Doc: ioctlsocket function): `FIONBIO` (which cannot turn blocking mode
+/// back on while `WSAEventSelect` holds the socket) and `FIONREAD`; any other command is
+/// `WSAEINVAL`.
 pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     let call = enter("ioctlsocket");
     let args = [Value::Hex(s as u64), Value::Hex(cmd as u32 as u64), Value::Ptr(!argp.is_null())];
@@ -257,8 +258,19 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
             return Err(WSAEFAULT as u32);
         }
         match cmd {
-            // SAFETY: the caller passes a u32, as for Windows.
-            FIONBIO => call.with(|w| w.socket_mut(id).options.nonblocking = unsafe { *argp } != 0),
+            FIONBIO => {
+                // SAFETY: the caller passes a u32, as for Windows.
+                let nonblocking = unsafe { *argp } != 0;
+                call.with(|w| {
+                    let socket = w.socket_mut(id);
+                    if !nonblocking && socket.events.selected() {
+                        // R4.3: Wine sock.c test_fionbio.
+                        return Err(WSAEINVAL as u32);
+                    }
+                    socket.options.nonblocking = nonblocking;
+                    Ok(())
+                })?;
+            }
             FIONREAD => {
                 let n = call.with(|w| w.readable(id));
                 // SAFETY: as above.

@@ -12,6 +12,7 @@ mod echo;
 mod echo_workload;
 mod events;
 mod harness;
+mod network_events;
 mod overlapped;
 mod runner;
 mod tcp;

@@ -43,7 +43,9 @@ pub struct Enumerated {
 impl Enumerated {
     /// The reported events with their codes, lowest bit first.
     pub fn entries(&self) -> impl Iterator<Item = (u32, Win32Error)> + '_ {
-        (0..FD_MAX_EVENTS).filter(|bit| self.events & (1 << bit) != 0).map(|bit| (bit, self.errors[bit as usize]))
+        (0..FD_MAX_EVENTS)
+            .filter(|bit| self.events & (1 << bit) != 0)
+            .map(|bit| (bit, self.errors[bit as usize]))
     }
 }
 

@@ -30,8 +30,8 @@ use crate::World;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{
-    AF_INET, FD_WRITE, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK, WSAEWOULDBLOCK,
-    WSANOTINITIALISED,
+    AF_INET, FD_WRITE, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAENOTSOCK,
+    WSAEWOULDBLOCK, WSANOTINITIALISED,
 };
 use wsasim_model::{HostId, Object, Ports, Proto, Status, Stream, Win32Error};
 
@@ -276,7 +276,7 @@ impl World {
         if proto == Proto::Udp {
             // R4.11: a UDP socket is writable once bound (Wine sock.c
             // test_WSAEnumNetworkEvents).
-            self.occur(s, FD_WRITE as u32, 0);
+            self.occur(s, FD_WRITE, 0);
         }
         Ok(())
     }

@@ -13,20 +13,20 @@ use crate::{ThreadId, Wake};
 use windows_sys::Win32::Networking::WinSock::FD_READ;
 use wsasim_model::{Enumerated, Handle, Object, Proto, Tcp, Win32Error};
 
-/// What `select` and `WSAPoll` see of a socket now.
+/// What `select` and `WSAPoll` see of a socket now; each call reads it its own way
+/// (Wine sock.c test_select, test_WSAPoll, test_tcp_reset).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Readiness {
-    /// A receive would not block: data, the end of the stream, a reset, or (listening) a
-    /// connection to accept.
-    pub readable: bool,
-    /// A send would not block, or a nonblocking connect succeeded.
+    /// Bytes or a datagram to read, or (listening) a connection to accept.
+    pub data: bool,
+    /// The peer's FIN arrived: a receive returns 0.
+    pub peer_closed: bool,
+    /// A send would be taken now.
     pub writable: bool,
-    /// A nonblocking connect failed, with this error (`SO_ERROR`).
-    pub connect_failed: Option<Win32Error>,
-    /// The peer closed its side (its FIN arrived).
-    pub hung_up: bool,
-    /// The connection was reset.
+    /// The peer reset the connection.
     pub reset: bool,
+    /// A nonblocking connect failed (`SO_ERROR` says why).
+    pub connect_failed: bool,
 }
 
 impl World {
@@ -51,7 +51,7 @@ impl World {
             Proto::Tcp => self.readable(s) > 0,
             Proto::Udp => !self.socket(s).datagrams.is_empty(),
         };
-        self.reenable(s, FD_READ as u32, left);
+        self.reenable(s, FD_READ, left);
     }
 
     /// The send buffer of `s` has room again: FD_WRITE if a send was refused since the
@@ -94,30 +94,26 @@ impl World {
     pub fn readiness(&self, s: SocketId) -> Readiness {
         let socket = self.socket(s);
         match (socket.proto, socket.tcp, socket.end) {
-            (Proto::Udp, ..) => Readiness {
-                readable: !socket.datagrams.is_empty(),
-                writable: true,
-                ..Readiness::default()
-            },
+            // An unbound UDP socket is writable too (Wine sock.c test_select).
+            (Proto::Udp, ..) => {
+                Readiness { data: !socket.datagrams.is_empty(), writable: true, ..Readiness::default() }
+            }
             (Proto::Tcp, Tcp::Listening, _) => {
-                Readiness { readable: !socket.backlog.is_empty(), ..Readiness::default() }
+                Readiness { data: !socket.backlog.is_empty(), ..Readiness::default() }
             }
-            (Proto::Tcp, Tcp::Reset, _) => {
-                // R5.7: readable and writable (Wine sock.c test_tcp_reset).
-                Readiness { readable: true, writable: true, reset: true, ..Readiness::default() }
-            }
+            (Proto::Tcp, Tcp::Reset, _) => Readiness { writable: true, reset: true, ..Readiness::default() },
             (Proto::Tcp, tcp, Some(end)) => {
                 let conn = self.conn(end.conn);
                 let (incoming, outgoing) = (&conn.streams[1 - end.side], &conn.streams[end.side]);
                 Readiness {
-                    readable: incoming.readable() > 0 || incoming.at_end(),
+                    data: incoming.readable() > 0,
+                    peer_closed: incoming.at_end(),
                     writable: tcp.may_send().is_ok() && outgoing.buffered() < socket.options.send_buffer,
-                    hung_up: incoming.at_end(),
                     ..Readiness::default()
                 }
             }
-            (Proto::Tcp, Tcp::Idle { .. }, None) if socket.error != 0 => {
-                Readiness { connect_failed: Some(socket.error), ..Readiness::default() }
+            (Proto::Tcp, Tcp::Idle { .. }, None) => {
+                Readiness { connect_failed: socket.error != 0, ..Readiness::default() }
             }
             (Proto::Tcp, ..) => Readiness::default(),
         }

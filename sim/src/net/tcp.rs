@@ -53,8 +53,8 @@ impl World {
             self.socket_mut(s).peer = Some(to);
             // R4.12: Windows records FD_CONNECT and FD_WRITE (Wine sock.c
             // test_connect_events, todo_wine).
-            self.occur(s, FD_CONNECT as u32, 0);
-            self.occur(s, FD_WRITE as u32, 0);
+            self.occur(s, FD_CONNECT, 0);
+            self.occur(s, FD_WRITE, 0);
             return Ok(true);
         }
         let mut tcp = self.socket(s).tcp;
@@ -88,12 +88,13 @@ impl World {
             // Doc: accept: "The listen function was not invoked prior to accept".
             return Err(WSAEINVAL as Win32Error);
         }
-        let (options, overlapped, events) = (listener.options, listener.overlapped, listener.events.inherited());
+        let (options, overlapped, events) =
+            (listener.options, listener.overlapped, listener.events.inherited());
         let Some(c) = self.socket_mut(s).backlog.pop_front() else {
             return Ok(None);
         };
         let more = !self.socket(s).backlog.is_empty();
-        self.reenable(s, FD_ACCEPT as u32, more);
+        self.reenable(s, FD_ACCEPT, more);
         let new = self.open_socket(Proto::Tcp, overlapped);
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
@@ -116,15 +117,15 @@ impl World {
         let incoming = &self.conn(c).streams[0];
         let (data, fin) = (incoming.readable() > 0, incoming.at_end());
         if was_reset {
-            self.occur(s, FD_CLOSE as u32, WSAECONNABORTED as Win32Error);
+            self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
             return;
         }
-        self.occur(s, FD_WRITE as u32, 0);
+        self.occur(s, FD_WRITE, 0);
         if data {
-            self.occur(s, FD_READ as u32, 0);
+            self.occur(s, FD_READ, 0);
         }
         if fin {
-            self.occur(s, FD_CLOSE as u32, 0);
+            self.occur(s, FD_CLOSE, 0);
         }
     }
 
@@ -404,7 +405,7 @@ impl World {
         });
         self.socket_mut(l).backlog.push_back(c);
         self.wake_state_waiters(l, Status::SUCCESS);
-        self.occur(l, FD_ACCEPT as u32, 0);
+        self.occur(l, FD_ACCEPT, 0);
         let at = self.send_packet(host, client_host, 0, Packet::SynAck { conn: c });
         self.conn_mut(c).last_arrival[1] = at;
     }
@@ -425,8 +426,8 @@ impl World {
         socket.end = Some(End { conn: c, side: 0 });
         self.wake_state_waiters(client, Status::SUCCESS);
         // R4.12: FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
-        self.occur(client, FD_CONNECT as u32, 0);
-        self.occur(client, FD_WRITE as u32, 0);
+        self.occur(client, FD_CONNECT, 0);
+        self.occur(client, FD_WRITE, 0);
         self.serve(client);
     }
 
@@ -450,7 +451,7 @@ impl World {
         socket.error = error;
         self.wake_state_waiters(client, status);
         // R4.12: FD_CONNECT alone, with the error (Wine afd.c test_get_events).
-        self.occur(client, FD_CONNECT as u32, error);
+        self.occur(client, FD_CONNECT, error);
     }
 
     /// A segment arrives: its bytes join the receiver's queue and serve its pending
@@ -471,12 +472,12 @@ impl World {
                 self.serve_receives(s);
                 // R2.13: bytes a pending receive took record nothing.
                 if bytes > 0 && self.conn(c).streams[side].readable() > 0 {
-                    self.occur(s, FD_READ as u32, 0);
+                    self.occur(s, FD_READ, 0);
                 }
                 // R4.16: FD_CLOSE as the FIN arrives, even before the data is read (Wine
                 // sock.c test_close_events, todo_wine).
                 if fin {
-                    self.occur(s, FD_CLOSE as u32, 0);
+                    self.occur(s, FD_CLOSE, 0);
                 }
             }
             EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(c, 1 - side),
@@ -503,7 +504,7 @@ impl World {
         }
         // R4.16: WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
         // test_close_events, "Trigger RST").
-        self.occur(s, FD_CLOSE as u32, WSAECONNABORTED as Win32Error);
+        self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
     }
 
     /// A completion in the call that started the operation: an overlapped one still

@@ -127,7 +127,7 @@ impl World {
                 self.socket_mut(s).datagrams.push(Datagram { from, data });
                 self.udp_serve_receives(s);
                 if !self.socket(s).datagrams.is_empty() {
-                    self.occur(s, FD_READ as u32, 0);
+                    self.occur(s, FD_READ, 0);
                 }
             }
             None => self.net.udp_dropped += len as u64,
