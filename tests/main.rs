@@ -14,6 +14,7 @@ mod events;
 mod harness;
 mod network_events;
 mod overlapped;
+mod poll;
 mod runner;
 mod tcp;
 mod threads;
