@@ -19,7 +19,7 @@ use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
-use wsasim_model::{Object, Status};
+use wsasim_model::{Object, Proto, Status};
 use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
@@ -103,15 +103,19 @@ enum Transferred {
 /// Runs one send or receive as its mode says.
 fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> {
     let id = lookup(call, r.socket)?;
-    let (handle, overlapped_socket, nonblocking, timeout_ms) = call.with(|w| {
+    let (handle, overlapped_socket, nonblocking, timeout_ms, proto) = call.with(|w| {
         let s = w.socket(id);
-        (s.handle, s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms)
+        (s.handle, s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms, s.proto)
     });
-    if let Direction::Receive { .. } = r.direction {
-        // Only MSG_PEEK (and MSG_PARTIAL, which TCP and UDP ignore) are simulated.
-        if r.flags & !(MSG_PEEK as u32 | MSG_PARTIAL) != 0 {
-            return Err(WSAEOPNOTSUPP as u32);
-        }
+    // The flags simulated: MSG_PARTIAL, which TCP and UDP ignore, MSG_DONTROUTE, which
+    // one network has no use for, MSG_PEEK, and MSG_OOB on a stream only (Doc: recv,
+    // Doc: send: WSAEOPNOTSUPP).
+    let known = match r.direction {
+        Direction::Receive { .. } => MSG_PEEK as u32 | MSG_PARTIAL | MSG_OOB as u32,
+        Direction::Send { .. } => MSG_DONTROUTE as u32 | MSG_PARTIAL | MSG_OOB as u32,
+    };
+    if r.flags & !known != 0 || (r.flags & MSG_OOB as u32 != 0 && proto == Proto::Udp) {
+        return Err(WSAEOPNOTSUPP as u32);
     }
     let overlapped = !r.overlapped.is_null() && overlapped_socket;
     let notify = match (overlapped, r.routine, r.overlapped) {
@@ -226,7 +230,8 @@ pub unsafe fn send(s: SOCKET, buf: PCSTR, len: i32, flags: SEND_RECV_FLAGS) -> i
     let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
     let r = single(buf.cast_mut(), len).and_then(|buffers| {
         let direction = Direction::Send { to: None };
-        let request = Request { socket: s, direction, buffers, flags: 0, overlapped: null(), routine: None };
+        let flags = flags as u32;
+        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
         transfer(call, &args, request)
     });
     call.winsock(&args, count(r))
@@ -241,7 +246,8 @@ pub unsafe fn sendto(s: SOCKET, buf: PCSTR, len: i32, flags: i32, to: *const SOC
     let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), shown];
     let r = single(buf.cast_mut(), len).and_then(|buffers| {
         let direction = Direction::Send { to: dst? };
-        let request = Request { socket: s, direction, buffers, flags: 0, overlapped: null(), routine: None };
+        let flags = flags as u32;
+        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
         transfer(call, &args, request)
     });
     call.winsock(&args, count(r))
@@ -355,6 +361,7 @@ pub unsafe fn WSASend(
             s,
             buffers,
             Ok(None),
+            dwflags,
             lpnumberofbytessent,
             lpoverlapped,
             lpcompletionroutine,
@@ -372,6 +379,7 @@ unsafe fn send_overlapped(
     s: SOCKET,
     buffers: Result<Vec<Buffer>, u32>,
     to: Result<Option<SocketAddrV4>, u32>,
+    flags: u32,
     bytes: *mut u32,
     ov: *mut OVERLAPPED,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
@@ -381,7 +389,7 @@ unsafe fn send_overlapped(
             socket: s,
             direction: Direction::Send { to: to? },
             buffers: buffers?,
-            flags: 0,
+            flags,
             overlapped: ov,
             routine,
         };
@@ -423,7 +431,17 @@ pub unsafe fn WSASendTo(
     ];
     // SAFETY: as for `WSASend`.
     unsafe {
-        send_overlapped(call, &args, s, buffers, dst, lpnumberofbytessent, lpoverlapped, lpcompletionroutine)
+        send_overlapped(
+            call,
+            &args,
+            s,
+            buffers,
+            dst,
+            dwflags,
+            lpnumberofbytessent,
+            lpoverlapped,
+            lpcompletionroutine,
+        )
     }
 }
 

@@ -163,12 +163,12 @@ impl Kind {
     /// Wine sock.c test_select and test_tcp_reset: readable with data, a connection to
     /// accept, the peer's close or a reset (and a socket closed meanwhile by another
     /// thread); writable when a send would be taken, a reset included; exceptional when a
-    /// nonblocking connect failed.
+    /// nonblocking connect failed or an urgent byte waits out of line.
     fn holds(self, r: Readiness, closed: bool) -> bool {
         match self {
             Kind::Read => closed || r.data || r.peer_closed || r.reset,
             Kind::Write => !closed && r.writable,
-            Kind::Except => !closed && r.connect_failed,
+            Kind::Except => !closed && (r.connect_failed || r.urgent),
         }
     }
 }
@@ -374,7 +374,9 @@ fn revents(w: &World, id: SocketId, asked: i16) -> i16 {
     }
     let r = w.readiness(id);
     let flag = |on: bool, bits: i16| if on { bits } else { 0 };
-    let offered = flag(r.data, POLLRDNORM) | flag(r.writable || r.connect_failed, POLLWRNORM);
+    let offered = flag(r.data, POLLRDNORM)
+        | flag(r.urgent, POLLRDBAND)
+        | flag(r.writable || r.connect_failed, POLLWRNORM);
     let always = flag(r.peer_closed || r.reset || r.connect_failed, POLLHUP)
         | flag(r.reset || r.connect_failed, POLLERR);
     (offered & asked) | always

@@ -290,7 +290,8 @@ enum OptionValue {
 }
 
 /// `setsockopt` (Doc: setsockopt function): `SO_SNDBUF`, `SO_RCVBUF`, `SO_LINGER`,
-/// `SO_REUSEADDR`, `SO_RCVTIMEO`, `TCP_NODELAY`; others are `WSAENOPROTOOPT`.
+/// `SO_REUSEADDR`, `SO_RCVTIMEO`, `SO_OOBINLINE`, `TCP_NODELAY`; others are
+/// `WSAENOPROTOOPT`.
 pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, optlen: i32) -> i32 {
     let call = enter("setsockopt");
     let mut args = vec![Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];
@@ -314,9 +315,10 @@ pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, opt
                 (SOL_SOCKET, SO_REUSEADDR, OptionValue::Int(v)) => o.reuse_addr = v != 0,
                 (SOL_SOCKET, SO_RCVTIMEO, OptionValue::Int(v)) => o.receive_timeout_ms = v,
                 (IPPROTO_TCP, TCP_NODELAY, OptionValue::Int(v)) => o.no_delay = v != 0,
+                (SOL_SOCKET, SO_OOBINLINE, OptionValue::Int(v)) => o.oob_inline = v != 0,
                 _ => return Err(WSAENOPROTOOPT as u32),
             }
-            w.apply_buffers(id);
+            w.apply_options(id);
             Ok(())
         })
     });
@@ -366,6 +368,7 @@ pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optl
                     OptionValue::Int(if socket.proto == Proto::Tcp { SOCK_STREAM } else { SOCK_DGRAM } as u32)
                 }
                 (IPPROTO_TCP, TCP_NODELAY) => OptionValue::Int(o.no_delay.into()),
+                (SOL_SOCKET, SO_OOBINLINE) => OptionValue::Int(o.oob_inline.into()),
                 _ => return Err(WSAENOPROTOOPT as u32),
             })
         })?;

@@ -463,3 +463,83 @@ fn a_failed_enumeration_clears_nothing_and_a_null_event_is_allowed() {
         assert!(signaled(ev), "a NULL event resets nothing");
     });
 }
+
+fn send_oob(s: SOCKET, data: &[u8]) {
+    assert_eq!(unsafe { send(s, data.as_ptr(), data.len() as i32, MSG_OOB) }, data.len() as i32, "send OOB");
+}
+
+fn recv_oob(s: SOCKET) -> Result<Vec<u8>, u32> {
+    let mut buf = [0u8; 8];
+    match unsafe { recv(s, buf.as_mut_ptr(), 8, MSG_OOB) } {
+        SOCKET_ERROR => Err(last_error()),
+        n => Ok(buf[..n as usize].to_vec()),
+    }
+}
+
+fn fionread(s: SOCKET) -> u32 {
+    let mut n = 0u32;
+    assert_eq!(unsafe { ioctlsocket(s, FIONREAD, &mut n) }, 0);
+    n
+}
+
+#[test]
+fn test_oob_events() {
+    // R2.18, R4.8, R4.14: Wine sock.c test_oob_events, test_fionread_siocatmark (the
+    // urgent byte is not counted by FIONREAD, a second one is kept), test_select (OOB
+    // part: with SO_OOBINLINE, recv(MSG_OOB) is WSAEINVAL and the byte is read in line).
+    run(|| {
+        startup();
+        let ev = event();
+        let (l, c, s) = loopback_pair(7);
+        select_events(s, ev, FD_OOB | FD_READ);
+        assert_eq!(enumerate(s, ev), []);
+        send_oob(c, b"a");
+        settle();
+        assert_eq!(enumerate(s, ev), [(FD_OOB, 0)], "no FD_READ for urgent data");
+        // A second urgent byte records FD_OOB again (Windows; todo_wine).
+        send_oob(c, b"b");
+        settle();
+        assert_eq!(enumerate(s, ev), [(FD_OOB, 0)]);
+        assert_eq!(fionread(s), 0);
+        assert_eq!(recv_oob(s), Ok(b"a".to_vec()));
+        assert_eq!(enumerate(s, ev), [(FD_OOB, 0)], "another urgent byte waits");
+        assert_eq!(recv_oob(s), Ok(b"b".to_vec()));
+        assert_eq!(enumerate(s, ev), []);
+        assert_eq!(recv_oob(s), Err(WSAEWOULDBLOCK as u32));
+
+        // The last byte of a send is the urgent one; the rest is normal data.
+        send_all(c, b"12345");
+        send_oob(c, b"67x");
+        settle();
+        assert_eq!(enumerate(s, ev), [(FD_READ, 0), (FD_OOB, 0)]);
+        assert_eq!(fionread(s), 7);
+        assert_eq!(recv_oob(s), Ok(b"x".to_vec()));
+        assert_eq!(recv_some(s, 100), Ok(b"1234567".to_vec()));
+
+        // Urgent data sent while unselected is reported once selected.
+        select_events(s, ev, 0);
+        send_oob(c, b"u");
+        settle();
+        select_events(s, ev, FD_OOB);
+        assert_eq!(enumerate(s, ev), [(FD_OOB, 0)]);
+        assert_eq!(recv_oob(s), Ok(b"u".to_vec()));
+
+        // SO_OOBINLINE: in line, as FD_READ, and recv(MSG_OOB) is refused.
+        let on = 1u32;
+        unsafe { setsockopt(s, SOL_SOCKET, SO_OOBINLINE, (&raw const on).cast(), 4) };
+        select_events(s, ev, FD_OOB | FD_READ);
+        send_oob(c, b"i");
+        settle();
+        assert_eq!(enumerate(s, ev), [(FD_READ, 0)]);
+        assert_eq!(recv_oob(s), Err(WSAEINVAL as u32));
+        assert_eq!(recv_some(s, 100), Ok(b"i".to_vec()));
+
+        // Only streams have urgent data (Doc: send, Doc: recv: WSAEOPNOTSUPP).
+        let u = udp();
+        bind_to(u, "127.0.0.1:0");
+        assert_eq!(recv_oob(u), Err(WSAEOPNOTSUPP as u32));
+        for s in [c, s, l, u] {
+            close(s);
+        }
+    });
+}

@@ -321,3 +321,27 @@ fn wsapoll_waits_and_does_not_signal_a_selected_event() {
         writer.join().unwrap();
     });
 }
+
+#[test]
+fn urgent_data_is_exceptional_for_select_and_rdband_for_wsapoll() {
+    // Wine sock.c test_select (OOB part) and test_WSAPoll: out of line, exceptfds only and
+    // POLLRDBAND; with SO_OOBINLINE, readfds and POLLRDNORM.
+    run(|| unsafe {
+        startup();
+        let l = listener("127.0.0.1:7");
+        let c = connected("127.0.0.1:7");
+        let s = accept_one(l);
+        assert_eq!(send(c, b"o".as_ptr(), 1, MSG_OOB), 1);
+        settle();
+        assert_eq!(select_all(s, Some(NOW)), (2, [false, true, true]));
+        assert_eq!(poll_one(s, POLL_ALL, 0), (1, POLLRDBAND | POLLWRNORM));
+        let mut b = [0u8; 1];
+        assert_eq!(recv(s, b.as_mut_ptr(), 1, MSG_OOB), 1);
+        let on = 1u32;
+        setsockopt(s, SOL_SOCKET, SO_OOBINLINE, (&raw const on).cast(), 4);
+        assert_eq!(send(c, b"i".as_ptr(), 1, MSG_OOB), 1);
+        settle();
+        assert_eq!(select_all(s, Some(NOW)), (2, [true, true, false]));
+        assert_eq!(poll_one(s, POLL_ALL, 0), (1, POLLRDNORM | POLLWRNORM));
+    });
+}

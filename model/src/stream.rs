@@ -12,6 +12,10 @@
 //! and then sends must wait (R2.28). How big each segment is belongs to the caller (the
 //! engine draws it), and nothing here knows about time.
 //!
+//! Urgent data (`send` with `MSG_OOB`) travels in the stream at its place; as it arrives
+//! it is set aside for `recv(MSG_OOB)`, or left in line when the receiver has
+//! `SO_OOBINLINE` (R2.18; Wine sock.c test_select, test_fionread_siocatmark).
+//!
 //! Architecture invariant: no byte is lost silently. `accepted = read + unsent + in flight
 //! + received + discarded`, asserted after every change.
 
@@ -69,6 +73,15 @@ pub struct Stream {
     read: u64,
     accepted: u64,
     discarded: u64,
+    /// Stream offsets of urgent bytes not yet arrived.
+    marks: VecDeque<u64>,
+    /// Bytes that have arrived, urgent ones included: the offset of the next to arrive.
+    arrived: u64,
+    /// Urgent bytes set aside for `recv(MSG_OOB)`, oldest first (Wine sock.c
+    /// test_fionread_siocatmark: a second one is kept too).
+    urgent: VecDeque<u8>,
+    /// `SO_OOBINLINE` on the receiver.
+    oob_inline: bool,
 }
 
 impl Stream {
@@ -87,6 +100,10 @@ impl Stream {
             read: 0,
             accepted: 0,
             discarded: 0,
+            marks: VecDeque::new(),
+            arrived: 0,
+            urgent: VecDeque::new(),
+            oob_inline: false,
         }
     }
 
@@ -135,6 +152,20 @@ impl Stream {
         true
     }
 
+    /// The last byte accepted is urgent (`MSG_OOB`: the last byte of the send, as BSD
+    /// sockets mark it).
+    pub fn mark_urgent(&mut self) {
+        if self.accepted > 0 && !self.reset {
+            self.marks.push_back(self.accepted - 1);
+        }
+    }
+
+    /// `SO_OOBINLINE` changed on the receiving socket; it decides for urgent bytes that
+    /// arrive from now on.
+    pub fn set_oob_inline(&mut self, inline: bool) {
+        self.oob_inline = inline;
+    }
+
     /// Takes up to `send_space()` bytes of `data` into the send buffer; returns how many.
     pub fn accept(&mut self, data: &[u8]) -> usize {
         let n = data.len().min(self.send_space());
@@ -175,21 +206,39 @@ impl Stream {
         Segment { data, fin }
     }
 
-    /// A segment arrives at the receiver, in order. After a reset it is discarded.
-    pub fn deliver(&mut self, segment: Segment) {
-        let len = segment.data.len();
+    /// A segment arrives at the receiver, in order; returns how many urgent bytes it set
+    /// aside. After a reset it is discarded.
+    pub fn deliver(&mut self, segment: Segment) -> usize {
+        let Segment { mut data, fin } = segment;
+        let len = data.len();
         assert!(len <= self.in_flight, "delivered {len} bytes with {} in flight", self.in_flight);
         self.in_flight -= len;
+        let start = self.arrived;
+        self.arrived += len as u64;
+        let mut urgent = Vec::new();
+        while self.marks.front().is_some_and(|m| *m < self.arrived) {
+            let at = (self.marks.pop_front().expect("checked") - start) as usize;
+            urgent.push(at);
+        }
         if self.reset {
             self.discarded += len as u64;
-        } else {
-            self.received.extend(segment.data);
-            if segment.fin {
-                assert_eq!(self.fin, Fin::InFlight, "a FIN that was not sent");
-                self.fin = Fin::Arrived;
-            }
+            self.check();
+            return 0;
+        }
+        if self.oob_inline {
+            urgent.clear();
+        }
+        self.urgent.extend(urgent.iter().map(|at| data[*at]));
+        for at in urgent.iter().rev() {
+            data.remove(*at);
+        }
+        self.received.extend(data);
+        if fin {
+            assert_eq!(self.fin, Fin::InFlight, "a FIN that was not sent");
+            self.fin = Fin::Arrived;
         }
         self.check();
+        urgent.len()
     }
 
     /// Bytes the receiver can read now.
@@ -201,6 +250,19 @@ impl Stream {
     /// now return 0 bytes (R2.20).
     pub fn at_end(&self) -> bool {
         self.fin == Fin::Arrived && self.received.is_empty()
+    }
+
+    /// Whether an urgent byte waits for `recv(MSG_OOB)`.
+    pub fn urgent_pending(&self) -> bool {
+        !self.urgent.is_empty()
+    }
+
+    /// `recv(MSG_OOB)`: the oldest urgent byte set aside.
+    pub fn read_urgent(&mut self) -> Option<u8> {
+        let byte = self.urgent.pop_front()?;
+        self.read += 1;
+        self.check();
+        Some(byte)
     }
 
     /// Reads up to `max` bytes; with `peek`, copies them without consuming (R2.17).
@@ -225,9 +287,11 @@ impl Stream {
     /// An abortive close or a reset: what was not yet read is thrown away and counted, and
     /// segments still in flight are discarded when they arrive.
     pub fn abort(&mut self) {
-        self.discarded += (self.unsent.len() + self.received.len()) as u64;
+        self.discarded += (self.unsent.len() + self.received.len() + self.urgent.len()) as u64;
         self.unsent.clear();
         self.received.clear();
+        self.urgent.clear();
+        self.marks.clear();
         self.reset = true;
         self.check();
     }
@@ -238,7 +302,7 @@ impl Stream {
             read: self.read,
             unsent: self.unsent.len() as u64,
             in_flight: self.in_flight as u64,
-            received: self.received.len() as u64,
+            received: (self.received.len() + self.urgent.len()) as u64,
             discarded: self.discarded,
         }
     }
@@ -349,6 +413,36 @@ mod tests {
         assert_eq!(seg, Segment { data: vec![], fin: true });
         s.deliver(seg);
         assert!(s.at_end());
+    }
+
+    #[test]
+    fn an_urgent_byte_is_set_aside_unless_the_receiver_keeps_it_in_line() {
+        // R2.18; Wine sock.c test_fionread_siocatmark: the urgent byte is not counted by
+        // FIONREAD, and a second one is kept beside the first.
+        let mut s = Stream::new(100, 100);
+        s.accept_all(b"12345");
+        s.accept_all(b"a");
+        s.mark_urgent();
+        s.accept_all(b"67b");
+        s.mark_urgent();
+        let seg = s.transmit(7);
+        assert_eq!(s.deliver(seg), 1);
+        let seg = s.transmit(2);
+        assert_eq!(s.deliver(seg), 1);
+        assert_eq!(s.readable(), 7);
+        assert!(s.urgent_pending());
+        assert_eq!((s.read_urgent(), s.read_urgent(), s.read_urgent()), (Some(b'a'), Some(b'b'), None));
+        assert_eq!(s.read(100, false), b"1234567");
+        assert!(s.counts().conserved());
+
+        let mut inline = Stream::new(100, 100);
+        inline.set_oob_inline(true);
+        inline.accept_all(b"xy");
+        inline.mark_urgent();
+        let seg = inline.transmit(2);
+        assert_eq!(inline.deliver(seg), 0, "in line: nothing set aside");
+        assert!(!inline.urgent_pending());
+        assert_eq!(inline.read(100, false), b"xy");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Readiness {
     pub data: bool,
     /// The peer's FIN arrived: a receive returns 0.
     pub peer_closed: bool,
+    /// An urgent byte waits out of line for `recv(MSG_OOB)`.
+    pub urgent: bool,
     /// A send would be taken now.
     pub writable: bool,
     /// The peer reset the connection.
@@ -108,6 +110,7 @@ impl World {
                 Readiness {
                     data: incoming.readable() > 0,
                     peer_closed: incoming.at_end(),
+                    urgent: incoming.urgent_pending(),
                     writable: tcp.may_send().is_ok() && outgoing.buffered() < socket.options.send_buffer,
                     ..Readiness::default()
                 }

@@ -23,6 +23,8 @@ pub struct Options {
     pub receive_timeout_ms: u32,
     /// `TCP_NODELAY`: kept and reported; segments already go out as soon as sent.
     pub no_delay: bool,
+    /// `SO_OOBINLINE`: urgent bytes stay in the stream (R2.18).
+    pub oob_inline: bool,
 }
 
 impl Default for Options {
@@ -35,6 +37,7 @@ impl Default for Options {
             reuse_addr: false,
             receive_timeout_ms: 0,
             no_delay: false,
+            oob_inline: false,
         }
     }
 }

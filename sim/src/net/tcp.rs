@@ -15,8 +15,8 @@ use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
 use windows_sys::Win32::Networking::WinSock::{
-    FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, SD_BOTH, SD_RECEIVE, SD_SEND,
-    WSAEADDRNOTAVAIL, WSAECONNABORTED, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+    FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_OOB, FD_READ, FD_WRITE, MSG_OOB, MSG_PEEK, SD_BOTH, SD_RECEIVE,
+    SD_SEND, WSAEADDRNOTAVAIL, WSAECONNABORTED, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
 };
 use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
 
@@ -150,13 +150,15 @@ impl World {
         Ok(())
     }
 
-    /// Copies `SO_SNDBUF` and `SO_RCVBUF` to a connected socket's streams.
-    pub fn apply_buffers(&mut self, s: SocketId) {
+    /// Copies `SO_SNDBUF`, `SO_RCVBUF` and `SO_OOBINLINE` to a connected socket's
+    /// streams.
+    pub fn apply_options(&mut self, s: SocketId) {
         let socket = self.socket(s);
         let (options, Some(end)) = (socket.options, socket.end) else { return };
         let conn = self.conn_mut(end.conn);
         conn.streams[end.side].set_send_buffer(options.send_buffer);
         conn.streams[1 - end.side].set_receive_buffer(options.receive_buffer);
+        conn.streams[1 - end.side].set_oob_inline(options.oob_inline);
         self.serve_sends(end.conn, end.side);
         self.pump(end.conn, 1 - end.side);
     }
@@ -169,6 +171,9 @@ impl World {
             return Start::Failed(e);
         }
         let end = socket.end.expect("a connected socket has a connection");
+        if op.flags & MSG_OOB as u32 != 0 {
+            return self.read_urgent(s, end, op);
+        }
         let overlapped = !matches!(op.notify, Notify::Waiter);
         if socket.receives.is_empty() && self.receive_ready(end) && !(overlapped && self.pend_at_random(s)) {
             self.begin(&op);
@@ -203,8 +208,11 @@ impl World {
             let total = op.capacity();
             // SAFETY: the program's buffers, valid for the call (Doc: WSASend).
             let data = unsafe { gather(&op.buffers, 0, total) };
-            let taken = self.conn_mut(end.conn).streams[end.side].accept_all(&data);
-            assert!(taken, "a stream that may send takes bytes");
+            let stream = &mut self.conn_mut(end.conn).streams[end.side];
+            assert!(stream.accept_all(&data), "a stream that may send takes bytes");
+            if op.flags & MSG_OOB as u32 != 0 {
+                stream.mark_urgent();
+            }
             op.taken = total;
             self.pump(end.conn, end.side);
             return self.done_at_once(s, op, Status::SUCCESS, total);
@@ -217,6 +225,30 @@ impl World {
         self.socket_mut(s).sends.push_back(op);
         self.serve_sends(end.conn, end.side);
         Start::Pending
+    }
+
+    /// `recv(MSG_OOB)` (R2.18): the oldest urgent byte set aside, at once. With
+    /// `SO_OOBINLINE` it is `WSAEINVAL` (Wine sock.c test_select); with none waiting,
+    /// `WSAEWOULDBLOCK`, whatever the mode (a README deviation: it does not wait).
+    fn read_urgent(&mut self, s: SocketId, end: End, op: Op) -> Start {
+        if self.socket(s).options.oob_inline {
+            return Start::Failed(WSAEINVAL as Win32Error);
+        }
+        let stream = &mut self.conn_mut(end.conn).streams[1 - end.side];
+        let byte = match op.capacity() {
+            0 => stream.urgent_pending().then_some(None),
+            _ => stream.read_urgent().map(Some),
+        };
+        let Some(byte) = byte else {
+            return Start::Failed(WSAEWOULDBLOCK as Win32Error);
+        };
+        let more = self.conn(end.conn).streams[1 - end.side].urgent_pending();
+        // Wine sock.c test_oob_events: FD_OOB again while another urgent byte waits.
+        self.reenable(s, FD_OOB, more);
+        self.begin(&op);
+        // SAFETY: the receive's buffers, valid for the call.
+        unsafe { scatter(&op.buffers, byte.as_slice()) };
+        self.done_at_once(s, op, Status::SUCCESS, byte.iter().len())
     }
 
     fn receive_ready(&self, end: End) -> bool {
@@ -277,6 +309,9 @@ impl World {
                 let data = unsafe { gather(&op.buffers, op.taken, n) };
                 assert_eq!(stream.accept(&data), n, "the stream takes what it has room for");
                 op.taken += n;
+                if op.taken == op.capacity() && op.flags & MSG_OOB as u32 != 0 {
+                    stream.mark_urgent();
+                }
             }
             if op.taken < op.capacity() {
                 break;
@@ -392,11 +427,14 @@ impl World {
         };
         let (lopt, copt) = (self.socket(l).options, self.socket(client).options);
         let c = ConnId(self.net.conns.len() as u32);
+        let mut streams = [
+            Stream::new(copt.send_buffer, lopt.receive_buffer.max(1)),
+            Stream::new(lopt.send_buffer, copt.receive_buffer.max(1)),
+        ];
+        streams[0].set_oob_inline(lopt.oob_inline);
+        streams[1].set_oob_inline(copt.oob_inline);
         self.net.conns.push(Conn {
-            streams: [
-                Stream::new(copt.send_buffer, lopt.receive_buffer.max(1)),
-                Stream::new(lopt.send_buffer, copt.receive_buffer.max(1)),
-            ],
+            streams,
             ends: [EndState::Open(client), EndState::Unaccepted],
             addrs: [from, to],
             hosts: [client_host, host],
@@ -466,13 +504,17 @@ impl World {
         };
         self.trace_packet(what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
         let (bytes, fin) = (segment.data.len(), segment.fin);
-        self.conn_mut(c).streams[side].deliver(segment);
+        let urgent = self.conn_mut(c).streams[side].deliver(segment);
         match self.conn(c).ends[1 - side] {
             EndState::Open(s) => {
                 self.serve_receives(s);
-                // R2.13: bytes a pending receive took record nothing.
-                if bytes > 0 && self.conn(c).streams[side].readable() > 0 {
+                // R2.13: bytes a pending receive took record nothing; urgent bytes set
+                // aside are FD_OOB, not FD_READ (Doc: WSAEventSelect).
+                if bytes > urgent && self.conn(c).streams[side].readable() > 0 {
                     self.occur(s, FD_READ, 0);
+                }
+                if urgent > 0 {
+                    self.occur(s, FD_OOB, 0);
                 }
                 // R4.16: FD_CLOSE as the FIN arrives, even before the data is read (Wine
                 // sock.c test_close_events, todo_wine).
