@@ -543,3 +543,46 @@ fn test_oob_events() {
         }
     });
 }
+
+#[test]
+fn event_select_and_overlapped_operations_share_a_socket() {
+    // R2.13, R4.16, R4.19: an overlapped receive pending on a selected socket takes the
+    // data and records no FD_READ; the peer's close still records FD_CLOSE and completes
+    // the next receive with 0 bytes; an overlapped send completes as usual and records
+    // nothing. closesocket ends the selection; the event object lives on (Doc:
+    // WSAEventSelect).
+    run(|| unsafe {
+        startup();
+        let ev = event();
+        let (l, c, s) = loopback_pair(7);
+        select_events(s, ev, FD_READ | FD_WRITE | FD_CLOSE);
+        assert_eq!(enumerate(s, ev), [(FD_WRITE, 0)]);
+        let io = event();
+        let mut ov = overlapped(io as HANDLE);
+        let mut data = *b"pong";
+        let b = wsabuf(&mut data);
+        let mut n = 0;
+        assert_eq!(WSASend(s, &b, 1, &mut n, 0, &mut *ov, None), 0, "completes at once");
+        assert_eq!(n, 4);
+        assert_eq!(recv_exact(c, 4), b"pong");
+        let mut buf = [0u8; 8];
+        let b = wsabuf(&mut buf);
+        let mut flags = 0;
+        assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
+        assert_eq!(last_error(), WSA_IO_PENDING as u32);
+        send_all(c, b"ping");
+        close(c);
+        settle();
+        assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, FALSE, &mut flags), TRUE);
+        assert_eq!((n, &buf[..4]), (4, &b"ping"[..]));
+        assert_eq!(enumerate(s, ev), [(FD_CLOSE, 0)], "the data went to the receive");
+        assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), 0);
+        assert_eq!(n, 0, "the end of the stream");
+        close(s);
+        assert_eq!(WSAEnumNetworkEvents(s, ev, &mut WSANETWORKEVENTS::default()), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTSOCK as u32);
+        assert_eq!(WSASetEvent(ev), TRUE, "the event outlives the selection");
+        assert_eq!(WSACloseEvent(ev), TRUE);
+        close(l);
+    });
+}
