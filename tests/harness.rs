@@ -141,6 +141,16 @@ pub mod net {
         assert_eq!(unsafe { closesocket(s) }, 0);
     }
 
+    /// An abortive close: `SO_LINGER` {1, 0}, then `closesocket`, which resets the
+    /// connection (Doc: closesocket).
+    pub fn reset(s: SOCKET) {
+        let linger = LINGER { l_onoff: 1, l_linger: 0 };
+        let len = size_of::<LINGER>() as i32;
+        // SAFETY: a live local of the size given.
+        assert_eq!(unsafe { setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), len) }, 0);
+        close(s);
+    }
+
     /// An OVERLAPPED with `event` as its hEvent.
     pub fn overlapped(event: HANDLE) -> Box<OVERLAPPED> {
         Box::new(OVERLAPPED { hEvent: event, ..OVERLAPPED::default() })

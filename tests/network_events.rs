@@ -407,9 +407,7 @@ fn test_close_events() {
         let s = accept_one(l);
         select_events(s, ev, FD_ALL);
         enumerate(s, ev);
-        let linger = LINGER { l_onoff: 1, l_linger: 0 };
-        setsockopt(c, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), size_of::<LINGER>() as i32);
-        close(c);
+        reset(c);
         settle();
         assert_eq!(enumerate(s, ev), [(FD_CLOSE, WSAECONNABORTED)]);
         close(s);

@@ -80,9 +80,7 @@ fn select_reports_each_state_in_its_set() {
         // A reset: readable and writable, never exceptional.
         let c = connected("127.0.0.1:7");
         let s = accept_one(l);
-        let linger = LINGER { l_onoff: 1, l_linger: 0 };
-        setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), size_of::<LINGER>() as i32);
-        close(s);
+        reset(s);
         settle();
         assert_eq!(select_all(c, Some(NOW)), (2, [true, true, false]));
         close(c);
@@ -179,6 +177,14 @@ fn select_waits_alertably_until_ready_or_the_timeout() {
     });
 }
 
+/// Closes `s` from another thread, 10 ms from now.
+fn close_later(s: SOCKET) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        unsafe { Sleep(10) };
+        close(s);
+    })
+}
+
 #[test]
 fn a_socket_closed_by_another_thread_during_select() {
     // Wine sock.c test_select: a listener closed meanwhile is readable; a socket only in
@@ -186,20 +192,14 @@ fn a_socket_closed_by_another_thread_during_select() {
     run(|| unsafe {
         startup();
         let l = listener("127.0.0.1:7");
-        let closer = thread::spawn(move || {
-            Sleep(10);
-            close(l);
-        });
+        let closer = close_later(l);
         let mut r = set_of(&[l]);
         assert_eq!(select(0, &mut r, null_mut(), null_mut(), null()), 1);
         assert_eq!(members(&r), [l]);
         closer.join().unwrap();
 
         let u = udp();
-        let closer = thread::spawn(move || {
-            Sleep(10);
-            close(u);
-        });
+        let closer = close_later(u);
         let mut e = set_of(&[u]);
         assert_eq!(select(0, null_mut(), null_mut(), &mut e, null()), SOCKET_ERROR);
         assert_eq!(last_error(), WSAENOTSOCK as u32);
@@ -235,9 +235,7 @@ fn wsapoll_reports_each_state_as_windows_does() {
         // A reset: POLLERR|POLLHUP|POLLWRNORM.
         let c = connected("127.0.0.1:7");
         let s = accept_one(l);
-        let linger = LINGER { l_onoff: 1, l_linger: 0 };
-        setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), size_of::<LINGER>() as i32);
-        close(s);
+        reset(s);
         settle();
         assert_eq!(poll_one(c, POLL_ALL, 0), (1, POLLERR | POLLHUP | POLLWRNORM));
         close(c);

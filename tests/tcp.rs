@@ -211,11 +211,8 @@ fn an_abortive_close_resets_the_peer() {
             startup();
             let l = listener("0.0.0.0:7");
             let s = accept_one(l);
-            let linger = LINGER { l_onoff: 1, l_linger: 0 };
-            let len = size_of::<LINGER>() as i32;
-            assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), len), 0);
             Sleep(1);
-            close(s);
+            reset(s);
             Sleep(INFINITE);
         },
         || unsafe {
@@ -533,10 +530,7 @@ fn sends_while_a_reset_is_on_its_way_are_taken_then_fail_with_wsaeconnreset() {
             || unsafe {
                 startup();
                 let s = accept_one(listener("0.0.0.0:7"));
-                let linger = LINGER { l_onoff: 1, l_linger: 0 };
-                let len = size_of::<LINGER>() as i32;
-                assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const linger).cast(), len), 0);
-                close(s);
+                reset(s);
                 Sleep(INFINITE);
             },
             || unsafe {
