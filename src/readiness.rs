@@ -96,11 +96,10 @@ fn show_mask(mask: u32) -> String {
         .filter(|bit| mask & (1 << bit) != 0)
         .map(|bit| EVENT_NAMES[bit as usize])
         .collect();
-    match (names.is_empty(), mask & !FD_ALL_EVENTS) {
-        (_, extra) if extra != 0 => format!("{mask:#x}"),
-        (true, _) => "0".to_owned(),
-        (false, _) => names.join("|"),
+    if mask & !FD_ALL_EVENTS != 0 {
+        return format!("{mask:#x}");
     }
+    if names.is_empty() { "0".to_owned() } else { names.join("|") }
 }
 
 /// `{FD_READ, FD_CLOSE 10053}`: the events found, each with its code when not 0.

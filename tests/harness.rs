@@ -27,6 +27,12 @@ pub mod net {
     use wsasim::Win32::Networking::WinSock::*;
     use wsasim::Win32::System::IO::OVERLAPPED;
 
+    /// Lets the packets in flight arrive (the default latency is at most 150 µs).
+    pub fn settle() {
+        // SAFETY: a plain value.
+        unsafe { wsasim::Win32::System::Threading::Sleep(2) };
+    }
+
     pub fn startup() {
         let mut data = WSADATA::default();
         // SAFETY: a live local.

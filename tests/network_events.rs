@@ -10,11 +10,6 @@ use wsasim::Win32::Foundation::*;
 use wsasim::Win32::Networking::WinSock::*;
 use wsasim::Win32::System::Threading::*;
 
-/// Lets the packets in flight arrive (the default latency is at most 150 µs).
-fn settle() {
-    unsafe { Sleep(2) };
-}
-
 fn event() -> WSAEVENT {
     unsafe { WSACreateEvent() }
 }
@@ -544,11 +539,9 @@ fn test_oob_events() {
 
 #[test]
 fn event_select_and_overlapped_operations_share_a_socket() {
-    // R2.13, R4.16, R4.19: an overlapped receive pending on a selected socket takes the
-    // data and records no FD_READ; the peer's close still records FD_CLOSE and completes
-    // the next receive with 0 bytes; an overlapped send completes as usual and records
-    // nothing. closesocket ends the selection; the event object lives on (Doc:
-    // WSAEventSelect).
+    // R2.13, R4.16: an overlapped receive pending on a selected socket takes the data and
+    // records no FD_READ; the peer's close still records FD_CLOSE and completes the next
+    // receive with 0 bytes; an overlapped send completes as usual and records nothing.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -576,11 +569,116 @@ fn event_select_and_overlapped_operations_share_a_socket() {
         assert_eq!(enumerate(s, ev), [(FD_CLOSE, 0)], "the data went to the receive");
         assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), 0);
         assert_eq!(n, 0, "the end of the stream");
+        assert_eq!(enumerate(s, ev), []);
         close(s);
-        assert_eq!(WSAEnumNetworkEvents(s, ev, &mut WSANETWORKEVENTS::default()), SOCKET_ERROR);
-        assert_eq!(last_error(), WSAENOTSOCK as u32);
-        assert_eq!(WSASetEvent(ev), TRUE, "the event outlives the selection");
-        assert_eq!(WSACloseEvent(ev), TRUE);
         close(l);
+    });
+}
+
+#[test]
+fn what_arrived_before_accept_is_recorded_on_the_accepted_socket() {
+    // R4.11, R4.14, R4.16: data, an urgent byte and the FIN that arrived while the
+    // connection waited in the backlog are the accepted socket's events from the start,
+    // FD_CLOSE included although data is left to read.
+    run(|| {
+        startup();
+        let ev = event();
+        let l = listener("127.0.0.1:7");
+        let c = connected("127.0.0.1:7");
+        send_all(c, b"early");
+        send_oob(c, b"!");
+        unsafe { shutdown(c, SD_SEND) };
+        settle();
+        select_events(l, ev, FD_ACCEPT | FD_READ | FD_WRITE | FD_OOB | FD_CLOSE);
+        let s = accept_one(l);
+        assert_eq!(enumerate(s, ev), [(FD_READ, 0), (FD_WRITE, 0), (FD_OOB, 0), (FD_CLOSE, 0)]);
+        assert_eq!(recv_oob(s), Ok(b"!".to_vec()));
+        assert_eq!(recv_some(s, 100), Ok(b"early".to_vec()));
+        assert_eq!(recv_some(s, 100), Ok(Vec::new()));
+        for s in [c, s, l] {
+            close(s);
+        }
+    });
+}
+
+#[test]
+fn urgent_data_odd_cases() {
+    // An empty MSG_OOB send marks nothing; a peek leaves the urgent byte; an urgent send
+    // that must wait for buffer space (SO_SNDBUF 0, R2.28) still marks its last byte; and
+    // urgent bytes thrown away by a reset are counted (the run's conservation check).
+    run(|| unsafe {
+        startup();
+        let ev = event();
+        let (l, c, s) = loopback_pair(7);
+        select_events(s, ev, FD_OOB | FD_READ);
+        send_all(c, b"a");
+        settle();
+        assert_eq!(send(c, b"".as_ptr(), 0, MSG_OOB), 0);
+        send_all(c, b"b");
+        settle();
+        assert_eq!(enumerate(s, ev), [(FD_READ, 0)]);
+        assert_eq!(recv_some(s, 10), Ok(b"ab".to_vec()));
+
+        let mut b = [0u8; 1];
+        send_oob(c, b"p");
+        settle();
+        assert_eq!(recv(s, b.as_mut_ptr(), 1, MSG_OOB | MSG_PEEK), 1);
+        assert_eq!(recv_oob(s), Ok(b"p".to_vec()), "the peek left it");
+
+        let mut zero = 0u32;
+        select_events(s, 0, 0);
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut zero), 0, "blocking again");
+        setsockopt(c, SOL_SOCKET, SO_SNDBUF, (&raw const zero).cast(), 4);
+        let big = vec![1u8; 200_000];
+        let mut last = big.clone();
+        *last.last_mut().unwrap() = b'!';
+        let blocker = wsasim::thread::spawn(move || {
+            let n = send(c, last.as_ptr(), last.len() as i32, MSG_OOB);
+            assert_eq!(n, 200_000, "the whole send, once the reader drains");
+        });
+        settle();
+        let got = recv_exact(s, big.len() - 1);
+        assert!(got.iter().all(|b| *b == 1));
+        blocker.join().unwrap();
+        settle();
+        assert_eq!(recv_oob(s), Ok(b"!".to_vec()));
+
+        send_oob(c, b"lost");
+        settle();
+        reset(s);
+        for s in [c, l] {
+            close(s);
+        }
+    });
+}
+
+#[test]
+fn operations_pended_at_random_reenable_fd_read_as_immediate_ones_do() {
+    // R4.13 under Sim::pend_immediate: a 1-byte receive that pended at random and leaves
+    // data behind records FD_READ again on every seed, as the receive that completed in
+    // its call does.
+    wsasim::check(0..30, |sim| {
+        sim.pend_immediate(true);
+        sim.client("a", "192.0.2.1", || unsafe {
+            startup();
+            let ev = event();
+            let (l, c, s) = loopback_pair(7);
+            select_events(s, ev, FD_READ);
+            send_all(c, b"0123456789");
+            settle();
+            assert_eq!(enumerate(s, ev), [(FD_READ, 0)]);
+            let io = event();
+            let mut ov = overlapped(io as HANDLE);
+            let mut buf = [0u8; 1];
+            let b = wsabuf(&mut buf);
+            let (mut n, mut flags) = (0, 0);
+            let r = WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None);
+            assert!(r == 0 || last_error() == WSA_IO_PENDING as u32);
+            assert_eq!(WaitForSingleObject(io as HANDLE, 1000), WAIT_OBJECT_0);
+            assert_eq!(enumerate(s, ev), [(FD_READ, 0)], "9 bytes are left");
+            for s in [c, s, l] {
+                close(s);
+            }
+        });
     });
 }

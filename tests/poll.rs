@@ -11,10 +11,6 @@ use wsasim::Win32::System::SystemInformation::GetTickCount64;
 use wsasim::Win32::System::Threading::*;
 use wsasim::thread;
 
-fn settle() {
-    unsafe { Sleep(2) };
-}
-
 fn set_of(sockets: &[SOCKET]) -> FD_SET {
     let mut set = FD_SET::default();
     set.fd_array[..sockets.len()].copy_from_slice(sockets);
@@ -162,18 +158,20 @@ fn select_waits_alertably_until_ready_or_the_timeout() {
         assert_eq!(r.fd_count, 0, "the set is emptied");
         assert!(GetTickCount64() - start >= 300);
 
-        QueueUserAPC(Some(count_apc), GetCurrentThread(), 0);
-        let writer = thread::spawn(move || {
-            Sleep(100);
-            send_all(c, b"x");
+        let waiter = thread::spawn(move || {
+            let start = GetTickCount64();
+            let mut r = set_of(&[s]);
+            assert_eq!(select(0, &mut r, null_mut(), null_mut(), null()), 1);
+            assert_eq!(members(&r), [s]);
+            (GetTickCount64() - start, APCS.get())
         });
-        let start = GetTickCount64();
-        let mut r = set_of(&[s]);
-        assert_eq!(select(0, &mut r, null_mut(), null_mut(), null()), 1);
-        assert_eq!(members(&r), [s]);
-        assert!(GetTickCount64() - start >= 100, "it waited for the data");
-        assert_eq!(APCS.get(), 1, "the APC ran inside select");
-        writer.join().unwrap();
+        Sleep(50);
+        assert_ne!(QueueUserAPC(Some(count_apc), waiter.as_raw_handle(), 0), 0);
+        Sleep(50);
+        send_all(c, b"x");
+        let (waited, apcs) = waiter.join().unwrap();
+        assert!(waited >= 100, "it went on waiting for the data after the APC");
+        assert_eq!(apcs, 1, "the APC ran inside select");
     });
 }
 
@@ -313,9 +311,12 @@ fn wsapoll_waits_and_does_not_signal_a_selected_event() {
             Sleep(20);
             send_all(c, b"x");
         });
-        assert_eq!(WaitForSingleObject(ev, INFINITE), WAIT_OBJECT_0);
+        let start = GetTickCount64();
+        assert_eq!(poll_one(s, POLLIN, -1), (1, POLLRDNORM), "woken by the arrival");
+        assert!(GetTickCount64() - start >= 20);
+        assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0, "FD_READ set it");
         assert_eq!(poll_one(s, POLLIN, -1), (1, POLLRDNORM));
-        assert_eq!(WaitForSingleObject(ev, 0), WAIT_TIMEOUT, "WSAPoll did not set it");
+        assert_eq!(WaitForSingleObject(ev, 0), WAIT_TIMEOUT, "WSAPoll did not set it again");
         writer.join().unwrap();
     });
 }

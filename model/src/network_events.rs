@@ -72,6 +72,7 @@ impl NetworkEvents {
     /// `event` (one FD_ bit) happened with `error`: it is recorded, and the selected event
     /// is returned when it is to be set.
     pub fn occur(&mut self, event: u32, error: Win32Error) -> Option<Handle> {
+        assert!(event.is_power_of_two() && event < 1 << FD_MAX_EVENTS, "one FD_ bit, not {event:#x}");
         if event == FD_CLOSE {
             if self.closed {
                 return None;

@@ -37,6 +37,7 @@ pub struct Counts {
     pub read: u64,
     pub unsent: u64,
     pub in_flight: u64,
+    /// Arrived and not read: urgent bytes set aside included.
     pub received: u64,
     /// Thrown away by a reset.
     pub discarded: u64,
@@ -153,15 +154,20 @@ impl Stream {
     }
 
     /// The last byte accepted is urgent (`MSG_OOB`: the last byte of the send, as BSD
-    /// sockets mark it).
+    /// sockets mark it). It must not have been sent yet.
     pub fn mark_urgent(&mut self) {
-        if self.accepted > 0 && !self.reset {
-            self.marks.push_back(self.accepted - 1);
+        if self.reset {
+            return;
         }
+        let at = self.accepted.checked_sub(1).expect("a byte to mark");
+        assert!(at >= self.arrived + self.in_flight as u64, "marking a byte already sent");
+        assert!(self.marks.back().is_none_or(|m| *m < at), "marking a byte twice");
+        self.marks.push_back(at);
     }
 
     /// `SO_OOBINLINE` changed on the receiving socket; it decides for urgent bytes that
-    /// arrive from now on.
+    /// arrive from now on (Windows also moves a byte already set aside back in line: not
+    /// simulated, a README difference).
     pub fn set_oob_inline(&mut self, inline: bool) {
         self.oob_inline = inline;
     }
@@ -215,22 +221,19 @@ impl Stream {
         self.in_flight -= len;
         let start = self.arrived;
         self.arrived += len as u64;
-        let mut urgent = Vec::new();
+        let mut urgent = 0;
         while self.marks.front().is_some_and(|m| *m < self.arrived) {
             let at = (self.marks.pop_front().expect("checked") - start) as usize;
-            urgent.push(at);
+            if !self.reset && !self.oob_inline {
+                // Earlier urgent bytes of this segment are already out of `data`.
+                self.urgent.push_back(data.remove(at - urgent));
+                urgent += 1;
+            }
         }
         if self.reset {
             self.discarded += len as u64;
             self.check();
             return 0;
-        }
-        if self.oob_inline {
-            urgent.clear();
-        }
-        self.urgent.extend(urgent.iter().map(|at| data[*at]));
-        for at in urgent.iter().rev() {
-            data.remove(*at);
         }
         self.received.extend(data);
         if fin {
@@ -238,7 +241,7 @@ impl Stream {
             self.fin = Fin::Arrived;
         }
         self.check();
-        urgent.len()
+        urgent
     }
 
     /// Bytes the receiver can read now.
@@ -257,12 +260,20 @@ impl Stream {
         !self.urgent.is_empty()
     }
 
-    /// `recv(MSG_OOB)`: the oldest urgent byte set aside.
-    pub fn read_urgent(&mut self) -> Option<u8> {
-        let byte = self.urgent.pop_front()?;
-        self.read += 1;
+    /// `recv(MSG_OOB)`: the oldest urgent byte set aside; with `peek`, left there.
+    pub fn read_urgent(&mut self, peek: bool) -> Option<u8> {
+        let byte = *self.urgent.front()?;
+        if !peek {
+            self.urgent.pop_front();
+            self.read += 1;
+        }
         self.check();
         Some(byte)
+    }
+
+    /// Whether the sender's FIN has arrived, read up to or not.
+    pub fn fin_arrived(&self) -> bool {
+        self.fin == Fin::Arrived
     }
 
     /// Reads up to `max` bytes; with `peek`, copies them without consuming (R2.17).
@@ -431,7 +442,11 @@ mod tests {
         assert_eq!(s.deliver(seg), 1);
         assert_eq!(s.readable(), 7);
         assert!(s.urgent_pending());
-        assert_eq!((s.read_urgent(), s.read_urgent(), s.read_urgent()), (Some(b'a'), Some(b'b'), None));
+        assert_eq!(s.read_urgent(true), Some(b'a'), "a peek leaves it");
+        assert_eq!(
+            (s.read_urgent(false), s.read_urgent(false), s.read_urgent(false)),
+            (Some(b'a'), Some(b'b'), None)
+        );
         assert_eq!(s.read(100, false), b"1234567");
         assert!(s.counts().conserved());
 

@@ -335,6 +335,8 @@ impl World {
         let receive_status = if proto == Proto::Tcp { Status::CONNECTION_ABORTED } else { Status::CANCELLED };
         let socket = self.socket_mut(s);
         socket.closed = true;
+        // R4.19: closing ends the selection (Doc: WSAEventSelect).
+        socket.events.select(None, 0);
         let receives = std::mem::take(&mut socket.receives);
         let sends = std::mem::take(&mut socket.sends);
         let waiters = std::mem::take(&mut socket.waiters);
@@ -500,18 +502,26 @@ impl World {
             Packet::Rst { conn, side } => self.tcp_rst(conn, side),
             Packet::Datagram { host, from, to, data } => self.udp_arrival(host, from, to, data),
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(client),
-            Packet::Serve { socket } => self.serve(socket),
+            Packet::Serve { socket } => {
+                // A receive pended at random (Sim::pend_immediate) completes as the
+                // receive that completed in its call it stands for: it re-enables FD_READ
+                // (R4.13), where data that fills a truly pending receive does not (R2.13).
+                if self.serve(socket) {
+                    self.received(socket);
+                }
+            }
         }
     }
 
-    /// Serves whatever a socket's pending operations can take now.
-    fn serve(&mut self, s: SocketId) {
+    /// Serves whatever a socket's pending operations can take now; whether a receive
+    /// completed.
+    fn serve(&mut self, s: SocketId) -> bool {
         match self.socket(s).proto {
             Proto::Tcp => {
-                if let Some(end) = self.socket(s).end {
-                    self.serve_receives(s);
-                    self.serve_sends(end.conn, end.side);
-                }
+                let Some(end) = self.socket(s).end else { return false };
+                let served = self.serve_receives(s);
+                self.serve_sends(end.conn, end.side);
+                served
             }
             Proto::Udp => self.udp_serve_receives(s),
         }

@@ -115,7 +115,8 @@ impl World {
     /// its connection while it waited in the backlog.
     fn accepted_events(&mut self, s: SocketId, c: ConnId, was_reset: bool) {
         let incoming = &self.conn(c).streams[0];
-        let (data, fin) = (incoming.readable() > 0, incoming.at_end());
+        let (data, urgent, fin) =
+            (incoming.readable() > 0, incoming.urgent_pending(), incoming.fin_arrived());
         if was_reset {
             self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
             return;
@@ -123,6 +124,9 @@ impl World {
         self.occur(s, FD_WRITE, 0);
         if data {
             self.occur(s, FD_READ, 0);
+        }
+        if urgent {
+            self.occur(s, FD_OOB, 0);
         }
         if fin {
             self.occur(s, FD_CLOSE, 0);
@@ -210,7 +214,7 @@ impl World {
             let data = unsafe { gather(&op.buffers, 0, total) };
             let stream = &mut self.conn_mut(end.conn).streams[end.side];
             assert!(stream.accept_all(&data), "a stream that may send takes bytes");
-            if op.flags & MSG_OOB as u32 != 0 {
+            if op.flags & MSG_OOB as u32 != 0 && total > 0 {
                 stream.mark_urgent();
             }
             op.taken = total;
@@ -235,20 +239,23 @@ impl World {
             return Start::Failed(WSAEINVAL as Win32Error);
         }
         let stream = &mut self.conn_mut(end.conn).streams[1 - end.side];
-        let byte = match op.capacity() {
-            0 => stream.urgent_pending().then_some(None),
-            _ => stream.read_urgent().map(Some),
-        };
-        let Some(byte) = byte else {
+        if !stream.urgent_pending() {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
-        };
-        let more = self.conn(end.conn).streams[1 - end.side].urgent_pending();
+        }
+        self.begin(&op);
+        if op.capacity() == 0 {
+            // As for a zero-length receive (R2.19): nothing is consumed.
+            return self.done_at_once(s, op, Status::SUCCESS, 0);
+        }
+        let peek = op.flags & MSG_PEEK as u32 != 0;
+        let stream = &mut self.conn_mut(end.conn).streams[1 - end.side];
+        let byte = stream.read_urgent(peek).expect("checked");
+        let more = stream.urgent_pending();
         // Wine sock.c test_oob_events: FD_OOB again while another urgent byte waits.
         self.reenable(s, FD_OOB, more);
-        self.begin(&op);
         // SAFETY: the receive's buffers, valid for the call.
-        unsafe { scatter(&op.buffers, byte.as_slice()) };
-        self.done_at_once(s, op, Status::SUCCESS, byte.iter().len())
+        unsafe { scatter(&op.buffers, &[byte]) };
+        self.done_at_once(s, op, Status::SUCCESS, 1)
     }
 
     fn receive_ready(&self, end: End) -> bool {
@@ -278,9 +285,9 @@ impl World {
     }
 
     /// Serves a socket's pending receives in the order posted, while there is something
-    /// for them.
-    pub(super) fn serve_receives(&mut self, s: SocketId) {
-        let Some(end) = self.socket(s).end else { return };
+    /// for them; whether it served any.
+    pub(super) fn serve_receives(&mut self, s: SocketId) -> bool {
+        let Some(end) = self.socket(s).end else { return false };
         let handle = self.socket(s).handle;
         let mut served = false;
         while !self.socket(s).receives.is_empty() && self.receive_ready(end) {
@@ -292,6 +299,7 @@ impl World {
         if served {
             self.after_read(end);
         }
+        served
     }
 
     /// Hands the bytes of side `side`'s pending sends to its stream as space allows;

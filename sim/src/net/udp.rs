@@ -57,13 +57,17 @@ impl World {
         (status, read.data.len())
     }
 
-    pub(super) fn udp_serve_receives(&mut self, s: SocketId) {
+    /// Serves pending receives with queued datagrams; whether it served any.
+    pub(super) fn udp_serve_receives(&mut self, s: SocketId) -> bool {
         let handle = self.socket(s).handle;
+        let mut served = false;
         while !self.socket(s).receives.is_empty() && !self.socket(s).datagrams.is_empty() {
             let op = self.socket_mut(s).receives.pop_front().expect("checked");
             let (status, bytes) = self.read_datagram(s, &op);
             self.complete(handle, op, status, bytes);
+            served = true;
         }
+        served
     }
 
     /// A datagram goes out at once, to `to` or the connected peer; an unbound socket is
