@@ -15,6 +15,24 @@ pub fn run_seed(seed: u64, main: impl FnOnce() + 'static) -> Outcome {
     sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
 }
 
+/// Runs each seed twice, asserting that both runs give the same trace, hash and text;
+/// returns how many distinct traces the seeds gave.
+pub fn distinct_traces(seeds: std::ops::Range<u64>, setup: impl Fn(&mut Sim)) -> usize {
+    let run = |seed| {
+        let mut sim = Sim::new(seed);
+        setup(&mut sim);
+        sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
+    };
+    let mut hashes = std::collections::BTreeSet::new();
+    for seed in seeds {
+        let (a, b) = (run(seed), run(seed));
+        assert_eq!(a.trace_hash(), b.trace_hash(), "seed {seed}");
+        assert_eq!(a.trace_text(), b.trace_text(), "seed {seed}");
+        hashes.insert(a.trace_hash());
+    }
+    hashes.len()
+}
+
 /// A `HANDLE` that was never given out.
 pub const BOGUS: HANDLE = 0x7770 as HANDLE;
 
