@@ -342,61 +342,19 @@ pub unsafe fn WSASend(
     lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {
     let call = enter("WSASend");
-    // SAFETY: the caller passes `dwbuffercount` WSABUFs, as for Windows.
-    let buffers = unsafe { capture(lpbuffers, dwbuffercount) };
-    let args = [
-        Value::Hex(s as u64),
-        total(&buffers),
-        Value::Int(dwbuffercount.into()),
-        Value::Ptr(!lpnumberofbytessent.is_null()),
-        Value::Int(dwflags.into()),
-        Value::Ptr(!lpoverlapped.is_null()),
-        Value::Ptr(lpcompletionroutine.is_some()),
-    ];
-    // SAFETY: the caller passes a byte count to fill when not NULL.
+    // SAFETY: as for `send_overlapped`.
     unsafe {
         send_overlapped(
             call,
-            &args,
             s,
-            buffers,
-            Ok(None),
-            dwflags,
+            (lpbuffers, dwbuffercount),
             lpnumberofbytessent,
+            dwflags,
+            None,
             lpoverlapped,
             lpcompletionroutine,
         )
     }
-}
-
-/// The rest of `WSASend` and `WSASendTo`.
-///
-/// # Safety
-/// `bytes` must be valid when not NULL.
-unsafe fn send_overlapped(
-    call: Call,
-    args: &[Value],
-    s: SOCKET,
-    buffers: Result<Vec<Buffer>, u32>,
-    to: Result<Option<SocketAddrV4>, u32>,
-    flags: u32,
-    bytes: *mut u32,
-    ov: *mut OVERLAPPED,
-    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
-) -> i32 {
-    let r = check_counts(bytes, ov).and_then(|()| {
-        let request = Request {
-            socket: s,
-            direction: Direction::Send { to: to? },
-            buffers: buffers?,
-            flags,
-            overlapped: ov,
-            routine,
-        };
-        // SAFETY: the caller's contract.
-        unsafe { overlapped_result(transfer(call, args, request), bytes, std::ptr::null_mut()) }
-    });
-    call.winsock(args, r)
 }
 
 /// `WSASendTo` (Doc: WSASendTo function).
@@ -412,36 +370,92 @@ pub unsafe fn WSASendTo(
     lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {
     let call = enter("WSASendTo");
-    // SAFETY: as for `WSASend`, and `itolen` bytes at `lpto` when it is not NULL.
-    let (buffers, dst) = unsafe {
-        (
-            capture(lpbuffers, dwbuffercount),
-            (!lpto.is_null()).then(|| read_sockaddr(lpto, itolen)).transpose(),
-        )
-    };
-    let args = [
-        Value::Hex(s as u64),
-        total(&buffers),
-        Value::Int(dwbuffercount.into()),
-        Value::Ptr(!lpnumberofbytessent.is_null()),
-        Value::Int(dwflags.into()),
-        dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show)),
-        Value::Ptr(!lpoverlapped.is_null()),
-        Value::Ptr(lpcompletionroutine.is_some()),
-    ];
-    // SAFETY: as for `WSASend`.
+    // SAFETY: the caller passes `itolen` bytes at `lpto` when it is not NULL.
+    let dst = (!lpto.is_null()).then(|| unsafe { read_sockaddr(lpto, itolen) }).transpose();
+    // SAFETY: as for `send_overlapped`.
     unsafe {
         send_overlapped(
             call,
-            &args,
             s,
-            buffers,
-            dst,
-            dwflags,
+            (lpbuffers, dwbuffercount),
             lpnumberofbytessent,
+            dwflags,
+            Some(dst),
             lpoverlapped,
             lpcompletionroutine,
         )
+    }
+}
+
+/// `WSASend`, or `WSASendTo` when `to` is given: the destination as read, `Ok(None)` for
+/// a NULL `lpTo`.
+///
+/// # Safety
+/// The pointers must be valid as `WSASendTo` requires.
+unsafe fn send_overlapped(
+    call: Call,
+    s: SOCKET,
+    (lpbuffers, count): (*const WSABUF, u32),
+    bytes: *mut u32,
+    flags: u32,
+    to: Option<Result<Option<SocketAddrV4>, u32>>,
+    ov: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let buffers = unsafe { capture(lpbuffers, count) };
+    let args = OverlappedArgs::new(
+        [
+            Value::Hex(s as u64),
+            total(&buffers),
+            Value::Int(count.into()),
+            Value::Ptr(!bytes.is_null()),
+            Value::Int(flags.into()),
+        ],
+        to.map(|dst| dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show))),
+        ov,
+        routine,
+    );
+    let args = args.as_slice();
+    let r = check_counts(bytes, ov).and_then(|()| {
+        let request = Request {
+            socket: s,
+            direction: Direction::Send { to: to.unwrap_or(Ok(None))? },
+            buffers: buffers?,
+            flags,
+            overlapped: ov,
+            routine,
+        };
+        // SAFETY: the caller's contract.
+        unsafe { overlapped_result(transfer(call, args, request), bytes, std::ptr::null_mut()) }
+    });
+    call.winsock(args, r)
+}
+
+/// The trace arguments of the overlapped family: five leading ones, the address
+/// argument of `WSASendTo` and `WSARecvFrom` when there is one, then the OVERLAPPED and
+/// the routine; kept in place, since every such call makes them.
+struct OverlappedArgs {
+    values: [Value; 8],
+    len: usize,
+}
+
+impl OverlappedArgs {
+    fn new(
+        [a, b, c, d, e]: [Value; 5],
+        address: Option<Value>,
+        ov: *mut OVERLAPPED,
+        routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+    ) -> OverlappedArgs {
+        let (ov, routine) = (Value::Ptr(!ov.is_null()), Value::Ptr(routine.is_some()));
+        match address {
+            Some(x) => OverlappedArgs { values: [a, b, c, d, e, x, ov, routine], len: 8 },
+            None => OverlappedArgs { values: [a, b, c, d, e, ov, routine, Value::Void], len: 7 },
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        &self.values[..self.len]
     }
 }
 
@@ -517,17 +531,19 @@ unsafe fn receive(
     let buffers = unsafe { capture(lpbuffers, count) };
     // SAFETY: as above.
     let flags = (!lpflags.is_null()).then(|| unsafe { *lpflags });
-    let mut args = vec![
-        Value::Hex(s as u64),
-        total(&buffers),
-        Value::Int(count.into()),
-        Value::Ptr(!bytes.is_null()),
-        flags.map_or(Value::Ptr(false), |f| Value::Int(f.into())),
-    ];
-    if let Some(f) = from {
-        args.push(Value::Ptr(!f.addr.is_null()));
-    }
-    args.extend([Value::Ptr(!ov.is_null()), Value::Ptr(routine.is_some())]);
+    let args = OverlappedArgs::new(
+        [
+            Value::Hex(s as u64),
+            total(&buffers),
+            Value::Int(count.into()),
+            Value::Ptr(!bytes.is_null()),
+            flags.map_or(Value::Ptr(false), |f| Value::Int(f.into())),
+        ],
+        from.map(|f| Value::Ptr(!f.addr.is_null())),
+        ov,
+        routine,
+    );
+    let args = args.as_slice();
     let r = check_counts(bytes, ov).and_then(|()| {
         let request = Request {
             socket: s,
@@ -538,9 +554,9 @@ unsafe fn receive(
             routine,
         };
         // SAFETY: the caller's contract.
-        unsafe { overlapped_result(transfer(call, &args, request), bytes, lpflags) }
+        unsafe { overlapped_result(transfer(call, args, request), bytes, lpflags) }
     });
-    call.winsock(&args, r)
+    call.winsock(args, r)
 }
 
 /// `WSAGetOverlappedResult` (Doc: WSAGetOverlappedResult function; R3.1–R3.8).
