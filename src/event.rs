@@ -9,8 +9,8 @@ use windows_sys::Win32::Foundation::{ERROR_NOT_SUPPORTED, HANDLE};
 use windows_sys::Win32::Networking::WinSock::WSAEVENT;
 use windows_sys::Win32::Security::SECURITY_ATTRIBUTES;
 use windows_sys::core::{BOOL, PCSTR, PCWSTR};
-use wsasim_model::{Event, Object, Reset};
-use wsasim_sim::Value;
+use wsasim_model::{Event, Handle, Object, Reset};
+use wsasim_sim::{Value, World};
 
 /// `CreateEventW` (Doc: CreateEventW function). A successful call sets the last error to 0
 /// (Wine kernelbase `CreateEventExW` sets it on every path; Wine kernel32 sync.c test_event
@@ -111,6 +111,12 @@ fn reset(call: Call, h: HANDLE) -> BOOL {
 /// `WSACloseEvent` (R1.5): `CloseHandle` under its Winsock name.
 pub unsafe fn WSACloseEvent(hevent: WSAEVENT) -> BOOL {
     close_call(enter("WSACloseEvent"), hevent as HANDLE)
+}
+
+/// Whether `h` is an open event of the running thread's host: what the Winsock calls that
+/// take an event (an OVERLAPPED's `hEvent`, `WSAEventSelect`) accept.
+pub(crate) fn is_event(w: &World, h: Handle) -> bool {
+    matches!(w.kernel().get(w.host(), h), Ok(Object::Event(_)))
 }
 
 fn finish(call: Call, h: HANDLE, r: Result<(), u32>) -> BOOL {

@@ -9,6 +9,7 @@
 
 use crate::addr::{read_sockaddr, show};
 use crate::call::{Call, enter, handle, hex};
+use crate::event::is_event;
 use crate::socket::lookup;
 use crate::wait::wait;
 use std::net::SocketAddrV4;
@@ -19,7 +20,7 @@ use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
-use wsasim_model::{Object, Proto, Status};
+use wsasim_model::{Proto, Status};
 use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
@@ -125,11 +126,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
         (true, None, ov) => match unsafe { (*ov).hEvent } {
             h if h.is_null() => Notify::Object(handle),
             h => {
-                let valid = call.with(|w| {
-                    let host = w.host();
-                    matches!(w.kernel().get(host, self::handle(h)), Ok(Object::Event(_)))
-                });
-                if !valid {
+                if !call.with(|w| is_event(w, self::handle(h))) {
                     return Err(WSA_INVALID_HANDLE as u32);
                 }
                 Notify::Object(self::handle(h))

@@ -5,9 +5,10 @@
 //! the arguments, their errors, and the waiting.
 
 use crate::call::{Call, enter};
+use crate::event::is_event;
 use crate::socket::lookup;
 use windows_sys::Win32::Networking::WinSock::*;
-use wsasim_model::{Enumerated, Handle, Object};
+use wsasim_model::{Enumerated, Handle};
 use wsasim_sim::{Blocker, Readiness, SocketId, Value, Wake, World};
 
 /// Every FD_ bit (R4.1: `FD_ALL_EVENTS`, which `windows-sys` does not export).
@@ -38,7 +39,7 @@ pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: 
     let r = lookup(call, s).and_then(|id| {
         let event = event_handle(heventobject);
         call.with(|w| {
-            if mask & !FD_ALL_EVENTS != 0 || (mask != 0 && !is_event(w, event)) {
+            if mask & !FD_ALL_EVENTS != 0 || (mask != 0 && !event.is_some_and(|h| is_event(w, h))) {
                 return Err(WSAEINVAL as u32);
             }
             w.event_select(id, event, mask);
@@ -64,7 +65,7 @@ pub unsafe fn WSAEnumNetworkEvents(
         }
         let event = event_handle(heventobject);
         call.with(|w| {
-            if event.is_some() && !is_event(w, event) {
+            if event.is_some_and(|h| !is_event(w, h)) {
                 return Err(WSAEINVAL as u32);
             }
             Ok(w.enumerate_events(id, event))
@@ -85,10 +86,6 @@ pub unsafe fn WSAEnumNetworkEvents(
 
 fn event_handle(h: WSAEVENT) -> Option<Handle> {
     (h != 0).then_some(Handle(h as usize))
-}
-
-fn is_event(w: &World, event: Option<Handle>) -> bool {
-    event.is_some_and(|h| matches!(w.kernel().get(w.host(), h), Ok(Object::Event(_))))
 }
 
 fn show_mask(mask: u32) -> String {

@@ -38,6 +38,17 @@ impl Object {
         }
     }
 
+    /// Sets or resets an object an I/O completion or a network event signals: an event, or
+    /// a socket used as one (R2.5, R2.6).
+    pub fn set_signaled(&mut self, on: bool) {
+        match self {
+            Object::Event(e) if on => e.set(),
+            Object::Event(e) => e.reset(),
+            Object::Socket { signaled, .. } => *signaled = on,
+            Object::Thread { .. } => unreachable!("only the thread's end signals a thread object"),
+        }
+    }
+
     /// The side effect of a satisfied wait (R1.10): only auto-reset events change.
     pub fn satisfy(&mut self) {
         match self {

@@ -422,11 +422,7 @@ impl World {
         // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9).
         unsafe { (*op.overlapped).Internal = STATUS_PENDING as u32 as usize };
         if let Notify::Object(h) = op.notify {
-            match self.kernel.object_mut(h) {
-                Object::Event(e) => e.reset(),
-                Object::Socket { signaled, .. } => *signaled = false,
-                Object::Thread { .. } => unreachable!("an operation notifies a thread object"),
-            }
+            self.kernel.object_mut(h).set_signaled(false);
         }
     }
 

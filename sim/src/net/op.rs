@@ -12,7 +12,7 @@ use crate::trace::{Entry, Record};
 use crate::{ThreadId, Value, Wake, World};
 use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
 use windows_sys::Win32::System::IO::OVERLAPPED;
-use wsasim_model::{Handle, Object, Status};
+use wsasim_model::{Handle, Status};
 
 /// One buffer of the program's, from its WSABUF array.
 #[derive(Debug, Clone, Copy)]
@@ -159,11 +159,7 @@ impl World {
             }
         }
         match op.notify {
-            Notify::Object(h) => self.signal(|k| match k.object_mut(h) {
-                Object::Event(e) => e.set(),
-                Object::Socket { signaled, .. } => *signaled = true,
-                Object::Thread { .. } => unreachable!("an operation notifies a thread object"),
-            }),
+            Notify::Object(h) => self.signal(|k| k.object_mut(h).set_signaled(true)),
             Notify::Routine(routine) => {
                 let routine = routine.expect("a routine notification has a routine");
                 let error = status.wsa_result().err().unwrap_or(0);

@@ -11,7 +11,7 @@ use crate::World;
 use crate::thread::{Blocker, State};
 use crate::{ThreadId, Wake};
 use windows_sys::Win32::Networking::WinSock::FD_READ;
-use wsasim_model::{Enumerated, Handle, Object, Proto, Tcp, Win32Error};
+use wsasim_model::{Enumerated, Handle, Proto, Tcp, Win32Error};
 
 /// What `select` and `WSAPoll` see of a socket now; each call reads it its own way
 /// (Wine sock.c test_select, test_WSAPoll, test_tcp_reset).
@@ -66,10 +66,7 @@ impl World {
 
     fn set_selected(&mut self, event: Option<Handle>) {
         if let Some(h) = event {
-            self.signal(|k| match k.object_mut(h) {
-                Object::Event(e) => e.set(),
-                other => unreachable!("a selection holds an event, not {other:?}"),
-            });
+            self.signal(|k| k.object_mut(h).set_signaled(true));
         }
     }
 
