@@ -43,6 +43,7 @@ mod event;
 mod handle;
 mod io;
 mod readiness;
+pub mod scenario;
 mod socket;
 pub mod sync;
 pub mod thread;

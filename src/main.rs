@@ -1,18 +1,7 @@
-//! The `wsasim` command. It only reports its version and usage for now; scenario files and
-//! their `run`, `replay` and `check` commands come with the scenario format.
+//! The `wsasim` command: runs, replays and checks scenario files (see docs/scenarios.md).
+//! A binary with Rust programs of its own registers them and runs the same command through
+//! `wsasim::scenario::Registry::main`.
 
-use clap::Parser;
-
-/// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
-///
-/// Programs are tested through the library: `wsasim::check(seeds, |sim| ...)` in a
-/// `#[test]`, and a failing seed replays with `WSASIM_SEED=<seed> cargo test <name>`.
-#[derive(Debug, Parser)]
-#[command(name = "wsasim", version, about)]
-struct Cli {}
-
-fn main() {
-    let _ = Cli::parse();
-    use clap::CommandFactory;
-    Cli::command().print_help().expect("stdout is writable");
+fn main() -> std::process::ExitCode {
+    wsasim::scenario::Registry::new().main()
 }

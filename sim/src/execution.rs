@@ -244,7 +244,7 @@ impl Execution<'_> {
                 }
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(main)) {
                     if !payload.is::<Teardown>() {
-                        let (message, location) = panic::take_message();
+                        let (message, location) = panic::take_message(payload.as_ref());
                         let panicked = crate::thread::Panicked { message, location, payload: Some(payload) };
                         rt.world.borrow_mut().threads[id.index()].panicked = Some(panicked);
                     }

@@ -4,6 +4,7 @@
 //! location are kept for the failure report, and nothing is printed (a sweep may see
 //! thousands). Any other panic is printed by the hook that was installed before ours.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::panic::PanicHookInfo;
 use std::sync::Once;
@@ -37,18 +38,21 @@ pub(crate) fn set_in_simulated_thread(yes: bool) {
 
 /// The message and the location of the last panic of a simulated thread on this OS thread.
 /// The location is kept apart because its path depends on where the sources were built,
-/// which must not reach a trace.
-pub(crate) fn take_message() -> (String, String) {
-    MESSAGE.take().unwrap_or_else(|| ("panicked (no message)".to_owned(), String::new()))
+/// which must not reach a trace. A panic raised by `std::panic::resume_unwind` skips the
+/// hook: its message is its payload's, with no location.
+pub(crate) fn take_message(payload: &(dyn Any + Send)) -> (String, String) {
+    MESSAGE.take().unwrap_or_else(|| {
+        let text = payload_text(payload).unwrap_or("panicked (no message)");
+        (text.to_owned(), String::new())
+    })
+}
+
+fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 fn describe(info: &PanicHookInfo<'_>) -> (String, String) {
-    let payload = info.payload();
-    let text = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let text = payload_text(info.payload()).unwrap_or("Box<dyn Any>");
     let location =
         info.location().map_or_else(String::new, |l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
     (text.to_owned(), location)

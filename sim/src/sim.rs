@@ -333,6 +333,11 @@ impl Failure {
         self.report.trace_text()
     }
 
+    /// The trace up to the failure, as JSON lines.
+    pub fn trace_jsonl(&self) -> String {
+        trace::render_jsonl(&self.report.records, &self.report.names)
+    }
+
     pub fn trace_hash(&self) -> u64 {
         self.report.hash
     }

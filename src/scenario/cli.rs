@@ -1,0 +1,351 @@
+//! The `wsasim` command: `run`, `replay` and `check` of scenario files.
+//!
+//! Exit codes: 0 when everything passed, 1 when a scenario failed, 2 for bad usage or a bad
+//! scenario file (nothing runs then).
+
+use super::report::{self, Entry};
+use super::sweep::{self, Shard};
+use super::{Registry, Scenario};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
+///
+/// Runs scenario files (docs/scenarios.md): hosts whose threads make Win32 calls with
+/// expected results, over many seeds of the scheduler; a failing seed replays exactly.
+#[derive(Debug, Parser)]
+#[command(name = "wsasim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files over their seeds (folders are searched for *.toml).
+    Run(RunArgs),
+    /// Run one seed of a scenario and print its trace.
+    Replay(ReplayArgs),
+    /// Parse and check scenario files without running them.
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Run seeds 0 to N-1 of every scenario, instead of each file's own.
+    #[arg(long, value_name = "N", conflicts_with_all = ["seed", "from"])]
+    seeds: Option<u64>,
+    /// Run this seed only.
+    #[arg(long, value_name = "S", conflicts_with = "from")]
+    seed: Option<u64>,
+    /// Run seeds A to B, both included (with --to).
+    #[arg(long, value_name = "A", requires = "to")]
+    from: Option<u64>,
+    #[arg(long, value_name = "B", requires = "from")]
+    to: Option<u64>,
+    /// Run the Kth of every N seeds, so N machines share one sweep (K from 1).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// OS threads to run seeds on (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Write a report: junit=PATH (JUnit XML) or json=PATH (every seed's result).
+    #[arg(long, value_name = "KIND=PATH", value_parser = parse_report)]
+    report: Vec<(ReportKind, PathBuf)>,
+    /// Write the trace of each failing scenario's smallest failing seed into this folder.
+    #[arg(long, value_name = "DIR")]
+    trace: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    file: PathBuf,
+    #[arg(long, value_name = "S")]
+    seed: u64,
+    /// Write the trace to this file instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    trace: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportKind {
+    Junit,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Jsonl,
+}
+
+fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
+    match s.split_once('=') {
+        Some(("junit", p)) if !p.is_empty() => Ok((ReportKind::Junit, p.into())),
+        Some(("json", p)) if !p.is_empty() => Ok((ReportKind::Json, p.into())),
+        _ => Err(format!("{s:?}: expected junit=PATH or json=PATH")),
+    }
+}
+
+const PASSED: u8 = 0;
+const FAILED: u8 = 1;
+const BAD_INPUT: u8 = 2;
+
+pub fn main(registry: &Registry, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let program = args.first().map(|a| command_name(Path::new(a))).unwrap_or_else(|| "wsasim".into());
+    if args.is_empty() {
+        args.push(program.clone().into());
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { BAD_INPUT } else { PASSED });
+        }
+    };
+    let code = match cli.command {
+        Command::Check { paths } => check(registry, &paths),
+        Command::Run(args) => run(registry, &program, &args),
+        Command::Replay(args) => replay(registry, &program, &args),
+    };
+    ExitCode::from(code)
+}
+
+/// How a failure names this command: `wsasim` when that is what ran, else the path it
+/// was run by (a test or bench binary with its own programs).
+fn command_name(argv0: &Path) -> String {
+    match argv0.file_stem().and_then(|s| s.to_str()) {
+        Some("wsasim") => "wsasim".into(),
+        _ => argv0.display().to_string(),
+    }
+}
+
+/// Every scenario file the paths name, in order: folders searched for `*.toml`, sorted.
+fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", p.display()));
+        }
+    }
+    if out.is_empty() {
+        return Err("no scenario files (*.toml) in the paths given".into());
+    }
+    Ok(out)
+}
+
+/// Loads every file; on any problem prints them all and gives `None`.
+fn load_all(registry: &Registry, paths: &[PathBuf]) -> Option<Vec<Scenario>> {
+    let files = match files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("wsasim: {e}");
+            return None;
+        }
+    };
+    let mut scenarios = Vec::new();
+    let mut bad = 0;
+    for f in &files {
+        match registry.load(f) {
+            Ok(s) => scenarios.push(s),
+            Err(diagnostics) => {
+                bad += 1;
+                diagnostics.iter().for_each(|d| eprintln!("{d}"));
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("wsasim: {bad} of {} scenario file(s) are invalid; nothing was run", files.len());
+        return None;
+    }
+    Some(scenarios)
+}
+
+fn check(registry: &Registry, paths: &[PathBuf]) -> u8 {
+    match load_all(registry, paths) {
+        Some(s) => {
+            println!("wsasim: {} scenario file(s) are valid", s.len());
+            PASSED
+        }
+        None => BAD_INPUT,
+    }
+}
+
+fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
+    let Some(scenarios) = load_all(registry, &args.paths) else { return BAD_INPUT };
+    let shard = args.shard.unwrap_or(Shard::ALL);
+    let seeds: Vec<Vec<u64>> = scenarios
+        .iter()
+        .map(|s| {
+            let range = match (args.seed, args.seeds, args.from.zip(args.to)) {
+                (Some(seed), _, _) => seed..seed + 1,
+                (_, Some(n), _) => 0..n,
+                (_, _, Some((a, b))) => a..b.saturating_add(1),
+                _ => s.seeds(),
+            };
+            shard.select(range)
+        })
+        .collect();
+    let total: usize = seeds.iter().map(Vec::len).sum();
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let bar =
+        if std::io::stderr().is_terminal() { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}")
+            .expect("a valid template"),
+    );
+    let replay = |s: &Scenario, seed: u64| format!("{program} replay {} --seed {seed}", s.path());
+    let started = std::time::Instant::now();
+    let results = sweep::run(registry, &scenarios, &seeds, jobs, &replay, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+
+    let mut failed = 0;
+    let mut code = PASSED;
+    for (scenario, result) in scenarios.iter().zip(&results) {
+        let failures: Vec<_> = result.failures().collect();
+        let n = result.seeds.len();
+        if failures.is_empty() {
+            println!("ok    {} ({n} seeds)", scenario.path());
+            continue;
+        }
+        failed += 1;
+        code = FAILED;
+        println!("FAIL  {} ({} of {n} seeds failed)", scenario.path(), failures.len());
+        const SHOWN: usize = 10;
+        for f in failures.iter().take(SHOWN) {
+            let why = f.failure.as_deref().unwrap_or_default().replace('\n', "\n        ");
+            println!("  seed {}: {why}\n    replay: {}", f.seed, replay(scenario, f.seed));
+        }
+        if failures.len() > SHOWN {
+            println!("  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);
+        }
+        if let Err(e) = confirm(registry, scenario, failures[0].seed, failures[0].trace_hash, args, &replay) {
+            println!("  {e}");
+        }
+    }
+    for (kind, path) in &args.report {
+        let replays: Vec<Box<dyn Fn(u64) -> String>> = scenarios
+            .iter()
+            .map(|s| Box::new(move |seed| replay(s, seed)) as Box<dyn Fn(u64) -> String>)
+            .collect();
+        let entries: Vec<Entry> = scenarios
+            .iter()
+            .zip(&results)
+            .zip(&replays)
+            .map(|((scenario, result), replay)| Entry { scenario, result, replay: replay.as_ref() })
+            .collect();
+        let text = match kind {
+            ReportKind::Junit => report::junit(&entries),
+            ReportKind::Json => report::json(&entries),
+        };
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("wsasim: cannot write the report {}: {e}", path.display());
+            code = BAD_INPUT;
+        }
+    }
+    let rate = total as f64 / wall.as_secs_f64().max(1e-9);
+    println!("wsasim: {total} seeds in {:.2} s ({rate:.0} seeds/s, {jobs} jobs)", wall.as_secs_f64());
+    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    code
+}
+
+/// Runs a failing seed again with its trace kept: it must fail with the same trace (else
+/// the program is not deterministic), and the trace goes to `--trace`'s folder.
+fn confirm(
+    registry: &Registry,
+    scenario: &Scenario,
+    seed: u64,
+    hash: u64,
+    args: &RunArgs,
+    replay: &dyn Fn(&Scenario, u64) -> String,
+) -> Result<(), String> {
+    let again = scenario.run(registry, seed, true, &replay(scenario, seed));
+    let (trace, again_hash) = match &again {
+        Ok(o) => (o.trace_text(), o.trace_hash()),
+        Err(f) => (f.trace_text(), f.trace_hash()),
+    };
+    if let Some(dir) = &args.trace {
+        let stem =
+            Path::new(scenario.path()).file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy());
+        let path = dir.join(format!("{stem}-seed{seed}.trace"));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, trace))
+            .map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
+        println!("    trace: {}", path.display());
+    }
+    if again.is_ok() || again_hash != hash {
+        return Err(format!(
+            "seed {seed} did not fail the same way when run again: the run is not deterministic"
+        ));
+    }
+    Ok(())
+}
+
+fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
+    let scenario = match registry.load(&args.file) {
+        Ok(s) => s,
+        Err(diagnostics) => {
+            diagnostics.iter().for_each(|d| eprintln!("{d}"));
+            return BAD_INPUT;
+        }
+    };
+    let command = format!("{program} replay {} --seed {}", scenario.path(), args.seed);
+    let result = scenario.run(registry, args.seed, true, &command);
+    let (trace, summary, code) = match &result {
+        Ok(o) => {
+            let trace = match args.format {
+                Format::Text => o.trace_text(),
+                Format::Jsonl => o.trace_jsonl(),
+            };
+            (trace, format!("wsasim: seed {} passed (trace hash {:016x})", args.seed, o.trace_hash()), PASSED)
+        }
+        Err(f) => {
+            let trace = match args.format {
+                Format::Text => f.trace_text(),
+                Format::Jsonl => f.trace_jsonl(),
+            };
+            (trace, f.to_string(), FAILED)
+        }
+    };
+    match &args.trace {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, trace) {
+                eprintln!("wsasim: cannot write the trace {}: {e}", path.display());
+                return BAD_INPUT;
+            }
+        }
+        None => print!("{trace}"),
+    }
+    eprintln!("{summary}");
+    code
+}

@@ -1,0 +1,286 @@
+//! Scenario files: runs described in TOML, each either hosts whose threads run scripts of
+//! Win32 calls with expectations, or a Rust program a binary registered by name
+//! ([`Registry`]) with parameters. `docs/scenarios.md` describes the format; the `wsasim`
+//! command runs, replays and checks them.
+
+mod calls;
+mod check;
+mod cli;
+mod file;
+mod interpret;
+mod report;
+mod script;
+mod sweep;
+
+use check::Plan;
+use file::Role;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use wsasim_sim::{Failure, Outcome, Sim};
+
+pub use file::Seeds;
+
+/// A line and a column in a scenario file, both from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A problem in a scenario file, where it is: `file:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Diagnostic {
+    fn new(path: &str, pos: Pos, message: String) -> Diagnostic {
+        Diagnostic { path: path.to_owned(), pos, message }
+    }
+
+    fn location(&self) -> String {
+        format!("{}:{}:{}", self.path, self.pos.line, self.pos.col)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)
+    }
+}
+
+/// A program's parameters: the `[params]` table of its scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct Params(toml::Table);
+
+impl Params {
+    /// The parameter `key` as a `T`, or `default` when the file leaves it out; an `Err`
+    /// names the key and what it should have been.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, key: &str, default: T) -> Result<T, String> {
+        match self.0.get(key) {
+            None => Ok(default),
+            Some(v) => v.clone().try_into().map_err(|e| format!("parameter `{key}`: {e}")),
+        }
+    }
+}
+
+/// Sets a run up from parameters: adds hosts to the [`Sim`], or says what is wrong with
+/// the parameters.
+type Setup = dyn Fn(&Params, &mut Sim) -> Result<(), String> + Send + Sync;
+
+/// Rust programs that scenario files may name (`program = "name"`), each a setup function.
+/// A test or bench binary registers its programs and hands its command line to
+/// [`Registry::main`], which is the `wsasim` command with those programs known.
+#[derive(Default)]
+pub struct Registry {
+    programs: BTreeMap<String, Box<Setup>>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.programs.keys()).finish()
+    }
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Registers `setup` under `name`. It is called once per seed, and once by `check` on a
+    /// throwaway [`Sim`] to validate the parameters.
+    pub fn add(
+        &mut self,
+        name: &str,
+        setup: impl Fn(&Params, &mut Sim) -> Result<(), String> + Send + Sync + 'static,
+    ) -> &mut Registry {
+        self.programs.insert(name.to_owned(), Box::new(setup));
+        self
+    }
+
+    /// The `wsasim` command on this process's arguments.
+    pub fn main(&self) -> ExitCode {
+        self.command(std::env::args_os())
+    }
+
+    /// The `wsasim` command on `args` (the first is the program's name).
+    pub fn command(&self, args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+        cli::main(self, args)
+    }
+
+    /// Reads and checks a scenario file.
+    pub fn load(&self, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
+        let shown = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic::new(&shown, Pos { line: 1, col: 1 }, format!("cannot read the file: {e}"))]
+        })?;
+        self.parse(&shown, &source)
+    }
+
+    /// Checks a scenario given as text; `path` names it in messages.
+    pub fn parse(&self, path: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+        let file = file::parse(path, source).map_err(|d| vec![d])?;
+        let error = |offset: usize, message: String| {
+            vec![Diagnostic::new(path, file::position(source, offset), message)]
+        };
+        let body = match (&file.program, file.host.is_empty()) {
+            (Some(p), true) => {
+                let Some(setup) = self.programs.get(p.get_ref()) else {
+                    let known: Vec<_> = self.programs.keys().map(String::as_str).collect();
+                    return Err(error(
+                        p.span().start,
+                        format!(
+                            "unknown program {:?}: expected one this binary registers ({})",
+                            p.get_ref(),
+                            if known.is_empty() { "it registers none".to_owned() } else { known.join(", ") }
+                        ),
+                    ));
+                };
+                let params = Params(file.params.clone());
+                setup(&params, &mut Sim::new(0))
+                    .map_err(|m| error(p.span().start, format!("program {:?}: {m}", p.get_ref())))?;
+                Body::Program { name: p.get_ref().clone(), params }
+            }
+            (Some(p), false) => {
+                return Err(error(
+                    p.span().start,
+                    "a scenario has either `program` or `[[host]]`s, not both".into(),
+                ));
+            }
+            (None, true) => {
+                return Err(error(0, "no `[[host]]` and no `program`: expected one or the other".into()));
+            }
+            (None, false) => Body::Script(Arc::new(check::plan(path, source, &file)?)),
+        };
+        if let Some(l) = &file.network.latency_us {
+            let [min, max] = *l.get_ref();
+            if min > max {
+                return Err(error(
+                    l.span().start,
+                    format!("latency_us = [{min}, {max}]: expected min <= max"),
+                ));
+            }
+        }
+        let stem =
+            Path::new(path).file_stem().map_or_else(|| path.to_owned(), |s| s.to_string_lossy().into_owned());
+        Ok(Scenario {
+            path: path.to_owned(),
+            name: file.name.clone().unwrap_or(stem),
+            description: file.description.clone(),
+            seeds: file.run.seeds.unwrap_or_default().0,
+            settings: Settings {
+                steps_max: file.run.steps_max,
+                time_max: file.run.time_max_ms.map(Duration::from_millis),
+                pend_immediate: file.run.pend_immediate,
+                fail_on_leaks: file.run.fail_on_leaks,
+                latency: file.network.latency_us.as_ref().map(|l| l.get_ref().map(Duration::from_micros)),
+            },
+            body,
+        })
+    }
+}
+
+/// A checked scenario, ready to run any seed.
+#[derive(Debug)]
+pub struct Scenario {
+    path: String,
+    name: String,
+    description: String,
+    seeds: Range<u64>,
+    settings: Settings,
+    body: Body,
+}
+
+#[derive(Debug)]
+struct Settings {
+    steps_max: Option<u64>,
+    time_max: Option<Duration>,
+    pend_immediate: bool,
+    fail_on_leaks: bool,
+    latency: Option<[Duration; 2]>,
+}
+
+#[derive(Debug)]
+enum Body {
+    Script(Arc<Plan>),
+    Program { name: String, params: Params },
+}
+
+impl Scenario {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The seeds the file asks for (`[run] seeds`, by default 0 to 99).
+    pub fn seeds(&self) -> Range<u64> {
+        self.seeds.clone()
+    }
+
+    /// Runs one seed. `replay` is the command a failure prints.
+    pub fn run(
+        &self,
+        registry: &Registry,
+        seed: u64,
+        keep_trace: bool,
+        replay: &str,
+    ) -> Result<Outcome, Failure> {
+        let mut sim = Sim::new(seed);
+        let s = &self.settings;
+        if let Some(steps) = s.steps_max {
+            sim.steps_max(steps);
+        }
+        if let Some(time) = s.time_max {
+            sim.time_max(time);
+        }
+        if let Some([min, max]) = s.latency {
+            sim.latency(min, max);
+        }
+        sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
+        sim.keep_trace(keep_trace).replay_command(replay);
+        // The scripts' buffers and OVERLAPPEDs outlive every thread: the transport may write
+        // into them until the run ends.
+        let mut states = Vec::new();
+        match &self.body {
+            Body::Script(plan) => {
+                for host in &plan.hosts {
+                    let state = Rc::new(interpret::HostState::default());
+                    states.push(Rc::clone(&state));
+                    let main = interpret::host_main(Arc::clone(host), state);
+                    match host.role {
+                        Role::Client => sim.client(&host.name, &host.address, main),
+                        Role::Server => sim.host(&host.name, &host.address, main),
+                    };
+                }
+            }
+            Body::Program { name, params } => {
+                let setup = &self.registry_program(registry, name);
+                setup(params, &mut sim).expect("checked when the scenario was loaded");
+            }
+        }
+        let result = sim.run();
+        drop(states);
+        result
+    }
+
+    fn registry_program<'r>(&self, registry: &'r Registry, name: &str) -> &'r Setup {
+        registry.programs.get(name).map(Box::as_ref).unwrap_or_else(|| {
+            panic!("wsasim: scenario {} names program {name:?}, which this registry lacks", self.path)
+        })
+    }
+}
