@@ -16,6 +16,7 @@ mod network_events;
 mod overlapped;
 mod poll;
 mod runner;
+mod scenarios;
 mod select_echo;
 mod tcp;
 mod threads;

@@ -1,0 +1,291 @@
+//! Scenario files and the `wsasim` command: every file in `scenarios/` passes and keeps its
+//! seed-0 trace; malformed files are refused with their position; shards, reports, replay
+//! commands and registered programs work as documented in docs/scenarios.md.
+
+use crate::echo_workload::Echo;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use wsasim::scenario::{Params, Registry};
+
+/// Runs the `wsasim` binary: exit code, standard output, standard error.
+fn wsasim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsasim")).args(args).output().expect("wsasim runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (out.status.code().expect("exited"), text(out.stdout), text(out.stderr))
+}
+
+/// A fresh folder for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsasim-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    dir
+}
+
+/// The `*.toml` files under `dir`, sorted, as paths relative to the package.
+fn files(dir: &str) -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("a folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path.to_str().expect("UTF-8 path").to_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Path::new(dir), &mut out);
+    out.sort();
+    out
+}
+
+fn registry() -> Registry {
+    let mut registry = Registry::new();
+    registry.add("echo", |params: &Params, sim| {
+        let echo = Echo {
+            clients: params.get("clients", 2)?,
+            rounds: params.get("rounds", 3)?,
+            message: params.get("message", 64)?,
+            one_receive_per_message: params.get("one_receive_per_message", false)?,
+        };
+        if echo.clients == 0 || echo.clients > 200 {
+            return Err(format!("parameter `clients`: expected 1 to 200, found {}", echo.clients));
+        }
+        echo.setup(sim);
+        Ok(())
+    });
+    registry
+}
+
+#[test]
+fn the_scenarios_folder_passes() {
+    let (code, out, err) = wsasim(&["run", "scenarios/"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let last = out.lines().last().expect("a summary line");
+    let passed: usize = last.strip_suffix(" passed, 0 failed").expect("all passed").parse().expect("a count");
+    assert!(passed >= 15, "{passed} scenarios");
+    assert_eq!(passed, files("scenarios").len());
+}
+
+#[test]
+fn every_scenario_keeps_its_seed_0_trace_and_replays_it() {
+    let registry = registry();
+    for path in files("scenarios") {
+        let scenario = registry.load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+        let first = scenario.run(&registry, 0, true, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let again = scenario.run(&registry, 0, false, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        assert_eq!(first.trace_hash(), again.trace_hash(), "{path}: seed 0 twice gave two traces");
+        let name = path.trim_start_matches("scenarios/").trim_end_matches(".toml").replace('/', "__");
+        insta::assert_snapshot!(name, first.trace_text());
+    }
+}
+
+#[test]
+fn malformed_files_are_refused_with_their_position() {
+    let bad = files("tests/scenarios/bad");
+    assert!(bad.len() >= 10);
+    let mut messages = String::new();
+    for path in &bad {
+        let (code, out, err) = wsasim(&["check", path]);
+        assert_eq!(code, 2, "{path}: {out}{err}");
+        let first = err.lines().next().expect("a message");
+        let position = first.strip_prefix(&format!("{path}:")).expect("the file first");
+        let mut fields = position.splitn(3, ':');
+        for what in ["line", "column"] {
+            let n: u32 = fields
+                .next()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or_else(|| panic!("{path}: no {what}: {first}"));
+            assert!(n >= 1);
+        }
+        messages += first;
+        messages.push('\n');
+    }
+    insta::assert_snapshot!(messages);
+}
+
+#[test]
+fn check_of_valid_files_exits_0() {
+    let (code, out, err) = wsasim(&["check", "scenarios"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = wsasim(&["check", "no/such/folder"]);
+    assert_eq!((code, err.trim()), (2, "wsasim: no/such/folder: no such file or folder"));
+}
+
+/// `(file, seed, passed, trace hash)` of every seed of a JSON report.
+fn seeds_of(report: &Path) -> Vec<(String, u64, bool, String)> {
+    let text = std::fs::read_to_string(report).expect("a report");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let mut seeds = Vec::new();
+    for s in json["scenarios"].as_array().expect("scenarios") {
+        for r in s["results"].as_array().expect("results") {
+            let path = s["path"].as_str().expect("path").to_owned();
+            let hash = r["trace_hash"].as_str().expect("hash").to_owned();
+            seeds.push((
+                path,
+                r["seed"].as_u64().expect("seed"),
+                r["passed"].as_bool().expect("passed"),
+                hash,
+            ));
+        }
+    }
+    seeds.sort();
+    seeds
+}
+
+#[test]
+fn shards_together_run_exactly_the_unsharded_seeds() {
+    let dir = scratch("shards");
+    let files = ["scenarios/tcp/echo.toml", "tests/scenarios/failing.toml"];
+    let run = |extra: &[&str], report: &Path| {
+        let report_arg = format!("json={}", report.display());
+        let mut args = vec!["run", files[0], files[1], "--seeds", "31", "--report", &report_arg];
+        args.extend_from_slice(extra);
+        let (code, out, err) = wsasim(&args);
+        assert_eq!(code, 1, "failing.toml fails: {out}{err}");
+    };
+    let whole = dir.join("whole.json");
+    run(&[], &whole);
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let part = dir.join(format!("{k}.json"));
+        run(&["--shard", &format!("{k}/3"), "--jobs", "1"], &part);
+        let seeds = seeds_of(&part);
+        assert!((20..=22).contains(&seeds.len()), "shard {k}/3 of 62 seeds ran {}", seeds.len());
+        union.extend(seeds);
+    }
+    union.sort();
+    let whole = seeds_of(&whole);
+    assert_eq!(whole.len(), 62);
+    assert_eq!(union, whole, "the shards' seeds, results and traces are the unsharded run's");
+}
+
+#[test]
+fn the_junit_report_has_the_required_structure() {
+    use quick_xml::events::Event;
+    let dir = scratch("junit");
+    let report = dir.join("junit.xml");
+    let arg = format!("junit={}", report.display());
+    let (code, out, err) = wsasim(&[
+        "run",
+        "scenarios/tcp/echo.toml",
+        "tests/scenarios/failing.toml",
+        "--seeds",
+        "3",
+        "--report",
+        &arg,
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let xml = std::fs::read_to_string(&report).expect("a report");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut path: Vec<String> = Vec::new();
+    let (mut cases, mut totals) = (Vec::new(), Vec::new());
+    let mut failures: Vec<(String, String)> = Vec::new();
+    loop {
+        let event = reader.read_event().unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"));
+        let (element, empty) = match &event {
+            Event::Start(e) => (Some(e.clone()), false),
+            Event::Empty(e) => (Some(e.clone()), true),
+            Event::End(_) => {
+                path.pop();
+                continue;
+            }
+            Event::Text(t) if path.last().is_some_and(|p| p == "failure") => {
+                if let Some((_, text)) = failures.last_mut() {
+                    text.push_str(&t.decode().expect("text"));
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let e = element.expect("an element");
+        let name = String::from_utf8(e.name().as_ref().to_vec()).expect("a name");
+        let attr = |key: &str| {
+            e.try_get_attribute(key)
+                .expect("attributes parse")
+                .map(|a| a.unescape_value().expect("a value").into_owned())
+                .unwrap_or_else(|| panic!("<{name}> lacks the required attribute {key}"))
+        };
+        let parent = path.last().map(String::as_str);
+        match (name.as_str(), parent) {
+            ("testsuites", None) => {}
+            ("testsuite", Some("testsuites")) => {
+                let number = |k: &str| attr(k).parse::<usize>().unwrap_or_else(|_| panic!("{k} is a count"));
+                totals.push((number("tests"), number("failures"), number("errors")));
+                attr("name");
+                attr("time").parse::<f64>().expect("time in seconds");
+            }
+            ("testcase", Some("testsuite")) => cases.push((attr("name"), attr("classname"))),
+            ("failure", Some("testcase")) => failures.push((attr("message"), String::new())),
+            (other, parent) => panic!("<{other}> inside {parent:?} is not in the JUnit layout"),
+        }
+        if !empty {
+            path.push(name);
+        }
+    }
+    assert_eq!(totals, [(2, 1, 0)], "one suite counting its test cases and failures");
+    assert_eq!(
+        cases,
+        [
+            ("tcp-echo".to_owned(), "scenarios/tcp/echo.toml".to_owned()),
+            ("failing".to_owned(), "tests/scenarios/failing.toml".to_owned())
+        ]
+    );
+    let [(message, text)] = &failures[..] else { panic!("one failure: {failures:?}") };
+    assert!(message.starts_with("3 of 3 seeds failed; seed 0: "), "{message}");
+    assert!(text.contains("replay: wsasim replay tests/scenarios/failing.toml --seed 2"), "{text}");
+}
+
+#[test]
+fn a_failure_names_its_seed_and_the_command_that_replays_it() {
+    let (code, out, _) = wsasim(&["run", "tests/scenarios/failing.toml", "--seed", "4"]);
+    assert_eq!(code, 1);
+    let replay = "wsasim replay tests/scenarios/failing.toml --seed 4";
+    assert!(out.contains("  seed 4: thread a/main panicked: tests/scenarios/failing.toml:18:1: "), "{out}");
+    assert!(out.contains(&format!("    replay: {replay}")), "{out}");
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+
+    let args: Vec<&str> = replay.split(' ').skip(1).collect();
+    let (code, trace, err) = wsasim(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("wsasim: seed 4 failed at "), "{err}");
+    assert!(err.trim_end().ends_with(&format!("replay: {replay}")), "{err}");
+    assert!(trace.contains("WSAGetOverlappedResult("), "{trace}");
+
+    let (_, jsonl, _) = wsasim(&[&args[..], &["--format", "jsonl"]].concat());
+    for line in jsonl.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+}
+
+#[test]
+fn run_writes_the_trace_of_a_failing_seed() {
+    let dir = scratch("trace");
+    let (code, out, _) = wsasim(&["run", "tests/scenarios/failing.toml", "--trace", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let written = dir.join("failing-seed0.trace");
+    assert!(out.contains(&format!("    trace: {}", written.display())), "{out}");
+    let (_, replayed, _) = wsasim(&["replay", "tests/scenarios/failing.toml", "--seed", "0"]);
+    assert_eq!(std::fs::read_to_string(written).expect("a trace"), replayed);
+}
+
+#[test]
+fn registered_programs_run_from_scenario_files_with_parameters() {
+    let registry = registry();
+    let run = |file: &str| registry.command(["wsasim-tests", "run", file, "--jobs", "1"].map(Into::into));
+    assert_eq!(run("tests/scenarios/echo-program.toml"), ExitCode::SUCCESS);
+    // The planted bug: a client takes one receive for a whole message, which TCP may split.
+    assert_eq!(run("tests/scenarios/echo-program-bug.toml"), ExitCode::from(1));
+
+    let source = "program = \"echo\"\n[params]\nclients = \"two\"\n";
+    let errors = registry.parse("inline.toml", source).expect_err("a text is not a count");
+    assert_eq!(errors.len(), 1);
+    let message = errors[0].to_string();
+    assert!(message.starts_with("inline.toml:1:11: program \"echo\": parameter `clients`: "), "{message}");
+
+    let (code, _, err) = wsasim(&["check", "tests/scenarios/echo-program.toml"]);
+    assert_eq!(code, 2, "the wsasim binary registers no program");
+    assert!(err.contains("unknown program \"echo\""), "{err}");
+}
