@@ -29,7 +29,8 @@ pub struct HostPlan {
 
 #[derive(Debug, Clone)]
 pub struct ThreadPlan {
-    pub name: String,
+    /// The script's own name for the thread, if it gave one.
+    pub name: Option<String>,
     pub actions: Vec<Action>,
 }
 
@@ -170,8 +171,8 @@ impl Checker<'_> {
 
     fn host(&mut self, host: &file::Host) -> HostPlan {
         let mut threads = Vec::new();
-        for (i, thread) in host.thread.iter().enumerate() {
-            let name = thread.name.as_ref().map_or_else(|| format!("t{i}"), |n| n.get_ref().clone());
+        for thread in &host.thread {
+            let name = thread.name.as_ref().map(|n| n.get_ref().clone());
             let mut lines = Vec::new();
             for (text, pos) in file::script_lines(self.source, &thread.script) {
                 match script::parse_line(text, pos) {

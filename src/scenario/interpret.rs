@@ -196,13 +196,8 @@ fn run_actions(host: &HostPlan, thread: &ThreadPlan, actions: &[Action], state: 
                 let got = run_step(host, step, state);
                 let Some(alternatives) = &step.expect else { continue };
                 if !alternatives.iter().any(|x| holds(x, &got)) {
-                    fail(format!(
-                        "{}: `{}` gave {} (thread {})",
-                        step.at,
-                        step.source,
-                        describe(&got),
-                        thread.name
-                    ));
+                    let named = thread.name.as_ref().map_or_else(String::new, |n| format!(" (thread {n})"));
+                    fail(format!("{}: `{}` gave {}{named}", step.at, step.source, describe(&got)));
                 }
             }
             Action::Repeat { body, until } => loop {
