@@ -265,7 +265,7 @@ fn run_writes_the_trace_of_a_failing_seed() {
     let dir = scratch("trace");
     let (code, out, _) = wsasim(&["run", "tests/scenarios/failing.toml", "--trace", dir.to_str().unwrap()]);
     assert_eq!(code, 1);
-    let written = dir.join("failing-seed0.trace");
+    let written = dir.join("tests__scenarios__failing-seed0.trace");
     assert!(out.contains(&format!("    trace: {}", written.display())), "{out}");
     let (_, replayed, _) = wsasim(&["replay", "tests/scenarios/failing.toml", "--seed", "0"]);
     assert_eq!(std::fs::read_to_string(written).expect("a trace"), replayed);

@@ -198,20 +198,24 @@ impl Execution<'_> {
         }
     }
 
-    /// Records a thread's end. A panic of a host's main thread ends the run, and so does the
-    /// end of the last client's main thread (a run starts with at least one).
+    /// Records a thread's end. A panic of a host's main thread, or `runtime::fail_run` in
+    /// any thread, ends the run, and so does the end of the last client's main thread (a run
+    /// starts with at least one).
     fn thread_ended(&mut self, thread: ThreadId) -> Option<Ending> {
         let mut w = self.rt.world.borrow_mut();
         let now = w.now_ns;
-        let entry = match &w.threads[thread.index()].panicked {
-            Some(p) => Entry::Panic { message: p.message.clone() },
-            None => Entry::Exit,
+        let (entry, fails_run) = match &w.threads[thread.index()].panicked {
+            Some(p) => {
+                let fails_run = p.payload.as_ref().is_some_and(|p| p.is::<panic::RunFailure>());
+                (Entry::Panic { message: p.message.clone() }, fails_run)
+            }
+            None => (Entry::Exit, false),
         };
         let panicked = matches!(entry, Entry::Panic { .. });
         w.trace.push(Record { time_ns: now, thread, entry });
         w.thread_finished(thread);
         let role = w.threads[thread.index()].role;
-        if panicked && role != Role::Spawned {
+        if panicked && (role != Role::Spawned || fails_run) {
             return Some(Ending::Panic(thread));
         }
         let clients_done = role == Role::Client

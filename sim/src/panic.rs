@@ -12,6 +12,9 @@ use std::sync::Once;
 /// The payload that unwinds a simulated thread at the end of a run. It is not a failure.
 pub(crate) struct Teardown;
 
+/// The payload of [`crate::runtime::fail_run`]: a failure of the whole run, from any thread.
+pub(crate) struct RunFailure(pub(crate) String);
+
 thread_local! {
     static IN_SIMULATED_THREAD: Cell<bool> = const { Cell::new(false) };
     static MESSAGE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
@@ -41,7 +44,11 @@ pub(crate) fn set_in_simulated_thread(yes: bool) {
 /// which must not reach a trace. A panic raised by `std::panic::resume_unwind` skips the
 /// hook: its message is its payload's, with no location.
 pub(crate) fn take_message(payload: &(dyn Any + Send)) -> (String, String) {
-    MESSAGE.take().unwrap_or_else(|| {
+    let hooked = MESSAGE.take();
+    if let Some(f) = payload.downcast_ref::<RunFailure>() {
+        return (f.0.clone(), String::new());
+    }
+    hooked.unwrap_or_else(|| {
         let text = payload_text(payload).unwrap_or("panicked (no message)");
         (text.to_owned(), String::new())
     })

@@ -102,6 +102,14 @@ pub fn local(call: &'static str) -> Cx {
     Cx { call, _not_send: PhantomData }
 }
 
+/// Fails the run at once with `message`, from any simulated thread, as a panic of a host's
+/// main thread does (a spawned thread's panic only reaches whoever joins it). For checkers
+/// whose every failure is the run's, such as scenario scripts. The failure has no source
+/// location: the message says where.
+pub fn fail_run(message: String) -> ! {
+    std::panic::resume_unwind(Box::new(panic::RunFailure(message)))
+}
+
 /// The world without a scheduling point: for reading the clock, and for destructors.
 pub fn with_world<R>(what: &'static str, f: impl FnOnce(&mut World) -> R) -> R {
     with_runtime(what, |rt| f(&mut rt.world.borrow_mut()))

@@ -202,7 +202,7 @@ pub const SIGNATURES: &[Signature] = &[
     ),
     with(
         sig("WSAGetOverlappedResult", F::WSAGetOverlappedResult, &[Socket, Overlapped, Int], Ret::Int),
-        BYTES | DATA | FLAGS,
+        BYTES | DATA | FLAGS | FROM,
     ),
     sig("CancelIo", F::CancelIo, &[Socket], Ret::Int),
     sig("CancelIoEx", F::CancelIoEx, &[Socket, Overlapped], Ret::Int),
@@ -211,7 +211,7 @@ pub const SIGNATURES: &[Signature] = &[
     sig("buf", F::Buf, &[BufInit], Ret::Buffer),
     opt(sig("ov", F::Ov, &[Event], Ret::Overlapped), 0),
     sig("signaled", F::Signaled, &[Handle], Ret::Int),
-    with(sig("completion", F::Completion, &[Overlapped], Ret::Int), BYTES | DATA | FLAGS),
+    with(sig("completion", F::Completion, &[Overlapped], Ret::Int), BYTES | DATA | FLAGS | FROM),
     with(sig("held", F::Held, &[Buffers], Ret::Int), DATA),
 ];
 

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
+/// The largest buffer a script may make: 16 MiB.
+const BUF_MAX: i64 = 1 << 24;
+
 /// A checked script scenario: what each host's threads do.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -22,8 +25,9 @@ pub struct HostPlan {
     pub name: String,
     pub address: String,
     pub role: Role,
-    /// The names the host's scripts bind, indexed by [`Val::Slot`].
-    pub slots: Vec<String>,
+    /// The names the host's scripts bind, indexed by [`Val::Slot`], each with the thread
+    /// that binds it.
+    pub slots: Vec<(String, usize)>,
     pub threads: Vec<ThreadPlan>,
 }
 
@@ -150,7 +154,8 @@ struct Checker<'a> {
 /// A host's names: what each is bound to, and where first.
 #[derive(Default)]
 struct Names {
-    kinds: BTreeMap<String, (Ret, Pos)>,
+    /// What each name holds, where it is first bound, and by which thread.
+    kinds: BTreeMap<String, (Ret, Pos, usize)>,
     order: Vec<String>,
 }
 
@@ -184,10 +189,10 @@ impl Checker<'_> {
             threads.push((name, lines));
         }
         let mut names = Names::default();
-        for (_, lines) in &threads {
+        for (thread, (_, lines)) in threads.iter().enumerate() {
             for (line, _) in lines {
                 if let Line::Statement(s) | Line::Until(s) = line {
-                    self.bindings(s, &mut names);
+                    self.bindings(s, thread, &mut names);
                 }
             }
         }
@@ -199,7 +204,7 @@ impl Checker<'_> {
             name: host.name.get_ref().clone(),
             address: host.address.get_ref().clone(),
             role: host.role,
-            slots: names.order,
+            slots: names.order.iter().map(|n| (n.clone(), names.kinds[n].2)).collect(),
             threads,
         }
     }
@@ -238,13 +243,22 @@ impl Checker<'_> {
 
     /// Records the names a statement binds: its own `name =`, and the `buf`/`ov` of calls in
     /// its arguments.
-    fn bindings(&mut self, s: &Statement, names: &mut Names) {
+    fn bindings(&mut self, s: &Statement, thread: usize, names: &mut Names) {
         let mut bind = |c: &mut Checker, word: &Word, ret: Ret| {
             if calls::constant(&word.text).is_some() || word.text == calls::ROUTINE {
                 return c.error(word.pos, format!("`{}` is a constant: expected a new name", word.text));
             }
             match names.kinds.get(&word.text) {
-                Some((kind, first)) if *kind != ret => c.error(
+                // One binder per name: two threads rebinding a name (or an inline `ov`)
+                // would race, each using the other's.
+                Some((_, first, binder)) if *binder != thread => c.error(
+                    word.pos,
+                    format!(
+                        "`{}` is bound by another thread of this host too (line {}): a name is bound by one thread; give each its own",
+                        word.text, first.line
+                    ),
+                ),
+                Some((kind, first, _)) if *kind != ret => c.error(
                     word.pos,
                     format!(
                         "`{}` was bound to {} at line {}: a name holds one kind of thing, not {}",
@@ -256,7 +270,7 @@ impl Checker<'_> {
                 ),
                 Some(_) => {}
                 None => {
-                    names.kinds.insert(word.text.clone(), (ret, word.pos));
+                    names.kinds.insert(word.text.clone(), (ret, word.pos, thread));
                     names.order.push(word.text.clone());
                 }
             }
@@ -362,6 +376,10 @@ impl Checker<'_> {
             Kind::BufInit => "a size or a string",
         };
         let val = match (&arg.kind, kind) {
+            (ArgKind::Int(i), Kind::BufInit) if !(0..=BUF_MAX).contains(i) => {
+                self.error(arg.pos, format!("buf({i}): expected a size from 0 to {BUF_MAX} bytes"));
+                return None;
+            }
             (ArgKind::Int(i), Kind::Int | Kind::Socket | Kind::Event | Kind::Handle | Kind::BufInit) => {
                 Some(Val::Int(*i))
             }
@@ -446,7 +464,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let Some((ret, _)) = names.kinds.get(&w.text) else {
+        let Some((ret, _, _)) = names.kinds.get(&w.text) else {
             self.error(
                 w.pos,
                 format!(

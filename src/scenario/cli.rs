@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -61,7 +62,8 @@ struct RunArgs {
     /// Write a report: junit=PATH (JUnit XML) or json=PATH (every seed's result).
     #[arg(long, value_name = "KIND=PATH", value_parser = parse_report)]
     report: Vec<(ReportKind, PathBuf)>,
-    /// Write the trace of each failing scenario's smallest failing seed into this folder.
+    /// Write the trace of each failing scenario's smallest failing seed into this folder,
+    /// as <file path, `/` as `__`>-seed<S>.trace.
     #[arg(long, value_name = "DIR")]
     trace: Option<PathBuf>,
 }
@@ -97,6 +99,9 @@ fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
         _ => Err(format!("{s:?}: expected junit=PATH or json=PATH")),
     }
 }
+
+/// The most seeds one `run` takes: their list is kept in memory.
+const SEEDS_MAX: u64 = 1 << 30;
 
 const PASSED: u8 = 0;
 const FAILED: u8 = 1;
@@ -202,19 +207,31 @@ fn check(registry: &Registry, paths: &[PathBuf]) -> u8 {
 
 fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
     let Some(scenarios) = load_all(registry, &args.paths) else { return BAD_INPUT };
+    let chosen = match (args.seed, args.seeds, args.from.zip(args.to)) {
+        (Some(seed), _, _) => seed.checked_add(1).map(|end| Some(seed..end)),
+        (_, Some(n), _) => Some(Some(0..n)),
+        (_, _, Some((a, b))) if a <= b => b.checked_add(1).map(|end| Some(a..end)),
+        (_, _, Some((a, b))) => {
+            eprintln!("wsasim: --from {a} --to {b}: expected A <= B");
+            return BAD_INPUT;
+        }
+        _ => Some(None),
+    };
+    let Some(chosen) = chosen else {
+        eprintln!("wsasim: seeds go up to {}", u64::MAX - 1);
+        return BAD_INPUT;
+    };
+    let ranges: Vec<Range<u64>> =
+        scenarios.iter().map(|s| chosen.clone().unwrap_or_else(|| s.seeds())).collect();
+    let total: u64 = ranges.iter().map(|r| r.end - r.start).fold(0, u64::saturating_add);
+    if total > SEEDS_MAX {
+        eprintln!(
+            "wsasim: {total} seeds in one run: expected at most {SEEDS_MAX} (use --shard or smaller ranges)"
+        );
+        return BAD_INPUT;
+    }
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let seeds: Vec<Vec<u64>> = scenarios
-        .iter()
-        .map(|s| {
-            let range = match (args.seed, args.seeds, args.from.zip(args.to)) {
-                (Some(seed), _, _) => seed..seed + 1,
-                (_, Some(n), _) => 0..n,
-                (_, _, Some((a, b))) => a..b.saturating_add(1),
-                _ => s.seeds(),
-            };
-            shard.select(range)
-        })
-        .collect();
+    let seeds: Vec<Vec<u64>> = ranges.into_iter().map(|r| shard.select(r)).collect();
     let total: usize = seeds.iter().map(Vec::len).sum();
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let bar =
@@ -295,9 +312,9 @@ fn confirm(
         Err(f) => (f.trace_text(), f.trace_hash()),
     };
     if let Some(dir) = &args.trace {
-        let stem =
-            Path::new(scenario.path()).file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy());
-        let path = dir.join(format!("{stem}-seed{seed}.trace"));
+        // The file's path, less `.toml`, with `/` as `__`: unique per file.
+        let name = scenario.path().trim_end_matches(".toml").replace(['/', '\\'], "__");
+        let path = dir.join(format!("{name}-seed{seed}.trace"));
         std::fs::create_dir_all(dir)
             .and_then(|()| std::fs::write(&path, trace))
             .map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;

@@ -6,7 +6,7 @@
 //! still write into them after the thread that made them has finished.
 
 use super::calls::{self, F};
-use super::check::{Action, Expect, HostPlan, Step, ThreadPlan, Val};
+use super::check::{Action, Expect, HostPlan, Step, Val};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -30,6 +30,8 @@ use crate::Win32::System::Threading as threading;
 pub struct HostState {
     slots: RefCell<Vec<Option<Value>>>,
     made: RefCell<Vec<Value>>,
+    /// Which threads have run their whole script.
+    finished: RefCell<Vec<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +97,16 @@ struct Op {
     completion: Cell<Option<(u32, u32, u32)>>,
     /// What a receive put in the buffers, once its byte count is known.
     received: RefCell<Option<Vec<u8>>>,
+    direction: Cell<Direction>,
+}
+
+/// Which way the latest operation on an `Op` moves bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Send,
+    Receive,
+    /// A receive that also learns the sender's address (`WSARecvFrom`).
+    ReceiveFrom,
 }
 
 impl std::fmt::Debug for Op {
@@ -116,16 +128,41 @@ impl Op {
             from_len: UnsafeCell::new(0),
             completion: Cell::new(None),
             received: RefCell::new(None),
+            direction: Cell::new(Direction::Send),
         }
     }
 
+    /// The `OVERLAPPED`, as a pointer to the whole `Op` (its first field), so that the
+    /// completion routine may reach the rest; every field is a cell, so writes through it
+    /// are allowed.
     fn overlapped(&self) -> *mut OVERLAPPED {
-        self.overlapped.get()
+        (self as *const Op).cast_mut().cast::<OVERLAPPED>()
+    }
+
+    /// Whether the latest operation has ended: its status is no longer `STATUS_PENDING`.
+    fn ended(&self) -> bool {
+        const STATUS_PENDING: usize = 0x103;
+        // SAFETY: a read of the OVERLAPPED's status word, which only the transport writes,
+        // and not while a script runs.
+        unsafe { (*self.overlapped()).Internal != STATUS_PENDING }
+    }
+
+    /// What a receive that ended with `bytes` gave: the bytes (added to its buffers the
+    /// first time), and the sender for `WSARecvFrom`. Nothing for a send.
+    fn received(&self, bytes: u32, got: &mut Got) {
+        if self.direction.get() == Direction::Send {
+            return;
+        }
+        got.data = Some(self.settle(bytes));
+        if self.direction.get() == Direction::ReceiveFrom {
+            // SAFETY: written by the transport when the receive ended.
+            got.from = Some(from_sockaddr(unsafe { &*self.from.get() }));
+        }
     }
 
     /// Takes on a new operation's buffers. Its WSABUF array stays here as long as the
     /// operation may run.
-    fn start(&self, buffers: &[Rc<Buffer>], for_send: bool) -> (*const WSABUF, u32) {
+    fn start(&self, buffers: &[Rc<Buffer>], direction: Direction) -> (*const WSABUF, u32) {
         // SAFETY: no operation of this OVERLAPPED is in flight while a script starts another
         // one on it (reusing one in flight is the program's error, as on Windows).
         unsafe {
@@ -135,8 +172,10 @@ impl Op {
             *self.from_len.get() = size_of::<SOCKADDR_IN>() as i32;
         }
         self.completion.set(None);
+        self.direction.set(direction);
         *self.received.borrow_mut() = None;
         *self.buffers.borrow_mut() = buffers.to_vec();
+        let for_send = direction == Direction::Send;
         *self.wsabufs.borrow_mut() = buffers.iter().map(|b| b.wsabuf(for_send)).collect();
         let w = self.wsabufs.borrow();
         (w.as_ptr(), w.len() as u32)
@@ -145,7 +184,7 @@ impl Op {
 
 /// The completion routine `routine` names: records what it was given in its `Op`.
 unsafe extern "system" fn routine(error: u32, bytes: u32, overlapped: *mut OVERLAPPED, flags: u32) {
-    // SAFETY: scripts pass `routine` only with an `Op`'s OVERLAPPED, its first field, and
+    // SAFETY: scripts pass `routine` only with `Op::overlapped`, a pointer to the whole Op, and
     // every Op lives as long as the run.
     let op = unsafe { &*(overlapped as *const Op) };
     op.completion.set(Some((error, bytes, flags)));
@@ -170,13 +209,14 @@ struct Got {
 pub fn host_main(plan: Arc<HostPlan>, state: Rc<HostState>) -> impl FnOnce() + 'static {
     move || {
         state.slots.borrow_mut().resize(plan.slots.len(), None);
+        state.finished.borrow_mut().resize(plan.threads.len(), false);
         let others: Vec<_> = (1..plan.threads.len())
             .map(|i| {
                 let (plan, state) = (Arc::clone(&plan), Rc::clone(&state));
-                crate::thread::spawn(move || run_thread(&plan, &plan.threads[i], &state))
+                crate::thread::spawn(move || run_thread(&plan, i, &state))
             })
             .collect();
-        run_thread(&plan, &plan.threads[0], &state);
+        run_thread(&plan, 0, &state);
         for thread in others {
             if let Err(panic) = thread.join() {
                 std::panic::resume_unwind(panic);
@@ -185,26 +225,38 @@ pub fn host_main(plan: Arc<HostPlan>, state: Rc<HostState>) -> impl FnOnce() + '
     }
 }
 
-fn run_thread(host: &HostPlan, thread: &ThreadPlan, state: &HostState) {
-    run_actions(host, thread, &thread.actions, state);
+fn run_thread(host: &HostPlan, me: usize, state: &HostState) {
+    run_actions(&Thread { host, me, state }, &host.threads[me].actions);
+    state.finished.borrow_mut()[me] = true;
 }
 
-fn run_actions(host: &HostPlan, thread: &ThreadPlan, actions: &[Action], state: &HostState) {
+/// A script thread at work.
+struct Thread<'a> {
+    host: &'a HostPlan,
+    /// Its index in the host's threads.
+    me: usize,
+    state: &'a HostState,
+}
+
+fn run_actions(t: &Thread, actions: &[Action]) {
     for action in actions {
         match action {
             Action::Step(step) => {
-                let got = run_step(host, step, state);
+                let got = run_step(t, step);
                 let Some(alternatives) = &step.expect else { continue };
                 if !alternatives.iter().any(|x| holds(x, &got)) {
-                    let named = thread.name.as_ref().map_or_else(String::new, |n| format!(" (thread {n})"));
+                    let named = t.host.threads[t.me]
+                        .name
+                        .as_ref()
+                        .map_or_else(String::new, |n| format!(" (thread {n})"));
                     fail(format!("{}: `{}` gave {}{named}", step.at, step.source, describe(&got)));
                 }
             }
             Action::Repeat { body, until } => loop {
-                run_actions(host, thread, body, state);
+                run_actions(t, body);
                 // A loop of probes alone still counts towards the step limit.
                 runtime::local("repeat");
-                let got = run_step(host, until, state);
+                let got = run_step(t, until);
                 if until.expect.iter().flatten().any(|x| holds(x, &got)) {
                     break;
                 }
@@ -213,10 +265,9 @@ fn run_actions(host: &HostPlan, thread: &ThreadPlan, actions: &[Action], state: 
     }
 }
 
-/// Fails the run with `message`: a panic without the panic hook, whose location would be
-/// the interpreter's, not the script's.
+/// Fails the run with `message`, whichever thread of the host this is.
 fn fail(message: String) -> ! {
-    std::panic::resume_unwind(Box::new(message))
+    runtime::fail_run(message)
 }
 
 fn holds(x: &Expect, got: &Got) -> bool {
@@ -257,21 +308,15 @@ fn describe(got: &Got) -> String {
 
 /// Arguments, evaluated: names read, buffers and `OVERLAPPED`s made.
 struct Args<'a> {
-    host: &'a HostPlan,
+    thread: &'a Thread<'a>,
     step: &'a Step,
-    state: &'a HostState,
 }
 
 impl Args<'_> {
     fn eval(&self, val: &Val) -> Value {
         match val {
             Val::Int(i) => Value::Int(*i),
-            Val::Slot(slot) => self.state.slots.borrow()[*slot].clone().unwrap_or_else(|| {
-                fail(format!(
-                    "{}: `{}` is not bound yet: the statement that binds it has not run",
-                    self.step.at, self.host.slots[*slot]
-                ))
-            }),
+            Val::Slot(slot) => self.bound(*slot),
             Val::New { f, args, slot } => {
                 let value = match f {
                     F::Buf => Value::Buffer(Rc::new(match &args[0] {
@@ -284,15 +329,42 @@ impl Args<'_> {
                         Value::Ov(Rc::new(Op::new(event)))
                     }
                 };
-                self.state.made.borrow_mut().push(value.clone());
+                let state = self.thread.state;
+                state.made.borrow_mut().push(value.clone());
                 if let Some(slot) = slot {
-                    self.state.slots.borrow_mut()[*slot] = Some(value.clone());
+                    state.slots.borrow_mut()[*slot] = Some(value.clone());
                 }
                 value
             }
             Val::Bytes(_) | Val::Addr(_) | Val::List(_) | Val::Routine => {
                 unreachable!("read by the call that takes it")
             }
+        }
+    }
+
+    /// The value of a name. A name another thread binds is waited for, a millisecond of
+    /// virtual time at a time, as long as that thread may still bind it.
+    fn bound(&self, slot: usize) -> Value {
+        let Thread { host, me, state } = self.thread;
+        let (name, binder) = &host.slots[slot];
+        loop {
+            if let Some(value) = &state.slots.borrow()[slot] {
+                return value.clone();
+            }
+            if binder == me {
+                fail(format!(
+                    "{}: `{name}` is not bound yet: the statement that binds it has not run",
+                    self.step.at
+                ));
+            }
+            if state.finished.borrow()[*binder] {
+                fail(format!(
+                    "{}: `{name}` is never bound: the thread that binds it finished first",
+                    self.step.at
+                ));
+            }
+            // SAFETY: no pointer arguments.
+            unsafe { threading::Sleep(1) };
         }
     }
 
@@ -410,8 +482,9 @@ impl Op {
     }
 }
 
-fn run_step(host: &HostPlan, step: &Step, state: &HostState) -> Got {
-    let a = Args { host, step, state };
+fn run_step(thread: &Thread, step: &Step) -> Got {
+    let a = Args { thread, step };
+    let state = thread.state;
     let mut got = Got::default();
     // SAFETY: every pointer passed below is to memory this function or the host's state
     // owns for as long as the callee, or the transport after it, may use it.
@@ -561,8 +634,10 @@ fn run_step(host: &HostPlan, step: &Step, state: &HostState) -> Got {
                     }
                     n
                 };
-                if n >= 0 {
-                    data.truncate(n as usize);
+                // A datagram too long for the buffers fills them, then fails (Doc: recv, WSAEMSGSIZE).
+                let truncated = n < 0 && last_error() == ws::WSAEMSGSIZE as u32;
+                if n >= 0 || truncated {
+                    data.truncate(if truncated { room } else { n as usize });
                     buffers.iter().fold(&data[..], |rest, b| b.append(rest));
                     got.data = Some(data);
                 }
@@ -574,9 +649,10 @@ fn run_step(host: &HostPlan, step: &Step, state: &HostState) -> Got {
                 let ov = op.as_ref().map_or(std::ptr::null_mut(), |o| o.overlapped());
                 let (mut bytes, mut flags) = (0, 0);
                 let r = ws::WSAGetOverlappedResult(a.socket(0), ov, &mut bytes, a.int(2) as i32, &mut flags);
-                if let (Some(op), true) = (op, r != 0) {
-                    (got.bytes, got.flags) = (Some(bytes), Some(flags));
-                    got.data = Some(op.settle(bytes));
+                // The count and flags are written on failure too (R3.6).
+                (got.bytes, got.flags) = (Some(bytes), Some(flags));
+                if let Some(op) = op.filter(|op| op.ended()) {
+                    op.received(bytes, &mut got);
                 }
                 r.into()
             }
@@ -608,21 +684,28 @@ fn run_step(host: &HostPlan, step: &Step, state: &HostState) -> Got {
             }
             F::Completion => {
                 let op = a.op(0).unwrap_or_else(|| fail(format!("{}: completion(NULL)", step.at)));
-                let Some((error, bytes, flags)) = op.completion.get() else {
-                    fail(format!("{}: `{}`: the completion routine has not run", step.at, step.source));
-                };
-                (got.bytes, got.flags) = (Some(bytes), Some(flags));
-                got.data = Some(op.settle(bytes));
-                error.into()
+                match op.completion.get() {
+                    Some((error, bytes, flags)) => {
+                        (got.bytes, got.flags) = (Some(bytes), Some(flags));
+                        op.received(bytes, &mut got);
+                        error.into()
+                    }
+                    None => -1,
+                }
             }
         }
     };
     got.value = value;
-    got.error = runtime::with_world("scenario", |w| w.last_error());
+    got.error = last_error();
     if let Some(slot) = step.bind {
         state.slots.borrow_mut()[slot] = Some(Value::Int(value));
     }
     got
+}
+
+/// The thread's last error, read without a call of its own in the trace.
+fn last_error() -> u32 {
+    runtime::with_world("scenario", |w| w.last_error())
 }
 
 fn bind(step: &Step, state: &HostState, value: Value) {
@@ -636,14 +719,18 @@ fn bind(step: &Step, state: &HostState, value: Value) {
 /// SAFETY: as `run_step`.
 unsafe fn overlapped_io(a: &Args, got: &mut Got) -> i64 {
     let f = a.step.f;
-    let send = matches!(f, F::WSASend | F::WSASendTo);
+    let direction = match f {
+        F::WSASend | F::WSASendTo => Direction::Send,
+        F::WSARecv => Direction::Receive,
+        _ => Direction::ReceiveFrom,
+    };
     let ov_at = if f == F::WSASendTo { 3 } else { 2 };
     let (buffers, op) = (a.buffers(1), a.op(ov_at));
     let (flags_in, routine) = (a.opt_int(ov_at + 1) as u32, a.routine(ov_at + 2));
     // A blocking call's operation lives on this frame; an overlapped one's in its Op.
     let local = Op::new(std::ptr::null_mut());
     let target = op.as_deref().unwrap_or(&local);
-    let (wsabufs, count) = target.start(&buffers, send);
+    let (wsabufs, count) = target.start(&buffers, direction);
     let ov = op.as_ref().map_or(std::ptr::null_mut(), |o| o.overlapped());
     let (mut bytes, mut flags) = (0u32, flags_in);
     let s = a.socket(0);
@@ -676,14 +763,10 @@ unsafe fn overlapped_io(a: &Args, got: &mut Got) -> i64 {
     };
     if r == 0 {
         got.bytes = Some(bytes);
-        if !send {
+        if direction != Direction::Send {
             got.flags = Some(flags);
-            got.data = Some(target.settle(bytes));
-            if f == F::WSARecvFrom {
-                // SAFETY: written by the call that just completed.
-                got.from = Some(from_sockaddr(unsafe { &*target.from.get() }));
-            }
         }
+        target.received(bytes, got);
     }
     r.into()
 }

@@ -26,6 +26,9 @@ use wsasim_sim::{Failure, Outcome, Sim};
 
 pub use file::Seeds;
 
+/// The largest latency a file may ask for, in µs.
+const LATENCY_MAX_US: u64 = 3_600_000_000;
+
 /// A line and a column in a scenario file, both from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
@@ -118,7 +121,9 @@ impl Registry {
 
     /// Reads and checks a scenario file.
     pub fn load(&self, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-        let shown = path.display().to_string();
+        // `./a//b.toml` is shown as `a/b.toml`: failure messages, and so traces, name it
+        // the same however it was typed.
+        let shown = path.components().collect::<std::path::PathBuf>().display().to_string();
         let source = std::fs::read_to_string(path).map_err(|e| {
             vec![Diagnostic::new(&shown, Pos { line: 1, col: 1 }, format!("cannot read the file: {e}"))]
         })?;
@@ -162,12 +167,19 @@ impl Registry {
         };
         if let Some(l) = &file.network.latency_us {
             let [min, max] = *l.get_ref();
-            if min > max {
+            if min > max || max > LATENCY_MAX_US {
+                let expected = format!("min <= max <= {LATENCY_MAX_US} (an hour)");
                 return Err(error(
                     l.span().start,
-                    format!("latency_us = [{min}, {max}]: expected min <= max"),
+                    format!("latency_us = [{min}, {max}]: expected {expected}"),
                 ));
             }
+        }
+        if !file.params.is_empty() && file.program.is_none() {
+            return Err(error(
+                0,
+                "`[params]` without `program`: parameters are for a registered program".into(),
+            ));
         }
         let stem =
             Path::new(path).file_stem().map_or_else(|| path.to_owned(), |s| s.to_string_lossy().into_owned());

@@ -117,8 +117,9 @@ pub fn parse_line(text: &str, start: Pos) -> Result<Option<Line>, SyntaxError> {
     let line = match p.peek() {
         Tok::Word(w) if w == "repeat" => Line::Repeat(p.next().1),
         Tok::Word(w) if w == "until" => {
-            p.next();
-            let statement = p.statement()?;
+            let at = p.next().1;
+            let mut statement = p.statement()?;
+            statement.pos = at;
             if statement.expect.is_none() {
                 return Err(p.unexpected("`==` and what the call must give to end the loop"));
             }
@@ -224,7 +225,10 @@ fn string(text: &str, i: usize, at: &impl Fn(usize) -> Pos) -> Result<(Vec<u8>, 
                     Some(b't') => b'\t',
                     Some(b'0') => 0,
                     Some(b'x') => {
-                        let hex = text.get(j + 2..j + 4).and_then(|h| u8::from_str_radix(h, 16).ok());
+                        let hex = text
+                            .get(j + 2..j + 4)
+                            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                            .and_then(|h| u8::from_str_radix(h, 16).ok());
                         let byte = hex.ok_or_else(|| SyntaxError {
                             pos: at(j),
                             message: "`\\x` needs two hexadecimal digits".into(),
@@ -419,13 +423,11 @@ impl Parser {
             }
             "data" => {
                 self.next();
-                match self.next() {
-                    (Tok::Str(s), _) => ClauseKind::Data(s),
-                    _ => {
-                        self.at -= 1;
-                        return Err(self.unexpected("a string after `data`"));
-                    }
-                }
+                let Tok::Str(s) = self.peek().clone() else {
+                    return Err(self.unexpected("a string after `data`"));
+                };
+                self.next();
+                ClauseKind::Data(s)
             }
             "iErrorCode" => {
                 self.next();
@@ -496,6 +498,16 @@ mod tests {
         assert!(e.message.contains("expected an argument"), "{}", e.message);
         let e = parse("x = \"open").unwrap_err();
         assert_eq!(e.pos.col, 5);
+    }
+
+    #[test]
+    fn a_clause_keyword_needs_its_value() {
+        let e = parse("WSARecv(s, rx, ov(ev)) == 0, data").unwrap_err();
+        assert_eq!(
+            (e.pos.col, e.message.as_str()),
+            (34, "expected a string after `data`, found the end of the line")
+        );
+        assert!(parse(r#"WSASend(s, "\x+f", ov(ev))"#).is_err());
     }
 
     #[test]
