@@ -289,3 +289,62 @@ fn registered_programs_run_from_scenario_files_with_parameters() {
     assert_eq!(code, 2, "the wsasim binary registers no program");
     assert!(err.contains("unknown program \"echo\""), "{err}");
 }
+
+/// A one-host scenario from its threads' scripts.
+fn one_host(threads: &[&str]) -> String {
+    let mut file = String::from("[[host]]\nname = \"a\"\naddress = \"192.0.2.1\"\n");
+    for script in threads {
+        file += &format!("\n[[host.thread]]\nscript = '''\n{script}\n'''\n");
+    }
+    file
+}
+
+#[test]
+fn a_thread_waits_for_a_name_another_thread_binds() {
+    let registry = registry();
+    let late = one_host(&[
+        "Sleep(20)\nev = WSACreateEvent()\nWSASetEvent(ev) == TRUE",
+        "WaitForSingleObject(ev, 1000) == 0",
+    ]);
+    let outcome =
+        registry.parse("late.toml", &late).expect("valid").run(&registry, 0, true, "-").expect("passes");
+    let trace = outcome.trace_text();
+    assert!(trace.lines().any(|l| l.contains(" a/t1 ") && l.contains(" Sleep(1)")), "{trace}");
+}
+
+#[test]
+fn a_failure_in_any_thread_ends_the_run_at_once() {
+    let registry = registry();
+    let source = one_host(&["Sleep(5000)", "ev = WSACreateEvent()\nWSASetEvent(ev) == FALSE"]);
+    let failure =
+        registry.parse("t.toml", &source).expect("valid").run(&registry, 0, false, "-").expect_err("fails");
+    assert_eq!(
+        failure.kind(),
+        &wsasim::FailureKind::Panic {
+            thread: "a/t1".into(),
+            message: "t.toml:13:1: `WSASetEvent(ev) == FALSE` gave 1, error ERROR_SUCCESS (0)".into()
+        }
+    );
+    assert!(failure.elapsed() < std::time::Duration::from_millis(1), "{:?}", failure.elapsed());
+}
+
+#[test]
+fn sends_leave_their_buffers_as_they_were() {
+    let registry = registry();
+    let source = one_host(&[r#"WSAStartup() == 0
+s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)
+bind(s, "192.0.2.1:9") == 0
+ev = WSACreateEvent()
+tx = buf("ping")
+WSASendTo(s, tx, "192.0.2.1:9", ov(ev)) == 0 or SOCKET_ERROR, WSA_IO_PENDING
+WSAWaitForMultipleEvents([ev], FALSE, 1000) == WSA_WAIT_EVENT_0
+WSAGetOverlappedResult(s, ov, FALSE) == TRUE, bytes 4
+held(tx) == 4, data "ping"
+rx = buf(8)
+recvfrom(s, rx) == 4, data "ping", from "192.0.2.1:9"
+held(rx) == 4, data "ping""#]);
+    let scenario = registry.parse("send.toml", &source).expect("valid");
+    for seed in 0..20 {
+        scenario.run(&registry, seed, false, "-").unwrap_or_else(|f| panic!("{f}"));
+    }
+}

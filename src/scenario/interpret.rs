@@ -30,8 +30,6 @@ use crate::Win32::System::Threading as threading;
 pub struct HostState {
     slots: RefCell<Vec<Option<Value>>>,
     made: RefCell<Vec<Value>>,
-    /// Which threads have run their whole script.
-    finished: RefCell<Vec<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +207,6 @@ struct Got {
 pub fn host_main(plan: Arc<HostPlan>, state: Rc<HostState>) -> impl FnOnce() + 'static {
     move || {
         state.slots.borrow_mut().resize(plan.slots.len(), None);
-        state.finished.borrow_mut().resize(plan.threads.len(), false);
         let others: Vec<_> = (1..plan.threads.len())
             .map(|i| {
                 let (plan, state) = (Arc::clone(&plan), Rc::clone(&state));
@@ -227,7 +224,6 @@ pub fn host_main(plan: Arc<HostPlan>, state: Rc<HostState>) -> impl FnOnce() + '
 
 fn run_thread(host: &HostPlan, me: usize, state: &HostState) {
     run_actions(&Thread { host, me, state }, &host.threads[me].actions);
-    state.finished.borrow_mut()[me] = true;
 }
 
 /// A script thread at work.
@@ -343,7 +339,7 @@ impl Args<'_> {
     }
 
     /// The value of a name. A name another thread binds is waited for, a millisecond of
-    /// virtual time at a time, as long as that thread may still bind it.
+    /// virtual time at a time: that thread either binds it or fails the run.
     fn bound(&self, slot: usize) -> Value {
         let Thread { host, me, state } = self.thread;
         let (name, binder) = &host.slots[slot];
@@ -354,12 +350,6 @@ impl Args<'_> {
             if binder == me {
                 fail(format!(
                     "{}: `{name}` is not bound yet: the statement that binds it has not run",
-                    self.step.at
-                ));
-            }
-            if state.finished.borrow()[*binder] {
-                fail(format!(
-                    "{}: `{name}` is never bound: the thread that binds it finished first",
                     self.step.at
                 ));
             }
