@@ -236,7 +236,7 @@ impl Outcome {
 
     /// The trace as JSON lines.
     pub fn trace_jsonl(&self) -> String {
-        trace::render_jsonl(&self.report.records, &self.report.names)
+        self.report.trace_jsonl()
     }
 
     /// A hash of the whole trace: equal for equal runs.
@@ -335,7 +335,7 @@ impl Failure {
 
     /// The trace up to the failure, as JSON lines.
     pub fn trace_jsonl(&self) -> String {
-        trace::render_jsonl(&self.report.records, &self.report.names)
+        self.report.trace_jsonl()
     }
 
     pub fn trace_hash(&self) -> u64 {
@@ -426,6 +426,10 @@ impl Report {
 
     fn trace_text(&self) -> String {
         trace::render_text(&self.records, &self.names)
+    }
+
+    fn trace_jsonl(&self) -> String {
+        trace::render_jsonl(&self.records, &self.names)
     }
 
     fn judge(self: Box<Self>, fail_on_leaks: bool, limits: Limits) -> Result<Outcome, Failure> {

@@ -271,15 +271,10 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
         }
     }
     for (kind, path) in &args.report {
-        let replays: Vec<Box<dyn Fn(u64) -> String>> = scenarios
-            .iter()
-            .map(|s| Box::new(move |seed| replay(s, seed)) as Box<dyn Fn(u64) -> String>)
-            .collect();
         let entries: Vec<Entry> = scenarios
             .iter()
             .zip(&results)
-            .zip(&replays)
-            .map(|((scenario, result), replay)| Entry { scenario, result, replay: replay.as_ref() })
+            .map(|(scenario, result)| Entry { scenario, result, replay: &replay })
             .collect();
         let text = match kind {
             ReportKind::Junit => report::junit(&entries),

@@ -639,7 +639,7 @@ fn run_step(thread: &Thread, step: &Step) -> Got {
                 let ov = op.as_ref().map_or(std::ptr::null_mut(), |o| o.overlapped());
                 let (mut bytes, mut flags) = (0, 0);
                 let r = ws::WSAGetOverlappedResult(a.socket(0), ov, &mut bytes, a.int(2) as i32, &mut flags);
-                // The count and flags are written on failure too (R3.6).
+                // The count is written on failure too (Wine sock.c test_ip_pktinfo: FALSE, WSAEMSGSIZE, 6 bytes).
                 (got.bytes, got.flags) = (Some(bytes), Some(flags));
                 if let Some(op) = op.filter(|op| op.ended()) {
                     op.received(bytes, &mut got);
@@ -687,9 +687,7 @@ fn run_step(thread: &Thread, step: &Step) -> Got {
     };
     got.value = value;
     got.error = last_error();
-    if let Some(slot) = step.bind {
-        state.slots.borrow_mut()[slot] = Some(Value::Int(value));
-    }
+    bind(step, state, Value::Int(value));
     got
 }
 

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 pub struct Entry<'a> {
     pub scenario: &'a Scenario,
     pub result: &'a ScenarioResult,
-    pub replay: &'a dyn Fn(u64) -> String,
+    pub replay: &'a dyn Fn(&Scenario, u64) -> String,
 }
 
 pub fn junit(entries: &[Entry]) -> String {
@@ -50,7 +50,7 @@ pub fn junit(entries: &[Entry]) -> String {
                 "seed {}: {}\nreplay: {}\n",
                 f.seed,
                 f.failure.as_deref().unwrap_or_default(),
-                (e.replay)(f.seed)
+                (e.replay)(e.scenario, f.seed)
             );
         }
         let _ = writeln!(x, ">");
@@ -137,7 +137,7 @@ pub fn json(entries: &[Entry]) -> String {
                         virtual_time_ns: u64::try_from(s.virtual_time.as_nanos()).unwrap_or(u64::MAX),
                         trace_hash: format!("{:016x}", s.trace_hash),
                         failure: s.failure.as_deref(),
-                        replay: s.failure.as_ref().map(|_| (e.replay)(s.seed)),
+                        replay: s.failure.as_ref().map(|_| (e.replay)(e.scenario, s.seed)),
                     })
                     .collect(),
             }
