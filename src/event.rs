@@ -85,7 +85,7 @@ pub unsafe fn WSASetEvent(hevent: WSAEVENT) -> BOOL {
 fn set(call: Call, h: HANDLE) -> BOOL {
     let r = call.with(|w| {
         let host = w.host();
-        w.signal(|k| k.event_mut(host, handle(h)).map(Event::set))
+        w.signal(handle(h), |k| k.event_mut(host, handle(h)).map(Event::set))
     });
     finish(call, h, r)
 }

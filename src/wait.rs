@@ -106,10 +106,15 @@ unsafe fn multiple(
         // SAFETY: the caller's contract, for a count Windows would accept.
         unsafe { std::slice::from_raw_parts(handles, count as usize) }
     };
-    let mut args =
-        vec![Value::Int(count.into()), Value::List(list.iter().map(|h| *h as usize as u64).collect())];
-    args.extend([Value::Bool(all), Value::Ms(ms)]);
-    args.extend(alertable.map(Value::Bool));
+    let shown = Value::List(list.iter().map(|h| *h as usize as u64).collect());
+    let args = [
+        Value::Int(count.into()),
+        shown,
+        Value::Bool(all),
+        Value::Ms(ms),
+        Value::Bool(alertable.unwrap_or(0)),
+    ];
+    let args = if alertable.is_some() { &args[..] } else { &args[..4] };
     // R1.7: the count is checked first; a NULL array with a valid count is an access
     // violation in the kernel's probe, which Win32 reports as ERROR_NOACCESS.
     let r = if count == 0 || count > WSA_MAXIMUM_WAIT_EVENTS {
@@ -117,10 +122,13 @@ unsafe fn multiple(
     } else if handles.is_null() {
         Err(ERROR_NOACCESS)
     } else {
-        let resolved: Vec<Handle> = list.iter().map(|h| handle(*h)).collect();
-        wait(call, &args, &resolved, all != 0, ms, alertable.unwrap_or(0) != 0)
+        let mut resolved = [Handle(0); WSA_MAXIMUM_WAIT_EVENTS as usize];
+        for (r, h) in resolved.iter_mut().zip(list) {
+            *r = handle(*h);
+        }
+        wait(call, args, &resolved[..list.len()], all != 0, ms, alertable.unwrap_or(0) != 0)
     };
-    record(call, &args, r)
+    record(call, args, r)
 }
 
 /// A wait on open handles of this host: its result, or the error it fails with. The caller

@@ -125,6 +125,12 @@ impl Kernel {
         Ok(())
     }
 
+    /// Whether the object behind `handle` is signaled; `false` for a handle never given
+    /// out.
+    pub fn is_signaled(&self, handle: Handle) -> bool {
+        self.slot(handle).is_some_and(|s| s.object.is_signaled())
+    }
+
     /// The object a value was given out for, open or closed. For the engine, which resolves
     /// handles once when a wait starts and then follows the objects.
     pub fn object(&self, handle: Handle) -> &Object {

@@ -142,10 +142,11 @@ impl World {
         &mut self.kernel
     }
 
-    /// Makes a change that may signal objects, then completes every wait it satisfies.
-    pub fn signal<R>(&mut self, change: impl FnOnce(&mut Kernel) -> R) -> R {
+    /// Makes a change that may signal `object` (and no other), then completes every wait
+    /// it satisfies. Only waits on `object` can be: every other object is as it was.
+    pub fn signal<R>(&mut self, object: Handle, change: impl FnOnce(&mut Kernel) -> R) -> R {
         let r = change(&mut self.kernel);
-        self.wake_waiters();
+        self.wake_waiters(object);
         r
     }
 
@@ -273,16 +274,17 @@ impl World {
         alone
     }
 
-    /// Completes every wait on objects that is satisfied now. When several are, the
+    /// Completes every wait on `object` that is satisfied now. When several are, the
     /// strategy picks which completes first, since that decides which takes an auto-reset
     /// event (Doc: WaitForMultipleObjects: the order of release is not FIFO-guaranteed).
-    fn wake_waiters(&mut self) {
-        loop {
+    fn wake_waiters(&mut self, object: Handle) {
+        while self.kernel.is_signaled(object) {
             let mut ready = std::mem::take(&mut self.scratch);
             ready.clear();
             for (i, t) in self.threads.iter().enumerate() {
                 if let State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } = &t.state {
-                    if !handles.is_empty() && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
+                    if handles.contains(&object)
+                        && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
                     {
                         ready.push(ThreadId(i as u32));
                     }
@@ -344,7 +346,7 @@ impl World {
         record.state = State::Finished;
         self.runnable -= 1;
         let handle = record.handle;
-        self.signal(|k| k.thread_exited(handle));
+        self.signal(handle, |k| k.thread_exited(handle));
         self.cancel_thread_io(thread);
     }
 

@@ -159,7 +159,7 @@ impl World {
             }
         }
         match op.notify {
-            Notify::Object(h) => self.signal(|k| k.object_mut(h).set_signaled(true)),
+            Notify::Object(h) => self.signal(h, |k| k.object_mut(h).set_signaled(true)),
             Notify::Routine(routine) => {
                 let routine = routine.expect("a routine notification has a routine");
                 let error = status.wsa_result().err().unwrap_or(0);

@@ -66,7 +66,7 @@ impl World {
 
     fn set_selected(&mut self, event: Option<Handle>) {
         if let Some(h) = event {
-            self.signal(|k| k.object_mut(h).set_signaled(true));
+            self.signal(h, |k| k.object_mut(h).set_signaled(true));
         }
     }
 
