@@ -1,5 +1,6 @@
 //! The calling thread and its APC queue: `GetCurrentThread`, `GetCurrentThreadId`,
-//! `QueueUserAPC`. The queued routines run in the thread's alertable waits (R1.14).
+//! `QueueUserAPC`. The queued routines run in the thread's alertable waits (Doc:
+//! WSAWaitForMultipleEvents, `fAlertable`).
 
 use crate::call::{enter, handle, hex};
 use windows_sys::Win32::Foundation::{

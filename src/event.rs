@@ -36,7 +36,7 @@ pub unsafe fn CreateEventA(
     create(enter("CreateEventA"), lpeventattributes, bmanualreset, binitialstate, lpname.is_null())
 }
 
-/// `WSACreateEvent`: a manual-reset event that starts nonsignaled (R1.1; Doc:
+/// `WSACreateEvent`: a manual-reset event that starts nonsignaled (Doc:
 /// WSACreateEvent function). `WSAEVENT` is an `isize` in `windows-sys`.
 pub unsafe fn WSACreateEvent() -> WSAEVENT {
     let call = enter("WSACreateEvent");
@@ -77,7 +77,8 @@ pub unsafe fn SetEvent(hevent: HANDLE) -> BOOL {
     set(enter("SetEvent"), hevent)
 }
 
-/// `WSASetEvent` (R1.3): as `SetEvent`, failing with `WSA_INVALID_HANDLE` (the same 6).
+/// `WSASetEvent` (Doc: WSASetEvent function): as `SetEvent`, failing with
+/// `WSA_INVALID_HANDLE` (the same 6).
 pub unsafe fn WSASetEvent(hevent: WSAEVENT) -> BOOL {
     set(enter("WSASetEvent"), hevent as HANDLE)
 }
@@ -95,7 +96,7 @@ pub unsafe fn ResetEvent(hevent: HANDLE) -> BOOL {
     reset(enter("ResetEvent"), hevent)
 }
 
-/// `WSAResetEvent` (R1.4).
+/// `WSAResetEvent` (Doc: WSAResetEvent function).
 pub unsafe fn WSAResetEvent(hevent: WSAEVENT) -> BOOL {
     reset(enter("WSAResetEvent"), hevent as HANDLE)
 }
@@ -108,7 +109,7 @@ fn reset(call: Call, h: HANDLE) -> BOOL {
     finish(call, h, r)
 }
 
-/// `WSACloseEvent` (R1.5): `CloseHandle` under its Winsock name.
+/// `WSACloseEvent` (Doc: WSACloseEvent function): `CloseHandle` under its Winsock name.
 pub unsafe fn WSACloseEvent(hevent: WSAEVENT) -> BOOL {
     close_call(enter("WSACloseEvent"), hevent as HANDLE)
 }

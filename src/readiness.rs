@@ -11,7 +11,7 @@ use windows_sys::Win32::Networking::WinSock::*;
 use wsasim_model::{Enumerated, Handle};
 use wsasim_sim::{Blocker, Readiness, SocketId, Value, Wake, World};
 
-/// Every FD_ bit (R4.1: `FD_ALL_EVENTS`, which `windows-sys` does not export).
+/// Every FD_ bit (`FD_ALL_EVENTS`, which `windows-sys` does not export; Doc: WSAEventSelect).
 const FD_ALL_EVENTS: u32 = (1 << FD_MAX_EVENTS) - 1;
 
 /// The FD_ names, by bit, for the trace.
@@ -28,10 +28,10 @@ const EVENT_NAMES: [&str; FD_MAX_EVENTS as usize] = [
     "FD_ADDRESS_LIST_CHANGE",
 ];
 
-/// `WSAEventSelect` (Doc: WSAEventSelect function; R4.2–R4.5): the socket's one selection,
-/// replaced whole; the socket becomes nonblocking. A NULL or invalid event with a nonzero
-/// mask, or bits beyond `FD_ALL_EVENTS`, are `WSAEINVAL` [inferred for the invalid event:
-/// the page gives WSAEINVAL for "one of the specified parameters"].
+/// `WSAEventSelect` (Doc: WSAEventSelect function): the socket's one selection, replaced
+/// whole; the socket becomes nonblocking. A NULL or invalid event with a nonzero mask, or
+/// bits beyond `FD_ALL_EVENTS`, are `WSAEINVAL` [inferred for the invalid event: the page
+/// gives WSAEINVAL for "one of the specified parameters"].
 pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: i32) -> i32 {
     let call = enter("WSAEventSelect");
     let mask = lnetworkevents as u32;
@@ -49,9 +49,9 @@ pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: 
     call.winsock(&args, r)
 }
 
-/// `WSAEnumNetworkEvents` (Doc: WSAEnumNetworkEvents function; R4.9, R4.10): the recorded
-/// events in the mask, with a code written for each of them only; the event, when given,
-/// is reset in the same step. A failure clears nothing.
+/// `WSAEnumNetworkEvents` (Doc: WSAEnumNetworkEvents function): the recorded events in the
+/// mask, with a code written for each of them only; the event, when given, is reset in the
+/// same step. A failure clears nothing.
 pub unsafe fn WSAEnumNetworkEvents(
     s: SOCKET,
     heventobject: WSAEVENT,
@@ -111,8 +111,8 @@ fn show_found(found: &Enumerated) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
-/// Waits, alertably (R2.24; Wine sock.c test_select: an APC runs inside `select`), until
-/// `ready` finds something or `deadline_ns` passes. `None` is a timeout; a zero timeout
+/// Waits, alertably (Wine sock.c test_select: an APC runs inside `select`), until `ready`
+/// finds something or `deadline_ns` passes. `None` is a timeout; a zero timeout
 /// (`deadline_ns` now) only looks.
 fn wait_ready<T>(
     call: Call,
@@ -295,11 +295,12 @@ pub unsafe fn __WSAFDIsSet(fd: SOCKET, param1: *mut FD_SET) -> i32 {
 /// `WSAEINVAL` on Windows, todo_wine).
 const POLL_REQUESTS: i16 = POLLRDNORM | POLLRDBAND | POLLWRNORM;
 
-/// `WSAPoll` (Doc: WSAPoll function; R4.18: it neither reads nor sets network events):
-/// each entry's `revents`, with `POLLHUP` and `POLLERR` whether asked for or not; a
-/// negative timeout waits for ever, 0 only looks. The result is the number of entries
-/// with `revents` set. An entry that is not a socket gets `POLLNVAL` and is not counted,
-/// unless every entry is one: then `WSAENOTSOCK` (Wine sock.c test_WSAPoll).
+/// `WSAPoll` (Doc: WSAPoll function; it neither reads nor sets network events: Wine sock.c
+/// test_select_after_WSAEventSelect): each entry's `revents`, with `POLLHUP` and `POLLERR`
+/// whether asked for or not; a negative timeout waits for ever, 0 only looks. The result is
+/// the number of entries with `revents` set. An entry that is not a socket gets `POLLNVAL`
+/// and is not counted, unless every entry is one: then `WSAENOTSOCK` (Wine sock.c
+/// test_WSAPoll).
 pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
     let call = enter("WSAPoll");
     let entries: &mut [WSAPOLLFD] = if fdarray.is_null() || fds == 0 {

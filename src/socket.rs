@@ -40,7 +40,7 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
     r
 }
 
-/// `WSACleanup` (R5.10): the last call closes the host's sockets.
+/// `WSACleanup` (Wine sock.c test_WithWSAStartup): the last call closes the host's sockets.
 pub unsafe fn WSACleanup() -> i32 {
     let call = enter("WSACleanup");
     let r = call.with(World::net_cleanup);
@@ -48,7 +48,7 @@ pub unsafe fn WSACleanup() -> i32 {
 }
 
 /// `socket` (Doc: socket function): AF_INET stream (TCP) or datagram (UDP) sockets, which
-/// are overlapped-capable (R2.1).
+/// are overlapped-capable (Doc: WSASocketW function).
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
     let call = enter("socket");
     open(call, af, r#type, protocol, true, &[])
@@ -132,8 +132,8 @@ pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
     call.winsock(&args, r.map(|()| 0))
 }
 
-/// `accept` (Doc: accept function): the next connection, waiting for one (alertably,
-/// R2.24) unless the socket is nonblocking (`WSAEWOULDBLOCK`).
+/// `accept` (Doc: accept function): the next connection, waiting for one (alertably: Wine
+/// sock.c test_accept) unless the socket is nonblocking (`WSAEWOULDBLOCK`).
 pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKET {
     let call = enter("accept");
     let args = [Value::Hex(s as u64), Value::Ptr(!addr.is_null()), Value::Ptr(!addrlen.is_null())];
@@ -204,8 +204,8 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
     }
 }
 
-/// `connect` (Doc: connect function; R5.9): a TCP connect waits for the handshake unless
-/// the socket is nonblocking (`WSAEWOULDBLOCK`); refused, it fails with
+/// `connect` (Doc: connect function; Wine sock.c test_errors): a TCP connect waits for the
+/// handshake unless the socket is nonblocking (`WSAEWOULDBLOCK`); refused, it fails with
 /// `WSAECONNREFUSED` after the round trip. A UDP connect sets the default peer.
 pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let call = enter("connect");
@@ -233,14 +233,14 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     call.winsock(&args, r.map(|()| 0))
 }
 
-/// `closesocket` (Doc: closesocket function; R5.1, R5.2).
+/// `closesocket` (Doc: closesocket function; Wine sock.c test_iocp; Wine afd.c test_recv).
 pub unsafe fn closesocket(s: SOCKET) -> i32 {
     let call = enter("closesocket");
     let r = lookup(call, s).map(|id| call.with(|w| w.close_socket(id)));
     call.winsock(&[Value::Hex(s as u64)], r.map(|()| 0))
 }
 
-/// `shutdown` (Doc: shutdown function; R5.4).
+/// `shutdown` (Doc: shutdown function; Wine sock.c test_shutdown).
 pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
     let call = enter("shutdown");
     let r = lookup(call, s).and_then(|id| call.with(|w| w.shutdown(id, how)));
@@ -264,7 +264,7 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
                 call.with(|w| {
                     let socket = w.socket_mut(id);
                     if !nonblocking && socket.events.selected() {
-                        // R4.3: Wine sock.c test_fionbio.
+                        // Doc: WSAEventSelect; Wine sock.c test_fionbio.
                         return Err(WSAEINVAL as u32);
                     }
                     socket.options.nonblocking = nonblocking;
@@ -346,7 +346,7 @@ fn read_option(optname: i32, optval: PCSTR, optlen: i32) -> Result<OptionValue, 
 }
 
 /// `getsockopt` (Doc: getsockopt function): the options `setsockopt` takes, `SO_ERROR`
-/// (R5.9: reading it does not clear it) and `SO_TYPE`.
+/// (reading it does not clear it: Wine sock.c test_select) and `SO_TYPE`.
 pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optlen: *mut i32) -> i32 {
     let call = enter("getsockopt");
     let args = [Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];

@@ -1,4 +1,5 @@
-//! APCs and alertable waits: `QueueUserAPC`, `SleepEx`, the `Ex` waits (R1.14–R1.16).
+//! APCs and alertable waits: `QueueUserAPC`, `SleepEx`, the `Ex` waits (Doc:
+//! WSAWaitForMultipleEvents; Doc: WaitForMultipleObjectsEx).
 
 use crate::harness::{BOGUS, run};
 use std::cell::Cell;
@@ -34,8 +35,9 @@ fn ran() -> Vec<usize> {
 
 #[test]
 fn an_alertable_wait_runs_every_queued_apc_and_returns_io_completion() {
-    // R1.14: all queued routines run, including one queued by a routine, then
-    // WAIT_IO_COMPLETION; SleepEx(0, TRUE) too (Wine sock.c test_fionbio).
+    // Doc: WSAWaitForMultipleEvents (`fAlertable`): all queued routines run, including one
+    // queued by a routine, then WAIT_IO_COMPLETION; SleepEx(0, TRUE) too (Wine sock.c
+    // test_fionbio).
     run(|| unsafe {
         let me = GetCurrentThread();
         assert_ne!(QueueUserAPC(Some(record), me, 1), 0);
@@ -55,7 +57,8 @@ fn an_alertable_wait_runs_every_queued_apc_and_returns_io_completion() {
 
 #[test]
 fn a_non_alertable_wait_runs_no_apc() {
-    // R1.14: with fAlertable FALSE, routines never run during the wait.
+    // Doc: WSAWaitForMultipleEvents: with fAlertable FALSE, routines never run during the
+    // wait.
     run(|| unsafe {
         let me = GetCurrentThread();
         QueueUserAPC(Some(record), me, 9);
@@ -71,8 +74,8 @@ fn a_non_alertable_wait_runs_no_apc() {
 
 #[test]
 fn a_signaled_object_wins_over_queued_apcs() {
-    // R1.15: the signaled state is checked before APCs (Wine sock.c test_select and
-    // test_WSARecv: an immediately satisfied call runs no queued APC).
+    // The signaled state is checked before APCs (Wine sock.c test_select and test_WSARecv:
+    // an immediately satisfied call runs no queued APC).
     run(|| unsafe {
         QueueUserAPC(Some(record), GetCurrentThread(), 5);
         let ev = WSACreateEvent();
@@ -97,7 +100,8 @@ unsafe extern "system" fn record_thread(_: usize) {
 
 #[test]
 fn an_apc_queued_by_another_thread_runs_on_its_target_inside_its_alertable_wait() {
-    // R1.16: the routine runs on the thread it was queued to, inside its alertable wait.
+    // Doc: QueueUserAPC; Doc: WaitForMultipleObjectsEx (`bAlertable`): the routine runs on
+    // the thread it was queued to, inside its alertable wait.
     run(|| unsafe {
         let waiter = thread::spawn(|| {
             let ev = WSACreateEvent();

@@ -103,7 +103,7 @@ struct Conn {
 
 impl Conn {
     /// Posts the next receive; it completes at once or later, signalling the event either
-    /// way (R2.4).
+    /// way (Wine sock.c test_nonblocking_async_recv).
     unsafe fn post(&mut self) {
         unsafe {
             let wsabuf = WSABUF { len: self.buf.len() as u32, buf: self.buf.as_mut_ptr() };

@@ -1,4 +1,5 @@
-//! Event objects: creation, set, reset, close, and the errors of bad handles (R1.1–R1.5).
+//! Event objects: creation, set, reset, close, and the errors of bad handles (Doc:
+//! WSACreateEvent, Doc: WSASetEvent, Doc: WSAResetEvent, Doc: WSACloseEvent).
 
 use crate::harness::{BOGUS, run};
 use std::ptr::null;
@@ -13,7 +14,7 @@ fn signaled(h: HANDLE) -> bool {
 
 #[test]
 fn wsa_create_event_is_manual_reset_and_starts_nonsignaled() {
-    // R1.1, Doc: WSACreateEvent function.
+    // Doc: WSACreateEvent function.
     run(|| unsafe {
         SetLastError(1234);
         let ev = WSACreateEvent();
@@ -23,7 +24,7 @@ fn wsa_create_event_is_manual_reset_and_starts_nonsignaled() {
         assert!(!signaled(h));
         assert_eq!(WSASetEvent(ev), TRUE);
         assert!(signaled(h));
-        assert!(signaled(h), "a satisfied wait leaves a manual-reset event signaled (R1.10)");
+        assert!(signaled(h), "a satisfied wait leaves a manual-reset event signaled");
         assert_eq!(WSAResetEvent(ev), TRUE);
         assert!(!signaled(h));
         assert_eq!(WSACloseEvent(ev), TRUE);
@@ -66,8 +67,9 @@ fn named_events_are_refused_with_a_clear_error() {
 
 #[test]
 fn bad_handles_fail_with_invalid_handle_and_successes_keep_the_last_error() {
-    // R1.3–R1.5; SetEvent, ResetEvent and CloseHandle leave the last error alone on
-    // success (Wine kernelbase set_ntstatus sets it only on failure).
+    // Doc: WSASetEvent, WSAResetEvent, WSACloseEvent; SetEvent, ResetEvent and CloseHandle
+    // leave the last error alone on success (Wine kernelbase set_ntstatus sets it only on
+    // failure).
     run(|| unsafe {
         let ev = WSACreateEvent();
         let closed = WSACreateEvent();
@@ -100,7 +102,7 @@ fn bad_handles_fail_with_invalid_handle_and_successes_keep_the_last_error() {
 
 #[test]
 fn handle_values_are_never_reused_so_stale_handles_stay_invalid() {
-    // R1.5: Windows may reuse a value; wsasim never does within a run.
+    // Doc: WSACloseEvent; Windows may reuse a value; wsasim never does within a run.
     run(|| unsafe {
         let first = WSACreateEvent();
         assert_eq!(WSACloseEvent(first), TRUE);

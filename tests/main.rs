@@ -1,6 +1,6 @@
 //! wsasim's integration tests: one binary, one module per subject. Each Win32 rule's test
-//! names its source: a rule of the semantics notes (R1.x), a Microsoft page, or the Wine
-//! conformance test that showed it on Windows.
+//! names its source: the Microsoft page ("Doc: WSARecv") or the Wine conformance test that
+//! showed it on Windows ("Wine sock.c test_WSARecv").
 
 // The tests call the Win32 surface as programs do, through `unsafe` blocks whose pointers are
 // the tests' own live locals; a SAFETY line on each would say that every time.

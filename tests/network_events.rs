@@ -1,7 +1,7 @@
-//! `WSAEventSelect` and `WSAEnumNetworkEvents` (R4.x), as event sequences: a call, then
-//! exactly the events and codes `WSAEnumNetworkEvents` reports. Each test follows the Wine
-//! test of the same name in event mode (Wine sock.c), on one host over loopback, as those
-//! tests run.
+//! `WSAEventSelect` and `WSAEnumNetworkEvents` (Doc: WSAEventSelect, Doc:
+//! WSAEnumNetworkEvents), as event sequences: a call, then exactly the events and codes
+//! `WSAEnumNetworkEvents` reports. Each test follows the Wine test of the same name in
+//! event mode (Wine sock.c), on one host over loopback, as those tests run.
 
 use crate::harness::net::*;
 use crate::harness::run;
@@ -22,15 +22,15 @@ fn signaled(ev: WSAEVENT) -> bool {
     unsafe { WaitForSingleObject(ev as HANDLE, 0) == WAIT_OBJECT_0 }
 }
 
-/// What `WSAEnumNetworkEvents` reports, as (FD_ bit, code) pairs, lowest first. The
-/// entries it does not report must keep what was there (R4.10: Wine sock.c
-/// test_WSAEnumNetworkEvents fills them with 0xAB first), and the event is reset.
+/// What `WSAEnumNetworkEvents` reports, as (FD_ bit, code) pairs, lowest first. The entries
+/// it does not report must keep what was there (Wine sock.c test_WSAEnumNetworkEvents fills
+/// them with 0xAB first), and the event is reset.
 fn enumerate(s: SOCKET, ev: WSAEVENT) -> Vec<(u32, i32)> {
     let filler = i32::from_ne_bytes([0xab; 4]);
     let mut ne = WSANETWORKEVENTS { lNetworkEvents: 0, iErrorCode: [filler; 10] };
     assert_eq!(unsafe { WSAEnumNetworkEvents(s, ev, &mut ne) }, 0, "WSAEnumNetworkEvents");
     if ev != 0 {
-        assert!(!signaled(ev), "enumeration resets the event (R4.9)");
+        assert!(!signaled(ev), "enumeration resets the event (Doc: WSAEnumNetworkEvents)");
     }
     let mut found = Vec::new();
     for bit in 0..FD_MAX_EVENTS {
@@ -61,7 +61,7 @@ fn send_bytes(s: SOCKET, data: &[u8]) -> Result<usize, u32> {
 
 #[test]
 fn test_accept_events() {
-    // R4.5, R4.7, R4.8, R4.15, R4.17: Wine sock.c test_accept_events.
+    // Wine sock.c test_accept_events.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -107,7 +107,7 @@ fn test_accept_events() {
         select_events(l, ev, FD_READ | FD_ACCEPT);
         assert!(signaled(ev));
         select_events(l, ev, FD_READ);
-        assert!(signaled(ev), "selecting never resets the event (R4.5)");
+        assert!(signaled(ev), "selecting never resets the event (Doc: WSAEventSelect)");
         WSAResetEvent(ev);
         select_events(l, ev, FD_READ | FD_ACCEPT);
         assert!(signaled(ev), "still recorded, so selecting it sets the event again");
@@ -128,7 +128,7 @@ fn test_accept_events() {
 
 #[test]
 fn test_connect_events() {
-    // R4.3, R4.6, R4.12: Wine sock.c test_connect_events; Wine afd.c test_get_events.
+    // Wine sock.c test_connect_events; Wine afd.c test_get_events.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -176,7 +176,7 @@ const FD_ALL: u32 = FD_READ | FD_WRITE | FD_OOB | FD_ACCEPT | FD_CONNECT | FD_CL
 
 #[test]
 fn udp_is_writable_once_bound_and_connect_records_connect_and_write() {
-    // R4.11, R4.12: Wine sock.c test_WSAEnumNetworkEvents (bound UDP: FD_WRITE on the
+    // Wine sock.c test_WSAEnumNetworkEvents (bound UDP: FD_WRITE on the
     // first of five rounds only), test_connect_events (unbound: nothing; connect:
     // FD_CONNECT|FD_WRITE, todo_wine).
     run(|| {
@@ -202,7 +202,7 @@ fn udp_is_writable_once_bound_and_connect_records_connect_and_write() {
 
 #[test]
 fn test_read_events() {
-    // R2.13, R4.6, R4.8, R4.9, R4.13: Wine sock.c test_read_events.
+    // Wine sock.c test_read_events.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -261,7 +261,7 @@ fn test_read_events() {
         assert_eq!(enumerate(s, ev), [(FD_READ, 0), (FD_WRITE, 0)]);
         assert_eq!(recv_some(s, 4), Ok(b"w".to_vec()));
 
-        // A pending WSARecv takes arriving data: no FD_READ (R2.13).
+        // A pending WSARecv takes arriving data: no FD_READ (Wine sock.c test_read_events).
         let rev = event();
         let mut ov = overlapped(rev as HANDLE);
         let mut data = [0u8; 1];
@@ -285,7 +285,7 @@ fn test_read_events() {
 
 #[test]
 fn test_write_events() {
-    // R4.11: Wine sock.c test_write_events ("Despite the documentation ... calling send()
+    // Wine sock.c test_write_events ("Despite the documentation ... calling send()
     // doesn't clear the FD_WRITE bit"; fill, then drain, gives FD_WRITE again).
     run(|| {
         startup();
@@ -337,7 +337,7 @@ fn test_write_events() {
 
 #[test]
 fn test_close_events() {
-    // R4.16: Wine sock.c test_close_events.
+    // Wine sock.c test_close_events.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -412,7 +412,8 @@ fn test_close_events() {
 
 #[test]
 fn selecting_makes_the_socket_nonblocking_until_the_selection_is_cancelled() {
-    // R4.3: Wine sock.c test_fionbio; R4.2, R4.9: the errors of both calls.
+    // Wine sock.c test_fionbio; Doc: WSAEventSelect, Doc: WSAEnumNetworkEvents: the errors
+    // of both calls.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -441,7 +442,7 @@ fn selecting_makes_the_socket_nonblocking_until_the_selection_is_cancelled() {
 
 #[test]
 fn a_failed_enumeration_clears_nothing_and_a_null_event_is_allowed() {
-    // R4.9: Doc: WSAEnumNetworkEvents; Wine sock.c test_WSAEnumNetworkEvents (NULL event).
+    // Doc: WSAEnumNetworkEvents; Wine sock.c test_WSAEnumNetworkEvents (NULL event).
     run(|| unsafe {
         startup();
         let ev = event();
@@ -477,7 +478,7 @@ fn fionread(s: SOCKET) -> u32 {
 
 #[test]
 fn test_oob_events() {
-    // R2.18, R4.8, R4.14: Wine sock.c test_oob_events, test_fionread_siocatmark (the
+    // Wine sock.c test_oob_events, test_fionread_siocatmark (the
     // urgent byte is not counted by FIONREAD, a second one is kept), test_select (OOB
     // part: with SO_OOBINLINE, recv(MSG_OOB) is WSAEINVAL and the byte is read in line).
     run(|| {
@@ -539,9 +540,10 @@ fn test_oob_events() {
 
 #[test]
 fn event_select_and_overlapped_operations_share_a_socket() {
-    // R2.13, R4.16: an overlapped receive pending on a selected socket takes the data and
-    // records no FD_READ; the peer's close still records FD_CLOSE and completes the next
-    // receive with 0 bytes; an overlapped send completes as usual and records nothing.
+    // Wine sock.c test_read_events, test_close_events: an overlapped receive pending on a
+    // selected socket takes the data and records no FD_READ; the peer's close still records
+    // FD_CLOSE and completes the next receive with 0 bytes; an overlapped send completes as
+    // usual and records nothing.
     run(|| unsafe {
         startup();
         let ev = event();
@@ -577,9 +579,10 @@ fn event_select_and_overlapped_operations_share_a_socket() {
 
 #[test]
 fn what_arrived_before_accept_is_recorded_on_the_accepted_socket() {
-    // R4.11, R4.14, R4.16: data, an urgent byte and the FIN that arrived while the
-    // connection waited in the backlog are the accepted socket's events from the start,
-    // FD_CLOSE included although data is left to read.
+    // Wine sock.c test_accept_events, test_oob_events, test_close_events: data, an urgent
+    // byte and the FIN that arrived while the connection waited in the backlog are the
+    // accepted socket's events from the start, FD_CLOSE included although data is left to
+    // read.
     run(|| {
         startup();
         let ev = event();
@@ -604,8 +607,9 @@ fn what_arrived_before_accept_is_recorded_on_the_accepted_socket() {
 #[test]
 fn urgent_data_odd_cases() {
     // An empty MSG_OOB send marks nothing; a peek leaves the urgent byte; an urgent send
-    // that must wait for buffer space (SO_SNDBUF 0, R2.28) still marks its last byte; and
-    // urgent bytes thrown away by a reset are counted (the run's conservation check).
+    // that must wait for buffer space (SO_SNDBUF 0: Wine sock.c test_send) still marks its
+    // last byte; and urgent bytes thrown away by a reset are counted (the run's
+    // conservation check).
     run(|| unsafe {
         startup();
         let ev = event();
@@ -654,9 +658,9 @@ fn urgent_data_odd_cases() {
 
 #[test]
 fn operations_pended_at_random_reenable_fd_read_as_immediate_ones_do() {
-    // R4.13 under Sim::pend_immediate: a 1-byte receive that pended at random and leaves
-    // data behind records FD_READ again on every seed, as the receive that completed in
-    // its call does.
+    // Wine sock.c test_read_events under Sim::pend_immediate: a 1-byte receive that pended
+    // at random and leaves data behind records FD_READ again on every seed, as the receive
+    // that completed in its call does.
     wsasim::check(0..30, |sim| {
         sim.pend_immediate(true);
         sim.client("a", "192.0.2.1", || unsafe {

@@ -1,6 +1,6 @@
-//! The overlapped call protocol (R2.3–R2.13, R2.19, R2.25, R3.x): what the call returns,
-//! what the OVERLAPPED holds, which notification fires, and what the result calls read.
-//! Each test runs on one host over loopback, as Wine's tests do.
+//! The overlapped call protocol (Doc: WSARecv, Doc: WSASend, Doc: WSAGetOverlappedResult):
+//! what the call returns, what the OVERLAPPED holds, which notification fires, and what the
+//! result calls read. Each test runs on one host over loopback, as Wine's tests do.
 
 use crate::harness::net::*;
 use crate::harness::{run, run_seed};
@@ -35,7 +35,7 @@ fn post_recv(s: SOCKET, buf: &mut [u8], ov: &mut OVERLAPPED) -> (i32, u32) {
 
 #[test]
 fn a_receive_with_data_queued_completes_at_once_and_still_signals_its_event() {
-    // R2.4; Wine sock.c test_nonblocking_async_recv ("with data already queued, the event
+    // Wine sock.c test_nonblocking_async_recv ("with data already queued, the event
     // becomes signaled"), test_completion_port.
     run(|| unsafe {
         let (c, s) = tcp_pair();
@@ -48,7 +48,7 @@ fn a_receive_with_data_queued_completes_at_once_and_still_signals_its_event() {
         let b = wsabuf(&mut buf);
         let (mut bytes, mut flags) = (0, 0);
         assert_eq!(WSARecv(s, &b, 1, &mut bytes, &mut flags, &mut *ov, None), 0);
-        assert_eq!(GetLastError(), 0, "R2.33: success sets the last error to 0");
+        assert_eq!(GetLastError(), 0, "success sets the last error to 0 (Wine sock.c test_WSARecv)");
         assert_eq!((bytes, &buf[..5]), (5, &b"hello"[..]));
         assert!(signaled(ev), "an immediate completion signals the event");
         assert_eq!((ov.Internal, ov.InternalHigh), (STATUS_SUCCESS as usize, 5));
@@ -57,7 +57,7 @@ fn a_receive_with_data_queued_completes_at_once_and_still_signals_its_event() {
 
 #[test]
 fn a_pending_receive_leaves_the_counts_alone_and_holds_status_pending() {
-    // R2.3, R2.7; Wine sock.c test_nonblocking_async_recv (Internal == STATUS_PENDING,
+    // Wine sock.c test_nonblocking_async_recv (Internal == STATUS_PENDING,
     // InternalHigh untouched).
     run(|| unsafe {
         let (c, s) = tcp_pair();
@@ -73,23 +73,23 @@ fn a_pending_receive_leaves_the_counts_alone_and_holds_status_pending() {
         assert_eq!(bytes, 0xdead_beef, "the count is not touched");
         assert_eq!(ov.Internal, STATUS_PENDING as usize);
         assert_eq!(ov.InternalHigh, 0xdead_beef);
-        assert!(!signaled(ev), "R2.5: starting the operation reset the event");
+        assert!(!signaled(ev), "starting the operation reset the event (Doc: WSAGetOverlappedResult)");
         let mut got = 0;
         assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut got, FALSE, &mut flags), FALSE);
-        assert_eq!(GetLastError(), WSA_IO_INCOMPLETE as u32, "R3.3");
+        assert_eq!(GetLastError(), WSA_IO_INCOMPLETE as u32, "pending (Doc: WSAGetOverlappedResult)");
         send_all(c, b"abc");
         assert_eq!(WaitForSingleObject(ev, 1000), WAIT_OBJECT_0);
         assert_eq!((ov.Internal, ov.InternalHigh), (STATUS_SUCCESS as usize, 3));
         assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut got, FALSE, &mut flags), TRUE);
         assert_eq!(got, 3);
-        assert!(signaled(ev), "R3.8: WSAGetOverlappedResult does not reset the event");
+        assert!(signaled(ev), "WSAGetOverlappedResult does not reset the event");
     });
 }
 
 #[test]
 fn an_immediate_failure_delivers_no_completion() {
-    // R2.3; Wine sock.c test_completion_port (WSARecv on an unconnected socket fails with
-    // WSAENOTCONN and nothing is queued).
+    // Doc: WSARecv (return value); Wine sock.c test_completion_port (WSARecv on an
+    // unconnected socket fails with WSAENOTCONN and nothing is queued).
     run(|| unsafe {
         startup();
         let s = tcp();
@@ -105,7 +105,7 @@ fn an_immediate_failure_delivers_no_completion() {
 
 #[test]
 fn a_null_event_makes_the_socket_handle_the_signal() {
-    // R2.6; Wine sock.c test_nonblocking_async_recv ("Overlapped, with a NULL event").
+    // Wine sock.c test_nonblocking_async_recv ("Overlapped, with a NULL event").
     run(|| unsafe {
         let (c, s) = tcp_pair();
         let mut ov = overlapped(null_mut());
@@ -122,8 +122,8 @@ fn a_null_event_makes_the_socket_handle_the_signal() {
 
 #[test]
 fn pending_receives_are_filled_in_the_order_posted() {
-    // R2.12: Wine sock.c test_simultaneous_async_recv (two pending 16-byte receives, one
-    // 32-byte send), over seeds that cut the stream differently.
+    // Wine sock.c test_simultaneous_async_recv (two pending 16-byte receives, one 32-byte
+    // send), over seeds that cut the stream differently.
     for seed in 0..40 {
         run_seed(seed, || unsafe {
             let (c, s) = tcp_pair();
@@ -146,7 +146,7 @@ fn pending_receives_are_filled_in_the_order_posted() {
 
 #[test]
 fn a_receive_fills_scattered_buffers_in_order_with_no_gaps() {
-    // R2.10: Wine sock.c test_WSARecv: 9 bytes into buffers of 4 and 5 give "dead" | "beefs".
+    // Wine sock.c test_WSARecv: 9 bytes into buffers of 4 and 5 give "dead" | "beefs".
     let mut whole = 0;
     for seed in 0..40 {
         let counts = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
@@ -181,7 +181,7 @@ unsafe extern "system" fn routine(error: u32, bytes: u32, _ov: *mut OVERLAPPED, 
 
 #[test]
 fn a_completion_routine_runs_only_in_an_alertable_wait_and_the_event_is_not_signaled() {
-    // R2.4, R2.25; Wine sock.c test_WSARecv: with a routine and an event, SleepEx returns
+    // Wine sock.c test_WSARecv: with a routine and an event, SleepEx returns
     // WAIT_IO_COMPLETION, the routine ran once, and the event stays unsignaled.
     run(|| unsafe {
         ROUTINE_CALLS.lock().unwrap().clear();
@@ -213,7 +213,8 @@ fn a_completion_routine_runs_only_in_an_alertable_wait_and_the_event_is_not_sign
 
 #[test]
 fn get_overlapped_result_waits_and_reads_the_kernel32_codes() {
-    // R3.4 (fWait waits on the event), R3.9 (GetOverlappedResult's codes).
+    // Doc: GetOverlappedResult: fWait waits on the event; a pending operation is
+    // ERROR_IO_INCOMPLETE (kernel32's code, not Winsock's).
     run(|| unsafe {
         let (c, s) = tcp_pair();
         let ev = WSACreateEvent() as HANDLE;
@@ -234,7 +235,7 @@ fn get_overlapped_result_waits_and_reads_the_kernel32_codes() {
 
 #[test]
 fn wsa_get_overlapped_result_refuses_what_is_not_a_socket() {
-    // R3.1; Wine sock.c test_WSAGetOverlappedResult.
+    // Wine sock.c test_WSAGetOverlappedResult.
     run(|| unsafe {
         startup();
         let ov = OVERLAPPED::default();
@@ -247,7 +248,7 @@ fn wsa_get_overlapped_result_refuses_what_is_not_a_socket() {
 
 #[test]
 fn a_zero_length_receive_pends_until_data_and_consumes_nothing() {
-    // R2.19; Wine sock.c test_empty_recv.
+    // Wine sock.c test_empty_recv.
     run(|| unsafe {
         let (c, s) = tcp_pair();
         let (mut bytes, mut flags) = (0, 0);
@@ -266,7 +267,7 @@ fn a_zero_length_receive_pends_until_data_and_consumes_nothing() {
 
 #[test]
 fn the_byte_count_may_be_null_only_with_an_overlapped() {
-    // R2.8; Wine sock.c test_WSASendTo, test_WSARecv.
+    // Doc: WSARecv (parameters); Wine sock.c test_WSASendTo, test_WSARecv.
     run(|| unsafe {
         let (c, s) = tcp_pair();
         let mut buf = *b"abc";
@@ -281,7 +282,7 @@ fn the_byte_count_may_be_null_only_with_an_overlapped() {
 
 #[test]
 fn cancel_io_ex_aborts_a_pending_receive_and_reports_when_nothing_matched() {
-    // R5.3; Doc: CancelIoEx; Wine sock.c test_send_buffering (nothing pending: FALSE,
+    // Doc: CancelIoEx; Wine sock.c test_send_buffering (nothing pending: FALSE,
     // ERROR_NOT_FOUND; CancelIo: TRUE).
     run(|| unsafe {
         let (_c, s) = tcp_pair();
@@ -295,7 +296,7 @@ fn cancel_io_ex_aborts_a_pending_receive_and_reports_when_nothing_matched() {
         let (mut n, mut flags) = (7, 0);
         assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, TRUE, &mut flags), FALSE);
         assert_eq!(GetLastError(), WSA_OPERATION_ABORTED as u32);
-        assert_eq!(n, 0, "R3.6: the count is written on failure too");
+        assert_eq!(n, 0, "the count is written on failure too (Wine sock.c test_ip_pktinfo)");
         assert_eq!(GetOverlappedResult(s as HANDLE, &*ov, &mut n, FALSE), FALSE);
         assert_eq!(GetLastError(), ERROR_OPERATION_ABORTED);
         assert_eq!(CancelIoEx(s as HANDLE, null()), FALSE);
@@ -306,8 +307,8 @@ fn cancel_io_ex_aborts_a_pending_receive_and_reports_when_nothing_matched() {
 
 #[test]
 fn closesocket_completes_a_pending_tcp_receive_as_aborted_and_a_udp_one_as_cancelled() {
-    // R5.1, R5.2: Wine sock.c test_iocp (TCP: connection aborted), Wine afd.c test_recv
-    // (UDP: cancelled).
+    // Doc: closesocket; Wine sock.c test_iocp (TCP: connection aborted), Wine afd.c
+    // test_recv (UDP: cancelled).
     run(|| unsafe {
         let (_c, s) = tcp_pair();
         let ev = WSACreateEvent() as HANDLE;
@@ -331,7 +332,7 @@ fn closesocket_completes_a_pending_tcp_receive_as_aborted_and_a_udp_one_as_cance
 
 #[test]
 fn a_non_overlapped_socket_blocks_in_wsarecv_even_with_an_overlapped() {
-    // R2.2: Wine sock.c test_nonblocking_async_recv ("With a non-overlapped socket,
+    // Wine sock.c test_nonblocking_async_recv ("With a non-overlapped socket,
     // WSARecv() always blocks when passed an overlapped structure"), and fills it.
     run(|| unsafe {
         startup();
@@ -359,7 +360,7 @@ fn a_non_overlapped_socket_blocks_in_wsarecv_even_with_an_overlapped() {
 
 #[test]
 fn a_thread_that_exits_cancels_its_pending_io() {
-    // R2.30: Doc: WSARecv: "all I/O initiated by a given thread is canceled when that
+    // Doc: WSARecv: "all I/O initiated by a given thread is canceled when that
     // thread exits". The event is signaled; the OVERLAPPED is left alone (a README
     // deviation: the exited thread's memory may be gone).
     run(|| unsafe {

@@ -82,7 +82,7 @@ fn select_reports_each_state_in_its_set() {
         close(c);
 
         // A nonblocking connect: writable once done; refused, exceptional only, with
-        // SO_ERROR set, and reading it does not clear it (R5.9).
+        // SO_ERROR set, and reading it does not clear it (Wine sock.c test_select).
         let mut on = 1u32;
         let c = tcp();
         ioctlsocket(c, FIONBIO, &mut on);
@@ -144,8 +144,8 @@ unsafe extern "system" fn count_apc(_: usize) {
 
 #[test]
 fn select_waits_alertably_until_ready_or_the_timeout() {
-    // Doc: select (the timeout); R2.24: an APC runs inside select, which goes on waiting
-    // (Wine sock.c test_select).
+    // Doc: select (the timeout); an APC runs inside select, which goes on waiting (Wine
+    // sock.c test_select).
     run(|| unsafe {
         startup();
         let l = listener("127.0.0.1:7");
@@ -294,9 +294,9 @@ fn wsapoll_refuses_bad_arguments_and_marks_what_is_not_a_socket() {
 
 #[test]
 fn wsapoll_waits_and_does_not_signal_a_selected_event() {
-    // R4.18: Wine sock.c test_select_after_WSAEventSelect: an auto-reset event consumed by
-    // a wait is not signaled again by WSAPoll. Doc: WSAPoll: a negative timeout waits for
-    // ever, a positive one that long.
+    // Wine sock.c test_select_after_WSAEventSelect: an auto-reset event consumed by a wait
+    // is not signaled again by WSAPoll. Doc: WSAPoll: a negative timeout waits for ever, a
+    // positive one that long.
     run(|| unsafe {
         startup();
         let l = listener("127.0.0.1:7");

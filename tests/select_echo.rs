@@ -4,9 +4,10 @@
 //! servers, which wsasim must expose:
 //!
 //! - waiting for FD_WRITE before each send: FD_WRITE comes once, then only after a send
-//!   failed with WSAEWOULDBLOCK (R4.11), so the server hangs;
+//!   failed with WSAEWOULDBLOCK (Wine sock.c test_write_events), so the server hangs;
 //! - closing at FD_CLOSE without reading what is left: FD_CLOSE is recorded as the FIN
-//!   arrives, before the data is read (R4.16), so the last bytes are lost;
+//!   arrives, before the data is read (Wine sock.c test_close_events), so the last bytes
+//!   are lost;
 //! - serving only the lowest signalled index: a busy connection there starves the rest.
 
 use crate::harness::net::*;
@@ -110,7 +111,8 @@ struct Conn {
     write_allowed: bool,
 }
 
-/// Reads at most this much per FD_READ: a partial read records FD_READ again (R4.13).
+/// Reads at most this much per FD_READ: a partial read records FD_READ again (Wine sock.c
+/// test_read_events).
 const READ_SIZE: usize = 64;
 
 fn server(clients: usize, flaw: Flaw) {
@@ -155,8 +157,8 @@ fn enumerate(s: SOCKET, ev: WSAEVENT) -> u32 {
     ne.lNetworkEvents as u32
 }
 
-/// Accepts every waiting connection; each inherits the listener's selection (R4.17) and is
-/// given its own event and events.
+/// Accepts every waiting connection; each inherits the listener's selection (Doc:
+/// WSAEventSelect) and is given its own event and events.
 unsafe fn accept_all(l: SOCKET, ev: WSAEVENT, conns: &mut Vec<Conn>, events: &mut Vec<HANDLE>) {
     if enumerate(l, ev) & FD_ACCEPT == 0 {
         return;
@@ -189,14 +191,14 @@ unsafe fn serve(conn: &mut Conn, flaw: Flaw) -> bool {
         read(conn, READ_SIZE);
     }
     if events & FD_CLOSE != 0 {
-        // What came before the close is still to be read (R4.16).
+        // What came before the close is still to be read (Wine sock.c test_close_events).
         while read(conn, 4096) {}
         conn.closing = true;
     }
     if !conn.out.is_empty() && (flaw != Flaw::WaitsForWrite || std::mem::take(&mut conn.write_allowed)) {
         let n = unsafe { send(conn.s, conn.out.as_ptr(), conn.out.len() as i32, 0) };
         match n {
-            // A nonblocking stream send is all or nothing (R2.29).
+            // A nonblocking stream send is all or nothing (Wine sock.c test_write_events).
             SOCKET_ERROR => assert_eq!(unsafe { WSAGetLastError() }, WSAEWOULDBLOCK, "send"),
             n => drop(conn.out.drain(..n as usize)),
         }

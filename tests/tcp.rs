@@ -1,5 +1,6 @@
-//! TCP: connecting, accepting, the byte stream, close, shutdown and reset (R2.11, R2.20,
-//! R2.28, R2.29, R5.4, R5.7, R5.9), with the errors of each call in the wrong state.
+//! TCP: connecting, accepting, the byte stream, close, shutdown and reset (Doc: WSARecv,
+//! Doc: connect, Doc: shutdown, and the Wine sock.c tests each test names), with the errors
+//! of each call in the wrong state.
 
 use crate::harness::net::*;
 use crate::harness::run;
@@ -57,7 +58,7 @@ fn a_blocking_echo_moves_bytes_in_order() {
 
 #[test]
 fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenotsock() {
-    // R5.10: Wine sock.c test_WithoutWSAStartup, test_WithWSAStartup.
+    // Wine sock.c test_WithoutWSAStartup, test_WithWSAStartup.
     run(|| unsafe {
         assert_eq!(socket(AF_INET.into(), SOCK_STREAM, 0), INVALID_SOCKET);
         assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
@@ -73,13 +74,13 @@ fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenot
         assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
         startup();
         assert_eq!(closesocket(s), SOCKET_ERROR);
-        assert_eq!(GetLastError(), WSAENOTSOCK as u32, "R5.10: cleanup destroyed the socket");
+        assert_eq!(GetLastError(), WSAENOTSOCK as u32, "cleanup destroyed the socket");
     });
 }
 
 #[test]
 fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
-    // R5.9: Wine sock.c test_errors; Doc: connect (WSAECONNREFUSED).
+    // Wine sock.c test_errors; Doc: connect (WSAECONNREFUSED).
     pair(0, startup, || unsafe {
         startup();
         let s = tcp();
@@ -96,7 +97,7 @@ fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
 
 #[test]
 fn a_nonblocking_connect_would_block_then_completes_and_a_second_is_already_under_way() {
-    // R5.9: WSAEWOULDBLOCK, then WSAEALREADY while in progress, WSAEISCONN once connected,
+    // WSAEWOULDBLOCK, then WSAEALREADY while in progress, WSAEISCONN once connected,
     // WSAENOTCONN for send and recv meanwhile (Wine sock.c test_connecting_socket).
     pair(0, accepting_server, || unsafe {
         startup();
@@ -116,8 +117,8 @@ fn a_nonblocking_connect_would_block_then_completes_and_a_second_is_already_unde
 
 #[test]
 fn a_graceful_close_ends_the_stream_after_the_data_and_every_later_receive_reads_zero() {
-    // R2.20, R2.29: Wine sock.c test_shutdown, Wine afd.c test_recv (a pending receive
-    // completes with 0 bytes when the peer closes).
+    // Doc: WSARecv (0 bytes: graceful closure); Wine sock.c test_shutdown, Wine afd.c
+    // test_recv (a pending receive completes with 0 bytes when the peer closes).
     pair(
         1,
         || unsafe {
@@ -156,7 +157,7 @@ fn a_graceful_close_ends_the_stream_after_the_data_and_every_later_receive_reads
 
 #[test]
 fn shutdown_follows_the_rules_of_each_direction() {
-    // R5.4: Wine sock.c test_shutdown; Doc: shutdown.
+    // Wine sock.c test_shutdown; Doc: shutdown.
     pair(
         0,
         || {
@@ -202,7 +203,7 @@ fn shutdown_follows_the_rules_of_each_direction() {
 
 #[test]
 fn an_abortive_close_resets_the_peer() {
-    // R5.7: Wine sock.c test_tcp_reset: a pending receive fails with
+    // Wine sock.c test_tcp_reset: a pending receive fails with
     // STATUS_CONNECTION_RESET (ERROR_NETNAME_DELETED / WSAECONNRESET), later calls at once
     // with WSAECONNRESET, and SO_ERROR stays 0.
     pair(
@@ -235,7 +236,7 @@ fn an_abortive_close_resets_the_peer() {
             n = 0xdead_beef;
             assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
             assert_eq!(GetLastError(), WSAECONNRESET as u32);
-            assert_eq!(n, 0xdead_beef, "no count, and no completion (R2.3)");
+            assert_eq!(n, 0xdead_beef, "no count, and no completion (Wine sock.c test_completion_port)");
             assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0, "the event was not reset");
             assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
             assert_eq!(GetLastError(), WSAECONNRESET as u32);
@@ -248,7 +249,7 @@ fn an_abortive_close_resets_the_peer() {
 
 #[test]
 fn a_send_pends_while_the_peer_does_not_read_and_completes_with_the_full_count() {
-    // R2.28: Wine sock.c test_send (SO_SNDBUF 0 and 1 MB).
+    // Wine sock.c test_send (SO_SNDBUF 0 and 1 MB).
     pair(
         0,
         || unsafe {
@@ -282,7 +283,7 @@ fn a_send_pends_while_the_peer_does_not_read_and_completes_with_the_full_count()
 
 #[test]
 fn a_nonblocking_send_is_all_or_nothing() {
-    // R2.29: Wine sock.c test_write_events ("Windows will never send less than
+    // Wine sock.c test_write_events ("Windows will never send less than
     // buffer_size bytes here").
     pair(0, accepting_server, || unsafe {
         startup();
@@ -301,20 +302,22 @@ fn a_nonblocking_send_is_all_or_nothing() {
             total += n;
         }
         assert!(total >= 300_000, "the first send is taken whole");
-        assert_eq!(recv_some(s, 10), Err(WSAEWOULDBLOCK as u32), "R2.22: no data, nonblocking");
+        // With no data, a nonblocking receive would block but an overlapped one pends (Wine
+        // sock.c test_nonblocking_async_recv).
+        assert_eq!(recv_some(s, 10), Err(WSAEWOULDBLOCK as u32), "no data, nonblocking");
         let mut buf = [0u8; 4];
         let mut ov = overlapped(WSACreateEvent() as HANDLE);
         let b = wsabuf(&mut buf);
         let (mut n, mut flags) = (0, 0);
         assert_eq!(WSARecv(s, &b, 1, &mut n, &mut flags, &mut *ov, None), SOCKET_ERROR);
-        assert_eq!(GetLastError(), WSA_IO_PENDING as u32, "R2.22: an overlapped receive pends");
+        assert_eq!(GetLastError(), WSA_IO_PENDING as u32, "an overlapped receive pends");
     });
 }
 
 #[test]
 fn a_blocking_receive_times_out_with_so_rcvtimeo_and_runs_apcs_while_it_waits() {
-    // R2.23: Wine sock.c test_timeout; R2.24: Wine sock.c test_WSARecv (an APC queued to a
-    // thread in a blocking receive runs in it).
+    // Wine sock.c test_timeout; Wine sock.c test_WSARecv (an APC queued to a thread in a
+    // blocking receive runs in it).
     static RAN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     unsafe extern "system" fn apc(_: usize) {
         RAN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -460,9 +463,9 @@ fn a_full_backlog_refuses_further_connections() {
 
 #[test]
 fn a_pending_send_takes_its_bytes_when_the_transport_does() {
-    // R2.9: Doc: WSASend ("the system owns these buffers"): a send pending on a full buffer
-    // (SO_SNDBUF 0, R2.28) takes its bytes as space comes back, so a program that refills
-    // its buffer meanwhile sends the new bytes, as on Windows.
+    // Doc: WSASend ("the system owns these buffers"): a send pending on a full buffer
+    // (SO_SNDBUF 0: Wine sock.c test_send) takes its bytes as space comes back, so a
+    // program that refills its buffer meanwhile sends the new bytes, as on Windows.
     pair(
         0,
         || unsafe {
@@ -522,8 +525,8 @@ fn latency_is_set_per_link_and_drawn_within_its_range() {
 
 #[test]
 fn sends_while_a_reset_is_on_its_way_are_taken_then_fail_with_wsaeconnreset() {
-    // R5.7: once the reset arrives, sends fail at once; before it, they are taken (and
-    // their bytes counted as thrown away).
+    // Wine sock.c test_tcp_reset: once the reset arrives, sends fail at once; before it,
+    // they are taken (and their bytes counted as thrown away).
     for seed in 0..20 {
         let outcome = pair(
             seed,

@@ -1,5 +1,5 @@
-//! UDP: message boundaries, truncation (R2.14), addresses, connected sockets and the
-//! implicit bind.
+//! UDP: message boundaries, truncation (Doc: WSARecvFrom), addresses, connected sockets and
+//! the implicit bind.
 
 use crate::harness::net::*;
 use crate::harness::run;
@@ -61,7 +61,7 @@ fn datagrams_keep_their_boundaries_and_name_their_sender() {
 
 #[test]
 fn a_datagram_too_big_for_the_buffer_is_cut_and_the_rest_discarded() {
-    // R2.14: Wine sock.c test_icmp (synchronous: WSAEMSGSIZE, the next recv gets the next
+    // Wine sock.c test_icmp (synchronous: WSAEMSGSIZE, the next recv gets the next
     // datagram); Wine afd.c test_recv ("short read of a UDP datagram": 9 bytes into 2 + 4
     // give STATUS_BUFFER_OVERFLOW, 6 bytes, "mo" | "reda").
     run(|| unsafe {
@@ -81,13 +81,15 @@ fn a_datagram_too_big_for_the_buffer_is_cut_and_the_rest_discarded() {
         let mut ov = overlapped(ev);
         let (mut n, mut flags) = (0, 0);
         let ret = WSARecv(r, bufs.as_ptr(), 2, &mut n, &mut flags, &mut *ov, None);
-        // R2.15: a warning status is reported as pending, and the completion carries it.
+        // A warning status is reported as pending, and the completion carries it (Wine
+        // sock.c test_ip_pktinfo, "And with an APC").
         assert_eq!((ret, GetLastError()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
         assert_eq!(WaitForSingleObject(ev, 0), WAIT_OBJECT_0);
         assert_eq!((ov.Internal as u32 as i32, ov.InternalHigh), (STATUS_BUFFER_OVERFLOW, 6));
         assert_eq!((&x, &y), (b"mo", b"reda"));
         assert_eq!(WSAGetOverlappedResult(r, &*ov, &mut n, FALSE, &mut flags), FALSE);
-        assert_eq!((GetLastError(), n), (WSAEMSGSIZE as u32, 6), "R3.6: the truncated size");
+        // The count is written on failure too (Wine sock.c test_ip_pktinfo).
+        assert_eq!((GetLastError(), n), (WSAEMSGSIZE as u32, 6), "the truncated size");
     });
 }
 

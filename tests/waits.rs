@@ -1,5 +1,6 @@
 //! Waits: `WaitForSingleObject(Ex)`, `WaitForMultipleObjects(Ex)`,
-//! `WSAWaitForMultipleEvents`, `Sleep`, `SleepEx` (R1.6–R1.18).
+//! `WSAWaitForMultipleEvents`, `Sleep`, `SleepEx` (Doc: WSAWaitForMultipleEvents; Doc:
+//! WaitForMultipleObjectsEx).
 
 use crate::harness::{BOGUS, run};
 use std::ptr::null;
@@ -31,7 +32,7 @@ unsafe fn wait_all(hs: &[HANDLE], ms: u32) -> u32 {
 
 #[test]
 fn wait_any_on_64_events_returns_the_lowest_signaled_index_and_consumes_only_it() {
-    // R1.9, R1.10; Wine kernel32 sync.c test_WaitForMultipleObjects.
+    // Wine kernel32 sync.c test_WaitForMultipleObjects.
     run(|| unsafe {
         let hs = events(&format!("M{}", "A".repeat(63)));
         assert_eq!(wait_any(&hs, 0), WSA_WAIT_EVENT_0 as u32);
@@ -46,8 +47,8 @@ fn wait_any_on_64_events_returns_the_lowest_signaled_index_and_consumes_only_it(
 
 #[test]
 fn wait_all_returns_only_when_all_are_signaled_and_consumes_them_together() {
-    // R1.11; Doc: WaitForMultipleObjects ("does not modify the states ... until the states
-    // of all objects have been set to signaled").
+    // Doc: WaitForMultipleObjects ("does not modify the states ... until the states of all
+    // objects have been set to signaled").
     run(|| unsafe {
         let hs = events(&format!("M{}a", "A".repeat(62)));
         assert_eq!(wait_all(&hs, 0), WAIT_TIMEOUT);
@@ -83,7 +84,8 @@ fn wait_all_wakes_only_when_the_last_event_is_set() {
 
 #[test]
 fn bad_counts_and_pointers_fail_before_anything_waits() {
-    // R1.7: 0 or more than 64 handles; a NULL array (ERROR_NOACCESS, the kernel's probe).
+    // Doc: WaitForMultipleObjectsEx: 0 or more than 64 handles; a NULL array
+    // (ERROR_NOACCESS, the kernel's probe).
     run(|| unsafe {
         let hs = events(&"A".repeat(65));
         for (count, ptr) in [(0, hs.as_ptr()), (65, hs.as_ptr()), (1000, null())] {
@@ -101,7 +103,8 @@ fn bad_counts_and_pointers_fail_before_anything_waits() {
 
 #[test]
 fn an_invalid_or_closed_handle_fails_the_whole_wait() {
-    // R1.8: WSA_INVALID_HANDLE, and nothing is consumed.
+    // Doc: WSAWaitForMultipleEvents (error table): WSA_INVALID_HANDLE, and nothing is
+    // consumed.
     run(|| unsafe {
         let hs = events("AA");
         let closed = events("A")[0];
@@ -119,8 +122,8 @@ fn an_invalid_or_closed_handle_fails_the_whole_wait() {
 
 #[test]
 fn duplicates_are_refused_only_by_wait_all() {
-    // R1.12: the NT kernel checks duplicates for wait-all only; a wait-any may name an
-    // object twice (Doc: WSAWaitForMultipleEvents).
+    // Doc: WaitForMultipleObjectsEx; the NT kernel checks duplicates for wait-all only; a
+    // wait-any may name an object twice (Doc: WSAWaitForMultipleEvents).
     run(|| unsafe {
         let h = events("A")[0];
         assert_eq!(wait_all(&[h, h], 0), WAIT_FAILED);
@@ -144,7 +147,8 @@ fn successful_and_timed_out_waits_leave_the_last_error_alone() {
 
 #[test]
 fn a_timeout_waits_that_long_in_virtual_time() {
-    // R1.13: a nonzero timeout ends the wait with WAIT_TIMEOUT once it has passed.
+    // Doc: WSAWaitForMultipleEvents (`dwTimeout`): a nonzero timeout ends the wait with
+    // WAIT_TIMEOUT once it has passed.
     let outcome = run(|| unsafe {
         let h = events("a")[0];
         let t0 = GetTickCount64();
@@ -207,7 +211,8 @@ fn sleep_passes_virtual_time_and_sleep_zero_only_yields() {
 
 #[test]
 fn an_infinite_wait_that_nothing_ends_is_reported_as_a_deadlock() {
-    // R1.13: INFINITE never times out, so the run must notice that nothing can end it.
+    // Doc: WSAWaitForMultipleEvents (`dwTimeout`): INFINITE never times out, so the run
+    // must notice that nothing can end it.
     let mut sim = wsasim::Sim::new(5);
     sim.client("a", "192.0.2.1", || unsafe {
         let ev = WSACreateEvent();

@@ -1,8 +1,8 @@
 //! The event object.
 //!
 //! Doc: CreateEventW function; Doc: SetEvent; Doc: ResetEvent. `WSACreateEvent` makes a
-//! manual-reset event that starts nonsignaled (R1.1; Wine `dlls/ws2_32/socket.c` calls
-//! `CreateEventW(NULL, TRUE, FALSE, NULL)`).
+//! manual-reset event that starts nonsignaled (Doc: WSACreateEvent; Wine
+//! `dlls/ws2_32/socket.c` calls `CreateEventW(NULL, TRUE, FALSE, NULL)`).
 
 /// How an event leaves the signaled state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,8 @@ impl Event {
     }
 
     /// The side effect of a wait this event satisfied: an auto-reset event becomes
-    /// nonsignaled, a manual-reset one keeps its state (R1.10).
+    /// nonsignaled, a manual-reset one keeps its state (Wine kernel32 sync.c
+    /// test_WaitForMultipleObjects).
     pub fn satisfy(&mut self) {
         assert!(self.signaled, "a wait was satisfied by a nonsignaled event");
         if self.reset == Reset::Auto {

@@ -1,14 +1,14 @@
 //! A socket's network events, as `WSAEventSelect` and `WSAEnumNetworkEvents` see them:
 //! what has happened and not been enumerated, and when the selected event is set.
 //!
-//! This follows what Windows does where its documentation says otherwise (R4.6–R4.8,
-//! R4.11, R4.13, R4.16). An occurrence is recorded whether or not it is selected, and the
-//! record survives re-selecting (Wine sock.c test_accept_events, test_close_events,
+//! This follows what Windows does where its documentation (Doc: WSAEventSelect) says
+//! otherwise. An occurrence is recorded whether or not it is selected, and the record
+//! survives re-selecting (Wine sock.c test_accept_events, test_close_events,
 //! test_read_events); a new arrival records its event again without the re-enabling call
 //! (test_read_events, test_accept_events, test_oob_events, todo_wine: Windows does it);
 //! enumeration clears only what it reports, so re-selecting does not report an event
-//! again (R4.7). What an occurrence is, and when the re-enabling calls find their
-//! condition still true, is the transport's to say.
+//! again (test_connect_events, test_WSAEnumNetworkEvents). What an occurrence is, and when
+//! the re-enabling calls find their condition still true, is the transport's to say.
 
 use crate::Handle;
 use crate::Win32Error;
@@ -17,8 +17,8 @@ use windows_sys::Win32::Networking::WinSock::{FD_CLOSE, FD_MAX_EVENTS, FD_WRITE}
 /// One socket's selection and record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetworkEvents {
-    /// The selection: the event object set for the events in `mask` (R4.4: one per
-    /// socket). A mask of 0 means none.
+    /// The selection: the event object set for the events in `mask` (one per socket:
+    /// Doc: WSAEventSelect). A mask of 0 means none.
     event: Option<Handle>,
     mask: u32,
     /// Events that happened and were not enumerated yet, with their error codes.
@@ -28,12 +28,13 @@ pub struct NetworkEvents {
     /// function).
     closed: bool,
     /// A send failed with `WSAEWOULDBLOCK`: the next room in the send buffer is FD_WRITE
-    /// (R4.11).
+    /// (Doc: WSAEventSelect; Wine sock.c test_write_events).
     write_blocked: bool,
 }
 
 /// What `WSAEnumNetworkEvents` reports: the events and, for each of them only, its code
-/// (R4.10: the caller's other entries are left as they were).
+/// (the caller's other entries are left as they were: Doc: WSAEnumNetworkEvents; Wine
+/// sock.c test_WSAEnumNetworkEvents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Enumerated {
     pub events: u32,
@@ -50,21 +51,22 @@ impl Enumerated {
 }
 
 impl NetworkEvents {
-    /// `WSAEventSelect(s, event, mask)` (R4.4, R4.5): replaces the selection, keeps the
-    /// record, and gives the event to set at once when recorded events are in the new
-    /// mask. The event is never reset here.
+    /// `WSAEventSelect(s, event, mask)` (Doc: WSAEventSelect): replaces the selection,
+    /// keeps the record, and gives the event to set at once when recorded events are in the
+    /// new mask. The event is never reset here.
     pub fn select(&mut self, event: Option<Handle>, mask: u32) -> Option<Handle> {
         (self.event, self.mask) = if mask == 0 { (None, 0) } else { (event, mask) };
         self.to_set(self.recorded)
     }
 
-    /// Whether a selection is active: the socket is then kept nonblocking (R4.3).
+    /// Whether a selection is active: the socket is then kept nonblocking (Doc:
+    /// WSAEventSelect; Wine sock.c test_fionbio).
     pub fn selected(&self) -> bool {
         self.mask != 0
     }
 
-    /// The selection an accepted socket starts with (R4.17): the listener's, with nothing
-    /// recorded.
+    /// The selection an accepted socket starts with (Doc: WSAEventSelect; Wine sock.c
+    /// test_accept_events): the listener's, with nothing recorded.
     pub fn inherited(&self) -> NetworkEvents {
         NetworkEvents { event: self.event, mask: self.mask, ..NetworkEvents::default() }
     }
@@ -84,10 +86,11 @@ impl NetworkEvents {
         self.to_set(event)
     }
 
-    /// A re-enabling call for `event` succeeded (R4.13, R4.15): if its condition `still`
-    /// holds (data or connections left), it is recorded again; if not, a record not yet
-    /// enumerated is dropped. A failed call re-enables nothing (Wine sock.c
-    /// test_read_events, event mode), so it does not come here.
+    /// A re-enabling call for `event` succeeded (Wine sock.c test_read_events,
+    /// test_accept_events): if its condition `still` holds (data or connections left), it
+    /// is recorded again; if not, a record not yet enumerated is dropped. A failed call
+    /// re-enables nothing (Wine sock.c test_read_events, event mode), so it does not come
+    /// here.
     pub fn reenable(&mut self, event: u32, still: bool) -> Option<Handle> {
         if still {
             return self.occur(event, 0);
@@ -96,7 +99,7 @@ impl NetworkEvents {
         None
     }
 
-    /// A send failed with `WSAEWOULDBLOCK` (R4.11).
+    /// A send failed with `WSAEWOULDBLOCK` (Wine sock.c test_write_events).
     pub fn send_blocked(&mut self) {
         self.write_blocked = true;
     }
@@ -109,8 +112,9 @@ impl NetworkEvents {
         self.occur(FD_WRITE, 0)
     }
 
-    /// `WSAEnumNetworkEvents` (R4.9): the recorded events in the current mask, which it
-    /// clears, leaving the others recorded.
+    /// `WSAEnumNetworkEvents` (Doc: WSAEnumNetworkEvents; Wine sock.c test_read_events):
+    /// the recorded events in the current mask, which it clears, leaving the others
+    /// recorded.
     pub fn enumerate(&mut self) -> Enumerated {
         let events = self.recorded & self.mask;
         self.recorded &= !events;

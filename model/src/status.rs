@@ -1,7 +1,8 @@
 //! The completion status of an overlapped operation, as Windows keeps it in
 //! `OVERLAPPED.Internal` (an NTSTATUS), and the two ways Windows turns it into an error code:
 //! Winsock's (`WSAGetOverlappedResult`, completion routines) and kernel32's
-//! (`GetOverlappedResult`, completion ports), which differ (R3.5, R3.9).
+//! (`GetOverlappedResult`, completion ports), which differ (Wine sock.c map_status;
+//! test_tcp_reset, test_completion_port).
 
 use crate::Win32Error;
 use windows_sys::Win32::Foundation::*;
@@ -14,19 +15,21 @@ pub struct Status(pub NTSTATUS);
 
 impl Status {
     pub const SUCCESS: Status = Status(STATUS_SUCCESS);
-    /// Set when an operation starts and stays until it completes (R2.7).
+    /// Set when an operation starts and stays until it completes (Wine sock.c
+    /// test_nonblocking_async_recv).
     pub const PENDING: Status = Status(STATUS_PENDING);
-    /// A datagram cut to the receive buffers (R2.14). A warning: it fails the call.
+    /// A datagram cut to the receive buffers (Wine afd.c test_recv). A warning: it fails
+    /// the call.
     pub const BUFFER_OVERFLOW: Status = Status(STATUS_BUFFER_OVERFLOW);
     pub const CANCELLED: Status = Status(STATUS_CANCELLED);
     pub const CONNECTION_RESET: Status = Status(STATUS_CONNECTION_RESET);
     pub const CONNECTION_ABORTED: Status = Status(STATUS_CONNECTION_ABORTED);
     pub const CONNECTION_REFUSED: Status = Status(STATUS_CONNECTION_REFUSED);
 
-    /// `WSAGetOverlappedResult`'s reading (R3.2, R3.5; the table of Wine sock.c
-    /// map_status, checked on Windows): `Ok` with the last error a success sets (Windows 10
-    /// 1809 and later), or `Err` with the Winsock error of a failure. `STATUS_PENDING` and
-    /// warnings are failures.
+    /// `WSAGetOverlappedResult`'s reading (Wine sock.c test_WSAGetOverlappedResult and the
+    /// table of its map_status, checked on Windows): `Ok` with the last error a success
+    /// sets (Windows 10 1809 and later), or `Err` with the Winsock error of a failure.
+    /// `STATUS_PENDING` and warnings are failures.
     pub fn wsa_result(self) -> Result<Win32Error, Win32Error> {
         let s = self.0;
         if s >= 0 && s != STATUS_PENDING {
@@ -60,11 +63,11 @@ impl Status {
     }
 
     /// kernel32's reading, `RtlNtStatusToDosError`, which `GetOverlappedResult` and
-    /// completion-port packets use (R3.9: a reset is `ERROR_NETNAME_DELETED` there, not
-    /// `WSAECONNRESET`). 0 for `STATUS_SUCCESS`; `ERROR_MR_MID_NOT_FOUND` for a status the
-    /// table does not know, as `RtlNtStatusToDosError` gives. (`GetOverlappedResult` itself
-    /// reports a pending operation as `ERROR_IO_INCOMPLETE`, as `WSAGetOverlappedResult`
-    /// does.)
+    /// completion-port packets use (Wine sock.c test_tcp_reset: a reset is
+    /// `ERROR_NETNAME_DELETED` there, not `WSAECONNRESET`). 0 for `STATUS_SUCCESS`;
+    /// `ERROR_MR_MID_NOT_FOUND` for a status the table does not know, as
+    /// `RtlNtStatusToDosError` gives. (`GetOverlappedResult` itself reports a pending
+    /// operation as `ERROR_IO_INCOMPLETE`, as `WSAGetOverlappedResult` does.)
     pub fn win32_error(self) -> Win32Error {
         match self.0 {
             STATUS_SUCCESS => 0,
@@ -102,7 +105,8 @@ mod tests {
 
     #[test]
     fn the_two_readings_of_the_statuses_wsasim_produces() {
-        // (status, WSAGetOverlappedResult, GetOverlappedResult): R3.5 and R3.9.
+        // (status, WSAGetOverlappedResult, GetOverlappedResult): Wine sock.c map_status,
+        // test_tcp_reset, test_completion_port.
         let table: &[(Status, Result<u32, i32>, u32)] = &[
             (Status::SUCCESS, Ok(0), 0),
             (Status::PENDING, Err(WSA_IO_INCOMPLETE), ERROR_IO_PENDING),
@@ -120,7 +124,8 @@ mod tests {
 
     #[test]
     fn any_value_a_program_writes_has_a_reading() {
-        // R3.5: other errors and warnings fail with WSAEINVAL; other success codes succeed.
+        // Wine sock.c map_status: other errors and warnings fail with WSAEINVAL; other
+        // success codes succeed.
         assert_eq!(Status(0xC000_0001_u32 as i32).wsa_result(), Err(WSAEINVAL as u32));
         assert_eq!(Status(0x8000_0001_u32 as i32).wsa_result(), Err(WSAEINVAL as u32));
         assert_eq!(Status(0x4000_0000).wsa_result(), Ok(ERROR_MR_MID_NOT_FOUND));

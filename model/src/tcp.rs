@@ -1,8 +1,8 @@
 //! The life of a TCP socket, and the errors each call gets in each state.
 //!
-//! Sources: R5.4 (shutdown: Wine sock.c test_shutdown; Doc: shutdown), R5.7 (a reset by the
-//! peer: Wine sock.c test_tcp_reset), R5.9 (connect: Wine sock.c test_errors, test_connect,
-//! test_connecting_socket), Doc: listen and Doc: connect (their error tables).
+//! Sources: shutdown: Wine sock.c test_shutdown, Doc: shutdown; a reset by the peer: Wine
+//! sock.c test_tcp_reset; connect: Wine sock.c test_errors, test_connect,
+//! test_connecting_socket; Doc: listen and Doc: connect (their error tables).
 
 use crate::Win32Error;
 use windows_sys::Win32::Networking::WinSock::{
@@ -14,7 +14,7 @@ use windows_sys::Win32::Networking::WinSock::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tcp {
     /// Made by `socket`; enters again when a connect fails (a socket may connect again
-    /// after a refusal, R5.9). Leaves by `listen` or `connect`.
+    /// after a refusal: Wine sock.c test_connect). Leaves by `listen` or `connect`.
     Idle { bound: bool },
     /// After `listen`. Final until close.
     Listening,
@@ -23,7 +23,8 @@ pub enum Tcp {
     /// Established (by a connect, or as an accepted socket); each direction can be shut
     /// down, and neither can be opened again (Doc: shutdown).
     Connected { send_open: bool, receive_open: bool },
-    /// The peer reset the connection: sends and receives fail at once (R5.7). Final.
+    /// The peer reset the connection: sends and receives fail at once (Wine sock.c
+    /// test_tcp_reset). Final.
     Reset,
 }
 
@@ -68,8 +69,9 @@ impl Tcp {
         }
     }
 
-    /// `connect` starts (R5.9): on a listening socket `WSAEINVAL`, while another is under
-    /// way `WSAEALREADY`, once connected (even shut down, R5.4) `WSAEISCONN`.
+    /// `connect` starts (Wine sock.c test_connect, test_connecting_socket): on a listening
+    /// socket `WSAEINVAL`, while another is under way `WSAEALREADY`, once connected (even
+    /// shut down: Wine sock.c test_shutdown) `WSAEISCONN`.
     pub fn connect(&mut self) -> Result<(), Win32Error> {
         match *self {
             Tcp::Idle { .. } => {
@@ -102,8 +104,9 @@ impl Tcp {
         }
     }
 
-    /// `shutdown(how)` (R5.4): a bad `how` is `WSAEINVAL`; a socket that is not connected
-    /// (listening included) `WSAENOTCONN`; repeating a direction succeeds.
+    /// `shutdown(how)` (Wine sock.c test_shutdown): a bad `how` is `WSAEINVAL`; a socket
+    /// that is not connected (listening included) `WSAENOTCONN`; repeating a direction
+    /// succeeds.
     pub fn shutdown(&mut self, how: i32) -> Result<(), Win32Error> {
         let (send, receive) = match how {
             SD_SEND => (true, false),
@@ -122,8 +125,9 @@ impl Tcp {
         }
     }
 
-    /// Whether a send may start: `WSAENOTCONN` before a connection (while connecting too,
-    /// R5.9), `WSAESHUTDOWN` after `SD_SEND`, `WSAECONNRESET` after a reset.
+    /// Whether a send may start: `WSAENOTCONN` before a connection (while connecting too:
+    /// Wine sock.c test_connecting_socket), `WSAESHUTDOWN` after `SD_SEND`, `WSAECONNRESET`
+    /// after a reset.
     pub fn may_send(&self) -> Result<(), Win32Error> {
         match self {
             Tcp::Connected { send_open: true, .. } => Ok(()),
@@ -134,7 +138,7 @@ impl Tcp {
     }
 
     /// Whether a receive may start: as for sends, with `SD_RECEIVE` (an overlapped receive
-    /// after it fails at once too, R5.4).
+    /// after it fails at once too: Wine sock.c test_shutdown).
     pub fn may_receive(&self) -> Result<(), Win32Error> {
         match self {
             Tcp::Connected { receive_open: true, .. } => Ok(()),
@@ -184,7 +188,8 @@ mod tests {
 
     #[test]
     fn shutdown_closes_directions_for_good() {
-        // R5.4: bad `how`, unconnected and listening sockets; SD_SEND twice succeeds.
+        // Wine sock.c test_shutdown: bad `how`, unconnected and listening sockets; SD_SEND
+        // twice succeeds.
         assert_eq!(OPEN.clone().shutdown(7), Err(WSAEINVAL as u32));
         assert_eq!(Tcp::new().shutdown(SD_SEND), Err(WSAENOTCONN as u32));
         assert_eq!(Tcp::Listening.shutdown(SD_BOTH), Err(WSAENOTCONN as u32));
@@ -195,7 +200,7 @@ mod tests {
         assert_eq!(s.may_receive(), Ok(()));
         s.shutdown(SD_RECEIVE).unwrap();
         assert_eq!(s.may_receive(), Err(WSAESHUTDOWN as u32));
-        assert_eq!(s.connect(), Err(WSAEISCONN as u32), "R5.4: connect after shutdown");
+        assert_eq!(s.connect(), Err(WSAEISCONN as u32), "connect after shutdown");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The rules of `WaitForMultipleObjectsEx`, which `WaitForSingleObject(Ex)`,
-//! `WaitForMultipleObjects` and `WSAWaitForMultipleEvents` share (R1.6; Doc:
+//! `WaitForMultipleObjects` and `WSAWaitForMultipleEvents` share (Doc:
 //! WSAWaitForMultipleEvents, "calls the WaitForMultipleObjectsEx function").
 //!
 //! This module decides whether a wait is well formed, whether it is satisfied now, and what
@@ -23,10 +23,11 @@ pub struct WaitSpec<'a> {
 pub struct WaitError(pub Win32Error);
 
 impl Kernel {
-    /// Checks a wait before it starts, in the order Windows checks (R1.7, R1.8, R1.12):
-    /// the count, then every handle, then duplicates, which only a wait-all refuses (the
-    /// NT kernel's wait-all check returns STATUS_INVALID_PARAMETER_MIX; a wait-any may name
-    /// an object twice: Doc: WSAWaitForMultipleEvents, `lphEvents`).
+    /// Checks a wait before it starts, in the order Windows checks (Doc:
+    /// WSAWaitForMultipleEvents, its error table; Doc: WaitForMultipleObjectsEx): the count,
+    /// then every handle, then duplicates, which only a wait-all refuses (the NT kernel's
+    /// wait-all check returns STATUS_INVALID_PARAMETER_MIX; a wait-any may name an object
+    /// twice: Doc: WSAWaitForMultipleEvents, `lphEvents`).
     pub fn check_wait(&self, host: HostId, wait: WaitSpec<'_>) -> Result<(), WaitError> {
         let count = wait.handles.len();
         if count == 0 || count > MAXIMUM_WAIT_OBJECTS as usize {
@@ -44,7 +45,8 @@ impl Kernel {
     }
 
     /// The index the wait would return now, if it is satisfied: for a wait-any the lowest
-    /// signaled index (R1.9), for a wait-all 0 once every object is signaled (R1.11).
+    /// signaled index (Wine kernel32 sync.c test_WaitForMultipleObjects), for a wait-all 0
+    /// once every object is signaled (Doc: WSAWaitForMultipleEvents, `fWaitAll`).
     pub fn satisfied(&self, wait: WaitSpec<'_>) -> Option<u32> {
         let signaled = |h: &Handle| self.object(*h).is_signaled();
         if wait.all {
@@ -54,9 +56,11 @@ impl Kernel {
         }
     }
 
-    /// Completes a satisfied wait: only the objects whose state made it return are
-    /// touched (R1.10), so a wait-any consumes one auto-reset event and a wait-all consumes
-    /// all of them together (R1.11). Returns the index [`Kernel::satisfied`] gave.
+    /// Completes a satisfied wait: only the objects whose state made it return are touched
+    /// (Doc: WaitForMultipleObjectsEx), so a wait-any consumes one auto-reset event (Wine
+    /// kernel32 sync.c test_WaitForMultipleObjects) and a wait-all consumes all of them
+    /// together (Doc: WSAWaitForMultipleEvents, remarks). Returns the index
+    /// [`Kernel::satisfied`] gave.
     pub fn satisfy(&mut self, wait: WaitSpec<'_>) -> Option<u32> {
         let index = self.satisfied(wait)?;
         if wait.all {
@@ -111,18 +115,19 @@ mod tests {
 
     #[test]
     fn satisfy_follows_the_wait_rules() {
-        // (events before, wait-all, returned index, events after)
+        // (events before, wait-all, returned index, events after). Wait-any: Wine kernel32
+        // sync.c test_WaitForMultipleObjects; wait-all: Doc: WSAWaitForMultipleEvents.
         let table: &[(&str, bool, Option<u32>, &str)] = &[
-            // R1.9: wait-any returns the lowest signaled index.
+            // Wait-any returns the lowest signaled index.
             ("mMA", false, Some(1), "mMA"),
             ("maA", false, Some(2), "maa"),
-            // R1.10: a manual-reset event stays signaled and wins again.
+            // A manual-reset event stays signaled and wins again.
             ("MA", false, Some(0), "MA"),
-            // R1.10: only the returned auto-reset event is consumed.
+            // Only the returned auto-reset event is consumed.
             ("AAA", false, Some(0), "aAA"),
             ("aAA", false, Some(1), "aaA"),
             ("ma", false, None, "ma"),
-            // R1.11: wait-all returns 0 only when all are signaled, and consumes all.
+            // Wait-all returns 0 only when all are signaled, and consumes all.
             ("MAA", true, Some(0), "Maa"),
             ("MaA", true, None, "MaA"),
             ("AAAAM", true, Some(0), "aaaaM"),
@@ -157,15 +162,17 @@ mod tests {
         let ok = |k: &Kernel, handles: &[Handle], all| k.check_wait(0, WaitSpec { handles, all });
         let param = Err(WaitError(ERROR_INVALID_PARAMETER));
         let handle = Err(WaitError(ERROR_INVALID_HANDLE));
+        // Doc: WSAWaitForMultipleEvents (its error table); Doc: WaitForMultipleObjectsEx
+        // (duplicates; the wait-all error code is the NT kernel's, untested on Windows).
         for all in [false, true] {
-            assert_eq!(ok(&k, &[], all), param, "R1.7: no handles");
-            assert_eq!(ok(&k, &hs, all), param, "R1.7: 65 handles");
+            assert_eq!(ok(&k, &[], all), param, "no handles");
+            assert_eq!(ok(&k, &hs, all), param, "65 handles");
             assert_eq!(ok(&k, &hs[..64], all), Ok(()), "64 handles");
-            assert_eq!(ok(&k, &[hs[0], Handle(0x7777)], all), handle, "R1.8");
+            assert_eq!(ok(&k, &[hs[0], Handle(0x7777)], all), handle, "an invalid handle");
             assert_eq!(ok(&k, &[Handle::CURRENT_THREAD], all), handle, "pseudo-handle");
         }
-        assert_eq!(ok(&k, &[hs[0], hs[0]], false), Ok(()), "R1.12: wait-any allows duplicates");
-        assert_eq!(ok(&k, &[hs[0], hs[0]], true), param, "R1.12: wait-all refuses duplicates");
+        assert_eq!(ok(&k, &[hs[0], hs[0]], false), Ok(()), "wait-any allows duplicates");
+        assert_eq!(ok(&k, &[hs[0], hs[0]], true), param, "wait-all refuses duplicates");
         // A count error is reported before a handle error.
         let mut bad = vec![Handle(0x7777)];
         bad.extend(&hs);

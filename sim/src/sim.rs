@@ -137,8 +137,9 @@ impl Sim {
     }
 
     /// Makes overlapped operations that could complete at once pend instead, at seeded
-    /// random (default off: they complete at once, as on Windows, R2.4). A program must
-    /// handle both outcomes; this finds the ones that do not.
+    /// random (default off: they complete at once, as on Windows: Wine sock.c
+    /// test_completion_port). A program must handle both outcomes; this finds the ones that
+    /// do not.
     pub fn pend_immediate(&mut self, on: bool) -> &mut Sim {
         self.net.pend_immediate = on;
         self

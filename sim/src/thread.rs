@@ -56,11 +56,12 @@ pub enum Blocker {
     /// A Win32 wait: on `handles` (none for a sleep), ended early by APCs if `alertable`.
     Objects { handles: Vec<Handle>, all: bool, alertable: bool },
     /// A blocking Winsock call (`recv`, `accept`, `connect`, ...) on `socket`: ended by its
-    /// operation's completion, by APCs (these calls wait alertably, R2.24), or by a timeout.
+    /// operation's completion, by APCs (these calls wait alertably: Wine sock.c
+    /// test_WSARecv, test_accept), or by a timeout.
     Io { socket: Handle },
     /// `select` or `WSAPoll` on `sockets`: ended when one of them may have become ready
-    /// (woken with `Wake::Io` to look again), by APCs (they wait alertably, R2.24), or by
-    /// the timeout.
+    /// (woken with `Wake::Io` to look again), by APCs (they wait alertably: Wine sock.c
+    /// test_select, test_WSAPoll), or by the timeout.
     Poll { sockets: Vec<Handle> },
     /// A `wsasim::sync::Mutex` held by another thread.
     Lock(SyncId),

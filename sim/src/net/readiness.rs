@@ -40,14 +40,14 @@ impl World {
         self.poke(s);
     }
 
-    /// A re-enabling call for `event` succeeded on `s` (R4.13, R4.15); `still` is whether
-    /// its condition holds.
+    /// A re-enabling call for `event` succeeded on `s` (Wine sock.c test_read_events,
+    /// test_accept_events); `still` is whether its condition holds.
     pub(super) fn reenable(&mut self, s: SocketId, event: u32, still: bool) {
         let set = self.socket_mut(s).events.reenable(event, still);
         self.set_selected(set);
     }
 
-    /// A receive completed in its call: FD_READ is re-enabled (R4.13).
+    /// A receive completed in its call: FD_READ is re-enabled (Wine sock.c test_read_events).
     pub(super) fn received(&mut self, s: SocketId) {
         let left = match self.socket(s).proto {
             Proto::Tcp => self.readable(s) > 0,
@@ -57,7 +57,7 @@ impl World {
     }
 
     /// The send buffer of `s` has room again: FD_WRITE if a send was refused since the
-    /// last one (R4.11), and waiting `select`s look again.
+    /// last one (Wine sock.c test_write_events), and waiting `select`s look again.
     pub(super) fn send_room(&mut self, s: SocketId) {
         let set = self.socket_mut(s).events.send_room();
         self.set_selected(set);
@@ -70,8 +70,9 @@ impl World {
         }
     }
 
-    /// `WSAEventSelect(s, event, mask)` (R4.3–R4.5): the socket becomes nonblocking, and
-    /// the event is set at once when recorded events are in the new mask.
+    /// `WSAEventSelect(s, event, mask)` (Doc: WSAEventSelect; Wine sock.c test_fionbio,
+    /// test_accept_events): the socket becomes nonblocking, and the event is set at once
+    /// when recorded events are in the new mask.
     pub fn event_select(&mut self, s: SocketId, event: Option<Handle>, mask: u32) {
         let socket = self.socket_mut(s);
         socket.options.nonblocking = true;
@@ -79,8 +80,8 @@ impl World {
         self.set_selected(set);
     }
 
-    /// `WSAEnumNetworkEvents` (R4.9): takes the recorded events in the mask, and resets
-    /// `event` in the same step.
+    /// `WSAEnumNetworkEvents` (Doc: WSAEnumNetworkEvents): takes the recorded events in the
+    /// mask, and resets `event` in the same step.
     pub fn enumerate_events(&mut self, s: SocketId, event: Option<Handle>) -> Enumerated {
         if let Some(h) = event {
             let host = self.host();

@@ -23,7 +23,7 @@ pub struct Options {
     pub receive_timeout_ms: u32,
     /// `TCP_NODELAY`: kept and reported; segments already go out as soon as sent.
     pub no_delay: bool,
-    /// `SO_OOBINLINE`: urgent bytes stay in the stream (R2.18).
+    /// `SO_OOBINLINE`: urgent bytes stay in the stream (Wine sock.c test_select, OOB part).
     pub oob_inline: bool,
 }
 
@@ -55,7 +55,8 @@ pub struct Socket {
     pub handle: Handle,
     pub host: HostId,
     pub proto: Proto,
-    /// Made by `socket()`, or by `WSASocketW` with `WSA_FLAG_OVERLAPPED` (R2.1).
+    /// Made by `socket()`, or by `WSASocketW` with `WSA_FLAG_OVERLAPPED` (Doc: WSASocketW
+    /// function).
     pub overlapped: bool,
     pub options: Options,
     /// The bound address: `bind`, or the implicit bind of `connect` or a first `sendto`;
@@ -77,7 +78,8 @@ pub struct Socket {
     /// UDP only: `shutdown` turned sending, receiving off (TCP keeps it in `tcp`).
     pub shut_send: bool,
     pub shut_receive: bool,
-    /// Pending receives and sends, each served in the order posted (R2.12).
+    /// Pending receives and sends, each served in the order posted (Wine sock.c
+    /// test_simultaneous_async_recv; Doc: WSARecv, Doc: WSASend).
     pub receives: VecDeque<Op>,
     pub sends: VecDeque<Op>,
     /// Blocking `accept` and `connect` calls, woken when the state they wait for changes.
@@ -86,7 +88,8 @@ pub struct Socket {
     pub finish_after_sends: bool,
     /// `WSAEventSelect`'s selection and the record of network events.
     pub events: NetworkEvents,
-    /// `SO_ERROR`: the last connect failure (R5.9: reading it does not clear it).
+    /// `SO_ERROR`: the last connect failure (reading it does not clear it: Wine sock.c
+    /// test_select).
     pub error: u32,
     pub closed: bool,
 }

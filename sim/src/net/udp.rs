@@ -1,9 +1,9 @@
 //! UDP: datagrams with their boundaries, sent at once and queued at the receiver.
 //!
 //! A datagram larger than the receive buffers is cut and the rest thrown away, completing
-//! with `STATUS_BUFFER_OVERFLOW` (R2.14). One that no socket takes (no host, no binding,
-//! a connected socket's other peer, a full queue) is dropped, as a network drops it;
-//! every dropped byte is counted.
+//! with `STATUS_BUFFER_OVERFLOW` (Wine afd.c test_recv; Wine sock.c test_icmp). One that no
+//! socket takes (no host, no binding, a connected socket's other peer, a full queue) is
+//! dropped, as a network drops it; every dropped byte is counted.
 
 use super::op::{gather, scatter, write_from};
 use super::{Notify, Op, Packet, SocketId, Start};
@@ -46,7 +46,7 @@ impl World {
         let peek = op.flags & MSG_PEEK as u32 != 0;
         let read = self.socket_mut(s).datagrams.read(op.capacity(), peek).expect("a datagram is queued");
         // SAFETY: the receive's buffers and address are the system's until it completes
-        // (R2.9), which is now.
+        // (Doc: WSARecvFrom), which is now.
         unsafe {
             scatter(&op.buffers, &read.data);
             if let Some(from) = op.from {
