@@ -28,7 +28,7 @@ use wsasim_model::Handle;
 
 /// An argument or result as the trace shows it. Pointers appear only as `NULL` or `&`, so
 /// no address reaches the trace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Int(i64),
     Hex(u64),
@@ -79,6 +79,42 @@ impl fmt::Display for Value {
             Value::Str(s) => f.write_str(s),
             Value::Text(s) => f.write_str(s),
             Value::Void => f.write_str("()"),
+        }
+    }
+}
+
+/// One word per scalar (its variant's key mixed into it), a length before a list or
+/// text: a trace hashes a few words per argument.
+impl Hash for Value {
+    #[inline]
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        /// A distinct 64-bit key per variant (splitmix64 of the variant's number).
+        const fn key(variant: u64) -> u64 {
+            let mut z = variant.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        match self {
+            Value::Int(n) => h.write_u64(key(0) ^ *n as u64),
+            Value::Hex(n) => h.write_u64(key(1) ^ n),
+            Value::Bool(n) => h.write_u64(key(2) ^ u64::from(*n as u32)),
+            Value::Ms(n) => h.write_u64(key(3) ^ u64::from(*n)),
+            Value::Wait(n) => h.write_u64(key(4) ^ u64::from(*n)),
+            Value::List(items) => {
+                h.write_u64(key(5) ^ items.len() as u64);
+                items.iter().for_each(|n| h.write_u64(*n));
+            }
+            Value::Ptr(p) => h.write_u64(key(6) ^ u64::from(*p)),
+            Value::Str(t) => {
+                h.write_u64(key(7) ^ t.len() as u64);
+                h.write(t.as_bytes());
+            }
+            Value::Text(t) => {
+                h.write_u64(key(8) ^ t.len() as u64);
+                h.write(t.as_bytes());
+            }
+            Value::Void => h.write_u64(key(9)),
         }
     }
 }
@@ -159,7 +195,14 @@ impl Trace {
         ret: Value,
         error: Option<u32>,
     ) {
-        (time_ns, thread, 0u8, name, args, &ret, error).hash(&mut self.hasher);
+        // Hashed in a local, which stays in a register.
+        let mut h = self.hasher;
+        h.head(time_ns, thread, 0, name);
+        h.write_usize(args.len());
+        args.iter().for_each(|a| a.hash(&mut h));
+        ret.hash(&mut h);
+        h.write_u64(error.map_or(u64::MAX, u64::from));
+        self.hasher = h;
         if let Some(records) = &mut self.records {
             let entry = Entry::Call { name, args: args.to_vec(), ret, error };
             records.push(Record { time_ns, thread, entry });
@@ -167,7 +210,11 @@ impl Trace {
     }
 
     pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
-        (time_ns, thread, 1u8, name, args).hash(&mut self.hasher);
+        let mut h = self.hasher;
+        h.head(time_ns, thread, 1, name);
+        h.write_usize(args.len());
+        args.iter().for_each(|a| a.hash(&mut h));
+        self.hasher = h;
         if let Some(records) = &mut self.records {
             records.push(Record { time_ns, thread, entry: Entry::Blocks { name, args: args.to_vec() } });
         }
@@ -181,7 +228,11 @@ impl Trace {
         chosen: ThreadId,
         options: &[ThreadId],
     ) {
-        (time_ns, thread, 2u8, what, chosen, options).hash(&mut self.hasher);
+        let mut h = self.hasher;
+        h.head(time_ns, thread, 2, what);
+        h.write_u64(u64::from(chosen.0) | (options.len() as u64) << 32);
+        options.iter().for_each(|o| h.write_u32(o.0));
+        self.hasher = h;
         if let Some(records) = &mut self.records {
             let entry = Entry::Choice { what, chosen, options: options.to_vec() };
             records.push(Record { time_ns, thread, entry });
@@ -377,6 +428,15 @@ impl Default for TraceHasher {
     }
 }
 
+impl TraceHasher {
+    /// Starts an entry of `kind` (one per `Trace` method) named `name`.
+    fn head(&mut self, time_ns: u64, thread: ThreadId, kind: u8, name: &str) {
+        self.write_u64(time_ns);
+        self.write_u64(u64::from(thread.0) | u64::from(kind) << 32);
+        self.write(name.as_bytes());
+    }
+}
+
 impl Hasher for TraceHasher {
     fn finish(&self) -> u64 {
         // A final avalanche (from splitmix64), so that near traces give far hashes.
@@ -391,9 +451,11 @@ impl Hasher for TraceHasher {
         for c in &mut chunks {
             self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
-        for &b in chunks.remainder() {
-            self.write_u64(u64::from(b));
-        }
+        // The tail is one word, its length in the top byte; always written, so the bytes
+        // end where the text does.
+        let tail = chunks.remainder();
+        let word = tail.iter().rev().fold(tail.len() as u64, |w, &b| w << 8 | u64::from(b));
+        self.write_u64(word);
     }
 
     fn write_u64(&mut self, n: u64) {
