@@ -86,7 +86,7 @@ impl fmt::Display for Value {
 /// One word per scalar (its variant's key mixed into it), a length before a list or
 /// text: a trace hashes a few words per argument.
 impl Hash for Value {
-    #[inline]
+    #[inline(always)]
     fn hash<H: Hasher>(&self, h: &mut H) {
         /// A distinct 64-bit key per variant (splitmix64 of the variant's number).
         const fn key(variant: u64) -> u64 {
@@ -241,7 +241,9 @@ impl Trace {
 
     /// Any other entry: rare enough that building it first costs nothing that matters.
     pub(crate) fn push(&mut self, record: Record) {
-        (3u8, &record).hash(&mut self.hasher);
+        let mut h = self.hasher;
+        (3u8, &record).hash(&mut h);
+        self.hasher = h;
         if let Some(records) = &mut self.records {
             records.push(record);
         }

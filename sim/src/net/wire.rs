@@ -7,7 +7,8 @@
 
 use super::{ConnId, SocketId};
 use crate::World;
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::net::SocketAddrV4;
 use wsasim_model::{HostId, Segment};
 
@@ -73,10 +74,45 @@ impl Latency {
     pub const DEFAULT: Latency = Latency { min_ns: 50_000, max_ns: 150_000 };
 }
 
-/// Packets in flight, by due time then order of sending.
+/// A packet due at `at_ns`, the `order`-th sent: packets are delivered by due time, then
+/// in the order they were sent.
+#[derive(Debug)]
+struct Due {
+    at_ns: u64,
+    order: u64,
+    packet: Packet,
+}
+
+impl Due {
+    fn key(&self) -> (u64, u64) {
+        (self.at_ns, self.order)
+    }
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Due) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Due) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Due) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// Packets in flight, earliest due first.
 #[derive(Debug, Default)]
 pub(crate) struct Wire {
-    queue: BTreeMap<(u64, u64), Packet>,
+    queue: BinaryHeap<Reverse<Due>>,
     sent: u64,
     pub(crate) latency: BTreeMap<(HostId, HostId), Latency>,
     pub(crate) default_latency: Option<Latency>,
@@ -88,16 +124,16 @@ pub(crate) struct Wire {
 impl Wire {
     /// When the next packet is due.
     pub(crate) fn next_due(&self) -> Option<u64> {
-        self.queue.first_key_value().map(|(&(t, _), _)| t)
+        self.queue.peek().map(|d| d.0.at_ns)
     }
 
     pub(crate) fn pop(&mut self) -> Option<Packet> {
-        self.queue.pop_first().map(|(_, p)| p)
+        self.queue.pop().map(|d| d.0.packet)
     }
 
     pub(crate) fn push(&mut self, at_ns: u64, packet: Packet) {
         self.sent += 1;
-        self.queue.insert((at_ns, self.sent), packet);
+        self.queue.push(Reverse(Due { at_ns, order: self.sent, packet }));
     }
 
     fn latency(&self, a: HostId, b: HostId) -> Latency {
@@ -108,8 +144,8 @@ impl Wire {
     /// Packets still on the wire: data bytes of UDP datagrams, for the conservation check.
     pub(crate) fn datagram_bytes(&self) -> u64 {
         self.queue
-            .values()
-            .map(|p| match p {
+            .iter()
+            .map(|d| match &d.0.packet {
                 Packet::Datagram { data, .. } => data.len() as u64,
                 _ => 0,
             })
