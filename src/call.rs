@@ -48,7 +48,7 @@ impl Call {
 
 impl Call {
     /// Ends a Winsock call that returns an `int`: the value on success, which sets the last
-    /// error to 0 (R2.33; Wine sock.c test_WSARecv, test_WSASendTo), or `SOCKET_ERROR`
+    /// error to 0 (Wine sock.c test_WSARecv, test_WSASendTo), or `SOCKET_ERROR`
     /// with the error.
     pub(crate) fn winsock(&self, args: &[Value], r: Result<i32, u32>) -> i32 {
         match r {

@@ -29,7 +29,7 @@ pub(crate) fn close(w: &mut World, h: Handle) -> Result<(), u32> {
     }
     let host = w.host();
     if let Some(id) = w.kernel().socket(host, h) {
-        // A socket handle is a file handle: closing it closes the socket (R5.2, Wine sock.c
+        // A socket handle is a file handle: closing it closes the socket (Wine sock.c
         // test_iocp closes one with CloseHandle).
         w.close_socket(wsasim_sim::SocketId(id));
         return Ok(());

@@ -3,9 +3,10 @@
 //! `WSAGetOverlappedResult`, `GetOverlappedResult`, `CancelIo`, `CancelIoEx`.
 //!
 //! Every call of the family is one [`transfer`]: an overlapped call (an OVERLAPPED on an
-//! overlapped socket) returns 0 when done at once, or `WSA_IO_PENDING` (R2.3); a
-//! nonblocking one returns at once or `WSAEWOULDBLOCK`; a blocking one waits, alertably
-//! (R2.24), for an operation of its own, as Windows' blocking calls do.
+//! overlapped socket) returns 0 when done at once, or `WSA_IO_PENDING` (Doc: WSARecv, Doc:
+//! WSASend); a nonblocking one returns at once or `WSAEWOULDBLOCK`; a blocking one waits,
+//! alertably (Wine sock.c test_WSARecv, test_accept), for an operation of its own, as
+//! Windows' blocking calls do.
 
 use crate::addr::{read_sockaddr, show};
 use crate::call::{Call, enter, handle, hex};
@@ -30,7 +31,7 @@ pub(crate) enum Blocked {
 }
 
 /// Waits in a blocking Winsock call until the operation that uses `ov` completes,
-/// running APCs meanwhile (R2.24: Wine sock.c test_WSARecv, an APC queued to a thread in a
+/// running APCs meanwhile (Wine sock.c test_WSARecv: an APC queued to a thread in a
 /// blocking WSARecv runs and the call then returns its data). An operation still pending
 /// when the wait ends (its deadline, or the call unwinding) is taken back from the
 /// transport, which must not write to the call's memory afterwards.
@@ -122,7 +123,8 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let notify = match (overlapped, r.routine, r.overlapped) {
         (false, ..) => Notify::Waiter,
         (true, Some(_), _) => Notify::Routine(r.routine),
-        // SAFETY: the caller's OVERLAPPED, valid until the operation completes (R2.9).
+        // SAFETY: the caller's OVERLAPPED, valid until the operation completes (Doc: WSARecv,
+        // Doc: WSASend).
         (true, None, ov) => match unsafe { (*ov).hEvent } {
             h if h.is_null() => Notify::Object(handle),
             h => {
@@ -133,8 +135,9 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             }
         },
     };
-    // A blocking call, or a non-overlapped socket given an OVERLAPPED (R2.2: it blocks,
-    // and fills the OVERLAPPED), waits on an OVERLAPPED of its own or that one.
+    // A blocking call, or a non-overlapped socket given an OVERLAPPED (it blocks, and fills
+    // the OVERLAPPED: Wine sock.c test_nonblocking_async_recv), waits on an OVERLAPPED of
+    // its own or that one.
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
@@ -160,8 +163,8 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     });
     match start {
         Start::Failed(e) => Err(e),
-        // R2.15: a warning status (a datagram cut short) is reported as pending; the
-        // completion, already delivered, carries it.
+        // A warning status (a datagram cut short) is reported as pending; the completion,
+        // already delivered, carries it (Wine sock.c test_ip_pktinfo, "And with an APC").
         Start::Done { status, .. } if overlapped && status != Status::SUCCESS => Err(ERROR_IO_PENDING),
         Start::Done { status, bytes } => match status.wsa_result() {
             Ok(_) => Ok(Transferred::Now { bytes, flags: 0 }),
@@ -169,7 +172,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
         },
         Start::Pending if overlapped => Ok(Transferred::Pending),
         Start::Pending => {
-            // R2.23: SO_RCVTIMEO bounds a blocking receive.
+            // SO_RCVTIMEO bounds a blocking receive (Wine sock.c test_timeout).
             let timed = matches!(kind, Direction::Receive { .. }) && timeout_ms > 0;
             let deadline = timed.then(|| call.with(|w| w.now_ns()) + u64::from(timeout_ms) * 1_000_000);
             match block_on(call, args, id, ov, deadline) {
@@ -189,13 +192,13 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     }
 }
 
-/// Copies a WSABUF array (R2.9: the provider captures it during the call).
+/// Copies a WSABUF array (the provider captures it during the call: Doc: WSARecv).
 ///
 /// # Safety
 /// `buffers` must point to `count` WSABUFs when not NULL.
 unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32> {
     if count == 0 {
-        // R2.19: Wine sock.c test_empty_recv, "dwBufferCount = 0" fails whatever lpBuffers is.
+        // Wine sock.c test_empty_recv, "dwBufferCount = 0" fails whatever lpBuffers is.
         return Err(WSAEINVAL as u32);
     }
     if buffers.is_null() {
@@ -297,7 +300,7 @@ fn count(r: Result<Transferred, u32>) -> Result<i32, u32> {
 }
 
 /// The end of an overlapped-capable call: 0 with the counts written when done at once,
-/// `WSA_IO_PENDING` when it pends (the counts untouched, R2.3).
+/// `WSA_IO_PENDING` when it pends (the counts untouched: Doc: WSARecv, Doc: WSASend).
 ///
 /// # Safety
 /// `bytes` and `flags_out` must be valid when not NULL.
@@ -323,7 +326,8 @@ unsafe fn overlapped_result(
     }
 }
 
-/// R2.8: the byte count may be NULL only with an OVERLAPPED.
+/// The byte count may be NULL only with an OVERLAPPED (Doc: WSARecv, Doc: WSASend; Wine
+/// sock.c test_WSASendTo).
 fn check_counts(bytes: *mut u32, ov: *mut OVERLAPPED) -> Result<(), u32> {
     if bytes.is_null() && ov.is_null() { Err(WSAEFAULT as u32) } else { Ok(()) }
 }
@@ -556,7 +560,8 @@ unsafe fn receive(
     call.winsock(args, r)
 }
 
-/// `WSAGetOverlappedResult` (Doc: WSAGetOverlappedResult function; R3.1–R3.8).
+/// `WSAGetOverlappedResult` (Doc: WSAGetOverlappedResult function; Wine sock.c
+/// test_WSAGetOverlappedResult, test_ip_pktinfo).
 pub unsafe fn WSAGetOverlappedResult(
     s: SOCKET,
     lpoverlapped: *const OVERLAPPED,
@@ -577,14 +582,15 @@ pub unsafe fn WSAGetOverlappedResult(
         Ok(Some(status)) => match status.wsa_result() {
             Ok(error) => {
                 if !lpdwflags.is_null() {
-                    // SAFETY: as above; flags are written on success only (R3.7).
+                    // SAFETY: as above; flags are written on success only (Wine
+                    // sock.c test_ip_pktinfo).
                     unsafe { *lpdwflags = (*lpoverlapped).Anonymous.Anonymous.Offset };
                 }
                 Ok(error)
             }
             Err(e) => Err(e),
         },
-        // R3.4: the event was signaled while the status still said pending: TRUE at once,
+        // The event was signaled while the status still said pending: TRUE at once,
         // with ERROR_IO_PENDING (Wine sock.c test_WSAGetOverlappedResult).
         Ok(None) => Ok(ERROR_IO_PENDING),
         Err(e) => Err(e),
@@ -595,10 +601,10 @@ pub unsafe fn WSAGetOverlappedResult(
     ret
 }
 
-/// The status of an overlapped operation, after waiting (non-alertably, R3.4) for its
-/// event, or the socket when it has none, if `wait` says so: `None` when the wait ended
-/// with the operation still pending. The byte count is written whatever the status
-/// (R3.6).
+/// The status of an overlapped operation, after waiting (non-alertably: Wine sock.c
+/// test_WSAGetOverlappedResult) for its event, or the socket when it has none, if `wait`
+/// says so: `None` when the wait ended with the operation still pending. The byte count is
+/// written whatever the status (Wine sock.c test_ip_pktinfo).
 ///
 /// # Safety
 /// `ov` and `bytes` must be valid.
@@ -627,8 +633,8 @@ unsafe fn overlapped_status(
 }
 
 /// `GetOverlappedResult` (Doc: GetOverlappedResult function): the same status as
-/// `WSAGetOverlappedResult`, read with kernel32's codes (R3.9: a reset is
-/// `ERROR_NETNAME_DELETED`). A success leaves the last error alone.
+/// `WSAGetOverlappedResult`, read with kernel32's codes (a reset is `ERROR_NETNAME_DELETED`:
+/// Wine sock.c test_tcp_reset). A success leaves the last error alone.
 pub unsafe fn GetOverlappedResult(
     hfile: HANDLE,
     lpoverlapped: *const OVERLAPPED,
@@ -661,15 +667,15 @@ pub unsafe fn GetOverlappedResult(
     ret
 }
 
-/// `CancelIo` (Doc: CancelIo function; R5.3): the calling thread's operations on the
-/// handle; TRUE even when there were none.
+/// `CancelIo` (Doc: CancelIo function; Wine sock.c test_send_buffering): the calling
+/// thread's operations on the handle; TRUE even when there were none.
 pub unsafe fn CancelIo(hfile: HANDLE) -> BOOL {
     let call = enter("CancelIo");
     let r = cancel(call, hfile, |w| Cancel::Thread(w.current())).map(|_| ());
     finish_cancel(call, &[hex(hfile)], r)
 }
 
-/// `CancelIoEx` (Doc: CancelIoEx function; R5.3): every operation on the handle, or those
+/// `CancelIoEx` (Doc: CancelIoEx function): every operation on the handle, or those
 /// with `lpOverlapped`; `ERROR_NOT_FOUND` when none matched.
 pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL {
     let call = enter("CancelIoEx");

@@ -1,10 +1,12 @@
 //! Waits and sleeps: `WaitForSingleObject(Ex)`, `WaitForMultipleObjects(Ex)`,
 //! `WSAWaitForMultipleEvents`, `Sleep`, `SleepEx`.
 //!
-//! All of them are `WaitForMultipleObjectsEx` underneath (R1.6), in this order: refuse a
-//! malformed wait (R1.7, R1.8, R1.12); return an object that is signaled now, even with APCs
-//! queued (R1.15); in an alertable wait, run the queued APCs and return
-//! `WAIT_IO_COMPLETION` (R1.14); with a zero timeout, return `WAIT_TIMEOUT` (R1.13);
+//! All of them are `WaitForMultipleObjectsEx` underneath (Doc: WSAWaitForMultipleEvents),
+//! in this order: refuse a malformed wait (Doc: WSAWaitForMultipleEvents, its error table;
+//! Doc: WaitForMultipleObjectsEx); return an object that is signaled now, even with APCs
+//! queued (Wine sock.c test_select, test_WSARecv); in an alertable wait, run the queued APCs
+//! and return `WAIT_IO_COMPLETION` (Doc: WSAWaitForMultipleEvents, `fAlertable`); with a
+//! zero timeout, return `WAIT_TIMEOUT` (Doc: WSAWaitForMultipleEvents, `dwTimeout`);
 //! otherwise park until an object, an APC or the deadline ends the wait. The objects' rules
 //! are `wsasim_model::wait`'s.
 
@@ -73,9 +75,9 @@ pub unsafe fn WaitForMultipleObjectsEx(
     unsafe { multiple(call, ncount, lphandles, bwaitall, dwmilliseconds, Some(balertable)) }
 }
 
-/// `WSAWaitForMultipleEvents`: `WaitForMultipleObjectsEx` with the same arguments (R1.6;
-/// Doc: WSAWaitForMultipleEvents function). Its results are the `WSA_WAIT_*` names of the
-/// same values.
+/// `WSAWaitForMultipleEvents`: `WaitForMultipleObjectsEx` with the same arguments (Doc:
+/// WSAWaitForMultipleEvents function). Its results are the `WSA_WAIT_*` names of the same
+/// values.
 pub unsafe fn WSAWaitForMultipleEvents(
     cevents: u32,
     lphevents: *const HANDLE,
@@ -115,8 +117,9 @@ unsafe fn multiple(
         Value::Bool(alertable.unwrap_or(0)),
     ];
     let args = if alertable.is_some() { &args[..] } else { &args[..4] };
-    // R1.7: the count is checked first; a NULL array with a valid count is an access
-    // violation in the kernel's probe, which Win32 reports as ERROR_NOACCESS.
+    // The count is checked first (Doc: WSAWaitForMultipleEvents; Doc:
+    // WaitForMultipleObjectsEx); a NULL array with a valid count is an access violation in
+    // the kernel's probe, which Win32 reports as ERROR_NOACCESS.
     let r = if count == 0 || count > WSA_MAXIMUM_WAIT_EVENTS {
         Err(ERROR_INVALID_PARAMETER)
     } else if handles.is_null() {
@@ -151,7 +154,7 @@ pub(crate) fn wait(
 }
 
 /// A wait on objects already resolved, whatever the state of their handles: the objects
-/// signaled now win (R1.15), or the thread parks.
+/// signaled now win (Wine sock.c test_select, test_WSARecv), or the thread parks.
 pub(crate) fn satisfy_or_park(
     call: Call,
     args: &[Value],
@@ -174,7 +177,8 @@ fn record(call: Call, args: &[Value], r: Result<u32, u32>) -> u32 {
     ret
 }
 
-/// The rest of a wait that is not satisfied now (R1.13, R1.14).
+/// The rest of a wait that is not satisfied now (Doc: WSAWaitForMultipleEvents, `dwTimeout`
+/// and `fAlertable`).
 fn park(call: Call, args: &[Value], handles: &[Handle], all: bool, ms: u32, alertable: bool) -> u32 {
     if alertable && call.cx.run_apcs() > 0 {
         return WAIT_IO_COMPLETION;

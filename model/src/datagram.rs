@@ -1,7 +1,7 @@
 //! A UDP socket's receive queue: whole datagrams, each with its sender, read one at a time.
 //!
 //! A datagram larger than the reader's buffers is cut: the reader gets its first part, the
-//! rest is thrown away, and the read reports `WSAEMSGSIZE` (R2.14; Wine sock.c test_icmp,
+//! rest is thrown away, and the read reports `WSAEMSGSIZE` (Wine sock.c test_icmp,
 //! Wine afd.c test_recv "short read of a UDP datagram"). The cut bytes are counted, so the
 //! end-of-run check still balances.
 

@@ -21,7 +21,7 @@ pub enum Object {
     },
     /// A socket: `id` indexes the transport's own table. The handle is a file handle, so it
     /// can be waited on: an operation with no event resets it when it starts and signals it
-    /// when it completes (R2.6; Wine sock.c test_nonblocking_async_recv).
+    /// when it completes (Wine sock.c test_nonblocking_async_recv).
     Socket {
         id: u32,
         signaled: bool,
@@ -39,7 +39,8 @@ impl Object {
     }
 
     /// Sets or resets an object an I/O completion or a network event signals: an event, or
-    /// a socket used as one (R2.5, R2.6).
+    /// a socket used as one (Doc: WSAGetOverlappedResult; Wine sock.c
+    /// test_nonblocking_async_recv).
     pub fn set_signaled(&mut self, on: bool) {
         match self {
             Object::Event(e) if on => e.set(),
@@ -49,7 +50,8 @@ impl Object {
         }
     }
 
-    /// The side effect of a satisfied wait (R1.10): only auto-reset events change.
+    /// The side effect of a satisfied wait (Doc: WaitForMultipleObjectsEx; Wine kernel32
+    /// sync.c test_WaitForMultipleObjects): only auto-reset events change.
     pub fn satisfy(&mut self) {
         match self {
             Object::Event(e) => e.satisfy(),

@@ -9,12 +9,12 @@
 //! The send buffer holds bytes until they are delivered (acknowledgement is taken to be
 //! instant on delivery); the receiver's buffer bounds what may be in flight or unread, as
 //! TCP's window does. So a receiver that stops reading fills its buffer, then the sender's,
-//! and then sends must wait (R2.28). How big each segment is belongs to the caller (the
-//! engine draws it), and nothing here knows about time.
+//! and then sends must wait (Wine sock.c test_send). How big each segment is belongs to the
+//! caller (the engine draws it), and nothing here knows about time.
 //!
 //! Urgent data (`send` with `MSG_OOB`) travels in the stream at its place; as it arrives
 //! it is set aside for `recv(MSG_OOB)`, or left in line when the receiver has
-//! `SO_OOBINLINE` (R2.18; Wine sock.c test_select, test_fionread_siocatmark).
+//! `SO_OOBINLINE` (Wine sock.c test_select, test_fionread_siocatmark).
 //!
 //! Architecture invariant: no byte is lost silently. `accepted = read + unsent + in flight
 //! + received + discarded`, asserted after every change.
@@ -109,7 +109,7 @@ impl Stream {
     }
 
     /// How many bytes a send may hand over now. A send buffer of 0 still takes bytes that
-    /// can go on the wire at once, as Windows does with `SO_SNDBUF` 0 (R2.28).
+    /// can go on the wire at once, as Windows does with `SO_SNDBUF` 0 (Wine sock.c test_send).
     pub fn send_space(&self) -> usize {
         if self.fin != Fin::Open || self.reset {
             return 0;
@@ -136,7 +136,7 @@ impl Stream {
 
     /// Takes all of `data` into the send buffer, beyond `send_space()` if need be: Windows
     /// buffers a whole send whenever less than `SO_SNDBUF` is buffered, so a nonblocking
-    /// send is all or nothing (R2.29; Wine sock.c test_write_events). `false` if the
+    /// send is all or nothing (Wine sock.c test_write_events). `false` if the
     /// sender is done. After a reset that the sender has not yet heard of, the bytes are
     /// taken and thrown away, as a network would.
     pub fn accept_all(&mut self, data: &[u8]) -> bool {
@@ -250,7 +250,7 @@ impl Stream {
     }
 
     /// Whether the receiver has read everything before the sender's end of stream: reads
-    /// now return 0 bytes (R2.20).
+    /// now return 0 bytes (Doc: WSARecv; Wine sock.c test_shutdown).
     pub fn at_end(&self) -> bool {
         self.fin == Fin::Arrived && self.received.is_empty()
     }
@@ -276,7 +276,8 @@ impl Stream {
         self.fin == Fin::Arrived
     }
 
-    /// Reads up to `max` bytes; with `peek`, copies them without consuming (R2.17).
+    /// Reads up to `max` bytes; with `peek`, copies them without consuming (Wine afd.c
+    /// test_recv).
     pub fn read(&mut self, max: usize, peek: bool) -> Vec<u8> {
         let n = max.min(self.received.len());
         let data = take_front(&mut self.received, n, peek);
@@ -288,7 +289,8 @@ impl Stream {
     }
 
     /// The sender is done sending (`shutdown(SD_SEND)` or a graceful close): bytes already
-    /// accepted still go out, then the FIN (R2.29).
+    /// accepted still go out, then the FIN (Wine sock.c test_write_events,
+    /// test_send_buffering).
     pub fn finish(&mut self) {
         if self.fin == Fin::Open {
             self.fin = Fin::Queued;
@@ -362,7 +364,8 @@ mod tests {
 
     #[test]
     fn a_receiver_that_does_not_read_fills_both_buffers_then_stops_the_sender() {
-        // R2.28: sends pend when buffer space is exhausted, and go on once the peer drains.
+        // Wine sock.c test_send: sends pend when buffer space is exhausted, and go on once
+        // the peer drains.
         let mut s = Stream::new(100, 50);
         assert_eq!(s.accept(&[1; 1000]), 100, "the send buffer takes 100");
         pump(&mut s, 30);
@@ -428,7 +431,7 @@ mod tests {
 
     #[test]
     fn an_urgent_byte_is_set_aside_unless_the_receiver_keeps_it_in_line() {
-        // R2.18; Wine sock.c test_fionread_siocatmark: the urgent byte is not counted by
+        // Wine sock.c test_fionread_siocatmark: the urgent byte is not counted by
         // FIONREAD, and a second one is kept beside the first.
         let mut s = Stream::new(100, 100);
         s.accept_all(b"12345");

@@ -136,7 +136,8 @@ impl Cx {
         if parked { self.suspend() } else { Wake::Timeout }
     }
 
-    /// Runs every APC queued to this thread, including any queued meanwhile (R1.14).
+    /// Runs every APC queued to this thread, including any queued meanwhile (Doc:
+    /// WSAWaitForMultipleEvents, `fAlertable`).
     /// Returns how many ran.
     pub fn run_apcs(&self) -> usize {
         let mut count = 0;

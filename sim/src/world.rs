@@ -186,7 +186,8 @@ impl World {
 
     /// Queues an APC to a thread; `false` if the thread has ended. An alertable wait in
     /// progress ends at once: a blocked wait is never satisfied (see the module doc), so
-    /// no signaled object can win over the APC here (R1.15 is decided when a wait starts).
+    /// no signaled object can win over the APC here (that is decided when a wait starts:
+    /// Wine sock.c test_select, test_WSARecv).
     pub fn queue_apc(&mut self, thread: ThreadId, argument: Value, run: Box<dyn FnOnce()>) -> bool {
         let record = &mut self.threads[thread.index()];
         if matches!(record.state, State::Finished) {
@@ -338,8 +339,8 @@ impl World {
         chosen
     }
 
-    /// A thread ended: its object is signaled, and the I/O it issued is cancelled (R2.30;
-    /// Doc: WSARecv, "all I/O initiated by a given thread is canceled when that thread
+    /// A thread ended: its object is signaled, and the I/O it issued is cancelled (Doc:
+    /// WSARecv, "all I/O initiated by a given thread is canceled when that thread
     /// exits").
     pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
         let record = &mut self.threads[thread.index()];

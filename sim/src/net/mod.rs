@@ -47,15 +47,16 @@ pub struct ConnId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
     /// Completed in the call, with this status; an overlapped operation's notification
-    /// has been delivered (R2.4).
+    /// has been delivered (Doc: WSARecv; Wine sock.c test_completion_port).
     Done { status: Status, bytes: usize },
     /// The transport holds the operation; it completes later.
     Pending,
-    /// Never started: no completion will come (R2.3).
+    /// Never started: no completion will come (Doc: WSARecv; Wine sock.c
+    /// test_completion_port).
     Failed(Win32Error),
 }
 
-/// Which pending operations a cancel reaches (R5.3).
+/// Which pending operations a cancel reaches (Doc: CancelIoEx function).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cancel {
     /// `CancelIoEx(h, NULL)`: all of them.
@@ -192,7 +193,8 @@ impl World {
         self.net.hosts[host as usize].started += 1;
     }
 
-    /// `WSACleanup`: the last one closes every socket of the host (R5.10).
+    /// `WSACleanup`: the last one closes every socket of the host (Wine sock.c
+    /// test_WithWSAStartup).
     pub fn net_cleanup(&mut self) -> Result<(), Win32Error> {
         let host = self.host();
         let h = &mut self.net.hosts[host as usize];
@@ -213,7 +215,8 @@ impl World {
     }
 
     /// The socket behind a handle of the running host: `WSANOTINITIALISED` before
-    /// `WSAStartup` (R5.10), `WSAENOTSOCK` for anything else (R3.1).
+    /// `WSAStartup` (Wine sock.c test_WithoutWSAStartup), `WSAENOTSOCK` for anything else
+    /// (Wine sock.c test_WSAGetOverlappedResult).
     pub fn socket_id(&self, handle: usize) -> Result<SocketId, Win32Error> {
         let host = self.host();
         if self.net.hosts[host as usize].started == 0 {
@@ -274,8 +277,7 @@ impl World {
         let socket = self.socket_mut(s);
         (socket.local, socket.holds_port) = (Some(bound), true);
         if proto == Proto::Udp {
-            // R4.11: a UDP socket is writable once bound (Wine sock.c
-            // test_WSAEnumNetworkEvents).
+            // A UDP socket is writable once bound (Wine sock.c test_WSAEnumNetworkEvents).
             self.occur(s, FD_WRITE, 0);
         }
         Ok(())
@@ -324,18 +326,18 @@ impl World {
         }
     }
 
-    /// `closesocket`: pending operations complete (R5.1, R5.2), the address is freed, and
-    /// a connection closes gracefully or, with `SO_LINGER` {1, 0}, by a reset.
+    /// `closesocket`: pending operations complete (Doc: closesocket), the address is freed,
+    /// and a connection closes gracefully or, with `SO_LINGER` {1, 0}, by a reset.
     pub fn close_socket(&mut self, s: SocketId) {
         let handle = self.socket(s).handle;
         let proto = self.socket(s).proto;
-        // R5.2: an overlapped TCP receive completes as connection aborted (Wine sock.c
+        // An overlapped TCP receive completes as connection aborted (Wine sock.c
         // test_iocp), a UDP one as cancelled (Wine afd.c test_recv); sends and blocking
         // calls as cancelled.
         let receive_status = if proto == Proto::Tcp { Status::CONNECTION_ABORTED } else { Status::CANCELLED };
         let socket = self.socket_mut(s);
         socket.closed = true;
-        // R4.19: closing ends the selection (Doc: WSAEventSelect).
+        // Closing ends the selection (Doc: WSAEventSelect).
         socket.events.select(None, 0);
         let receives = std::mem::take(&mut socket.receives);
         let sends = std::mem::take(&mut socket.sends);
@@ -390,8 +392,8 @@ impl World {
         }
     }
 
-    /// Cancels pending operations of a socket (R5.3): each completes with
-    /// `STATUS_CANCELLED`. Returns how many.
+    /// Cancels pending operations of a socket (Doc: CancelIoEx function): each completes
+    /// with `STATUS_CANCELLED`. Returns how many.
     pub fn cancel(&mut self, s: SocketId, which: Cancel) -> usize {
         let matches = |op: &Op| match which {
             Cancel::All => true,
@@ -414,12 +416,13 @@ impl World {
         n
     }
 
-    /// An operation starts: its OVERLAPPED says pending (R2.7) until it completes, and its
-    /// event, or the socket when it has none, is reset (R2.5, R2.6; Doc:
-    /// WSAGetOverlappedResult, "the function that started the operation resets the hEvent
-    /// member").
+    /// An operation starts: its OVERLAPPED says pending until it completes, and its event,
+    /// or the socket when it has none, is reset (Wine sock.c test_nonblocking_async_recv;
+    /// Doc: WSAGetOverlappedResult, "the function that started the operation resets the
+    /// hEvent member").
     fn begin(&mut self, op: &Op) {
-        // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9).
+        // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc: WSARecv,
+        // Doc: WSASend).
         unsafe { (*op.overlapped).Internal = STATUS_PENDING as u32 as usize };
         if let Notify::Object(h) = op.notify {
             self.kernel.object_mut(h).set_signaled(false);
@@ -460,8 +463,8 @@ impl World {
         }
     }
 
-    /// A receive that cannot complete now: it waits its turn (R2.12), or, when it may not
-    /// pend, would block.
+    /// A receive that cannot complete now: it waits its turn (Wine sock.c
+    /// test_simultaneous_async_recv), or, when it may not pend, would block.
     fn pend_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
         if !may_pend {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
@@ -472,8 +475,9 @@ impl World {
     }
 
     /// Starts an operation with the strategy's say on whether it may complete at once:
-    /// by default it does (R2.4); under `Sim::pend_immediate`, it pends at random and is
-    /// served by a `Serve` event, since a program must handle both.
+    /// by default it does (Doc: WSARecv; Wine sock.c test_completion_port); under
+    /// `Sim::pend_immediate`, it pends at random and is served by a `Serve` event, since a
+    /// program must handle both.
     fn pend_at_random(&mut self, s: SocketId) -> bool {
         if !self.net.pend_immediate || self.strategy.pick(2) == 0 {
             return false;
@@ -500,8 +504,9 @@ impl World {
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(client),
             Packet::Serve { socket } => {
                 // A receive pended at random (Sim::pend_immediate) completes as the
-                // receive that completed in its call it stands for: it re-enables FD_READ
-                // (R4.13), where data that fills a truly pending receive does not (R2.13).
+                // receive that completed in its call it stands for: it re-enables FD_READ,
+                // where data that fills a truly pending receive does not (Wine sock.c
+                // test_read_events).
                 if self.serve(socket) {
                     self.received(socket);
                 }

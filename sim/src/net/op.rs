@@ -1,7 +1,7 @@
 //! An overlapped operation in progress: what the program gave (buffers, OVERLAPPED,
 //! notification), and how its completion reaches the program.
 //!
-//! The WSABUF array is copied when the call is made (R2.9: Doc: WSARecv, "the Winsock
+//! The WSABUF array is copied when the call is made (Doc: WSARecv, "the Winsock
 //! service provider's responsibility to capture the WSABUF structures"); the buffers it
 //! points to are read or written only when the transport takes or delivers bytes, as on
 //! Windows, so a program that touches them while the operation pends sees what it would
@@ -25,10 +25,11 @@ pub struct Buffer {
 #[derive(Debug, Clone, Copy)]
 pub enum Notify {
     /// Signal this object: the OVERLAPPED's `hEvent`, or the socket itself when it is NULL
-    /// (R2.6). The kernel holds the object from the start, so closing the handle meanwhile
-    /// does not stop the signal.
+    /// (Wine sock.c test_nonblocking_async_recv). The kernel holds the object from the
+    /// start, so closing the handle meanwhile does not stop the signal.
     Object(Handle),
-    /// Queue the completion routine to the issuing thread, and signal nothing (R2.25).
+    /// Queue the completion routine to the issuing thread, and signal nothing (Doc: WSARecv;
+    /// Wine sock.c test_WSARecv).
     Routine(LPWSAOVERLAPPED_COMPLETION_ROUTINE),
     /// Wake the issuing thread, blocked in a Winsock call that waits for this operation.
     Waiter,
@@ -65,7 +66,8 @@ impl Op {
     }
 }
 
-/// Copies `data` into `buffers` in array order, packed with no gaps (R2.10).
+/// Copies `data` into `buffers` in array order, packed with no gaps (Wine sock.c
+/// test_WSARecv; Wine afd.c test_recv).
 ///
 /// # Safety
 /// Each buffer must be valid for writes of its length.
@@ -125,10 +127,10 @@ pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
 
 impl World {
     /// Completes `op` of `socket` with `status` and `bytes`: fills its OVERLAPPED as
-    /// Windows does (R2.7: `Internal` the status, `InternalHigh` the count; the receive
-    /// flags, none for TCP and UDP, in `Offset`, where Winsock providers keep them for
-    /// `WSAGetOverlappedResult`), then notifies. Once the run is over, its OVERLAPPED is
-    /// not written: the program's memory may be gone.
+    /// Windows does (Wine sock.c test_nonblocking_async_recv: `Internal` the status,
+    /// `InternalHigh` the count; the receive flags, none for TCP and UDP, in `Offset`, where
+    /// Winsock providers keep them for `WSAGetOverlappedResult`), then notifies. Once the
+    /// run is over, its OVERLAPPED is not written: the program's memory may be gone.
     pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize) {
         self.finish_op(socket, op, status, bytes, true);
     }
@@ -150,7 +152,7 @@ impl World {
             return;
         }
         if write {
-            // SAFETY: the OVERLAPPED stays valid until the operation completes (R2.9; Doc:
+            // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc:
             // WSARecv), which is now.
             unsafe {
                 (*op.overlapped).Internal = status.0 as u32 as usize;
@@ -165,7 +167,8 @@ impl World {
                 let error = status.wsa_result().err().unwrap_or(0);
                 let ov = op.overlapped;
                 // SAFETY: the program's completion routine, called on the issuing thread
-                // inside an alertable wait, with the arguments Windows passes (R2.25).
+                // inside an alertable wait, with the arguments Windows passes (Doc:
+                // WSARecv; Wine sock.c test_ip_pktinfo).
                 let run = Box::new(move || unsafe { routine(error, bytes as u32, ov, flags) });
                 self.queue_apc(op.thread, Value::Str(op.call), run);
             }

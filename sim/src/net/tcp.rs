@@ -2,10 +2,10 @@
 //!
 //! A connection's bytes move in [`wsasim_model::Stream`]s; this module decides when they
 //! move: a send hands bytes over (all at once while less than `SO_SNDBUF` is buffered, as
-//! Windows does, R2.28 and R2.29), [`World::pump`] cuts what the receiver's window allows
-//! into segments of a size the strategy draws (so a receive may complete with any part of
-//! what was sent, R2.11), and each arrival serves the receiver's pending receives in the
-//! order posted (R2.12).
+//! Windows does: Wine sock.c test_send, test_write_events), [`World::pump`] cuts what the
+//! receiver's window allows into segments of a size the strategy draws (so a receive may
+//! complete with any part of what was sent: Doc: WSARecv), and each arrival serves the
+//! receiver's pending receives in the order posted (Wine sock.c test_simultaneous_async_recv).
 
 use super::op::{gather, scatter};
 use super::socket::End;
@@ -51,7 +51,7 @@ impl World {
         if self.socket(s).proto == Proto::Udp {
             self.bind_implicitly(s)?;
             self.socket_mut(s).peer = Some(to);
-            // R4.12: Windows records FD_CONNECT and FD_WRITE (Wine sock.c
+            // Windows records FD_CONNECT and FD_WRITE (Wine sock.c
             // test_connect_events, todo_wine).
             self.occur(s, FD_CONNECT, 0);
             self.occur(s, FD_WRITE, 0);
@@ -110,9 +110,9 @@ impl World {
         Ok(Some(new))
     }
 
-    /// What an accepted socket's record starts with (R4.11, R4.17; Wine afd.c
-    /// test_event_select: FD_WRITE only, never FD_CONNECT), and what already arrived on
-    /// its connection while it waited in the backlog.
+    /// What an accepted socket's record starts with (Wine sock.c test_accept_events; Wine
+    /// afd.c test_event_select: FD_WRITE only, never FD_CONNECT), and what already arrived
+    /// on its connection while it waited in the backlog.
     fn accepted_events(&mut self, s: SocketId, c: ConnId, was_reset: bool) {
         let incoming = &self.conn(c).streams[0];
         let (data, urgent, fin) =
@@ -133,11 +133,13 @@ impl World {
         }
     }
 
-    /// `shutdown` (R5.4): `SD_SEND` sends the end of stream after the data already sent.
+    /// `shutdown` (Doc: shutdown; Wine sock.c test_shutdown): `SD_SEND` sends the end of
+    /// stream after the data already sent.
     pub fn shutdown(&mut self, s: SocketId, how: i32) -> Result<(), Win32Error> {
         let socket = self.socket_mut(s);
         if socket.proto == Proto::Udp {
-            // R5.4: on UDP it succeeds, even unconnected, and turns the directions off.
+            // Wine sock.c test_shutdown: on UDP it succeeds, even unconnected, and turns the
+            // directions off.
             match how {
                 SD_RECEIVE => socket.shut_receive = true,
                 SD_SEND => socket.shut_send = true,
@@ -191,7 +193,8 @@ impl World {
 
     /// A send on a TCP socket: taken whole at once while less than `SO_SNDBUF` is buffered
     /// and no send is ahead of it; otherwise it pends, and hands its bytes over as buffer
-    /// space comes back, completing with the full count (R2.28), or would block (R2.29).
+    /// space comes back, completing with the full count (Wine sock.c test_send), or would
+    /// block (Wine sock.c test_write_events).
     pub(super) fn tcp_start_send(&mut self, s: SocketId, mut op: Op, may_pend: bool) -> Start {
         let socket = self.socket(s);
         if let Err(e) = socket.tcp.may_send() {
@@ -231,7 +234,7 @@ impl World {
         Start::Pending
     }
 
-    /// `recv(MSG_OOB)` (R2.18): the oldest urgent byte set aside, at once. With
+    /// `recv(MSG_OOB)`: the oldest urgent byte set aside, at once. With
     /// `SO_OOBINLINE` it is `WSAEINVAL` (Wine sock.c test_select); with none waiting,
     /// `WSAEWOULDBLOCK`, whatever the mode (a README deviation: it does not wait).
     fn read_urgent(&mut self, s: SocketId, end: End, op: Op) -> Start {
@@ -244,7 +247,7 @@ impl World {
         }
         self.begin(&op);
         if op.capacity() == 0 {
-            // As for a zero-length receive (R2.19): nothing is consumed.
+            // As for a zero-length receive (Wine sock.c test_empty_recv): nothing is consumed.
             return self.done_at_once(s, op, Status::SUCCESS, 0);
         }
         let peek = op.flags & MSG_PEEK as u32 != 0;
@@ -264,8 +267,8 @@ impl World {
     }
 
     /// Reads what `op` can take. A receive with no room completes without consuming
-    /// anything (R2.19; Wine sock.c test_empty_recv); at the end of stream, with 0 bytes
-    /// (R2.20).
+    /// anything (Wine sock.c test_empty_recv); at the end of stream, with 0 bytes (Doc:
+    /// WSARecv; Wine sock.c test_shutdown).
     fn read_into(&mut self, end: End, op: &Op) -> (Status, usize) {
         let capacity = op.capacity();
         if capacity == 0 {
@@ -273,8 +276,8 @@ impl World {
         }
         let peek = op.flags & MSG_PEEK as u32 != 0;
         let data = self.conn_mut(end.conn).streams[1 - end.side].read(capacity, peek);
-        // SAFETY: the receive's buffers stay the system's until it completes (R2.9),
-        // which is now.
+        // SAFETY: the receive's buffers stay the system's until it completes (Doc: WSARecv,
+        // Doc: WSASend), which is now.
         unsafe { scatter(&op.buffers, &data) };
         (Status::SUCCESS, data.len())
     }
@@ -313,7 +316,8 @@ impl World {
             let n = remaining.min(stream.send_space());
             if n > 0 {
                 // SAFETY: a pending send's buffers are the system's until it completes
-                // (R2.9); its bytes are taken from them now, as Windows takes them.
+                // (Doc: WSASend, `lpBuffers`); its bytes are taken from them now, as Windows
+                // takes them.
                 let data = unsafe { gather(&op.buffers, op.taken, n) };
                 assert_eq!(stream.accept(&data), n, "the stream takes what it has room for");
                 op.taken += n;
@@ -330,7 +334,8 @@ impl World {
         }
         let socket = self.socket_mut(s);
         if socket.finish_after_sends && socket.sends.is_empty() {
-            // The end of stream goes after every byte already sent (R2.29).
+            // The end of stream goes after every byte already sent (Wine sock.c
+            // test_write_events, test_send_buffering).
             socket.finish_after_sends = false;
             self.conn_mut(c).streams[side].finish();
         }
@@ -389,7 +394,8 @@ impl World {
                     // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
                     // answers with a reset (RFC 1122, 4.2.2.13).
                     (false, true) => self.abort(end.conn, end.side),
-                    // R2.29: bytes already taken are still delivered, then the end of stream.
+                    // Bytes already taken are still delivered, then the end of stream (Wine
+                    // sock.c test_write_events, test_send_buffering).
                     (false, false) => {
                         self.conn_mut(end.conn).streams[end.side].finish();
                         self.pump(end.conn, end.side);
@@ -471,14 +477,14 @@ impl World {
         socket.tcp.established();
         socket.end = Some(End { conn: c, side: 0 });
         self.wake_state_waiters(client, Status::SUCCESS);
-        // R4.12: FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
+        // FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
         self.occur(client, FD_CONNECT, 0);
         self.occur(client, FD_WRITE, 0);
         self.serve(client);
     }
 
-    /// The connect was refused (R5.9): `SO_ERROR` says so, and the socket may connect
-    /// again.
+    /// The connect was refused (Wine sock.c test_errors, test_connect): `SO_ERROR` says so,
+    /// and the socket may connect again.
     pub(super) fn tcp_refused(&mut self, client: SocketId, from: SocketAddrV4, to: SocketAddrV4) {
         self.trace_packet("refused", to, from, 0);
         self.connect_failed(client, WSAECONNREFUSED as Win32Error, Status::CONNECTION_REFUSED);
@@ -496,7 +502,7 @@ impl World {
         socket.tcp.refused();
         socket.error = error;
         self.wake_state_waiters(client, status);
-        // R4.12: FD_CONNECT alone, with the error (Wine afd.c test_get_events).
+        // FD_CONNECT alone, with the error (Wine afd.c test_get_events).
         self.occur(client, FD_CONNECT, error);
     }
 
@@ -516,15 +522,15 @@ impl World {
         match self.conn(c).ends[1 - side] {
             EndState::Open(s) => {
                 self.serve_receives(s);
-                // R2.13: bytes a pending receive took record nothing; urgent bytes set
-                // aside are FD_OOB, not FD_READ (Doc: WSAEventSelect).
+                // Bytes a pending receive took record nothing (Wine sock.c test_read_events);
+                // urgent bytes set aside are FD_OOB, not FD_READ (Doc: WSAEventSelect).
                 if bytes > urgent && self.conn(c).streams[side].readable() > 0 {
                     self.occur(s, FD_READ, 0);
                 }
                 if urgent > 0 {
                     self.occur(s, FD_OOB, 0);
                 }
-                // R4.16: FD_CLOSE as the FIN arrives, even before the data is read (Wine
+                // FD_CLOSE as the FIN arrives, even before the data is read (Wine
                 // sock.c test_close_events, todo_wine).
                 if fin {
                     self.occur(s, FD_CLOSE, 0);
@@ -536,8 +542,8 @@ impl World {
         self.serve_sends(c, side);
     }
 
-    /// A reset arrives (R5.7): the receiver's pending operations fail with
-    /// `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`.
+    /// A reset arrives (Wine sock.c test_tcp_reset): the receiver's pending operations fail
+    /// with `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`.
     pub(super) fn tcp_rst(&mut self, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
         conn.reset = true;
@@ -552,16 +558,18 @@ impl World {
         for op in ops {
             self.complete(handle, op, Status::CONNECTION_RESET, 0);
         }
-        // R4.16: WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
+        // WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
         // test_close_events, "Trigger RST").
         self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
     }
 
     /// A completion in the call that started the operation: an overlapped one still
-    /// notifies (R2.4); a blocking or nonblocking call just returns.
+    /// notifies (Doc: WSARecv; Wine sock.c test_completion_port); a blocking or nonblocking
+    /// call just returns.
     pub(super) fn done_at_once(&mut self, s: SocketId, op: Op, status: Status, bytes: usize) -> Start {
         if matches!(op.notify, Notify::Waiter) {
-            // SAFETY: the call's OVERLAPPED (its own, or the program's: R2.2, it is filled).
+            // SAFETY: the call's OVERLAPPED (its own, or the program's, which is filled: Wine
+            // sock.c test_nonblocking_async_recv).
             unsafe {
                 (*op.overlapped).Internal = status.0 as u32 as usize;
                 (*op.overlapped).InternalHigh = bytes;
