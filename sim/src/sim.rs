@@ -168,8 +168,8 @@ impl Sim {
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
         let finished = execution::execute(self.seed, self.keep_trace, self.limits, net, hosts);
-        let replay = self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
-        Box::new(Report::new(self.seed, finished, replay)).judge(self.fail_on_leaks, self.limits)
+        let replay = || self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
+        Box::new(Report::new(self.seed, finished)).judge(self.fail_on_leaks, self.limits, replay)
     }
 
     fn add_host(&mut self, name: &str, ipv4: &str, client: bool, main: Box<dyn FnOnce()>) -> &mut Sim {
@@ -375,11 +375,10 @@ struct Report {
     blocked: Vec<String>,
     /// The first panic no one took: of a host's main thread, or of an unjoined thread.
     panic: Option<(String, String)>,
-    replay: String,
 }
 
 impl Report {
-    fn new(seed: u64, finished: Finished, replay: String) -> Report {
+    fn new(seed: u64, finished: Finished) -> Report {
         let Finished { ending, mut world, steps } = finished;
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
@@ -395,7 +394,11 @@ impl Report {
                 created: Duration::from_nanos(info.created_ns),
             })
             .collect();
-        let blocked = world.threads.iter().filter_map(describe_blocked).collect();
+        // Described for a deadlock only: a run that ends otherwise leaves servers blocked.
+        let blocked = match ending {
+            Ending::Deadlock => world.threads.iter().filter_map(describe_blocked).collect(),
+            _ => Vec::new(),
+        };
         let panic = match ending {
             Ending::Panic(t) => Some(t),
             _ => world.threads.iter().position(|t| t.panicked.is_some()).map(|i| ThreadId(i as u32)),
@@ -421,7 +424,6 @@ impl Report {
             ending,
             blocked,
             panic,
-            replay,
         }
     }
 
@@ -433,7 +435,13 @@ impl Report {
         trace::render_jsonl(&self.records, &self.names)
     }
 
-    fn judge(self: Box<Self>, fail_on_leaks: bool, limits: Limits) -> Result<Outcome, Failure> {
+    /// The outcome, or the failure with the command `replay` gives (only asked for then).
+    fn judge(
+        self: Box<Self>,
+        fail_on_leaks: bool,
+        limits: Limits,
+        replay: impl FnOnce() -> String,
+    ) -> Result<Outcome, Failure> {
         let kind = if let Some((thread, message)) = self.panic.clone() {
             FailureKind::Panic { thread, message }
         } else {
@@ -450,8 +458,7 @@ impl Report {
                 }
             }
         };
-        let replay = self.replay.clone();
-        Err(Failure { kind, replay, report: self })
+        Err(Failure { kind, replay: replay(), report: self })
     }
 }
 

@@ -401,12 +401,7 @@ impl World {
             Cancel::Thread(t) => op.thread == t,
         };
         let socket = self.socket_mut(s);
-        let mut cancelled = Vec::new();
-        for queue in [&mut socket.receives, &mut socket.sends] {
-            let (hit, kept): (Vec<Op>, Vec<Op>) = queue.drain(..).partition(|op| matches(op));
-            queue.extend(kept);
-            cancelled.extend(hit);
-        }
+        let cancelled = socket.take_ops(matches);
         let handle = socket.handle;
         let n = cancelled.len();
         for op in cancelled {
@@ -450,12 +445,7 @@ impl World {
     pub(crate) fn cancel_thread_io(&mut self, thread: crate::ThreadId) {
         for s in 0..self.net.sockets.len() {
             let socket = &mut self.net.sockets[s];
-            let mut cancelled = Vec::new();
-            for queue in [&mut socket.receives, &mut socket.sends] {
-                let (hit, kept): (Vec<Op>, Vec<Op>) = queue.drain(..).partition(|op| op.thread == thread);
-                queue.extend(kept);
-                cancelled.extend(hit);
-            }
+            let cancelled = socket.take_ops(|op| op.thread == thread);
             let handle = socket.handle;
             for op in cancelled {
                 self.abandon(handle, op, Status::CANCELLED);

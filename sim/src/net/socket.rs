@@ -121,4 +121,18 @@ impl Socket {
             closed: false,
         }
     }
+
+    /// Takes the pending receives, then sends, that `matches` picks, keeping the others in
+    /// order. Allocates nothing when it picks none, the usual case at a thread's exit.
+    pub fn take_ops(&mut self, matches: impl Fn(&Op) -> bool) -> Vec<Op> {
+        let mut taken = Vec::new();
+        for queue in [&mut self.receives, &mut self.sends] {
+            if queue.iter().any(&matches) {
+                let (hit, kept): (VecDeque<Op>, VecDeque<Op>) = queue.drain(..).partition(&matches);
+                *queue = kept;
+                taken.extend(hit);
+            }
+        }
+        taken
+    }
 }
