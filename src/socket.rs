@@ -47,8 +47,8 @@ pub unsafe fn WSACleanup() -> i32 {
     call.winsock(&[], r.map(|()| 0))
 }
 
-/// `socket` (Doc: socket function): AF_INET stream (TCP) or datagram (UDP) sockets, which
-/// are overlapped-capable (Doc: WSASocketW function).
+/// `socket` (Doc: socket function): AF_INET stream (TCP) or datagram (UDP) sockets, with
+/// the overlapped attribute the page says `socket` gives by default.
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
     let call = enter("socket");
     open(call, af, r#type, protocol, true, &[])

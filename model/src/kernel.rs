@@ -127,8 +127,8 @@ impl Kernel {
         Ok(())
     }
 
-    /// Whether the object behind `handle` is signaled; `false` for a handle never given
-    /// out.
+    /// Whether the object behind `handle` is signaled, its handle open or closed; `false`
+    /// for a handle never given out.
     pub fn is_signaled(&self, handle: Handle) -> bool {
         self.slot(handle).is_some_and(|s| s.object.is_signaled())
     }

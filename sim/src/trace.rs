@@ -453,8 +453,8 @@ impl Hasher for TraceHasher {
         for c in &mut chunks {
             self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
-        // The tail is one word, its length in the top byte; always written, so the bytes
-        // end where the text does.
+        // The tail is one word, its length just above its bytes; always written, so the
+        // bytes end where the text does.
         let tail = chunks.remainder();
         let word = tail.iter().rev().fold(tail.len() as u64, |w, &b| w << 8 | u64::from(b));
         self.write_u64(word);
@@ -517,6 +517,25 @@ mod tests {
         {"t_ns":5,"thread":"a/main","kind":"call","name":"SetEvent","args":["0x7"],"ret":"TRUE"}
         {"t_ns":6,"thread":"a/t1","kind":"choice","name":"run","ret":"a/t1","options":["a/main","a/t1"]}
         "#);
+    }
+
+    #[test]
+    fn values_that_print_alike_or_split_text_differently_hash_apart() {
+        let hash = |args: &[Value]| {
+            let mut t = Trace::new(false);
+            t.call(1, ThreadId(0), "f", args, Value::Void, None);
+            t.hash()
+        };
+        let pairs = [
+            (vec![Value::Int(5)], vec![Value::Hex(5)]),
+            (vec![Value::Str("ab")], vec![Value::Text("ab".into())]),
+            (vec![Value::Str("ab"), Value::Str("c")], vec![Value::Str("a"), Value::Str("bc")]),
+            (vec![Value::List(vec![1, 2])], vec![Value::List(vec![1]), Value::Int(2)]),
+            (vec![Value::Bool(0)], vec![Value::Ptr(false)]),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(hash(&a), hash(&b), "{a:?} and {b:?}");
+        }
     }
 
     #[test]

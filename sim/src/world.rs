@@ -147,7 +147,23 @@ impl World {
     pub fn signal<R>(&mut self, object: Handle, change: impl FnOnce(&mut Kernel) -> R) -> R {
         let r = change(&mut self.kernel);
         self.wake_waiters(object);
+        debug_assert!(
+            self.satisfied_waiter().is_none(),
+            "a change through World::signal signaled an object other than {object}"
+        );
         r
+    }
+
+    /// A blocked thread whose wait on objects is satisfied: none, ever, outside a change
+    /// in progress (see the module doc).
+    fn satisfied_waiter(&self) -> Option<ThreadId> {
+        let i = self.threads.iter().position(|t| match &t.state {
+            State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } => {
+                !handles.is_empty() && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
+            }
+            _ => false,
+        })?;
+        Some(ThreadId(i as u32))
     }
 
     /// Creates an object on the running thread's host.

@@ -55,8 +55,8 @@ pub struct Socket {
     pub handle: Handle,
     pub host: HostId,
     pub proto: Proto,
-    /// Made by `socket()`, or by `WSASocketW` with `WSA_FLAG_OVERLAPPED` (Doc: WSASocketW
-    /// function).
+    /// Made by `socket()` (Doc: socket function), or by `WSASocketW` with
+    /// `WSA_FLAG_OVERLAPPED` (Doc: WSASocketW function).
     pub overlapped: bool,
     pub options: Options,
     /// The bound address: `bind`, or the implicit bind of `connect` or a first `sendto`;

@@ -165,3 +165,23 @@ impl World {
         at
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_leave_by_due_time_then_in_the_order_sent() {
+        let mut wire = Wire::default();
+        let serve = |s: u32| Packet::Serve { socket: SocketId(s) };
+        for (at, s) in [(30, 0), (10, 1), (30, 2), (10, 3), (20, 4), (10, 5)] {
+            wire.push(at, serve(s));
+        }
+        let mut order = Vec::new();
+        while let Some(due) = wire.next_due() {
+            let Some(Packet::Serve { socket }) = wire.pop() else { unreachable!() };
+            order.push((due, socket.0));
+        }
+        assert_eq!(order, [(10, 1), (10, 3), (10, 5), (20, 4), (30, 0), (30, 2)]);
+    }
+}
