@@ -198,8 +198,7 @@ impl Trace {
         // Hashed in a local, which stays in a register.
         let mut h = self.hasher;
         h.head(time_ns, thread, 0, name);
-        h.write_usize(args.len());
-        args.iter().for_each(|a| a.hash(&mut h));
+        h.args(args);
         ret.hash(&mut h);
         h.write_u64(error.map_or(u64::MAX, u64::from));
         self.hasher = h;
@@ -212,8 +211,7 @@ impl Trace {
     pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
         let mut h = self.hasher;
         h.head(time_ns, thread, 1, name);
-        h.write_usize(args.len());
-        args.iter().for_each(|a| a.hash(&mut h));
+        h.args(args);
         self.hasher = h;
         if let Some(records) = &mut self.records {
             records.push(Record { time_ns, thread, entry: Entry::Blocks { name, args: args.to_vec() } });
@@ -436,6 +434,12 @@ impl TraceHasher {
         self.write_u64(time_ns);
         self.write_u64(u64::from(thread.0) | u64::from(kind) << 32);
         self.write(name.as_bytes());
+    }
+
+    /// A call's arguments, counted.
+    fn args(&mut self, args: &[Value]) {
+        self.write_usize(args.len());
+        args.iter().for_each(|a| a.hash(self));
     }
 }
 
