@@ -157,13 +157,19 @@ impl World {
     /// A blocked thread whose wait on objects is satisfied: none, ever, outside a change
     /// in progress (see the module doc).
     fn satisfied_waiter(&self) -> Option<ThreadId> {
-        let i = self.threads.iter().position(|t| match &t.state {
+        let i = self.threads.iter().position(|t| self.wait_satisfied(t, |handles| !handles.is_empty()))?;
+        Some(ThreadId(i as u32))
+    }
+
+    /// Whether `t` is blocked in a wait on objects that `waits_on` picks, and the wait is
+    /// satisfied now.
+    fn wait_satisfied(&self, t: &ThreadRecord, waits_on: impl Fn(&[Handle]) -> bool) -> bool {
+        match &t.state {
             State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } => {
-                !handles.is_empty() && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
+                waits_on(handles) && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
             }
             _ => false,
-        })?;
-        Some(ThreadId(i as u32))
+        }
     }
 
     /// Creates an object on the running thread's host.
@@ -299,12 +305,8 @@ impl World {
             let mut ready = std::mem::take(&mut self.scratch);
             ready.clear();
             for (i, t) in self.threads.iter().enumerate() {
-                if let State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } = &t.state {
-                    if handles.contains(&object)
-                        && self.kernel.satisfied(WaitSpec { handles, all: *all }).is_some()
-                    {
-                        ready.push(ThreadId(i as u32));
-                    }
+                if self.wait_satisfied(t, |handles| handles.contains(&object)) {
+                    ready.push(ThreadId(i as u32));
                 }
             }
             let chosen = (!ready.is_empty()).then(|| self.choose("wake", &ready));
