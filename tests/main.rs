@@ -19,6 +19,7 @@ mod runner;
 mod scenarios;
 mod select_echo;
 mod tcp;
+mod tcp_close;
 mod threads;
 mod udp;
 mod waits;

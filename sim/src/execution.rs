@@ -46,6 +46,7 @@ pub(crate) struct NetSettings {
     /// Per pair of hosts (lower index first).
     pub(crate) links: BTreeMap<(u32, u32), Latency>,
     pub(crate) pend_immediate: bool,
+    pub(crate) planted_stall: bool,
 }
 
 /// How the loop ended.
@@ -96,6 +97,7 @@ pub(crate) fn execute(
         w.net.wire.default_latency = net.latency;
         w.net.wire.latency = net.links;
         w.net.pend_immediate = net.pend_immediate;
+        w.net.planted_stall = net.planted_stall;
         for (i, h) in hosts.into_iter().enumerate() {
             w.net.add_host(h.ip);
             let role = if h.client { Role::Client } else { Role::Server };

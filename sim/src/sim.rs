@@ -145,6 +145,15 @@ impl Sim {
         self
     }
 
+    /// Plants the transport bug that the end-of-run stall check exists to catch: the
+    /// connection of a closed socket stops transmitting, so bytes a graceful close should
+    /// still deliver stay unsent. For wsasim's own tests of that check; never for a program.
+    #[doc(hidden)]
+    pub fn plant_stall(&mut self) -> &mut Sim {
+        self.net.planted_stall = true;
+        self
+    }
+
     /// The command a failure prints to replay this run.
     pub fn replay_command(&mut self, command: impl Into<String>) -> &mut Sim {
         self.replay = Some(command.into());
@@ -281,6 +290,11 @@ pub enum FailureKind {
     TimeLimit { time_max: Duration },
     /// Events left open, with `Sim::fail_on_leaks`.
     Leaks { leaks: Vec<Leak> },
+    /// At the end of the run, a connection held bytes that nothing could move any more: a
+    /// bug in wsasim's transport, reported before whatever else ended the run, since that
+    /// may be its consequence. Each entry names a direction of a connection and what is
+    /// stuck in it.
+    Stalled { connections: Vec<String> },
 }
 
 impl fmt::Display for FailureKind {
@@ -298,6 +312,10 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::TimeLimit { time_max } => {
                 write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
+            }
+            FailureKind::Stalled { connections } => {
+                write!(f, "stalled: bytes that can never move (a bug in wsasim's transport)")?;
+                connections.iter().try_for_each(|c| write!(f, "\n  {c}"))
             }
             FailureKind::Leaks { leaks } => {
                 write!(f, "{} event(s) left open (Sim::fail_on_leaks)", leaks.len())?;
@@ -370,6 +388,8 @@ struct Report {
     steps: u64,
     leaks: Vec<Leak>,
     conservation: Conservation,
+    /// Connections whose bytes can never move (see `Net::stalls`).
+    stalls: Vec<String>,
     ending: Ending,
     /// Each blocked thread and what it waits for, for a deadlock.
     blocked: Vec<String>,
@@ -410,6 +430,7 @@ impl Report {
         });
         let conservation = world.net.conservation();
         assert!(conservation.holds(), "wsasim: bytes lost without a trace, seed {seed}: {conservation:?}");
+        let stalls = world.net.stalls();
         let hash = world.trace.hash();
         let records = std::mem::replace(&mut world.trace, trace::Trace::new(false)).into_records();
         Report {
@@ -421,6 +442,7 @@ impl Report {
             steps,
             leaks,
             conservation,
+            stalls,
             ending,
             blocked,
             panic,
@@ -442,7 +464,9 @@ impl Report {
         limits: Limits,
         replay: impl FnOnce() -> String,
     ) -> Result<Outcome, Failure> {
-        let kind = if let Some((thread, message)) = self.panic.clone() {
+        let kind = if !self.stalls.is_empty() {
+            FailureKind::Stalled { connections: self.stalls.clone() }
+        } else if let Some((thread, message)) = self.panic.clone() {
             FailureKind::Panic { thread, message }
         } else {
             match self.ending {

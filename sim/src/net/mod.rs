@@ -8,11 +8,13 @@
 //! arrival (later), each traced.
 //!
 //! - `socket`: a socket's record and options.
+//! - `conservation`: where every byte went, and connections whose bytes can never move.
 //! - `op`: an operation in progress and how its completion is delivered.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
 //! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
 //! - `wire`: packets in flight and the one place that decides their fate.
 
+mod conservation;
 mod op;
 mod readiness;
 mod socket;
@@ -20,6 +22,7 @@ mod tcp;
 mod udp;
 mod wire;
 
+pub use conservation::Conservation;
 pub use op::{Buffer, FromSlot, Notify, Op};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};
@@ -98,31 +101,6 @@ struct NetHost {
     started: u32,
 }
 
-/// Bytes the transport took and where they all went, for the end-of-run check that none
-/// was lost unseen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Conservation {
-    /// TCP: taken by sends; read by receivers; on their way (unsent, in flight, or
-    /// unread); thrown away by resets.
-    pub tcp_accepted: u64,
-    pub tcp_read: u64,
-    pub tcp_pending: u64,
-    pub tcp_discarded: u64,
-    /// UDP: sent; read; queued or on the wire; cut by truncation or dropped (no
-    /// receiver, full queue, closed socket).
-    pub udp_sent: u64,
-    pub udp_read: u64,
-    pub udp_pending: u64,
-    pub udp_discarded: u64,
-}
-
-impl Conservation {
-    pub fn holds(&self) -> bool {
-        self.tcp_accepted == self.tcp_read + self.tcp_pending + self.tcp_discarded
-            && self.udp_sent == self.udp_read + self.udp_pending + self.udp_discarded
-    }
-}
-
 /// The transport's state in a run.
 #[derive(Debug, Default)]
 pub(crate) struct Net {
@@ -136,6 +114,8 @@ pub(crate) struct Net {
     udp_sent: u64,
     /// Datagrams no socket took.
     udp_dropped: u64,
+    /// `Sim::plant_stall`: connections of closed sockets stop transmitting.
+    pub(crate) planted_stall: bool,
 }
 
 impl Net {
@@ -154,25 +134,6 @@ impl Net {
     /// The address a socket of `host` sends from to reach `dst`.
     fn source_ip(&self, host: HostId, dst: Ipv4Addr) -> Ipv4Addr {
         if dst.is_loopback() { Ipv4Addr::LOCALHOST } else { self.hosts[host as usize].ip }
-    }
-
-    pub(crate) fn conservation(&self) -> Conservation {
-        let mut c = Conservation { udp_sent: self.udp_sent, ..Conservation::default() };
-        for s in self.conns.iter().flat_map(|c| &c.streams) {
-            let k = s.counts();
-            c.tcp_accepted += k.accepted;
-            c.tcp_read += k.read;
-            c.tcp_pending += k.unsent + k.in_flight + k.received;
-            c.tcp_discarded += k.discarded;
-        }
-        for q in self.sockets.iter().map(|s| s.datagrams.counts()) {
-            c.udp_read += q.read;
-            c.udp_pending += q.queued;
-            c.udp_discarded += q.truncated + q.discarded;
-        }
-        c.udp_pending += self.wire.datagram_bytes();
-        c.udp_discarded += self.udp_dropped;
-        c
     }
 }
 

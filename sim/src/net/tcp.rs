@@ -305,10 +305,18 @@ impl World {
         served
     }
 
-    /// Hands the bytes of side `side`'s pending sends to its stream as space allows;
-    /// a send whose bytes are all taken completes.
+    /// Hands the bytes of side `side`'s pending sends to its stream as space allows (a
+    /// send whose bytes are all taken completes), then transmits what the window allows.
+    /// A closed socket has no sends left, but its connection still transmits: a graceful
+    /// close delivers every byte already taken, then the end of stream (Wine sock.c
+    /// test_send_buffering).
     pub(super) fn serve_sends(&mut self, c: ConnId, side: usize) {
-        let EndState::Open(s) = self.conn(c).ends[side] else { return };
+        let EndState::Open(s) = self.conn(c).ends[side] else {
+            if !self.net.planted_stall {
+                self.pump(c, side);
+            }
+            return;
+        };
         let handle = self.socket(s).handle;
         while let Some(op) = self.net.sockets[s.0 as usize].sends.front_mut() {
             let stream = &mut self.net.conns[c.0 as usize].streams[side];

@@ -141,15 +141,9 @@ impl Wire {
         self.latency.get(&key).copied().or(self.default_latency).unwrap_or(Latency::DEFAULT)
     }
 
-    /// Packets still on the wire: data bytes of UDP datagrams, for the conservation check.
-    pub(crate) fn datagram_bytes(&self) -> u64 {
-        self.queue
-            .iter()
-            .map(|d| match &d.0.packet {
-                Packet::Datagram { data, .. } => data.len() as u64,
-                _ => 0,
-            })
-            .sum()
+    /// The packets on the wire, in no particular order.
+    pub(crate) fn packets(&self) -> impl Iterator<Item = &Packet> {
+        self.queue.iter().map(|d| &d.0.packet)
     }
 }
 
