@@ -223,7 +223,7 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
         loop {
             match call.with(|w| (w.socket(id).tcp, w.socket(id).error)) {
                 (Tcp::Connecting, _) => wait_for_state(call, &args, id)?,
-                (Tcp::Connected { .. } | Tcp::Reset, _) => return Ok(()),
+                (Tcp::Connected { .. } | Tcp::Reset { .. }, _) => return Ok(()),
                 // Another thread made the socket listen meanwhile.
                 (_, 0) => return Err(WSAEINVAL as u32),
                 (_, error) => return Err(error),

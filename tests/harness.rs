@@ -122,6 +122,18 @@ pub mod net {
         s
     }
 
+    /// A connected TCP pair on loopback, as Wine's tests make it: (client, accepted).
+    pub fn tcp_pair() -> (SOCKET, SOCKET) {
+        startup();
+        let l = listener("127.0.0.1:0");
+        let mut name = sockaddr("0.0.0.0:0");
+        let mut len = LEN;
+        // SAFETY: live locals of the sizes given.
+        unsafe { assert_eq!(getsockname(l, (&raw mut name).cast(), &mut len), 0) };
+        let c = connected(&read(&name).to_string());
+        (c, accept_one(l))
+    }
+
     pub fn accept_one(l: SOCKET) -> SOCKET {
         // SAFETY: NULL address and length are allowed.
         let s = unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) };

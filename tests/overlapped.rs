@@ -10,17 +10,6 @@ use wsasim::Win32::Networking::WinSock::*;
 use wsasim::Win32::System::IO::*;
 use wsasim::Win32::System::Threading::*;
 
-/// A connected pair on loopback: (client, accepted).
-fn tcp_pair() -> (SOCKET, SOCKET) {
-    startup();
-    let l = listener("127.0.0.1:0");
-    let mut name = sockaddr("0.0.0.0:0");
-    let mut len = LEN;
-    unsafe { assert_eq!(getsockname(l, (&raw mut name).cast(), &mut len), 0) };
-    let c = connected(&read(&name).to_string());
-    (c, accept_one(l))
-}
-
 fn signaled(h: HANDLE) -> bool {
     unsafe { WaitForSingleObject(h, 0) == WAIT_OBJECT_0 }
 }

@@ -2,6 +2,7 @@
 //! calls get after it.
 
 use crate::harness::net::*;
+use crate::harness::run_seed;
 use std::rc::Rc;
 use wsasim::Win32::Networking::WinSock::*;
 use wsasim::Win32::System::SystemInformation::GetTickCount64;
@@ -134,4 +135,31 @@ fn stall_parts(line: &str) -> (&str, &str, &str) {
     let (addrs, what) = line.split_once(": ").expect("from > to: what");
     let (from, to) = addrs.split_once(" > ").expect("from > to");
     (from, to, what)
+}
+
+#[test]
+fn a_receive_after_sending_to_a_closed_peer_fails_with_wsaeconnaborted() {
+    // Wine sock.c test_shutdown, "Send data to a peer which is closed":
+    //     ret = send(server, "test", 5, 0);
+    //     ok(ret == 5, "got %d\n", ret);
+    //     ret = recv(server, buffer, sizeof(buffer), 0);
+    //     ok(ret == -1, "got %d\n", ret);
+    //     todo_wine ok(WSAGetLastError() == WSAECONNABORTED, "got error %u\n", WSAGetLastError());
+    // The reset comes back at once on Windows' loopback; here it takes a round trip, which
+    // the test lets pass before the receive.
+    for seed in 0..10 {
+        run_seed(seed, || unsafe {
+            let (client, server) = tcp_pair();
+            assert_eq!(shutdown(client, SD_SEND), 0);
+            close(client);
+            assert_eq!(send(server, c"test".as_ptr().cast(), 5, 0), 5);
+            settle();
+            let mut buf = [0u8; 16];
+            assert_eq!(recv(server, buf.as_mut_ptr(), 16, 0), SOCKET_ERROR);
+            assert_eq!(last_error(), WSAECONNABORTED as u32);
+            assert_eq!(send(server, b"x".as_ptr(), 1, 0), SOCKET_ERROR, "the connection is gone");
+            assert_eq!(last_error(), WSAECONNABORTED as u32);
+            close(server);
+        });
+    }
 }

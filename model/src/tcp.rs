@@ -6,8 +6,8 @@
 
 use crate::Win32Error;
 use windows_sys::Win32::Networking::WinSock::{
-    SD_BOTH, SD_RECEIVE, SD_SEND, WSAEALREADY, WSAECONNRESET, WSAEINVAL, WSAEISCONN, WSAENOTCONN,
-    WSAESHUTDOWN,
+    SD_BOTH, SD_RECEIVE, SD_SEND, WSAEALREADY, WSAECONNABORTED, WSAECONNRESET, WSAEINVAL, WSAEISCONN,
+    WSAENOTCONN, WSAESHUTDOWN,
 };
 
 /// A TCP socket's state.
@@ -23,9 +23,13 @@ pub enum Tcp {
     /// Established (by a connect, or as an accepted socket); each direction can be shut
     /// down, and neither can be opened again (Doc: shutdown).
     Connected { send_open: bool, receive_open: bool },
-    /// The peer reset the connection: sends and receives fail at once (Wine sock.c
-    /// test_tcp_reset). Final.
-    Reset,
+    /// The peer reset the connection: sends and receives fail at once. Final. A socket
+    /// tells resets apart only by its own state, as any TCP must: one that comes after the
+    /// peer's end of stream (`after_fin`: the peer closed, then answered data sent to it
+    /// with a reset) fails them with `WSAECONNABORTED` (Wine sock.c test_shutdown, "Send
+    /// data to a peer which is closed"), one on an open connection with `WSAECONNRESET`
+    /// (Wine sock.c test_tcp_reset).
+    Reset { after_fin: bool },
 }
 
 fn err(e: i32) -> Win32Error {
@@ -65,7 +69,7 @@ impl Tcp {
             }
             Tcp::Idle { bound: false } => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } => Err(err(WSAEISCONN)),
         }
     }
 
@@ -80,7 +84,7 @@ impl Tcp {
             }
             Tcp::Listening => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } => Err(err(WSAEISCONN)),
         }
     }
 
@@ -97,11 +101,16 @@ impl Tcp {
         *self = Tcp::Idle { bound: true };
     }
 
-    /// The peer reset the connection.
-    pub fn reset(&mut self) {
+    /// The peer reset the connection, after its end of stream arrived or not.
+    pub fn reset(&mut self, after_fin: bool) {
         if let Tcp::Connected { .. } = self {
-            *self = Tcp::Reset;
+            *self = Tcp::Reset { after_fin };
         }
+    }
+
+    /// What sends and receives fail with after a reset.
+    fn reset_error(after_fin: bool) -> Win32Error {
+        err(if after_fin { WSAECONNABORTED } else { WSAECONNRESET })
     }
 
     /// `shutdown(how)` (Wine sock.c test_shutdown): a bad `how` is `WSAEINVAL`; a socket
@@ -120,19 +129,19 @@ impl Tcp {
                 *receive_open &= !receive;
                 Ok(())
             }
-            Tcp::Reset => Ok(()),
+            Tcp::Reset { .. } => Ok(()),
             _ => Err(err(WSAENOTCONN)),
         }
     }
 
     /// Whether a send may start: `WSAENOTCONN` before a connection (while connecting too:
-    /// Wine sock.c test_connecting_socket), `WSAESHUTDOWN` after `SD_SEND`, `WSAECONNRESET`
-    /// after a reset.
+    /// Wine sock.c test_connecting_socket), `WSAESHUTDOWN` after `SD_SEND`, the reset's
+    /// error after a reset.
     pub fn may_send(&self) -> Result<(), Win32Error> {
         match self {
             Tcp::Connected { send_open: true, .. } => Ok(()),
             Tcp::Connected { send_open: false, .. } => Err(err(WSAESHUTDOWN)),
-            Tcp::Reset => Err(err(WSAECONNRESET)),
+            Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -143,7 +152,7 @@ impl Tcp {
         match self {
             Tcp::Connected { receive_open: true, .. } => Ok(()),
             Tcp::Connected { receive_open: false, .. } => Err(err(WSAESHUTDOWN)),
-            Tcp::Reset => Err(err(WSAECONNRESET)),
+            Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -163,16 +172,19 @@ mod tests {
 
     #[test]
     fn each_call_gets_the_error_of_its_state() {
+        let reset = Tcp::Reset { after_fin: false };
+        let aborted = Tcp::Reset { after_fin: true };
         let states =
-            [Tcp::new(), Tcp::Idle { bound: true }, Tcp::Listening, Tcp::Connecting, OPEN, Tcp::Reset];
+            [Tcp::new(), Tcp::Idle { bound: true }, Tcp::Listening, Tcp::Connecting, OPEN, reset, aborted];
         // (listen, connect, send, receive) for each state, 0 for success.
-        let expected: [[i32; 4]; 6] = [
+        let expected: [[i32; 4]; 7] = [
             [WSAEINVAL, 0, WSAENOTCONN, WSAENOTCONN],
             [0, 0, WSAENOTCONN, WSAENOTCONN],
             [0, WSAEINVAL, WSAENOTCONN, WSAENOTCONN],
             [WSAEALREADY, WSAEALREADY, WSAENOTCONN, WSAENOTCONN],
             [WSAEISCONN, WSAEISCONN, 0, 0],
             [WSAEISCONN, WSAEISCONN, WSAECONNRESET, WSAECONNRESET],
+            [WSAEISCONN, WSAEISCONN, WSAECONNABORTED, WSAECONNABORTED],
         ];
         let code = |r: Result<(), Win32Error>| r.err().map_or(0, |e| e as i32);
         for (state, row) in states.into_iter().zip(expected) {
@@ -212,8 +224,10 @@ mod tests {
         s.connect().unwrap();
         s.established();
         assert_eq!(s, OPEN);
-        s.reset();
+        s.reset(false);
         assert_eq!(s.may_send(), Err(WSAECONNRESET as u32));
+        s.reset(true);
+        assert_eq!(s.may_send(), Err(WSAECONNRESET as u32), "a reset is final");
     }
 
     #[test]

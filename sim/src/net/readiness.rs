@@ -101,7 +101,9 @@ impl World {
             (Proto::Tcp, Tcp::Listening, _) => {
                 Readiness { data: !socket.backlog.is_empty(), ..Readiness::default() }
             }
-            (Proto::Tcp, Tcp::Reset, _) => Readiness { writable: true, reset: true, ..Readiness::default() },
+            (Proto::Tcp, Tcp::Reset { .. }, _) => {
+                Readiness { writable: true, reset: true, ..Readiness::default() }
+            }
             (Proto::Tcp, tcp, Some(end)) => {
                 let conn = self.conn(end.conn);
                 let (incoming, outgoing) = (&conn.streams[1 - end.side], &conn.streams[end.side]);

@@ -98,11 +98,11 @@ impl World {
         let new = self.open_socket(Proto::Tcp, overlapped);
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
-        let (addrs, was_reset) = (conn.addrs, conn.reset);
+        let (addrs, was_reset, after_fin) = (conn.addrs, conn.reset, conn.streams[0].fin_arrived());
         let socket = self.socket_mut(new);
         socket.options = options;
         socket.events = events;
-        socket.tcp = if was_reset { Tcp::Reset } else { Tcp::accepted() };
+        socket.tcp = if was_reset { Tcp::Reset { after_fin } } else { Tcp::accepted() };
         socket.local = Some(addrs[1]);
         socket.peer = Some(addrs[0]);
         socket.end = Some(End { conn: c, side: 1 });
@@ -551,20 +551,24 @@ impl World {
     }
 
     /// A reset arrives (Wine sock.c test_tcp_reset): the receiver's pending operations fail
-    /// with `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`.
+    /// with `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`; or,
+    /// when the peer's end of stream came first, with `STATUS_CONNECTION_ABORTED` and
+    /// `WSAECONNABORTED` (Wine sock.c test_shutdown; see `Tcp::Reset`).
     pub(super) fn tcp_rst(&mut self, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
+        let after_fin = conn.streams[side].fin_arrived();
         conn.reset = true;
         conn.streams.iter_mut().for_each(Stream::abort);
         let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[1 - side]);
         self.trace_packet("rst", from, to, 0);
         let EndState::Open(s) = end else { return };
         let socket = self.socket_mut(s);
-        socket.tcp.reset();
+        socket.tcp.reset(after_fin);
         let handle = socket.handle;
         let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+        let status = if after_fin { Status::CONNECTION_ABORTED } else { Status::CONNECTION_RESET };
         for op in ops {
-            self.complete(handle, op, Status::CONNECTION_RESET, 0);
+            self.complete(handle, op, status, 0);
         }
         // WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
         // test_close_events, "Trigger RST").
