@@ -402,13 +402,15 @@ pub unsafe fn getsockname(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> 
     call.winsock(&[Value::Hex(s as u64)], r)
 }
 
-/// `getpeername` (Doc: getpeername function): a socket with no peer is `WSAENOTCONN`.
+/// `getpeername` (Doc: getpeername function): a socket with no peer is `WSAENOTCONN`. A
+/// TCP socket has its peer from the moment its connect starts, before the connection is
+/// made (Wine sock.c test_connecting_socket), and loses it if the connect fails.
 pub unsafe fn getpeername(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
     let call = enter("getpeername");
     let peer = |w: &mut World, id| {
         let socket = w.socket(id);
-        let connected = socket.proto == Proto::Udp || socket.end.is_some();
-        socket.peer.filter(|_| connected).ok_or(WSAENOTCONN as u32)
+        let known = socket.proto == Proto::Udp || socket.end.is_some() || socket.tcp == Tcp::Connecting;
+        socket.peer.filter(|_| known).ok_or(WSAENOTCONN as u32)
     };
     let r = name_of(call, s, name, namelen, peer);
     call.winsock(&[Value::Hex(s as u64)], r)

@@ -116,6 +116,53 @@ fn a_nonblocking_connect_would_block_then_completes_and_a_second_is_already_unde
 }
 
 #[test]
+fn a_socket_whose_connect_is_under_way_has_its_names_but_cannot_send_or_receive() {
+    // Wine sock.c test_connecting_socket, a nonblocking socket bound to 0.0.0.0:0 connecting
+    // to an address nobody answers:
+    //     ok(WSAGetLastError() == WSAEWOULDBLOCK, ...);  then, connecting again,
+    //     ok(WSAGetLastError() == WSAEALREADY, ...);
+    //     ret = getsockname(client, ...); ok(!ret, ...); ok(addr.sin_port, "expected nonzero port\n");
+    //     ret = getpeername(client, ...); ok(!ret, "got error %u\n", WSAGetLastError());
+    //     ret = recv(client, ...); todo_wine ok(WSAGetLastError() == WSAENOTCONN, ...);
+    //     ret = send(client, ...); todo_wine ok(WSAGetLastError() == WSAENOTCONN, ...);
+    run(|| unsafe {
+        startup();
+        let s = tcp();
+        bind_to(s, "0.0.0.0:0");
+        let mut on = 1;
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+        assert_eq!(try_connect(s, "192.0.2.0:65280"), Err(WSAEWOULDBLOCK as u32));
+        assert_eq!(try_connect(s, "192.0.2.0:65280"), Err(WSAEALREADY as u32));
+        let (mut name, mut len) = (sockaddr("0.0.0.0:0"), LEN);
+        assert_eq!(getsockname(s, (&raw mut name).cast(), &mut len), 0);
+        assert_ne!(read(&name).port(), 0);
+        let (mut peer, mut len) = (sockaddr("0.0.0.0:0"), LEN);
+        assert_eq!(getpeername(s, (&raw mut peer).cast(), &mut len), 0, "error {}", last_error());
+        assert_eq!(read(&peer).to_string(), "192.0.2.0:65280", "the address connect was given");
+        let mut buf = [0u8; 4];
+        assert_eq!(recv(s, buf.as_mut_ptr(), 4, 0), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTCONN as u32);
+        assert_eq!(send(s, c"data".as_ptr().cast(), 5, 0), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTCONN as u32);
+        close(s);
+    });
+}
+
+#[test]
+fn a_refused_connect_leaves_no_peer() {
+    // Doc: getpeername: WSAENOTCONN, "the socket is not connected"; a refused socket may
+    // connect again (Wine sock.c test_connect), so it is not connected meanwhile.
+    pair(0, startup, || unsafe {
+        startup();
+        let s = tcp();
+        assert_eq!(try_connect(s, "192.0.2.10:9"), Err(WSAECONNREFUSED as u32));
+        let (mut peer, mut len) = (sockaddr("0.0.0.0:0"), LEN);
+        assert_eq!(getpeername(s, (&raw mut peer).cast(), &mut len), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTCONN as u32);
+    });
+}
+
+#[test]
 fn a_graceful_close_ends_the_stream_after_the_data_and_every_later_receive_reads_zero() {
     // Doc: WSARecv (0 bytes: graceful closure); Wine sock.c test_shutdown, Wine afd.c
     // test_recv (a pending receive completes with 0 bytes when the peer closes).
