@@ -100,6 +100,23 @@ pub(crate) unsafe fn read_sockaddr(name: *const SOCKADDR, len: i32) -> Result<So
     Ok(SocketAddrV4::new(ip.into(), u16::from_be(sin.sin_port)))
 }
 
+/// Reads `connect`'s name: as [`read_sockaddr`], except that a name of family `AF_UNSPEC`
+/// that is all zeros reads as 0.0.0.0:0, no address, which disconnects a UDP socket (Wine
+/// sock.c test_connect_udp).
+///
+/// # Safety
+/// As for [`read_sockaddr`].
+pub(crate) unsafe fn read_peer_name(name: *const SOCKADDR, len: i32) -> Result<SocketAddrV4, u32> {
+    // SAFETY: the caller's contract.
+    let read = unsafe { read_sockaddr(name, len) };
+    if read != Err(WSAEAFNOSUPPORT as u32) {
+        return read;
+    }
+    // SAFETY: `read_sockaddr` checked that `len` bytes hold a SOCKADDR_IN.
+    let bytes = unsafe { name.cast::<[u8; size_of::<SOCKADDR_IN>()]>().read_unaligned() };
+    if bytes.iter().all(|b| *b == 0) { Ok(SocketAddrV4::new(0.into(), 0)) } else { read }
+}
+
 /// Writes an address where `getsockname`, `getpeername`, `accept` or `recvfrom` were told
 /// to: `WSAEFAULT` when the space is too small (Doc: getsockname).
 ///

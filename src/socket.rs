@@ -3,7 +3,7 @@
 //! `setsockopt`, `getsockopt`, `getsockname`, `getpeername`. The transport's rules are
 //! `wsasim_sim::net`'s; here are the arguments, the errors of bad ones, and the blocking.
 
-use crate::addr::{read_sockaddr, show, write_sockaddr};
+use crate::addr::{read_peer_name, read_sockaddr, show, write_sockaddr};
 use crate::call::{Call, enter};
 use crate::io::{Blocked, block_on};
 use std::net::SocketAddrV4;
@@ -210,7 +210,7 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
 pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let call = enter("connect");
     // SAFETY: the caller passes `namelen` bytes at `name`, as for Windows.
-    let addr = unsafe { read_sockaddr(name, namelen) };
+    let addr = unsafe { read_peer_name(name, namelen) };
     let args =
         [Value::Hex(s as u64), addr.map_or(Value::Ptr(!name.is_null()), show), Value::Int(namelen.into())];
     let r = lookup(call, s).and_then(|id| {

@@ -151,3 +151,53 @@ fn an_overlapped_receive_from_writes_the_sender_at_completion() {
         assert_eq!(read(&from).to_string(), "127.0.0.1:9101");
     });
 }
+
+#[test]
+fn a_connect_to_port_0_succeeds_and_one_to_no_address_disconnects() {
+    // Wine sock.c test_connect_events, "Test with UDP sockets" (`addr` is 127.0.0.1, port 0):
+    //     ret = connect(client, (struct sockaddr *)&addr, sizeof(addr));
+    //     ok(!ret, "got error %lu\n", GetLastError());
+    //     ... check_events_todo(ctx, FD_CONNECT, FD_WRITE, 200);
+    // Wine sock.c test_UDP, "Test sending to port 0":
+    //     ok(ret == sizeof(buf), "got ret %d, error %u.\n", ret, WSAGetLastError());
+    // Wine sock.c test_connect_udp, an all-zero name of family AF_UNSPEC:
+    //     ret = connect(client, (struct sockaddr *)&addr, sizeof(addr));
+    //     ok(!ret, "got error %lu\n", GetLastError());
+    //     ret = getpeername(client, (struct sockaddr *)&ret_addr, &len);
+    //     ok(GetLastError() == WSAENOTCONN, "got error %lu\n", GetLastError());
+    // Doc: connect: "If the address member of the structure specified by name is filled
+    // with zeros, the socket will be disconnected"; send then fails with WSAENOTCONN.
+    let outcome = run(|| unsafe {
+        startup();
+        let ev = WSACreateEvent();
+        let s = udp();
+        assert_eq!(WSAEventSelect(s, ev, (FD_CONNECT | FD_WRITE) as i32), 0);
+        assert_eq!(try_connect(s, "127.0.0.1:0"), Ok(()));
+        let mut events = WSANETWORKEVENTS::default();
+        assert_eq!(WSAEnumNetworkEvents(s, ev, &mut events), 0);
+        assert_eq!(events.lNetworkEvents, (FD_CONNECT | FD_WRITE) as i32);
+        let (mut peer, mut len) = (sockaddr("0.0.0.0:0"), LEN);
+        assert_eq!(getpeername(s, (&raw mut peer).cast(), &mut len), 0);
+        assert_eq!(read(&peer).to_string(), "127.0.0.1:0");
+        assert_eq!(send(s, b"lost".as_ptr(), 4, 0), 4, "sent, and taken by nobody");
+        assert_eq!(send_to(s, b"gone", "127.0.0.1:0"), 4);
+
+        let unspecified = [0u8; size_of::<SOCKADDR_IN>()];
+        assert_eq!(connect(s, unspecified.as_ptr().cast(), LEN), 0, "error {}", last_error());
+        assert_eq!(getpeername(s, (&raw mut peer).cast(), &mut len), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTCONN as u32);
+        assert_eq!(send(s, b"x".as_ptr(), 1, 0), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAENOTCONN as u32);
+        assert_eq!(try_connect(s, "127.0.0.1:9"), Ok(()), "and it may connect again");
+        assert_eq!(try_connect(s, "0.0.0.0:0"), Ok(()), "0.0.0.0 disconnects too");
+        assert_eq!(getpeername(s, (&raw mut peer).cast(), &mut len), SOCKET_ERROR);
+        assert_eq!(send_to(s, b"x", "0.0.0.0:9"), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEADDRNOTAVAIL as u32, "Doc: sendto: not to ADDR_ANY");
+
+        let t = tcp();
+        assert_eq!(try_connect(t, "0.0.0.0:7"), Err(WSAEADDRNOTAVAIL as u32), "Doc: connect: ADDR_ANY");
+        WSACloseEvent(ev);
+        settle();
+    });
+    assert_eq!(outcome.conservation().udp_discarded, 8, "both datagrams to port 0 were dropped");
+}

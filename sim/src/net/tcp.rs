@@ -44,18 +44,14 @@ impl World {
     /// `connect`: `Ok(true)` when it is done (UDP), `Ok(false)` when the handshake is under
     /// way; the socket's state then says how it ended.
     pub fn connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
-        if to.ip().is_unspecified() || to.port() == 0 {
-            // Doc: connect: "The remote address is not a valid address (such as ADDR_ANY)".
-            return Err(WSAEADDRNOTAVAIL as Win32Error);
-        }
         if self.socket(s).proto == Proto::Udp {
-            self.bind_implicitly(s)?;
-            self.socket_mut(s).peer = Some(to);
-            // Windows records FD_CONNECT and FD_WRITE (Wine sock.c
-            // test_connect_events, todo_wine).
-            self.occur(s, FD_CONNECT, 0);
-            self.occur(s, FD_WRITE, 0);
+            self.udp_connect(s, to)?;
             return Ok(true);
+        }
+        if to.ip().is_unspecified() || to.port() == 0 {
+            // Doc: connect: "The remote address is not a valid address (such as ADDR_ANY)";
+            // a zero port is taken to be as invalid for a connection [inferred: untested].
+            return Err(WSAEADDRNOTAVAIL as Win32Error);
         }
         let mut tcp = self.socket(s).tcp;
         tcp.connect()?;

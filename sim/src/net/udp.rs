@@ -11,7 +11,8 @@ use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    FD_READ, MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN, WSAESHUTDOWN,
+    FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN,
+    WSAESHUTDOWN,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -70,8 +71,28 @@ impl World {
         served
     }
 
+    /// `connect` on a UDP socket sets its default peer, any port 0 included (Wine sock.c
+    /// test_connect_events, "Test with UDP sockets": a connect to 127.0.0.1 port 0
+    /// succeeds), or, given no address, clears it (Doc: connect: "If the address member of
+    /// the structure specified by name is filled with zeros, the socket will be
+    /// disconnected"; Wine sock.c test_connect_udp).
+    pub(super) fn udp_connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<(), Win32Error> {
+        if to.ip().is_unspecified() {
+            self.socket_mut(s).peer = None;
+            return Ok(());
+        }
+        self.bind_implicitly(s)?;
+        self.socket_mut(s).peer = Some(to);
+        // Windows records FD_CONNECT and FD_WRITE (Wine sock.c test_connect_events,
+        // todo_wine).
+        self.occur(s, FD_CONNECT, 0);
+        self.occur(s, FD_WRITE, 0);
+        Ok(())
+    }
+
     /// A datagram goes out at once, to `to` or the connected peer; an unbound socket is
-    /// bound first (Doc: sendto, "an implicit bind").
+    /// bound first (Doc: sendto, "an implicit bind"). To port 0 it goes out like any other,
+    /// and no socket takes it (Wine sock.c test_UDP, "Test sending to port 0").
     pub(super) fn udp_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>) -> Start {
         if self.socket(s).shut_send {
             return Start::Failed(WSAESHUTDOWN as Win32Error);
@@ -79,7 +100,8 @@ impl World {
         let Some(dst) = to.or(self.socket(s).peer) else {
             return Start::Failed(WSAENOTCONN as Win32Error);
         };
-        if dst.ip().is_unspecified() || dst.port() == 0 {
+        if dst.ip().is_unspecified() {
+            // Doc: sendto: "The remote address is not a valid address, for example, ADDR_ANY".
             return Start::Failed(WSAEADDRNOTAVAIL as Win32Error);
         }
         let total = op.capacity();
