@@ -80,18 +80,45 @@ fn completion(ov: *mut OVERLAPPED) -> Option<Status> {
 /// Which way bytes go.
 #[derive(Clone, Copy)]
 enum Direction {
-    Send { to: Option<SocketAddrV4> },
-    Receive { from: Option<FromSlot> },
+    /// `to`: the destination of `sendto` or `WSASendTo` as read, `Ok(None)` when the call
+    /// has none or it is NULL.
+    Send {
+        to: Result<Option<SocketAddrV4>, u32>,
+    },
+    Receive {
+        from: Option<FromSlot>,
+    },
 }
 
-/// What one call of the family asks.
+/// What one call of the family asks, as the program passed it: each argument read, or the
+/// error it gets. [`transfer`] checks them in one order for the whole family.
 struct Request {
     socket: SOCKET,
     direction: Direction,
-    buffers: Vec<Buffer>,
-    flags: u32,
+    buffers: Result<Vec<Buffer>, u32>,
+    /// `Err` for a NULL byte count without an OVERLAPPED.
+    count: Result<(), u32>,
+    /// `Err` for a NULL `lpFlags`.
+    flags: Result<u32, u32>,
     overlapped: *mut OVERLAPPED,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+}
+
+impl Request {
+    /// A call of `send`, `recv`, `sendto` or `recvfrom`: one buffer, flags by value, no
+    /// OVERLAPPED.
+    fn plain(socket: SOCKET, direction: Direction, buf: *mut u8, len: i32, flags: i32) -> Request {
+        let (count, flags) = (Ok(()), Ok(flags as u32));
+        Request {
+            socket,
+            direction,
+            buffers: single(buf, len),
+            count,
+            flags,
+            overlapped: null(),
+            routine: None,
+        }
+    }
 }
 
 /// How a call of the family ended.
@@ -102,21 +129,44 @@ enum Transferred {
     Pending,
 }
 
-/// Runs one send or receive as its mode says.
+/// Runs one send or receive as its mode says, after checking its arguments in one order
+/// for the whole family: the socket first, so a bad handle is `WSAENOTSOCK` whatever else
+/// is wrong (Wine sock.c test_WSASendTo, test_send: `WSASendTo(INVALID_SOCKET, ..., NULL
+/// count, ..., NULL, NULL)` is WSAENOTSOCK, the same call on a socket WSAEFAULT); then the
+/// pointers in the order the call takes them (buffers, byte count, flags, address), the
+/// address only on a datagram socket, since a stream ignores it (Wine sock.c
+/// test_tcp_sendto_recvfrom); then the flags' values and the event; then the socket's state.
 fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> {
     let id = lookup(call, r.socket)?;
     let (handle, overlapped_socket, nonblocking, timeout_ms, proto) = call.with(|w| {
         let s = w.socket(id);
         (s.handle, s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms, s.proto)
     });
+    let buffers = r.buffers?;
+    r.count?;
+    let flags = r.flags?;
+    let kind = r.direction;
+    let to = match kind {
+        Direction::Send { to } if proto == Proto::Udp => to?,
+        Direction::Receive { from: Some(from) } if proto == Proto::Udp => {
+            // SAFETY: the caller's `lpFromlen`, valid when not NULL (Doc: WSARecvFrom).
+            if !from.addr.is_null() && !unsafe { from.holds_an_address() } {
+                // Doc: recvfrom: WSAEFAULT, "the fromlen parameter is too small"; the
+                // datagram stays queued (Wine sock.c test_UDP).
+                return Err(WSAEFAULT as u32);
+            }
+            None
+        }
+        _ => None,
+    };
     // The flags simulated: MSG_PARTIAL, which TCP and UDP ignore, MSG_DONTROUTE, which
     // one network has no use for, MSG_PEEK, and MSG_OOB on a stream only (Doc: recv,
     // Doc: send: WSAEOPNOTSUPP).
-    let known = match r.direction {
+    let known = match kind {
         Direction::Receive { .. } => MSG_PEEK as u32 | MSG_PARTIAL | MSG_OOB as u32,
         Direction::Send { .. } => MSG_DONTROUTE as u32 | MSG_PARTIAL | MSG_OOB as u32,
     };
-    if r.flags & !known != 0 || (r.flags & MSG_OOB as u32 != 0 && proto == Proto::Udp) {
+    if flags & !known != 0 || (flags & MSG_OOB as u32 != 0 && proto == Proto::Udp) {
         return Err(WSAEOPNOTSUPP as u32);
     }
     let overlapped = !r.overlapped.is_null() && overlapped_socket;
@@ -141,7 +191,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
-    let (kind, buffers, flags) = (r.direction, r.buffers, r.flags);
     let start = call.with(|w| {
         let op = Op {
             call: call.name,
@@ -157,7 +206,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             taken: 0,
         };
         match kind {
-            Direction::Send { to } => w.start_send(id, op, to, may_pend),
+            Direction::Send { .. } => w.start_send(id, op, to, may_pend),
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
         }
     });
@@ -228,13 +277,8 @@ fn total(buffers: &Result<Vec<Buffer>, u32>) -> Value {
 pub unsafe fn send(s: SOCKET, buf: PCSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     let call = enter("send");
     let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
-    let r = single(buf.cast_mut(), len).and_then(|buffers| {
-        let direction = Direction::Send { to: None };
-        let flags = flags as u32;
-        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
-        transfer(call, &args, request)
-    });
-    call.winsock(&args, count(r))
+    let request = Request::plain(s, Direction::Send { to: Ok(None) }, buf.cast_mut(), len, flags);
+    call.winsock(&args, count(transfer(call, &args, request)))
 }
 
 /// `sendto` (Doc: sendto function): `to` is ignored on a TCP socket.
@@ -244,26 +288,16 @@ pub unsafe fn sendto(s: SOCKET, buf: PCSTR, len: i32, flags: i32, to: *const SOC
     let dst = (!to.is_null()).then(|| unsafe { read_sockaddr(to, tolen) }).transpose();
     let shown = dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show));
     let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), shown];
-    let r = single(buf.cast_mut(), len).and_then(|buffers| {
-        let direction = Direction::Send { to: dst? };
-        let flags = flags as u32;
-        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
-        transfer(call, &args, request)
-    });
-    call.winsock(&args, count(r))
+    let request = Request::plain(s, Direction::Send { to: dst }, buf.cast_mut(), len, flags);
+    call.winsock(&args, count(transfer(call, &args, request)))
 }
 
 /// `recv` (Doc: recv function): 0 at the end of a stream.
 pub unsafe fn recv(s: SOCKET, buf: PSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     let call = enter("recv");
     let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
-    let r = single(buf, len).and_then(|buffers| {
-        let direction = Direction::Receive { from: None };
-        let flags = flags as u32;
-        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
-        transfer(call, &args, request)
-    });
-    call.winsock(&args, count(r))
+    let request = Request::plain(s, Direction::Receive { from: None }, buf, len, flags);
+    call.winsock(&args, count(transfer(call, &args, request)))
 }
 
 /// `recvfrom` (Doc: recvfrom function).
@@ -278,13 +312,9 @@ pub unsafe fn recvfrom(
     let call = enter("recvfrom");
     let args =
         [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), Value::Ptr(!from.is_null())];
-    let r = single(buf, len).and_then(|buffers| {
-        let direction = Direction::Receive { from: Some(FromSlot { addr: from, len: fromlen }) };
-        let flags = flags as u32;
-        let request = Request { socket: s, direction, buffers, flags, overlapped: null(), routine: None };
-        transfer(call, &args, request)
-    });
-    call.winsock(&args, count(r))
+    let direction = Direction::Receive { from: Some(FromSlot { addr: from, len: fromlen }) };
+    let request = Request::plain(s, direction, buf, len, flags);
+    call.winsock(&args, count(transfer(call, &args, request)))
 }
 
 fn null() -> *mut OVERLAPPED {
@@ -418,18 +448,17 @@ unsafe fn send_overlapped(
         routine,
     );
     let args = args.as_slice();
-    let r = check_counts(bytes, ov).and_then(|()| {
-        let request = Request {
-            socket: s,
-            direction: Direction::Send { to: to.unwrap_or(Ok(None))? },
-            buffers: buffers?,
-            flags,
-            overlapped: ov,
-            routine,
-        };
-        // SAFETY: the caller's contract.
-        unsafe { overlapped_result(transfer(call, args, request), bytes, std::ptr::null_mut()) }
-    });
+    let request = Request {
+        socket: s,
+        direction: Direction::Send { to: to.unwrap_or(Ok(None)) },
+        buffers,
+        count: check_counts(bytes, ov),
+        flags: Ok(flags),
+        overlapped: ov,
+        routine,
+    };
+    // SAFETY: the caller's contract.
+    let r = unsafe { overlapped_result(transfer(call, args, request), bytes, std::ptr::null_mut()) };
     call.winsock(args, r)
 }
 
@@ -545,18 +574,17 @@ unsafe fn receive(
         routine,
     );
     let args = args.as_slice();
-    let r = check_counts(bytes, ov).and_then(|()| {
-        let request = Request {
-            socket: s,
-            direction: Direction::Receive { from },
-            buffers: buffers?,
-            flags: flags.ok_or(WSAEFAULT as u32)?,
-            overlapped: ov,
-            routine,
-        };
-        // SAFETY: the caller's contract.
-        unsafe { overlapped_result(transfer(call, args, request), bytes, lpflags) }
-    });
+    let request = Request {
+        socket: s,
+        direction: Direction::Receive { from },
+        buffers,
+        count: check_counts(bytes, ov),
+        flags: flags.ok_or(WSAEFAULT as u32),
+        overlapped: ov,
+        routine,
+    };
+    // SAFETY: the caller's contract.
+    let r = unsafe { overlapped_result(transfer(call, args, request), bytes, lpflags) };
     call.winsock(args, r)
 }
 

@@ -8,6 +8,7 @@
 
 mod addresses;
 mod apcs;
+mod arguments;
 mod echo;
 mod echo_workload;
 mod events;

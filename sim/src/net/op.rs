@@ -108,16 +108,27 @@ pub unsafe fn gather(buffers: &[Buffer], mut skip: usize, max: usize) -> Vec<u8>
     out
 }
 
+impl FromSlot {
+    /// Whether `lpFromlen` is there and has room for a SOCKADDR_IN.
+    ///
+    /// # Safety
+    /// `len` must be valid when not NULL.
+    pub unsafe fn holds_an_address(&self) -> bool {
+        // SAFETY: the caller's contract.
+        !self.len.is_null() && usize::try_from(unsafe { *self.len }).unwrap_or(0) >= size_of::<SOCKADDR_IN>()
+    }
+}
+
 /// Writes an IPv4 address where a receive was told to (`lpFrom`, `lpFromlen`). A length
-/// too small for a SOCKADDR_IN gets nothing written.
+/// too small for a SOCKADDR_IN (refused when the call was made, unless the program changed
+/// it since) gets nothing written.
 ///
 /// # Safety
 /// The pointers must be valid, as the program promised.
 pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
     // SAFETY: the caller's contract.
     unsafe {
-        let room = if from.len.is_null() { 0 } else { usize::try_from(*from.len).unwrap_or(0) };
-        if from.addr.is_null() || room < size_of::<SOCKADDR_IN>() {
+        if from.addr.is_null() || !from.holds_an_address() {
             return;
         }
         from.addr.cast::<SOCKADDR_IN>().write_unaligned(crate::net::sockaddr(addr));
