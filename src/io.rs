@@ -159,16 +159,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
         }
         _ => None,
     };
-    // The flags simulated: MSG_PARTIAL, which TCP and UDP ignore, MSG_DONTROUTE, which
-    // one network has no use for, MSG_PEEK, and MSG_OOB on a stream only (Doc: recv,
-    // Doc: send: WSAEOPNOTSUPP).
-    let known = match kind {
-        Direction::Receive { .. } => MSG_PEEK as u32 | MSG_PARTIAL | MSG_OOB as u32,
-        Direction::Send { .. } => MSG_DONTROUTE as u32 | MSG_PARTIAL | MSG_OOB as u32,
-    };
-    if flags & !known != 0 || (flags & MSG_OOB as u32 != 0 && proto == Proto::Udp) {
-        return Err(WSAEOPNOTSUPP as u32);
-    }
+    check_flags(kind, flags, proto)?;
     let overlapped = !r.overlapped.is_null() && overlapped_socket;
     let notify = match (overlapped, r.routine, r.overlapped) {
         (false, ..) => Notify::Waiter,
@@ -239,6 +230,36 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             }
         }
     }
+}
+
+/// The flags of a send or receive. One that neither Doc: recv nor Doc: send names is
+/// `WSAEINVAL` ("an unknown flag was specified"), as is a flag word AFD refuses (Wine afd.c
+/// test_recv: STATUS_INVALID_PARAMETER); `MSG_OOB` on a datagram socket is
+/// `WSAEOPNOTSUPP`, and so is a partial send, which "transports that do not support
+/// partial message transmissions" refuse (Doc: WSASend; TCP and UDP do not: Wine
+/// protocol.c test_service_flags has no XP1_PARTIAL_MESSAGE). A receive's `MSG_PARTIAL`
+/// is for message-oriented sockets only (Doc: WSARecv) and is ignored. Of the receive
+/// flags the pages name, `MSG_WAITALL` and `MSG_PUSH_IMMEDIATE` are not simulated and are
+/// `WSAEOPNOTSUPP` too (a README difference); `MSG_DONTROUTE`, which one network has no
+/// use for, is taken.
+fn check_flags(kind: Direction, flags: u32, proto: Proto) -> Result<(), u32> {
+    let (named, simulated) = match kind {
+        Direction::Receive { .. } => {
+            let simulated = MSG_PEEK as u32 | MSG_OOB as u32 | MSG_PARTIAL;
+            (simulated | MSG_WAITALL as u32 | MSG_PUSH_IMMEDIATE as u32, simulated)
+        }
+        Direction::Send { .. } => {
+            let simulated = MSG_DONTROUTE as u32 | MSG_OOB as u32;
+            (simulated | MSG_PARTIAL, simulated)
+        }
+    };
+    if flags & !named != 0 {
+        return Err(WSAEINVAL as u32);
+    }
+    if flags & !simulated != 0 || (flags & MSG_OOB as u32 != 0 && proto == Proto::Udp) {
+        return Err(WSAEOPNOTSUPP as u32);
+    }
+    Ok(())
 }
 
 /// Copies a WSABUF array (the provider captures it during the call: Doc: WSARecv).

@@ -126,7 +126,41 @@ fn on_a_socket_the_pointers_come_next_in_the_order_the_call_takes_them() {
             WSASendTo(u, &b, 1, &mut n, 0x4000_0000, (&raw const to).cast(), LEN, null_mut(), None),
             SOCKET_ERROR
         );
-        assert_eq!(last_error(), WSAEOPNOTSUPP as u32);
+        assert_eq!(last_error(), WSAEINVAL as u32);
+    });
+}
+
+#[test]
+fn an_unknown_flag_is_wsaeinval_and_one_the_transport_lacks_wsaeopnotsupp() {
+    // Doc: recv, Doc: send: WSAEINVAL, "an unknown flag was specified"; WSAEOPNOTSUPP,
+    // "MSG_OOB was specified, but the socket is not stream-style". Wine afd.c test_recv: a
+    // flag word AFD does not know is STATUS_INVALID_PARAMETER (WSAEINVAL).
+    run(|| unsafe {
+        let (c, s) = tcp_pair();
+        let u = udp();
+        bind_to(u, "127.0.0.1:0");
+        let mut buf = [0u8; 4];
+        let mut on = 1;
+        assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+        let cases = [
+            (s, 0x4000_0000, WSAEINVAL),
+            (s, MSG_DONTROUTE, WSAEINVAL),
+            (s, MSG_WAITALL, WSAEOPNOTSUPP),
+            (s, MSG_PUSH_IMMEDIATE, WSAEOPNOTSUPP),
+            (u, MSG_OOB, WSAEOPNOTSUPP),
+            (s, MSG_PEEK, WSAEWOULDBLOCK),
+        ];
+        for (socket, flags, error) in cases {
+            assert_eq!(recv(socket, buf.as_mut_ptr(), 4, flags), SOCKET_ERROR, "{flags:#x}");
+            assert_eq!(last_error(), error as u32, "recv with {flags:#x}");
+        }
+        assert_eq!(send(c, buf.as_ptr(), 4, MSG_PEEK), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEINVAL as u32, "MSG_PEEK is no send flag");
+        assert_eq!(send(c, buf.as_ptr(), 4, MSG_PARTIAL as i32), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEOPNOTSUPP as u32, "Doc: WSASend: no partial messages on TCP");
+        assert_eq!(send(c, buf.as_ptr(), 4, MSG_DONTROUTE), 4);
+        settle();
+        assert_eq!(recv(s, buf.as_mut_ptr(), 4, MSG_PARTIAL as i32), 4, "ignored on a receive");
     });
 }
 
