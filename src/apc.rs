@@ -30,8 +30,9 @@ pub unsafe fn GetCurrentThreadId() -> u32 {
 /// host, by its handle or the `GetCurrentThread()` pseudo-handle. Returns nonzero on
 /// success. A thread that has ended fails with `ERROR_GEN_FAILURE` (Wine kernel32 sync.c
 /// test_QueueUserAPC), a handle that is not a thread with `ERROR_INVALID_HANDLE`. A NULL
-/// routine fails with `ERROR_INVALID_PARAMETER`, where Windows would queue it and crash
-/// the thread later (a README deviation).
+/// routine fails with `ERROR_INVALID_PARAMETER`, where Windows accepts it: what it does then
+/// is undocumented (at the NT layer a NULL routine is skipped: Wine kernel32 sync.c
+/// test_QueueUserAPC, NtQueueApcThread), a README deviation.
 pub unsafe fn QueueUserAPC(pfnapc: PAPCFUNC, hthread: HANDLE, dwdata: usize) -> u32 {
     let call = enter("QueueUserAPC");
     // dwData is often a pointer: the trace shows only whether it is 0, since no address may

@@ -204,7 +204,9 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     match start {
         Start::Failed(e) => Err(e),
         // A warning status (a datagram cut short) is reported as pending; the completion,
-        // already delivered, carries it (Wine sock.c test_ip_pktinfo, "And with an APC").
+        // already delivered, carries it, as Windows does for a receive whose control data
+        // is cut short (Wine sock.c test_ip_pktinfo, "And with an APC": ERROR_IO_PENDING,
+        // then WSAEMSGSIZE); its data cut short is untested (a README difference).
         Start::Done { status, .. } if overlapped && status != Status::SUCCESS => Err(ERROR_IO_PENDING),
         Start::Done { status, bytes } => match status.wsa_result() {
             Ok(_) => Ok(Transferred::Now { bytes, flags: 0 }),

@@ -25,9 +25,10 @@ pub struct WaitError(pub Win32Error);
 impl Kernel {
     /// Checks a wait before it starts, in the order Windows checks (Doc:
     /// WSAWaitForMultipleEvents, its error table; Doc: WaitForMultipleObjectsEx): the count,
-    /// then every handle, then duplicates, which only a wait-all refuses (the NT kernel's
-    /// wait-all check returns STATUS_INVALID_PARAMETER_MIX; a wait-any may name an object
-    /// twice: Doc: WSAWaitForMultipleEvents, `lphEvents`).
+    /// then every handle, then duplicates, which only a wait-all refuses with
+    /// `ERROR_INVALID_PARAMETER` (The Old New Thing, "Why does WaitForMultipleObjects return
+    /// ERROR_INVALID_PARAMETER when all the parameters look valid to me?"; a wait-any may
+    /// name an object twice: Doc: WSAWaitForMultipleEvents, `lphEvents`).
     pub fn check_wait(&self, host: HostId, wait: WaitSpec<'_>) -> Result<(), WaitError> {
         let count = wait.handles.len();
         if count == 0 || count > MAXIMUM_WAIT_OBJECTS as usize {
@@ -163,7 +164,8 @@ mod tests {
         let param = Err(WaitError(ERROR_INVALID_PARAMETER));
         let handle = Err(WaitError(ERROR_INVALID_HANDLE));
         // Doc: WSAWaitForMultipleEvents (its error table); Doc: WaitForMultipleObjectsEx
-        // (duplicates; the wait-all error code is the NT kernel's, untested on Windows).
+        // (duplicates; the wait-all error code: The Old New Thing, "Why does
+        // WaitForMultipleObjects return ERROR_INVALID_PARAMETER ...").
         for all in [false, true] {
             assert_eq!(ok(&k, &[], all), param, "no handles");
             assert_eq!(ok(&k, &hs, all), param, "65 handles");
