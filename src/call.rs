@@ -23,6 +23,12 @@ pub(crate) fn enter(name: &'static str) -> Call {
     Call { name, cx: runtime::enter(name) }
 }
 
+/// The scheduling point of a call that gives the thread's step up (see
+/// `wsasim_sim::runtime::enter_yielding`).
+pub(crate) fn enter_yielding(name: &'static str) -> Call {
+    Call { name, cx: runtime::enter_yielding(name) }
+}
+
 /// The start of a function that touches only the calling thread's state: no scheduling
 /// point (see `wsasim_sim::runtime::local`).
 pub(crate) fn local(name: &'static str) -> Call {

@@ -128,7 +128,7 @@ pub fn sleep(dur: Duration) {
     call.done(&args, Value::Void, None);
 }
 
-/// A scheduling point and nothing else.
+/// A scheduling point at which the thread gives its step up, and nothing else.
 pub fn yield_now() {
-    enter("thread::yield_now");
+    crate::call::enter_yielding("thread::yield_now");
 }

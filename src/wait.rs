@@ -10,7 +10,7 @@
 //! otherwise park until an object, an APC or the deadline ends the wait. The objects' rules
 //! are `wsasim_model::wait`'s.
 
-use crate::call::{Call, enter, handle, hex};
+use crate::call::{Call, enter, enter_yielding, handle, hex};
 use windows_sys::Win32::Foundation::{
     ERROR_INVALID_PARAMETER, ERROR_NOACCESS, HANDLE, WAIT_FAILED, WAIT_IO_COMPLETION, WAIT_OBJECT_0,
     WAIT_TIMEOUT,
@@ -202,7 +202,7 @@ fn park(call: Call, args: &[Value], handles: &[Handle], all: bool, ms: u32, aler
 /// `Sleep` (Doc: Sleep function): a non-alertable `SleepEx`. `Sleep(0)` only gives the
 /// scheduler a choice.
 pub unsafe fn Sleep(dwmilliseconds: u32) {
-    let call = enter("Sleep");
+    let call = if dwmilliseconds == 0 { enter_yielding("Sleep") } else { enter("Sleep") };
     let args = [Value::Ms(dwmilliseconds)];
     sleep(call, &args, dwmilliseconds, false);
     call.done(&args, Value::Void, None);
@@ -211,7 +211,7 @@ pub unsafe fn Sleep(dwmilliseconds: u32) {
 /// `SleepEx` (Doc: SleepEx function): 0 when the time has passed, `WAIT_IO_COMPLETION`
 /// when APCs ran; it never touches the last error (Wine kernelbase `SleepEx`).
 pub unsafe fn SleepEx(dwmilliseconds: u32, balertable: BOOL) -> u32 {
-    let call = enter("SleepEx");
+    let call = if dwmilliseconds == 0 { enter_yielding("SleepEx") } else { enter("SleepEx") };
     let args = [Value::Ms(dwmilliseconds), Value::Bool(balertable)];
     let r = sleep(call, &args, dwmilliseconds, balertable != 0);
     call.done(&args, Value::Int(r.into()), None);

@@ -8,6 +8,7 @@
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
+use crate::strategy::{Decision, Oracle, Strategy};
 use crate::thread::{Role, State};
 use crate::trace::{Entry, Record};
 use crate::world::{HostRecord, Unborn};
@@ -49,6 +50,14 @@ pub(crate) struct NetSettings {
     pub(crate) planted_stall: bool,
 }
 
+/// Where a run's decisions come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Decide {
+    By(Strategy),
+    /// A recorded schedule's decisions.
+    Replay(Vec<Decision>),
+}
+
 /// How the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
@@ -60,6 +69,8 @@ pub(crate) enum Ending {
     Deadlock,
     StepLimit,
     TimeLimit,
+    /// A replayed schedule stopped fitting the run.
+    Diverged,
 }
 
 type ThreadCoroutine = Coroutine<Wake, (), (), DefaultStack>;
@@ -76,18 +87,27 @@ pub(crate) struct Finished {
     pub(crate) ending: Ending,
     pub(crate) world: World,
     pub(crate) steps: u64,
+    /// Every decision, when the run kept its trace.
+    pub(crate) decisions: Option<Vec<Decision>>,
+    /// Why a replayed schedule stopped fitting the run.
+    pub(crate) divergence: Option<String>,
 }
 
 pub(crate) fn execute(
     seed: u64,
+    decide: Decide,
     keep_trace: bool,
     limits: Limits,
     net: NetSettings,
     hosts: Vec<HostStart>,
 ) -> Finished {
     panic::install_hook();
+    let oracle = match decide {
+        Decide::By(strategy) => Oracle::new(strategy.scheduler(seed), keep_trace),
+        Decide::Replay(decisions) => Oracle::replay(decisions, keep_trace),
+    };
     let rt = Box::new(Runtime {
-        world: RefCell::new(World::new(seed, keep_trace, limits)),
+        world: RefCell::new(World::new(oracle, keep_trace, limits)),
         yielders: RefCell::new(Vec::new()),
     });
     let _installed = runtime::install(&rt);
@@ -110,8 +130,10 @@ pub(crate) fn execute(
     exec.tear_down();
     drop(exec);
     drop(_installed);
-    let world = rt.world.into_inner();
-    Finished { ending, steps: world.steps, world }
+    let mut world = rt.world.into_inner();
+    let (decisions, divergence) = world.oracle.finish();
+    let ending = if divergence.is_some() { Ending::Diverged } else { ending };
+    Finished { ending, steps: world.steps, world, decisions, divergence }
 }
 
 struct Execution<'rt> {
@@ -126,6 +148,9 @@ impl Execution<'_> {
         loop {
             self.adopt_unborn();
             let mut w = self.rt.world.borrow_mut();
+            if w.oracle.diverged {
+                return Ending::Diverged;
+            }
             w.expire_timers();
             runnable.clear();
             for (i, t) in w.threads.iter().enumerate() {
@@ -159,7 +184,11 @@ impl Execution<'_> {
             if w.now_ns > self.limits.time_max_ns {
                 return Ending::TimeLimit;
             }
-            let chosen = runnable[w.strategy.pick(runnable.len())];
+            let last = w.current;
+            let chosen = runnable[w.oracle.pick_party(&runnable, last)];
+            if w.oracle.diverged {
+                return Ending::Diverged;
+            }
             if runnable.len() > 1 {
                 let now = w.now_ns;
                 w.trace.choice(now, chosen, "run", chosen, &runnable);

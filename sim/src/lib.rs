@@ -36,6 +36,7 @@ pub use net::{
     sockaddr,
 };
 pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
+pub use strategy::{Choice, Decision, Schedule, Strategy};
 pub use sweep::check;
 pub use thread::{Blocker, ThreadId, Wake};
 pub use trace::Value;

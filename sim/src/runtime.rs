@@ -85,6 +85,17 @@ pub fn enter(call: &'static str) -> Cx {
     cx
 }
 
+/// A scheduling point at which the thread gives its step up (`Sleep(0)`, `SleepEx(0, ..)`,
+/// `thread::yield_now`): strategies that keep a thread running let another run here (see
+/// `strategy::Scheduler::next_party`).
+pub fn enter_yielding(call: &'static str) -> Cx {
+    with_world(call, |w| w.oracle.yielding = true);
+    let cx = enter(call);
+    // Taken by the decision, unless the thread was alone and there was none.
+    cx.with(|w| w.oracle.yielding = false);
+    cx
+}
+
 /// A call that touches only the calling thread's own state (its last error): no other
 /// thread can see or change that state, so where it runs among their steps changes
 /// nothing, and it is not a scheduling point. Only a long run of such calls with no other

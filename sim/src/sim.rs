@@ -1,8 +1,9 @@
 //! The builder of a run ([`Sim`]) and what a run returns ([`Outcome`] or [`Failure`]).
 
 use crate::ThreadId;
-use crate::execution::{self, Ending, Finished, HostStart, Limits, NetSettings};
+use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::net::{Conservation, Latency};
+use crate::strategy::{Schedule, Strategy};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
 use std::fmt;
@@ -25,6 +26,9 @@ pub struct Sim {
     keep_trace: bool,
     fail_on_leaks: bool,
     replay: Option<String>,
+    strategy: Strategy,
+    /// A recorded schedule to replay instead of deciding.
+    schedule: Option<Schedule>,
     net: NetSettings,
     /// Links named by host, resolved when the run starts.
     links: Vec<(String, String, Latency)>,
@@ -64,6 +68,8 @@ impl Sim {
             keep_trace: true,
             fail_on_leaks: false,
             replay: None,
+            strategy: Strategy::RandomWalk,
+            schedule: None,
             net: NetSettings::default(),
             links: Vec::new(),
         }
@@ -154,6 +160,20 @@ impl Sim {
         self
     }
 
+    /// How the run decides which party runs next (default [`Strategy::RandomWalk`]).
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Sim {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Replays a recorded schedule: its seed becomes the run's, and every decision comes
+    /// from it. A run that stops fitting it fails as [`FailureKind::Diverged`].
+    pub fn replay_schedule(&mut self, schedule: Schedule) -> &mut Sim {
+        self.seed = schedule.seed;
+        self.schedule = Some(schedule);
+        self
+    }
+
     /// The command a failure prints to replay this run.
     pub fn replay_command(&mut self, command: impl Into<String>) -> &mut Sim {
         self.replay = Some(command.into());
@@ -176,9 +196,17 @@ impl Sim {
             net.links.insert((a.min(b), a.max(b)), *l);
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
-        let finished = execution::execute(self.seed, self.keep_trace, self.limits, net, hosts);
+        let decide = match &self.schedule {
+            Some(s) => Decide::Replay(s.decisions.clone()),
+            None => Decide::By(self.strategy),
+        };
+        let finished = execution::execute(self.seed, decide, self.keep_trace, self.limits, net, hosts);
+        let strategy = match &self.schedule {
+            Some(s) => s.strategy.clone(),
+            None => self.strategy.to_string(),
+        };
         let replay = || self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
-        Box::new(Report::new(self.seed, finished)).judge(self.fail_on_leaks, self.limits, replay)
+        Box::new(Report::new(self.seed, strategy, finished)).judge(self.fail_on_leaks, self.limits, replay)
     }
 
     fn add_host(&mut self, name: &str, ipv4: &str, client: bool, main: Box<dyn FnOnce()>) -> &mut Sim {
@@ -273,6 +301,17 @@ impl Outcome {
     pub fn conservation(&self) -> Conservation {
         self.report.conservation
     }
+
+    /// Decisions of which party runs, among two or more: the run length that PCT and
+    /// bounded preemption draw their points over.
+    pub fn party_decisions(&self) -> u64 {
+        self.report.party_decisions
+    }
+
+    /// Every decision of the run, when it kept its trace.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.report.schedule.as_ref()
+    }
 }
 
 /// Why a run failed.
@@ -290,6 +329,9 @@ pub enum FailureKind {
     TimeLimit { time_max: Duration },
     /// Events left open, with `Sim::fail_on_leaks`.
     Leaks { leaks: Vec<Leak> },
+    /// A replayed schedule stopped fitting the run (`why` names the decision), which
+    /// stopped there, after trace line `trace_line` when the trace was kept.
+    Diverged { why: String, trace_line: Option<usize> },
     /// At the end of the run, a connection held bytes that nothing could move any more: a
     /// bug in wsasim's transport, reported before whatever else ended the run, since that
     /// may be its consequence. Each entry names a direction of a connection and what is
@@ -312,6 +354,13 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::TimeLimit { time_max } => {
                 write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
+            }
+            FailureKind::Diverged { why, trace_line } => {
+                write!(f, "the schedule does not fit the run: {why}")?;
+                match trace_line {
+                    Some(line) => write!(f, " (the run stopped after trace line {line})"),
+                    None => Ok(()),
+                }
             }
             FailureKind::Stalled { connections } => {
                 write!(f, "stalled: bytes that can never move (a bug in wsasim's transport)")?;
@@ -365,6 +414,12 @@ impl Failure {
     pub fn elapsed(&self) -> Duration {
         Duration::from_nanos(self.report.elapsed_ns)
     }
+
+    /// Every decision up to the failure, when the run kept its trace: replaying it with
+    /// [`Sim::replay_schedule`] gives the same failure.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.report.schedule.as_ref()
+    }
 }
 
 impl fmt::Display for Failure {
@@ -390,6 +445,9 @@ struct Report {
     conservation: Conservation,
     /// Connections whose bytes can never move (see `Net::stalls`).
     stalls: Vec<String>,
+    schedule: Option<Schedule>,
+    divergence: Option<String>,
+    party_decisions: u64,
     ending: Ending,
     /// Each blocked thread and what it waits for, for a deadlock.
     blocked: Vec<String>,
@@ -398,8 +456,10 @@ struct Report {
 }
 
 impl Report {
-    fn new(seed: u64, finished: Finished) -> Report {
-        let Finished { ending, mut world, steps } = finished;
+    fn new(seed: u64, strategy: String, finished: Finished) -> Report {
+        let Finished { ending, mut world, steps, decisions, divergence } = finished;
+        let schedule = decisions.map(|decisions| Schedule { seed, strategy, decisions });
+        let party_decisions = world.oracle.party_decisions();
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
         let leaks = world
@@ -443,6 +503,9 @@ impl Report {
             leaks,
             conservation,
             stalls,
+            schedule,
+            divergence,
+            party_decisions,
             ending,
             blocked,
             panic,
@@ -464,7 +527,10 @@ impl Report {
         limits: Limits,
         replay: impl FnOnce() -> String,
     ) -> Result<Outcome, Failure> {
-        let kind = if !self.stalls.is_empty() {
+        let kind = if let Some(why) = self.divergence.clone() {
+            let trace_line = (!self.records.is_empty()).then_some(self.records.len());
+            FailureKind::Diverged { why, trace_line }
+        } else if !self.stalls.is_empty() {
             FailureKind::Stalled { connections: self.stalls.clone() }
         } else if let Some((thread, message)) = self.panic.clone() {
             FailureKind::Panic { thread, message }
@@ -475,6 +541,7 @@ impl Report {
                 }
                 Ending::Done => return Ok(Outcome { report: self }),
                 Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
+                Ending::Diverged => unreachable!("a divergence ending always has its reason"),
                 Ending::Deadlock => FailureKind::Deadlock { blocked: self.blocked.clone() },
                 Ending::StepLimit => FailureKind::StepLimit { steps_max: limits.steps_max },
                 Ending::TimeLimit => {

@@ -8,7 +8,7 @@
 //! blocked, and the scheduler only chooses among runnable threads.
 
 use crate::execution::Limits;
-use crate::strategy::RandomWalk;
+use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
 use crate::trace::{Record, Trace};
 use crate::{ThreadId, Value, Wake};
@@ -59,7 +59,8 @@ pub struct World {
     pub(crate) now_ns: u64,
     /// Deadlines of blocked threads, earliest first; ties break on the thread id.
     pub(crate) timers: BTreeSet<(u64, ThreadId)>,
-    pub(crate) strategy: RandomWalk,
+    /// Every decision of the run.
+    pub(crate) oracle: Oracle,
     pub(crate) trace: Trace,
     pub(crate) current: ThreadId,
     /// Calls without a scheduling point since the last one (see `runtime::local`).
@@ -92,7 +93,7 @@ impl std::fmt::Debug for Unborn {
 }
 
 impl World {
-    pub(crate) fn new(seed: u64, keep_trace: bool, limits: Limits) -> World {
+    pub(crate) fn new(oracle: Oracle, keep_trace: bool, limits: Limits) -> World {
         static RUNS: AtomicU64 = AtomicU64::new(1);
         World {
             kernel: Kernel::new(),
@@ -101,7 +102,7 @@ impl World {
             hosts: Vec::new(),
             now_ns: 0,
             timers: BTreeSet::new(),
-            strategy: RandomWalk::new(seed),
+            oracle,
             trace: Trace::new(keep_trace),
             current: ThreadId(0),
             local_streak: 0,
@@ -289,7 +290,8 @@ impl World {
         let alone = self.runnable == 1
             && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
             && self.steps < self.limits.steps_max
-            && self.now_ns <= self.limits.time_max_ns;
+            && self.now_ns <= self.limits.time_max_ns
+            && !self.oracle.diverged;
         if alone {
             self.steps += 1;
             self.now_ns += self.limits.quantum_ns;
@@ -309,7 +311,7 @@ impl World {
                     ready.push(ThreadId(i as u32));
                 }
             }
-            let chosen = (!ready.is_empty()).then(|| self.choose("wake", &ready));
+            let chosen = (!ready.is_empty()).then(|| self.choose(Choice::Wake, &ready));
             self.scratch = ready;
             let Some(chosen) = chosen else { return };
             let State::Blocked { on: Blocker::Objects { handles, all, .. }, .. } =
@@ -349,10 +351,10 @@ impl World {
     }
 
     /// Lets the strategy choose one of `options` (two or more get a trace line).
-    pub(crate) fn choose(&mut self, what: &'static str, options: &[ThreadId]) -> ThreadId {
-        let chosen = options[self.strategy.pick(options.len())];
+    pub(crate) fn choose(&mut self, choice: Choice, options: &[ThreadId]) -> ThreadId {
+        let chosen = options[self.oracle.pick(choice, options.len())];
         if options.len() > 1 {
-            self.trace.choice(self.now_ns, self.current, what, chosen, options);
+            self.trace.choice(self.now_ns, self.current, choice.name(), chosen, options);
         }
         chosen
     }
@@ -417,7 +419,7 @@ impl World {
             return;
         }
         let options = waiters.clone();
-        let next = self.choose("lock", &options);
+        let next = self.choose(Choice::Lock, &options);
         self.remove_waiter(id, next);
         let SyncState::Mutex { owner, .. } = &mut self.sync[id.0 as usize] else { unreachable!() };
         *owner = Some(next);
@@ -435,7 +437,7 @@ impl World {
             return;
         } else {
             let options = waiters.clone();
-            let one = self.choose("notify", &options);
+            let one = self.choose(Choice::Notify, &options);
             self.remove_waiter(id, one);
             vec![one]
         };

@@ -248,7 +248,7 @@ impl World {
     fn ephemeral_port(&mut self, host: HostId, proto: Proto, ip: Ipv4Addr) -> Option<u16> {
         let range = wsasim_model::ports::EPHEMERAL;
         let size = usize::from(range.end() - range.start()) + 1;
-        let start = self.strategy.pick(size);
+        let start = self.oracle.pick(crate::strategy::Choice::Port, size);
         (0..size)
             .map(|i| range.start() + ((start + i) % size) as u16)
             .find(|port| self.net.ports.is_free(host, proto, ip, *port))
@@ -430,7 +430,7 @@ impl World {
     /// `Sim::pend_immediate`, it pends at random and is served by a `Serve` event, since a
     /// program must handle both.
     fn pend_at_random(&mut self, s: SocketId) -> bool {
-        if !self.net.pend_immediate || self.strategy.pick(2) == 0 {
+        if !self.net.pend_immediate || self.oracle.pick(crate::strategy::Choice::Pend, 2) == 0 {
             return false;
         }
         self.net.wire.push(self.now_ns, Packet::Serve { socket: s });

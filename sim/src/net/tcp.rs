@@ -11,6 +11,7 @@ use super::op::{gather, scatter};
 use super::socket::End;
 use super::{Conn, ConnId, EndState, Notify, Op, Packet, SocketId, Start};
 use crate::World;
+use crate::strategy::Choice;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
@@ -374,7 +375,11 @@ impl World {
     /// the MSS, or, one time in [`CUT_ODDS`], a random part.
     fn segment_len(&mut self, window: usize) -> usize {
         let max = window.min(MSS);
-        if max > 1 && self.strategy.pick(CUT_ODDS) == 0 { 1 + self.strategy.pick(max - 1) } else { max }
+        if max > 1 && self.oracle.pick(Choice::Cut, CUT_ODDS) == 0 {
+            1 + self.oracle.pick(Choice::CutAt, max - 1)
+        } else {
+            max
+        }
     }
 
     /// `closesocket` of a TCP socket, after its operations were completed.

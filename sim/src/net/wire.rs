@@ -7,6 +7,7 @@
 
 use super::{ConnId, SocketId};
 use crate::World;
+use crate::strategy::Choice;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::SocketAddrV4;
@@ -153,7 +154,7 @@ impl World {
     pub(crate) fn send_packet(&mut self, from: HostId, to: HostId, after_ns: u64, packet: Packet) -> u64 {
         let Latency { min_ns, max_ns } = self.net.wire.latency(from, to);
         let spread = (max_ns - min_ns) as usize;
-        let drawn = if spread == 0 { 0 } else { self.strategy.pick(spread + 1) as u64 };
+        let drawn = if spread == 0 { 0 } else { self.oracle.pick(Choice::Latency, spread + 1) as u64 };
         let at = (self.now_ns + min_ns + drawn).max(after_ns);
         self.net.wire.push(at, packet);
         at

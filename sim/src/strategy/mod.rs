@@ -1,0 +1,304 @@
+//! Every choice of a run, and the strategies that make them.
+//!
+//! A run asks its [`Oracle`] for each decision: which party takes the next step (a
+//! runnable thread, or the network delivering a due packet), and every other value the
+//! engine leaves open (which satisfied waiter wakes first, a packet's latency, where a
+//! segment is cut, ...). The oracle hands the question to the run's [`Scheduler`], records
+//! the answer when the run keeps its schedule, and counts what strategies measure a run by.
+//!
+//! - `random`: the uniform random walk, the default.
+//! - `pct`: probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
+//! - `preemptions`: a random walk with a bounded number of preemptions (Musuvathi and
+//!   Qadeer, PLDI 2007).
+//! - `schedule`: the recorded decisions of a run, their text form, and their replay.
+//!
+//! Architecture invariant: a single option is no decision. It draws nothing and is not
+//! recorded, so adding a party that never competes does not change the other decisions.
+
+mod pct;
+mod preemptions;
+mod random;
+mod schedule;
+
+pub use schedule::{Decision, Schedule};
+
+use crate::ThreadId;
+use std::fmt;
+use std::str::FromStr;
+
+/// What a decision decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// Which party takes the next step: a runnable thread, or the network.
+    Run,
+    /// Which of several waits satisfied at once completes first.
+    Wake,
+    /// Which waiter takes a released `wsasim::sync::Mutex`.
+    Lock,
+    /// Which waiter a `notify_one` wakes.
+    Notify,
+    /// Where the search for a free dynamic port starts.
+    Port,
+    /// A packet's latency, within its link's range.
+    Latency,
+    /// Whether a TCP segment is cut short.
+    Cut,
+    /// Where a segment cut short ends.
+    CutAt,
+    /// Whether an operation that could complete at once pends (`Sim::pend_immediate`).
+    Pend,
+}
+
+impl Choice {
+    const ALL: [Choice; 9] = [
+        Choice::Run,
+        Choice::Wake,
+        Choice::Lock,
+        Choice::Notify,
+        Choice::Port,
+        Choice::Latency,
+        Choice::Cut,
+        Choice::CutAt,
+        Choice::Pend,
+    ];
+
+    /// Its name in a schedule file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Choice::Run => "run",
+            Choice::Wake => "wake",
+            Choice::Lock => "lock",
+            Choice::Notify => "notify",
+            Choice::Port => "port",
+            Choice::Latency => "latency",
+            Choice::Cut => "cut",
+            Choice::CutAt => "cut-at",
+            Choice::Pend => "pend",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Choice> {
+        Choice::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// How a run makes its decisions of which party runs next. Every other decision is a
+/// seeded draw under every strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Each runnable party equally likely at every step.
+    RandomWalk,
+    /// PCT: random distinct priorities for the parties, the highest-priority runnable one
+    /// always runs, and `depth - 1` times, at steps drawn from `1..steps`, the party that
+    /// ran last drops below all others. `steps` estimates the run's length in decisions
+    /// with more than one runnable party; 0 lets the runner measure it (`Sim` alone takes
+    /// [`Strategy::STEPS_DEFAULT`]).
+    Pct { depth: usize, steps: u64 },
+    /// Runs the party that ran last for as long as it can, switching away from it while it
+    /// is runnable at most `max` times, at points drawn over `steps` such decisions (0: as
+    /// for PCT). Switches forced by blocking, and those a yielding thread offers, are free.
+    Preemptions { max: usize, steps: u64 },
+}
+
+impl Strategy {
+    /// The run length a strategy that needs one assumes when no runner measured it.
+    pub const STEPS_DEFAULT: u64 = 1000;
+
+    /// Whether it draws its change or preemption points over an estimated length that
+    /// is still to be measured.
+    pub fn needs_steps(self) -> bool {
+        matches!(self, Strategy::Pct { steps: 0, .. } | Strategy::Preemptions { steps: 0, .. })
+    }
+
+    /// The same strategy over a run length of `steps` decisions.
+    pub fn with_steps(self, steps: u64) -> Strategy {
+        match self {
+            Strategy::RandomWalk => self,
+            Strategy::Pct { depth, .. } => Strategy::Pct { depth, steps },
+            Strategy::Preemptions { max, .. } => Strategy::Preemptions { max, steps },
+        }
+    }
+
+    pub(crate) fn scheduler(self, seed: u64) -> Box<dyn Scheduler> {
+        let steps = |s: u64| if s == 0 { Strategy::STEPS_DEFAULT } else { s };
+        match self {
+            Strategy::RandomWalk => Box::new(random::RandomWalk::new(seed)),
+            Strategy::Pct { depth, steps: s } => Box::new(pct::Pct::new(seed, depth, steps(s))),
+            Strategy::Preemptions { max, steps: s } => {
+                Box::new(preemptions::Preemptions::new(seed, max, steps(s)))
+            }
+        }
+    }
+}
+
+/// `random`, `pct:DEPTH[:STEPS]`, `pb:MAX[:STEPS]`: the form `WSASIM_STRATEGY`,
+/// `--strategy` and scenario files take, and replay commands print.
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, n, steps) = match *self {
+            Strategy::RandomWalk => return write!(f, "random"),
+            Strategy::Pct { depth, steps } => ("pct", depth, steps),
+            Strategy::Preemptions { max, steps } => ("pb", max, steps),
+        };
+        write!(f, "{name}:{n}")?;
+        if steps > 0 { write!(f, ":{steps}") } else { Ok(()) }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Strategy, String> {
+        let bad = || format!("{s:?}: expected random, pct:DEPTH[:STEPS] or pb:MAX[:STEPS]");
+        let mut parts = s.split(':');
+        let name = parts.next().unwrap_or_default();
+        if name == "random" {
+            return if parts.next().is_none() { Ok(Strategy::RandomWalk) } else { Err(bad()) };
+        }
+        let n: usize = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let steps: u64 = match parts.next() {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None => 0,
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        match name {
+            "pct" if (1..=DEPTH_MAX).contains(&n) => Ok(Strategy::Pct { depth: n, steps }),
+            "pb" if n <= PREEMPTIONS_MAX => Ok(Strategy::Preemptions { max: n, steps }),
+            "pct" => Err(format!("{s:?}: PCT's depth goes from 1 to {DEPTH_MAX}")),
+            "pb" => Err(format!("{s:?}: at most {PREEMPTIONS_MAX} preemptions")),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The deepest PCT search offered: each level multiplies the seeds a bug needs by the run
+/// length.
+pub const DEPTH_MAX: usize = 10;
+/// The most preemptions a bounded search offers.
+pub const PREEMPTIONS_MAX: usize = 100;
+
+/// A strategy's side of the oracle: shuttle's `Scheduler` is the model (`next_task`,
+/// `next_u64`). It is asked only when there are two options or more.
+pub(crate) trait Scheduler {
+    /// Which of `runnable` takes the next step. `last` is the party that took the last
+    /// one (it may be among them), `yielding` whether it gave the step up (`Sleep(0)`,
+    /// `SleepEx(0, ..)`, `thread::yield_now`).
+    fn next_party(&mut self, runnable: &[ThreadId], last: ThreadId, yielding: bool) -> usize;
+
+    /// One of `count` options for any other choice.
+    fn next_value(&mut self, choice: Choice, count: usize) -> usize;
+
+    /// Why a replayed schedule stopped fitting the run, once it has.
+    fn divergence(&self) -> Option<&str> {
+        None
+    }
+
+    /// Called when the run has ended: a replay that has decisions left says so.
+    fn finish(&mut self) {}
+}
+
+/// The one source of a run's decisions.
+pub(crate) struct Oracle {
+    scheduler: Box<dyn Scheduler>,
+    /// Every decision of the run, when the run records its schedule.
+    recorded: Option<Vec<Decision>>,
+    /// Decisions of which party runs with more than one runnable: the length PCT and
+    /// bounded preemption measure a run by.
+    party_decisions: u64,
+    /// Set by a yielding call for the next decision of which party runs.
+    pub(crate) yielding: bool,
+    /// Whether the decisions come from a recorded schedule.
+    replaying: bool,
+    /// Set once a replayed schedule no longer fits the run, which then stops.
+    pub(crate) diverged: bool,
+}
+
+impl fmt::Debug for Oracle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Oracle").field("party_decisions", &self.party_decisions).finish_non_exhaustive()
+    }
+}
+
+impl Oracle {
+    pub(crate) fn new(scheduler: Box<dyn Scheduler>, record: bool) -> Oracle {
+        let recorded = record.then(Vec::new);
+        Oracle { scheduler, recorded, party_decisions: 0, yielding: false, replaying: false, diverged: false }
+    }
+
+    /// An oracle that replays `decisions`.
+    pub(crate) fn replay(decisions: Vec<Decision>, record: bool) -> Oracle {
+        Oracle { replaying: true, ..Oracle::new(Box::new(schedule::Replay::new(decisions)), record) }
+    }
+
+    /// One of `count` options of `choice`.
+    pub(crate) fn pick(&mut self, choice: Choice, count: usize) -> usize {
+        assert!(count > 0, "a choice among no options");
+        if count == 1 {
+            return 0;
+        }
+        let chosen = self.scheduler.next_value(choice, count);
+        self.record(choice, count, chosen)
+    }
+
+    /// Which of `runnable` takes the next step.
+    pub(crate) fn pick_party(&mut self, runnable: &[ThreadId], last: ThreadId) -> usize {
+        assert!(!runnable.is_empty(), "a step with no party to take it");
+        let yielding = std::mem::take(&mut self.yielding);
+        if runnable.len() == 1 {
+            return 0;
+        }
+        self.party_decisions += 1;
+        let chosen = self.scheduler.next_party(runnable, last, yielding);
+        self.record(Choice::Run, runnable.len(), chosen)
+    }
+
+    fn record(&mut self, choice: Choice, count: usize, chosen: usize) -> usize {
+        assert!(chosen < count, "{choice:?}: option {chosen} of {count}");
+        if self.replaying {
+            self.diverged = self.scheduler.divergence().is_some();
+        }
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(Decision { choice, count: count as u64, chosen: chosen as u64 });
+        }
+        chosen
+    }
+
+    pub(crate) fn party_decisions(&self) -> u64 {
+        self.party_decisions
+    }
+
+    /// The run is over: what it recorded, and why a replay stopped fitting it, if it did.
+    pub(crate) fn finish(&mut self) -> (Option<Vec<Decision>>, Option<String>) {
+        self.scheduler.finish();
+        (self.recorded.take(), self.scheduler.divergence().map(str::to_owned))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_read_back_what_they_print() {
+        for text in ["random", "pct:3", "pct:2:812", "pb:0", "pb:2:40"] {
+            let s: Strategy = text.parse().unwrap();
+            assert_eq!(s.to_string(), text);
+        }
+        assert_eq!("pct:3".parse(), Ok(Strategy::Pct { depth: 3, steps: 0 }));
+        for bad in ["", "pct", "pct:0", "pct:11", "pct:x", "pb:101", "random:1", "pct:1:2:3", "dfs"] {
+            assert!(bad.parse::<Strategy>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_single_option_is_no_decision() {
+        let mut oracle = Oracle::new(Strategy::RandomWalk.scheduler(0), true);
+        assert_eq!(oracle.pick(Choice::Latency, 1), 0);
+        assert_eq!(oracle.pick_party(&[ThreadId(0)], ThreadId(0)), 0);
+        let (recorded, _) = oracle.finish();
+        assert_eq!(recorded, Some(Vec::new()));
+        assert_eq!(oracle.party_decisions(), 0);
+    }
+}

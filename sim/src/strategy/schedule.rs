@@ -1,0 +1,222 @@
+//! A run's decisions as a schedule: recorded, written as text, read back and replayed.
+//!
+//! The text form, one header line per field, then the decisions in the order the run
+//! made them, as `choice=chosen/options` (options counted from 0), any number per line:
+//!
+//! ```text
+//! wsasim schedule 1
+//! seed 17
+//! strategy pct:3:812
+//! run=1/3 latency=51234/100001 cut=0/4 cut-at=17/1459 wake=0/2
+//! ```
+//!
+//! Lines starting with `#` are comments. The seed still decides a run's settings where
+//! they are drawn from it (swarm settings); every decision comes from the file. A replay
+//! that asks for a decision the file does not have, or one of another kind or number of
+//! options, stops the run there, naming both.
+
+use super::{Choice, Scheduler};
+use std::fmt;
+use std::str::FromStr;
+
+/// One decision: of what, among how many options, and which was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub choice: Choice,
+    pub count: u64,
+    pub chosen: u64,
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}/{}", self.choice.name(), self.chosen, self.count)
+    }
+}
+
+/// The decisions of one run, with the seed and strategy that made them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub seed: u64,
+    /// The strategy as `Strategy` prints it (for the reader: a replay takes no strategy).
+    pub strategy: String,
+    pub decisions: Vec<Decision>,
+}
+
+const MAGIC: &str = "wsasim schedule 1";
+const PER_LINE: usize = 12;
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{MAGIC}\nseed {}\nstrategy {}", self.seed, self.strategy)?;
+        for line in self.decisions.chunks(PER_LINE) {
+            let tokens: Vec<String> = line.iter().map(ToString::to_string).collect();
+            writeln!(f, "{}", tokens.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors name the line and column, from 1.
+impl FromStr for Schedule {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Schedule, String> {
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with('#'));
+        let mut header = |field: &str| -> Result<(usize, String), String> {
+            let (n, line) = lines.next().ok_or_else(|| format!("the file ends before its `{field}` line"))?;
+            let value = line.strip_prefix(field).and_then(|v| v.strip_prefix(' '));
+            let value =
+                value.ok_or_else(|| format!("{}:1: expected `{field} ...`, found {line:?}", n + 1))?;
+            Ok((n, value.trim().to_owned()))
+        };
+        let (n, version) = header("wsasim schedule")?;
+        if version != "1" {
+            return Err(format!("{}:1: expected `{MAGIC}`, found version {version:?}", n + 1));
+        }
+        let (n, seed) = header("seed")?;
+        let seed = seed.parse().map_err(|_| format!("{}:6: expected a seed, found {seed:?}", n + 1))?;
+        let (_, strategy) = header("strategy")?;
+        let mut decisions = Vec::new();
+        for (n, line) in lines {
+            let mut col = 1;
+            for token in line.split(' ') {
+                if !token.is_empty() {
+                    let d = decision(token).ok_or_else(|| {
+                        format!(
+                            "{}:{col}: expected choice=chosen/options, such as run=1/3, found {token:?}",
+                            n + 1
+                        )
+                    })?;
+                    decisions.push(d);
+                }
+                col += token.len() + 1;
+            }
+        }
+        Ok(Schedule { seed, strategy, decisions })
+    }
+}
+
+fn decision(token: &str) -> Option<Decision> {
+    let (name, rest) = token.split_once('=')?;
+    let (chosen, count) = rest.split_once('/')?;
+    let (chosen, count): (u64, u64) = (chosen.parse().ok()?, count.parse().ok()?);
+    (chosen < count).then_some(Decision { choice: Choice::from_name(name)?, count, chosen })
+}
+
+/// Replays recorded decisions, checking that each fits what the run asks.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    decisions: Vec<Decision>,
+    next: usize,
+    divergence: Option<String>,
+}
+
+impl Replay {
+    pub(crate) fn new(decisions: Vec<Decision>) -> Replay {
+        Replay { decisions, next: 0, divergence: None }
+    }
+
+    /// The recorded answer to `choice` among `count`, or, once the schedule no longer
+    /// fits, option 0 while the run stops.
+    fn take(&mut self, choice: Choice, count: usize) -> usize {
+        if self.divergence.is_some() {
+            return 0;
+        }
+        let n = self.next + 1;
+        let asked = format!("{} among {count}", choice.name());
+        match self.decisions.get(self.next) {
+            Some(d) if d.choice == choice && d.count == count as u64 => {
+                self.next += 1;
+                d.chosen as usize
+            }
+            Some(d) => {
+                let had = format!("{} among {}", d.choice.name(), d.count);
+                self.divergence =
+                    Some(format!("decision {n}: the run asks for {asked}, the schedule has {had}"));
+                0
+            }
+            None => {
+                let len = self.decisions.len();
+                self.divergence = Some(format!(
+                    "decision {n}: the run asks for {asked}, the schedule ends after {len} decisions"
+                ));
+                0
+            }
+        }
+    }
+}
+
+impl Scheduler for Replay {
+    fn next_party(&mut self, runnable: &[crate::ThreadId], _last: crate::ThreadId, _yielding: bool) -> usize {
+        self.take(Choice::Run, runnable.len())
+    }
+
+    fn next_value(&mut self, choice: Choice, count: usize) -> usize {
+        self.take(choice, count)
+    }
+
+    fn divergence(&self) -> Option<&str> {
+        self.divergence.as_deref()
+    }
+
+    fn finish(&mut self) {
+        if self.divergence.is_none() && self.next < self.decisions.len() {
+            let (used, len) = (self.next, self.decisions.len());
+            self.divergence = Some(format!("the run ended after {used} of the schedule's {len} decisions"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule() -> Schedule {
+        let d = |choice, chosen, count| Decision { choice, count, chosen };
+        let mut decisions =
+            vec![d(Choice::Run, 1, 3), d(Choice::Latency, 51234, 100_001), d(Choice::CutAt, 0, 2)];
+        decisions.extend((0..20).map(|i| d(Choice::Wake, i % 2, 2)));
+        Schedule { seed: 17, strategy: "pct:3:812".into(), decisions }
+    }
+
+    #[test]
+    fn a_schedule_reads_back_what_it_writes() {
+        let s = schedule();
+        let text = s.to_string();
+        assert!(
+            text.starts_with("wsasim schedule 1\nseed 17\nstrategy pct:3:812\nrun=1/3 latency=51234/100001")
+        );
+        assert_eq!(text.parse::<Schedule>(), Ok(s));
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_at_its_line_and_column() {
+        let bad = "wsasim schedule 1\nseed 1\nstrategy random\n# a comment\nrun=0/2 run=2/2\n";
+        assert_eq!(
+            bad.parse::<Schedule>(),
+            Err("5:9: expected choice=chosen/options, such as run=1/3, found \"run=2/2\"".into())
+        );
+        assert!("wsasim schedule 2\n".parse::<Schedule>().unwrap_err().starts_with("1:1:"));
+        assert!("wsasim schedule 1\nseed x\n".parse::<Schedule>().unwrap_err().starts_with("2:6:"));
+    }
+
+    #[test]
+    fn a_replay_that_stops_fitting_names_the_decision() {
+        let mut r = Replay::new(schedule().decisions);
+        assert_eq!(r.next_party(&[crate::ThreadId(0); 3], crate::ThreadId(0), false), 1);
+        assert_eq!(r.next_value(Choice::Latency, 100_000), 0);
+        assert_eq!(
+            r.divergence(),
+            Some("decision 2: the run asks for latency among 100000, the schedule has latency among 100001")
+        );
+        let mut short = Replay::new(vec![]);
+        short.next_value(Choice::Pend, 2);
+        assert_eq!(
+            short.divergence(),
+            Some("decision 1: the run asks for pend among 2, the schedule ends after 0 decisions")
+        );
+        let mut unused = Replay::new(schedule().decisions);
+        unused.finish();
+        assert_eq!(unused.divergence(), Some("the run ended after 0 of the schedule's 23 decisions"));
+    }
+}
