@@ -19,7 +19,8 @@
 //!   the trace line, the last error.
 //! - [`thread`], [`sync`], [`time`]: `std`'s threads, locks and clock, for simulated
 //!   threads.
-//! - [`Sim`], [`check`]: running one seed, or sweeping many (from `wsasim-sim`).
+//! - [`Sim`], [`check`], [`Check`]: running one seed, or sweeping many, under a
+//!   [`Strategy`], recording a [`Schedule`] (from `wsasim-sim`).
 //!
 //! Architecture invariant: no function of the Win32 surface panics on bad input inside a
 //! simulation; it returns what Windows returns. Outside a simulation, every one panics,
@@ -53,4 +54,7 @@ mod wait;
 
 /// `windows-sys`'s `core` module (`BOOL`, `PCWSTR`, ...), at the path programs expect.
 pub use windows_sys::core;
-pub use wsasim_sim::{Failure, FailureKind, Leak, Outcome, Sim, check};
+pub use wsasim_sim::{
+    Check, Choice, Decision, Failure, FailureKind, Leak, Outcome, Schedule, Sim, Strategy, Swarm,
+    SwarmSettings, check,
+};

@@ -73,8 +73,10 @@ fn every_scenario_keeps_its_seed_0_trace_and_replays_it() {
     let registry = registry();
     for path in files("scenarios") {
         let scenario = registry.load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e:?}"));
-        let first = scenario.run(&registry, 0, true, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
-        let again = scenario.run(&registry, 0, false, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let first =
+            scenario.run(&registry, run_as(0, true), None, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let again =
+            scenario.run(&registry, run_as(0, false), None, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
         assert_eq!(first.trace_hash(), again.trace_hash(), "{path}: seed 0 twice gave two traces");
         let name = path.trim_start_matches("scenarios/").trim_end_matches(".toml").replace('/', "__");
         insta::assert_snapshot!(name, first.trace_text());
@@ -306,8 +308,11 @@ fn a_thread_waits_for_a_name_another_thread_binds() {
         "Sleep(20)\nev = WSACreateEvent()\nWSASetEvent(ev) == TRUE",
         "WaitForSingleObject(ev, 1000) == 0",
     ]);
-    let outcome =
-        registry.parse("late.toml", &late).expect("valid").run(&registry, 0, true, "-").expect("passes");
+    let outcome = registry
+        .parse("late.toml", &late)
+        .expect("valid")
+        .run(&registry, run_as(0, true), None, "-")
+        .expect("passes");
     let trace = outcome.trace_text();
     assert!(trace.lines().any(|l| l.contains(" a/t1 ") && l.contains(" Sleep(1)")), "{trace}");
 }
@@ -316,8 +321,11 @@ fn a_thread_waits_for_a_name_another_thread_binds() {
 fn a_failure_in_any_thread_ends_the_run_at_once() {
     let registry = registry();
     let source = one_host(&["Sleep(5000)", "ev = WSACreateEvent()\nWSASetEvent(ev) == FALSE"]);
-    let failure =
-        registry.parse("t.toml", &source).expect("valid").run(&registry, 0, false, "-").expect_err("fails");
+    let failure = registry
+        .parse("t.toml", &source)
+        .expect("valid")
+        .run(&registry, run_as(0, false), None, "-")
+        .expect_err("fails");
     assert_eq!(
         failure.kind(),
         &wsasim::FailureKind::Panic {
@@ -345,6 +353,10 @@ recvfrom(s, rx) == 4, data "ping", from "192.0.2.1:9"
 held(rx) == 4, data "ping""#]);
     let scenario = registry.parse("send.toml", &source).expect("valid");
     for seed in 0..20 {
-        scenario.run(&registry, seed, false, "-").unwrap_or_else(|f| panic!("{f}"));
+        scenario.run(&registry, run_as(seed, false), None, "-").unwrap_or_else(|f| panic!("{f}"));
     }
+}
+
+fn run_as(seed: u64, keep_trace: bool) -> wsasim_sim::RunAs {
+    wsasim_sim::RunAs { seed, keep_trace, exploration: Default::default() }
 }

@@ -41,12 +41,15 @@ pub(crate) struct HostStart {
 }
 
 /// The network of a run, as `Sim` was told.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct NetSettings {
     pub(crate) latency: Option<Latency>,
     /// Per pair of hosts (lower index first).
     pub(crate) links: BTreeMap<(u32, u32), Latency>,
-    pub(crate) pend_immediate: bool,
+    /// Operations that could complete at once pend one time in this many (0: never).
+    pub(crate) pend_odds: usize,
+    /// One TCP segment in this many is cut short (0: none).
+    pub(crate) cut_odds: usize,
     pub(crate) planted_stall: bool,
 }
 
@@ -56,6 +59,26 @@ pub(crate) enum Decide {
     By(Strategy),
     /// A recorded schedule's decisions.
     Replay(Vec<Decision>),
+}
+
+impl Default for NetSettings {
+    fn default() -> NetSettings {
+        NetSettings {
+            latency: None,
+            links: BTreeMap::new(),
+            pend_odds: 0,
+            cut_odds: NetSettings::CUT_ODDS,
+            planted_stall: false,
+        }
+    }
+}
+
+impl NetSettings {
+    /// One segment in four is cut by default: most go out whole, as on a real link, and
+    /// receives still see every split.
+    pub(crate) const CUT_ODDS: usize = 4;
+    /// `Sim::pend_immediate(true)`: half the operations that could complete at once pend.
+    pub(crate) const PEND_ODDS: usize = 2;
 }
 
 /// How the loop ended.
@@ -116,7 +139,7 @@ pub(crate) fn execute(
         let mut w = rt.world.borrow_mut();
         w.net.wire.default_latency = net.latency;
         w.net.wire.latency = net.links;
-        w.net.pend_immediate = net.pend_immediate;
+        (w.net.pend_odds, w.net.cut_odds) = (net.pend_odds, net.cut_odds);
         w.net.planted_stall = net.planted_stall;
         for (i, h) in hosts.into_iter().enumerate() {
             w.net.add_host(h.ip);

@@ -10,7 +10,8 @@
 //! - `execution`: the scheduler loop of one run, and the coroutines it resumes.
 //! - `world`: the state of one run that simulated threads and the scheduler share.
 //! - `thread`: a simulated thread's record and what it can block on.
-//! - `strategy`: the seeded oracle every choice goes through.
+//! - `strategy`: the oracle every decision goes through, and the strategies behind it.
+//! - `swarm`: a configuration drawn per seed.
 //! - `net`: the simulated transport: sockets, connections, datagrams and the wire.
 //! - `trace`: the record of every call, completion and choice, and its hash.
 //! - [`runtime`]: what the front end calls from inside a simulated thread.
@@ -20,24 +21,28 @@
 //! here reads the host's clock, iterates a hash map, or draws a random number outside
 //! `strategy`.
 
+mod check;
 mod execution;
 mod net;
 mod panic;
 pub mod runtime;
 mod sim;
 mod strategy;
+mod swarm;
 mod sweep;
 mod thread;
 mod trace;
 mod world;
 
+pub use check::{Check, check};
 pub use net::{
     Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
     sockaddr,
 };
 pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
 pub use strategy::{Choice, Decision, Schedule, Strategy};
-pub use sweep::check;
+pub use swarm::{Swarm, SwarmSettings};
+pub use sweep::{Confirmed, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure};
 pub use thread::{Blocker, ThreadId, Wake};
 pub use trace::Value;
 pub use world::{SyncCell, SyncId, World};

@@ -4,6 +4,7 @@ use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::net::{Conservation, Latency};
 use crate::strategy::{Schedule, Strategy};
+use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
 use std::fmt;
@@ -27,6 +28,9 @@ pub struct Sim {
     fail_on_leaks: bool,
     replay: Option<String>,
     strategy: Strategy,
+    /// The run length strategies draw their points over when they were given none.
+    run_length: u64,
+    swarm: Option<Swarm>,
     /// A recorded schedule to replay instead of deciding.
     schedule: Option<Schedule>,
     net: NetSettings,
@@ -69,6 +73,8 @@ impl Sim {
             fail_on_leaks: false,
             replay: None,
             strategy: Strategy::RandomWalk,
+            run_length: 0,
+            swarm: None,
             schedule: None,
             net: NetSettings::default(),
             links: Vec::new(),
@@ -147,7 +153,7 @@ impl Sim {
     /// test_completion_port). A program must handle both outcomes; this finds the ones that
     /// do not.
     pub fn pend_immediate(&mut self, on: bool) -> &mut Sim {
-        self.net.pend_immediate = on;
+        self.net.pend_odds = if on { NetSettings::PEND_ODDS } else { 0 };
         self
     }
 
@@ -163,6 +169,22 @@ impl Sim {
     /// How the run decides which party runs next (default [`Strategy::RandomWalk`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Sim {
         self.strategy = strategy;
+        self
+    }
+
+    /// The run length, in decisions of which party runs, that PCT and bounded preemption
+    /// draw their points over when their strategy names none (default
+    /// [`Strategy::STEPS_DEFAULT`]; a sweep measures it on its first seed).
+    pub fn run_length(&mut self, steps: u64) -> &mut Sim {
+        self.run_length = steps;
+        self
+    }
+
+    /// Draws the strategy, link latencies, segment cuts and pending at random from the
+    /// seed within `swarm`'s bounds, over what was set (per-link latencies stay). A
+    /// failure names what was drawn.
+    pub fn swarm(&mut self, swarm: Option<Swarm>) -> &mut Sim {
+        self.swarm = swarm;
         self
     }
 
@@ -196,17 +218,28 @@ impl Sim {
             net.links.insert((a.min(b), a.max(b)), *l);
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
+        let steps = if self.run_length == 0 { Strategy::STEPS_DEFAULT } else { self.run_length };
+        let mut strategy =
+            if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
+        let drawn = self.swarm.map(|swarm| swarm.draw(self.seed, steps));
+        if let Some(d) = drawn {
+            strategy = d.strategy;
+            (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
+        }
         let decide = match &self.schedule {
             Some(s) => Decide::Replay(s.decisions.clone()),
-            None => Decide::By(self.strategy),
+            None => Decide::By(strategy),
         };
         let finished = execution::execute(self.seed, decide, self.keep_trace, self.limits, net, hosts);
         let strategy = match &self.schedule {
             Some(s) => s.strategy.clone(),
-            None => self.strategy.to_string(),
+            None => strategy.to_string(),
         };
-        let replay = || self.replay.clone().unwrap_or_else(|| crate::sweep::replay_command(None));
-        Box::new(Report::new(self.seed, strategy, finished)).judge(self.fail_on_leaks, self.limits, replay)
+        let replay =
+            || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
+        let mut report = Box::new(Report::new(self.seed, strategy, finished));
+        report.swarm = drawn;
+        report.judge(self.fail_on_leaks, self.limits, replay)
     }
 
     fn add_host(&mut self, name: &str, ipv4: &str, client: bool, main: Box<dyn FnOnce()>) -> &mut Sim {
@@ -415,6 +448,16 @@ impl Failure {
         Duration::from_nanos(self.report.elapsed_ns)
     }
 
+    /// Decisions of which party runs, among two or more (see [`Outcome::party_decisions`]).
+    pub fn party_decisions(&self) -> u64 {
+        self.report.party_decisions
+    }
+
+    /// What the seed drew, under [`Sim::swarm`].
+    pub fn swarm(&self) -> Option<SwarmSettings> {
+        self.report.swarm
+    }
+
     /// Every decision up to the failure, when the run kept its trace: replaying it with
     /// [`Sim::replay_schedule`] gives the same failure.
     pub fn schedule(&self) -> Option<&Schedule> {
@@ -426,6 +469,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "wsasim: seed {} failed at {:?} of virtual time", self.report.seed, self.elapsed())?;
         writeln!(f, "{}", self.kind)?;
+        if let Some(drawn) = &self.report.swarm {
+            writeln!(f, "swarm: {drawn}")?;
+        }
         write!(f, "replay: {}", self.replay)
     }
 }
@@ -448,6 +494,8 @@ struct Report {
     schedule: Option<Schedule>,
     divergence: Option<String>,
     party_decisions: u64,
+    /// What the seed drew, under `Sim::swarm`.
+    swarm: Option<SwarmSettings>,
     ending: Ending,
     /// Each blocked thread and what it waits for, for a deadlock.
     blocked: Vec<String>,
@@ -506,6 +554,7 @@ impl Report {
             schedule,
             divergence,
             party_decisions,
+            swarm: None,
             ending,
             blocked,
             panic,

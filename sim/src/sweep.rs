@@ -1,111 +1,234 @@
-//! Sweeps: one setup over many seeds, in parallel on every core, for `#[test]`s.
+//! The one runner of seeds: many seeds of one or more jobs, in parallel, under one
+//! [`Exploration`]; `wsasim::check` and the `wsasim` command both sweep with it, so
+//! strategies, schedules and swarm settings exist once.
 //!
-//! Seeds run without keeping their traces; the smallest failing seed is then run again with
-//! its trace kept, which also checks that it fails the same way twice.
+//! Seeds run without keeping their traces. The smallest failing seed of each job is then
+//! run again with its trace and schedule kept, which also checks that the program fails
+//! the same way twice.
 
-use crate::{Failure, Sim};
+use crate::{Failure, Outcome, Sim, Strategy, Swarm};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-/// The environment variable that makes [`check`] run one seed only, and print its trace.
-pub const SEED_VAR: &str = "WSASIM_SEED";
+/// How a sweep's seeds decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exploration {
+    pub strategy: Strategy,
+    /// Draw each seed's configuration within these bounds.
+    pub swarm: Option<Swarm>,
+    /// The run length strategies draw their points over; 0 until measured (see
+    /// [`Exploration::needs_run_length`]).
+    pub run_length: u64,
+}
 
-/// Runs `setup`'s simulation once per seed, in parallel on every core, and panics with the
-/// failure of the smallest failing seed, which names the command that replays it. With
-/// `WSASIM_SEED=<n>` in the environment, runs only seed `n` and prints its trace.
-pub fn check(seeds: impl IntoIterator<Item = u64>, setup: impl Fn(&mut Sim) + Sync) {
-    let test = std::thread::current().name().map(str::to_owned);
-    let prepare = |seed: u64, keep_trace: bool| {
-        let mut sim = Sim::new(seed);
-        setup(&mut sim);
-        sim.keep_trace(keep_trace).replay_command(replay_command(Some((seed, test.as_deref()))));
-        sim
-    };
-    if let Some(seed) = seed_from_env() {
-        match prepare(seed, true).run() {
-            Ok(outcome) => eprintln!(
-                "{}wsasim: seed {seed} passed (trace hash {:016x})",
-                outcome.trace_text(),
-                outcome.trace_hash()
-            ),
-            Err(failure) => {
-                eprintln!("{}", failure.trace_text());
-                panic!("{failure}");
-            }
-        }
-        return;
+impl Default for Exploration {
+    fn default() -> Exploration {
+        Exploration { strategy: Strategy::RandomWalk, swarm: None, run_length: 0 }
     }
-    let seeds: Vec<u64> = seeds.into_iter().collect();
-    let Some((seed, hash)) = smallest_failure(&seeds, |seed| prepare(seed, false).run()) else {
-        return;
-    };
-    let failure = match prepare(seed, true).run() {
-        Err(failure) => failure,
-        Ok(_) => {
-            panic!("wsasim: seed {seed} failed, then passed when run again: the program is not deterministic")
-        }
-    };
-    assert_eq!(
-        failure.trace_hash(),
-        hash,
-        "wsasim: seed {seed} failed twice with different traces: the program is not deterministic"
-    );
-    panic!("{failure}");
 }
 
-/// Runs every seed on all cores; returns the smallest failing seed and its trace hash.
-/// Once a seed fails, larger seeds are skipped.
-fn smallest_failure(
-    seeds: &[u64],
-    run: impl Fn(u64) -> Result<crate::Outcome, Failure> + Sync,
-) -> Option<(u64, u64)> {
-    let next = AtomicUsize::new(0);
-    let found: Mutex<Option<(u64, u64)>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(seeds.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                while let Some(&seed) = seeds.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let beaten = |f: &Option<(u64, u64)>| f.is_some_and(|(best, _)| best < seed);
-                    if beaten(&found.lock().expect("no worker panics holding it")) {
-                        continue;
-                    }
-                    if let Err(failure) = run(seed) {
-                        let mut f = found.lock().expect("no worker panics holding it");
-                        if !beaten(&f) {
-                            *f = Some((seed, failure.trace_hash()));
+impl Exploration {
+    /// Sets a run's strategy, swarm bounds and run length.
+    pub fn apply(&self, sim: &mut Sim) {
+        sim.strategy(self.strategy).swarm(self.swarm).run_length(self.run_length);
+    }
+
+    /// Whether a strategy (given or drawn) will draw points over a run length still to be
+    /// measured.
+    pub fn needs_run_length(&self) -> bool {
+        self.run_length == 0 && (self.strategy.needs_steps() || self.swarm.is_some())
+    }
+}
+
+/// How the runner asks for one seed to be run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunAs {
+    pub seed: u64,
+    /// Keep the trace and the schedule (the run that confirms a failure).
+    pub keep_trace: bool,
+    /// With its run length measured.
+    pub exploration: Exploration,
+}
+
+/// What one seed gave.
+#[derive(Debug, Clone)]
+pub struct SeedResult {
+    pub seed: u64,
+    /// Scheduling steps of a run that passed.
+    pub steps: Option<u64>,
+    pub virtual_time: Duration,
+    pub trace_hash: u64,
+    /// Why it failed (the failure's kind and message), if it did.
+    pub failure: Option<String>,
+}
+
+/// What the smallest failing seed gave when run again with its trace kept.
+#[derive(Debug)]
+pub enum Confirmed {
+    /// The same failure, with the same trace hash: its trace and schedule are kept.
+    Same(Box<Failure>),
+    /// It passed, or failed another way: the program is not deterministic.
+    Differs { seed: u64, again: String },
+}
+
+/// What the seeds of one job gave, in seed order.
+#[derive(Debug)]
+pub struct JobResult {
+    pub seeds: Vec<SeedResult>,
+    /// Host time spent on its seeds, over all workers.
+    pub wall: Duration,
+    /// The exploration its seeds ran under, run length measured.
+    pub exploration: Exploration,
+    /// Its smallest failing seed, run again.
+    pub confirmed: Option<Confirmed>,
+}
+
+impl JobResult {
+    pub fn failures(&self) -> impl Iterator<Item = &SeedResult> {
+        self.seeds.iter().filter(|s| s.failure.is_some())
+    }
+}
+
+/// Seeds to run under one exploration.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub seeds: Vec<u64>,
+    pub exploration: Exploration,
+}
+
+/// Runs seeds on OS threads.
+#[derive(Debug, Clone, Copy)]
+pub struct Runner {
+    pub workers: usize,
+    /// Once a job has failed, skip its larger seeds (for `wsasim::check`, which reports
+    /// the smallest), instead of running all of them (the command's reports count every
+    /// failing seed).
+    pub stop_at_failure: bool,
+}
+
+impl Runner {
+    /// Runs the seeds of each job `j` with `run(j, as)`, calling `tick` after each seed.
+    pub fn run(
+        &self,
+        jobs: &[Job],
+        run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
+        tick: &(dyn Fn() + Sync),
+    ) -> Vec<JobResult> {
+        let explorations: Vec<Exploration> = jobs
+            .iter()
+            .enumerate()
+            .map(|(j, job)| measure(job.exploration, job.seeds.first().copied(), &|r| run(j, r)))
+            .collect();
+        let work: Vec<(usize, u64)> = jobs
+            .iter()
+            .enumerate()
+            .flat_map(|(j, job)| job.seeds.iter().map(move |seed| (j, *seed)))
+            .collect();
+        let results: Vec<Mutex<JobResult>> = explorations
+            .iter()
+            .map(|e| {
+                Mutex::new(JobResult {
+                    seeds: Vec::new(),
+                    wall: Duration::ZERO,
+                    exploration: *e,
+                    confirmed: None,
+                })
+            })
+            .collect();
+        // The smallest failing seed of each job so far, for `stop_at_failure`.
+        let failed: Vec<Mutex<Option<u64>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.workers.clamp(1, work.len().max(1)) {
+                s.spawn(|| {
+                    while let Some(&(j, seed)) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let beaten = |f: &Option<u64>| f.is_some_and(|best| best < seed);
+                        if self.stop_at_failure
+                            && beaten(&failed[j].lock().expect("no worker panics holding it"))
+                        {
+                            continue;
                         }
+                        let started = Instant::now();
+                        let result = seed_result(
+                            seed,
+                            run(j, RunAs { seed, keep_trace: false, exploration: explorations[j] }),
+                        );
+                        if result.failure.is_some() {
+                            let mut f = failed[j].lock().expect("no worker panics holding it");
+                            if !beaten(&f) {
+                                *f = Some(seed);
+                            }
+                        }
+                        let mut r = results[j].lock().expect("no worker panics holding it");
+                        r.seeds.push(result);
+                        r.wall += started.elapsed();
+                        tick();
                     }
-                }
-            });
+                });
+            }
+        });
+        let mut results: Vec<JobResult> =
+            results.into_iter().map(|r| r.into_inner().expect("no worker panicked")).collect();
+        for (j, r) in results.iter_mut().enumerate() {
+            r.seeds.sort_by_key(|s| s.seed);
+            if self.stop_at_failure {
+                // Seeds above the smallest failure may have run before it was found.
+                let first = r.seeds.iter().position(|s| s.failure.is_some());
+                r.seeds.truncate(first.map_or(r.seeds.len(), |i| i + 1));
+            }
+            let confirmed = r.failures().next().map(|f| confirm(j, f, r.exploration, run));
+            r.confirmed = confirmed;
         }
-    });
-    found.into_inner().expect("no worker panicked")
+        results
+    }
 }
 
-fn seed_from_env() -> Option<u64> {
-    let value = std::env::var(SEED_VAR).ok()?;
-    let seed = value
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("wsasim: {SEED_VAR}={value:?} is not a seed (a number from 0 to 2^64-1)"));
-    Some(seed)
+/// `exploration` with its run length measured, when it needs one, as the decisions of
+/// which party runs in `first_seed` under the random walk: a sweep's estimate of its
+/// runs' length, the same for every seed (PCT's k; Burckhardt et al. take it as known).
+pub fn measure(
+    exploration: Exploration,
+    first_seed: Option<u64>,
+    run: &dyn Fn(RunAs) -> Result<Outcome, Failure>,
+) -> Exploration {
+    let Some(seed) = first_seed.filter(|_| exploration.needs_run_length()) else { return exploration };
+    let length = match run(RunAs { seed, keep_trace: false, exploration: Exploration::default() }) {
+        Ok(o) => o.party_decisions(),
+        Err(f) => f.party_decisions(),
+    };
+    Exploration { run_length: length.max(1), ..exploration }
 }
 
-/// The command that runs this test again: with `WSASIM_SEED` when a sweep found the seed,
-/// without when the seed is written in the test. `test` is libtest's thread name, which is
-/// the test's path.
-pub(crate) fn replay_command(sweep: Option<(u64, Option<&str>)>) -> String {
-    let test = match sweep {
-        Some((_, name)) => name.map(str::to_owned),
-        None => std::thread::current().name().map(str::to_owned),
-    };
-    let cargo = match test.as_deref() {
-        Some(name) if name != "main" => format!("cargo test {name} -- --exact --nocapture"),
-        _ => "cargo test".to_owned(),
-    };
-    match sweep {
-        Some((seed, _)) => format!("{SEED_VAR}={seed} {cargo}"),
-        None => cargo,
+fn seed_result(seed: u64, result: Result<Outcome, Failure>) -> SeedResult {
+    match result {
+        Ok(o) => SeedResult {
+            seed,
+            steps: Some(o.steps()),
+            virtual_time: o.elapsed(),
+            trace_hash: o.trace_hash(),
+            failure: None,
+        },
+        Err(f) => SeedResult {
+            seed,
+            steps: None,
+            virtual_time: f.elapsed(),
+            trace_hash: f.trace_hash(),
+            failure: Some(f.kind().to_string()),
+        },
+    }
+}
+
+fn confirm(
+    j: usize,
+    failed: &SeedResult,
+    exploration: Exploration,
+    run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
+) -> Confirmed {
+    let seed = failed.seed;
+    match run(j, RunAs { seed, keep_trace: true, exploration }) {
+        Err(f) if f.trace_hash() == failed.trace_hash => Confirmed::Same(Box::new(f)),
+        Err(f) => Confirmed::Differs { seed, again: format!("failed another way: {}", f.kind()) },
+        Ok(_) => Confirmed::Differs { seed, again: "passed".to_owned() },
     }
 }

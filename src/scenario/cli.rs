@@ -4,7 +4,7 @@
 //! scenario file (nothing runs then).
 
 use super::report::{self, Entry};
-use super::sweep::{self, Shard};
+use super::shard::Shard;
 use super::{Registry, Scenario};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +13,7 @@ use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use wsasim_sim::{Confirmed, Exploration, Job, RunAs, Runner, Schedule, Strategy, measure};
 
 /// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
 ///
@@ -66,13 +67,49 @@ struct RunArgs {
     /// as <file path, `/` as `__`>-seed<S>.trace.
     #[arg(long, value_name = "DIR")]
     trace: Option<PathBuf>,
+    /// Write the schedule of each failing scenario's smallest failing seed into this
+    /// folder, as <file path, `/` as `__`>-seed<S>.schedule.
+    #[arg(long, value_name = "DIR", default_value = "target/wsasim")]
+    schedules: PathBuf,
+    #[command(flatten)]
+    explore: ExploreArgs,
+}
+
+/// How seeds decide, over what the scenario files say.
+#[derive(Debug, Clone, clap::Args)]
+struct ExploreArgs {
+    /// random, pct:DEPTH[:STEPS] or pb:MAX[:STEPS], for every scenario.
+    #[arg(long, value_name = "S", value_parser = |s: &str| s.parse::<Strategy>())]
+    strategy: Option<Strategy>,
+    /// Draw each seed's strategy, latencies, segment cuts and pending from the seed.
+    #[arg(long)]
+    swarm: bool,
+    /// The run length PCT and bounded preemption draw their points over (default: the
+    /// decisions of each scenario's first seed).
+    #[arg(long, value_name = "N")]
+    run_length: Option<u64>,
+}
+
+impl ExploreArgs {
+    fn over(&self, file: Exploration) -> Exploration {
+        Exploration {
+            strategy: self.strategy.unwrap_or(file.strategy),
+            swarm: if self.swarm { Some(file.swarm.unwrap_or_default()) } else { file.swarm },
+            run_length: self.run_length.unwrap_or(file.run_length),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
 struct ReplayArgs {
     file: PathBuf,
-    #[arg(long, value_name = "S")]
-    seed: u64,
+    #[arg(long, value_name = "S", required_unless_present = "schedule", conflicts_with = "schedule")]
+    seed: Option<u64>,
+    /// Replay this schedule file (its seed, its every decision) instead of a seed.
+    #[arg(long, value_name = "PATH")]
+    schedule: Option<PathBuf>,
+    #[command(flatten)]
+    explore: ExploreArgs,
     /// Write the trace to this file instead of standard output.
     #[arg(long, value_name = "PATH")]
     trace: Option<PathBuf>,
@@ -231,26 +268,37 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
         return BAD_INPUT;
     }
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let seeds: Vec<Vec<u64>> = ranges.into_iter().map(|r| shard.select(r)).collect();
-    let total: usize = seeds.iter().map(Vec::len).sum();
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs: Vec<Job> = scenarios
+        .iter()
+        .zip(ranges)
+        .map(|(s, r)| Job { seeds: shard.select(r), exploration: args.explore.over(s.exploration()) })
+        .collect();
+    let total: usize = jobs.iter().map(|j| j.seeds.len()).sum();
+    let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let bar =
         if std::io::stderr().is_terminal() { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}")
             .expect("a valid template"),
     );
-    let replay = |s: &Scenario, seed: u64| format!("{program} replay {} --seed {seed}", s.path());
+    let replay = |s: &Scenario, e: &Exploration, seed: u64| replay_command(program, s, e, seed);
     let started = std::time::Instant::now();
-    let results = sweep::run(registry, &scenarios, &seeds, jobs, &replay, &|| bar.inc(1));
+    let runner = Runner { workers, stop_at_failure: false };
+    let run_seed = |j: usize, run: RunAs| {
+        let s = &scenarios[j];
+        s.run(registry, run, None, &replay(s, &run.exploration, run.seed))
+    };
+    let results = runner.run(&jobs, &run_seed, &|| bar.inc(1));
     bar.finish_and_clear();
     let wall = started.elapsed();
 
     let mut failed = 0;
     let mut code = PASSED;
+    let mut schedules = Vec::new();
     for (scenario, result) in scenarios.iter().zip(&results) {
         let failures: Vec<_> = result.failures().collect();
         let n = result.seeds.len();
+        schedules.push(None);
         if failures.is_empty() {
             println!("ok    {} ({n} seeds)", scenario.path());
             continue;
@@ -261,20 +309,37 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
         const SHOWN: usize = 10;
         for f in failures.iter().take(SHOWN) {
             let why = f.failure.as_deref().unwrap_or_default().replace('\n', "\n        ");
-            println!("  seed {}: {why}\n    replay: {}", f.seed, replay(scenario, f.seed));
+            println!(
+                "  seed {}: {why}\n    replay: {}",
+                f.seed,
+                replay(scenario, &result.exploration, f.seed)
+            );
         }
         if failures.len() > SHOWN {
             println!("  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);
         }
-        if let Err(e) = confirm(registry, scenario, failures[0].seed, failures[0].trace_hash, args, &replay) {
-            println!("  {e}");
+        match &result.confirmed {
+            Some(Confirmed::Same(failure)) => match keep(program, scenario, failure, args) {
+                Ok(schedule) => *schedules.last_mut().expect("pushed above") = schedule,
+                Err(e) => println!("  {e}"),
+            },
+            Some(Confirmed::Differs { seed, again }) => {
+                println!("  seed {seed} failed, then {again} when run again: the run is not deterministic")
+            }
+            None => unreachable!("a scenario with failures has its smallest confirmed"),
         }
     }
     for (kind, path) in &args.report {
         let entries: Vec<Entry> = scenarios
             .iter()
             .zip(&results)
-            .map(|(scenario, result)| Entry { scenario, result, replay: &replay })
+            .zip(&schedules)
+            .map(|((scenario, result), schedule)| Entry {
+                scenario,
+                result,
+                replay: &replay,
+                schedule: schedule.clone(),
+            })
             .collect();
         let text = match kind {
             ReportKind::Junit => report::junit(&entries),
@@ -286,41 +351,52 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
         }
     }
     let rate = total as f64 / wall.as_secs_f64().max(1e-9);
-    println!("wsasim: {total} seeds in {:.2} s ({rate:.0} seeds/s, {jobs} jobs)", wall.as_secs_f64());
+    println!("wsasim: {total} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
     println!("{} passed, {failed} failed", scenarios.len() - failed);
     code
 }
 
-/// Runs a failing seed again with its trace kept: it must fail with the same trace (else
-/// the program is not deterministic), and the trace goes to `--trace`'s folder.
-fn confirm(
-    registry: &Registry,
+/// The command that replays `seed` of `scenario` as it ran: the strategy (with the run
+/// length it drew over) or the swarm settings, when they are not the default.
+fn replay_command(program: &str, scenario: &Scenario, e: &Exploration, seed: u64) -> String {
+    let mut command = format!("{program} replay {} --seed {seed}", scenario.path());
+    if e.swarm.is_some() {
+        command += &format!(" --swarm --run-length {}", e.run_length);
+    } else if e.strategy != Strategy::RandomWalk {
+        let s = if e.strategy.needs_steps() { e.strategy.with_steps(e.run_length) } else { e.strategy };
+        command += &format!(" --strategy {s}");
+    }
+    command
+}
+
+/// Writes a confirmed failure's trace to `--trace`'s folder and its schedule to
+/// `--schedules`'; returns the schedule's path.
+fn keep(
+    program: &str,
     scenario: &Scenario,
-    seed: u64,
-    hash: u64,
+    failure: &wsasim_sim::Failure,
     args: &RunArgs,
-    replay: &dyn Fn(&Scenario, u64) -> String,
-) -> Result<(), String> {
-    let again = scenario.run(registry, seed, true, &replay(scenario, seed));
-    let (trace, again_hash) = match &again {
-        Ok(o) => (o.trace_text(), o.trace_hash()),
-        Err(f) => (f.trace_text(), f.trace_hash()),
+) -> Result<Option<String>, String> {
+    // The file's path, less `.toml`, with `/` as `__`: unique per file.
+    let name = scenario.path().trim_end_matches(".toml").replace(['/', '\\'], "__");
+    let seed = failure.seed();
+    let write = |dir: &Path, ext: &str, text: String| {
+        let path = dir.join(format!("{name}-seed{seed}.{ext}"));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, text))
+            .map(|()| path.display().to_string())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     if let Some(dir) = &args.trace {
-        // The file's path, less `.toml`, with `/` as `__`: unique per file.
-        let name = scenario.path().trim_end_matches(".toml").replace(['/', '\\'], "__");
-        let path = dir.join(format!("{name}-seed{seed}.trace"));
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&path, trace))
-            .map_err(|e| format!("cannot write the trace {}: {e}", path.display()))?;
-        println!("    trace: {}", path.display());
+        println!("    trace: {}", write(dir, "trace", failure.trace_text())?);
     }
-    if again.is_ok() || again_hash != hash {
-        return Err(format!(
-            "seed {seed} did not fail the same way when run again: the run is not deterministic"
-        ));
-    }
-    Ok(())
+    let Some(schedule) = failure.schedule() else { return Ok(None) };
+    let path = write(&args.schedules, "schedule", schedule.to_string())?;
+    println!(
+        "    schedule: {path}\n    replay the schedule: {program} replay {} --schedule {path}",
+        scenario.path()
+    );
+    Ok(Some(path))
 }
 
 fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
@@ -331,15 +407,38 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
             return BAD_INPUT;
         }
     };
-    let command = format!("{program} replay {} --seed {}", scenario.path(), args.seed);
-    let result = scenario.run(registry, args.seed, true, &command);
+    let schedule = match &args.schedule {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read it: {e}"))
+            .and_then(|t| t.parse::<Schedule>())
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("wsasim: {}:{e}", path.display());
+                return BAD_INPUT;
+            }
+        },
+        None => None,
+    };
+    let seed =
+        schedule.as_ref().map_or_else(|| args.seed.expect("clap requires --seed or --schedule"), |s| s.seed);
+    let file_seeds = scenario.seeds();
+    let exploration = measure(args.explore.over(scenario.exploration()), Some(file_seeds.start), &|r| {
+        scenario.run(registry, r, None, "-")
+    });
+    let command = match &args.schedule {
+        Some(path) => format!("{program} replay {} --schedule {}", scenario.path(), path.display()),
+        None => replay_command(program, &scenario, &exploration, seed),
+    };
+    let run = RunAs { seed, keep_trace: true, exploration };
+    let result = scenario.run(registry, run, schedule, &command);
     let (trace, summary, code) = match &result {
         Ok(o) => {
             let trace = match args.format {
                 Format::Text => o.trace_text(),
                 Format::Jsonl => o.trace_jsonl(),
             };
-            (trace, format!("wsasim: seed {} passed (trace hash {:016x})", args.seed, o.trace_hash()), PASSED)
+            (trace, format!("wsasim: seed {seed} passed (trace hash {:016x})", o.trace_hash()), PASSED)
         }
         Err(f) => {
             let trace = match args.format {

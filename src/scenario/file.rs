@@ -33,6 +33,11 @@ pub struct RunSettings {
     pub pend_immediate: bool,
     #[serde(default)]
     pub fail_on_leaks: bool,
+    /// `random`, `pct:DEPTH[:STEPS]` or `pb:MAX[:STEPS]`.
+    pub strategy: Option<Spanned<String>>,
+    /// Draw each seed's configuration (`Sim::swarm`).
+    #[serde(default)]
+    pub swarm: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,7 +10,7 @@ mod file;
 mod interpret;
 mod report;
 mod script;
-mod sweep;
+mod shard;
 
 use check::Plan;
 use file::Role;
@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use wsasim_sim::{Failure, Outcome, Sim};
+use wsasim_sim::{Exploration, Failure, Outcome, RunAs, Schedule, Sim, Strategy, Swarm};
 
 pub use file::Seeds;
 
@@ -175,6 +175,12 @@ impl Registry {
                 ));
             }
         }
+        let strategy = match &file.run.strategy {
+            Some(s) => {
+                s.get_ref().parse().map_err(|why| error(s.span().start, format!("strategy = {why}")))?
+            }
+            None => Strategy::RandomWalk,
+        };
         if !file.params.is_empty() && file.program.is_none() {
             return Err(error(
                 0,
@@ -195,6 +201,7 @@ impl Registry {
                 fail_on_leaks: file.run.fail_on_leaks,
                 latency: file.network.latency_us.as_ref().map(|l| l.get_ref().map(Duration::from_micros)),
             },
+            exploration: Exploration { strategy, swarm: file.run.swarm.then(Swarm::default), run_length: 0 },
             body,
         })
     }
@@ -208,6 +215,7 @@ pub struct Scenario {
     description: String,
     seeds: Range<u64>,
     settings: Settings,
+    exploration: Exploration,
     body: Body,
 }
 
@@ -244,15 +252,21 @@ impl Scenario {
         self.seeds.clone()
     }
 
-    /// Runs one seed. `replay` is the command a failure prints.
+    /// The strategy and swarm settings the file asks for (`[run] strategy`, `swarm`).
+    pub fn exploration(&self) -> Exploration {
+        self.exploration
+    }
+
+    /// Runs one seed as the runner asks, or replays `schedule`. `replay` is the command a
+    /// failure prints.
     pub fn run(
         &self,
         registry: &Registry,
-        seed: u64,
-        keep_trace: bool,
+        run: RunAs,
+        schedule: Option<Schedule>,
         replay: &str,
     ) -> Result<Outcome, Failure> {
-        let mut sim = Sim::new(seed);
+        let mut sim = Sim::new(run.seed);
         let s = &self.settings;
         if let Some(steps) = s.steps_max {
             sim.steps_max(steps);
@@ -264,7 +278,11 @@ impl Scenario {
             sim.latency(min, max);
         }
         sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
-        sim.keep_trace(keep_trace).replay_command(replay);
+        run.exploration.apply(&mut sim);
+        sim.keep_trace(run.keep_trace).replay_command(replay);
+        if let Some(schedule) = schedule {
+            sim.replay_schedule(schedule);
+        }
         // The scripts' buffers and OVERLAPPEDs outlive every thread: the transport may write
         // into them until the run ends.
         let mut states = Vec::new();

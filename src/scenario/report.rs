@@ -8,15 +8,26 @@
 //! failure.
 
 use super::Scenario;
-use super::sweep::ScenarioResult;
 use serde::Serialize;
 use std::fmt::Write as _;
+use wsasim_sim::{Exploration, JobResult};
+
+/// How a failing seed replays: the scenario, its exploration and the seed give the command.
+pub type Replay<'a> = &'a dyn Fn(&Scenario, &Exploration, u64) -> String;
 
 /// One scenario's results, with how to replay each failure.
 pub struct Entry<'a> {
     pub scenario: &'a Scenario,
-    pub result: &'a ScenarioResult,
-    pub replay: &'a dyn Fn(&Scenario, u64) -> String,
+    pub result: &'a JobResult,
+    pub replay: Replay<'a>,
+    /// The schedule file of the smallest failing seed, when one was written.
+    pub schedule: Option<String>,
+}
+
+impl Entry<'_> {
+    fn replay(&self, seed: u64) -> String {
+        (self.replay)(self.scenario, &self.result.exploration, seed)
+    }
 }
 
 pub fn junit(entries: &[Entry]) -> String {
@@ -50,8 +61,11 @@ pub fn junit(entries: &[Entry]) -> String {
                 "seed {}: {}\nreplay: {}\n",
                 f.seed,
                 f.failure.as_deref().unwrap_or_default(),
-                (e.replay)(e.scenario, f.seed)
+                e.replay(f.seed)
             );
+        }
+        if let Some(path) = &e.schedule {
+            let _ = writeln!(text, "schedule of seed {}: {path}", first.seed);
         }
         let _ = writeln!(x, ">");
         let _ = writeln!(
@@ -113,6 +127,12 @@ struct JsonSeed<'a> {
     failure: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     replay: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<&'a str>,
+}
+
+fn first_failure(e: &Entry) -> Option<u64> {
+    e.result.failures().next().map(|f| f.seed)
 }
 
 pub fn json(entries: &[Entry]) -> String {
@@ -137,7 +157,8 @@ pub fn json(entries: &[Entry]) -> String {
                         virtual_time_ns: u64::try_from(s.virtual_time.as_nanos()).unwrap_or(u64::MAX),
                         trace_hash: format!("{:016x}", s.trace_hash),
                         failure: s.failure.as_deref(),
-                        replay: s.failure.as_ref().map(|_| (e.replay)(e.scenario, s.seed)),
+                        replay: s.failure.as_ref().map(|_| e.replay(s.seed)),
+                        schedule: e.schedule.as_deref().filter(|_| Some(s.seed) == first_failure(e)),
                     })
                     .collect(),
             }

@@ -109,8 +109,11 @@ pub(crate) struct Net {
     ports: Ports,
     hosts: Vec<NetHost>,
     pub(crate) wire: Wire,
-    /// `Sim::pend_immediate`: operations that could complete at once pend at random.
-    pub(crate) pend_immediate: bool,
+    /// `Sim::pend_immediate`: operations that could complete at once pend one time in
+    /// this many (0: never).
+    pub(crate) pend_odds: usize,
+    /// One TCP segment in this many is cut short at a random point (0: none).
+    pub(crate) cut_odds: usize,
     udp_sent: u64,
     /// Datagrams no socket took.
     udp_dropped: u64,
@@ -430,7 +433,8 @@ impl World {
     /// `Sim::pend_immediate`, it pends at random and is served by a `Serve` event, since a
     /// program must handle both.
     fn pend_at_random(&mut self, s: SocketId) -> bool {
-        if !self.net.pend_immediate || self.oracle.pick(crate::strategy::Choice::Pend, 2) == 0 {
+        let odds = self.net.pend_odds;
+        if odds == 0 || self.oracle.pick(crate::strategy::Choice::Pend, odds) != odds - 1 {
             return false;
         }
         self.net.wire.push(self.now_ns, Packet::Serve { socket: s });

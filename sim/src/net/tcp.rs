@@ -24,9 +24,6 @@ use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
 /// The largest segment: Ethernet's MSS, on every link (loopback too).
 const MSS: usize = 1460;
 
-/// One segment in this many is cut short at a random point, so receives see every split.
-const CUT_ODDS: usize = 4;
-
 /// Windows clamps a listen backlog to 200 (Doc: listen, SOMAXCONN).
 const BACKLOG_MAX: usize = 200;
 
@@ -372,10 +369,11 @@ impl World {
     }
 
     /// How much of a window of `window` bytes the next segment carries: all of it up to
-    /// the MSS, or, one time in [`CUT_ODDS`], a random part.
+    /// the MSS, or, one time in `cut_odds`, a random part, so receives see every split.
     fn segment_len(&mut self, window: usize) -> usize {
         let max = window.min(MSS);
-        if max > 1 && self.oracle.pick(Choice::Cut, CUT_ODDS) == 0 {
+        let odds = self.net.cut_odds;
+        if max > 1 && odds > 0 && self.oracle.pick(Choice::Cut, odds) == 0 {
             1 + self.oracle.pick(Choice::CutAt, max - 1)
         } else {
             max
