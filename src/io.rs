@@ -131,8 +131,9 @@ enum Transferred {
 
 /// Runs one send or receive as its mode says, after checking its arguments in one order
 /// for the whole family: the socket first, so a bad handle is `WSAENOTSOCK` whatever else
-/// is wrong (Wine sock.c test_WSASendTo, test_send: `WSASendTo(INVALID_SOCKET, ..., NULL
-/// count, ..., NULL, NULL)` is WSAENOTSOCK, the same call on a socket WSAEFAULT); then the
+/// is wrong (Wine sock.c test_WSASendTo: `WSASendTo(INVALID_SOCKET, ..., NULL count, ...,
+/// NULL, NULL)` is WSAENOTSOCK, the same call on a socket WSAEFAULT; test_valid_handle:
+/// likewise for WSASend); then the
 /// pointers in the order the call takes them (buffers, byte count, flags, address), the
 /// address only on a datagram socket, since a stream ignores it (Wine sock.c
 /// test_tcp_sendto_recvfrom); then the flags' values and the event; then the socket's state.

@@ -46,8 +46,8 @@ fn a_bad_socket_is_wsaenotsock_whatever_else_is_wrong() {
     // Wine sock.c test_WSASendTo:
     //     ret = WSASendTo(INVALID_SOCKET, &data_buf, 1, NULL, 0, (struct sockaddr*)&addr, sizeof(addr), NULL, NULL);
     //     ok(ret == SOCKET_ERROR && WSAGetLastError() == WSAENOTSOCK, ...);
-    // Wine sock.c test_send: WSASend(INVALID_SOCKET, &buf, 1, NULL, 0, &ov, NULL) is
-    // WSAENOTSOCK; test_valid_handle: WSASend of an event's handle, NULL count, is too.
+    // Wine sock.c test_valid_handle: WSASend(INVALID_SOCKET, ..., NULL count, ..., NULL,
+    // NULL) and the same on an event's handle are WSAENOTSOCK, on a socket WSAEFAULT.
     run(|| unsafe {
         startup();
         for s in [INVALID_SOCKET, WSACreateEvent() as SOCKET] {

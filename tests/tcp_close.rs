@@ -5,9 +5,9 @@ use crate::harness::net::*;
 use crate::harness::run_seed;
 use std::ptr::null;
 use std::rc::Rc;
-use wsasim::Win32::Foundation::{ERROR_NOT_FOUND, FALSE, HANDLE, TRUE};
+use wsasim::Win32::Foundation::{ERROR_NOT_FOUND, FALSE, HANDLE, TRUE, WAIT_OBJECT_0};
 use wsasim::Win32::Networking::WinSock::*;
-use wsasim::Win32::System::IO::{CancelIo, CancelIoEx};
+use wsasim::Win32::System::IO::{CancelIo, CancelIoEx, OVERLAPPED};
 use wsasim::Win32::System::SystemInformation::GetTickCount64;
 use wsasim::Win32::System::Threading::*;
 use wsasim::{FailureKind, Sim};
@@ -161,7 +161,7 @@ fn a_connection_that_can_never_drain_fails_the_run_naming_it() {
         let mut sim = Sim::new(seed);
         close_after_send(&mut sim, data.clone(), got.clone());
         let failure = sim.plant_stall().run().expect_err("a stalled connection fails the run");
-        let FailureKind::Stalled { connections } = failure.kind() else { panic!("{failure}") };
+        let FailureKind::Stalled { connections, then: None } = failure.kind() else { panic!("{failure}") };
         assert_eq!(connections.len(), 1, "{connections:?}");
         let (from, to, what) = stall_parts(&connections[0]);
         assert_eq!(from, "192.0.2.10:7", "{connections:?}");
@@ -205,6 +205,82 @@ fn a_receive_after_sending_to_a_closed_peer_fails_with_wsaeconnaborted() {
             assert_eq!(send(server, b"x".as_ptr(), 1, 0), SOCKET_ERROR, "the connection is gone");
             assert_eq!(last_error(), WSAECONNABORTED as u32);
             close(server);
+        });
+    }
+}
+
+fn set_option(s: SOCKET, option: i32, value: i32) {
+    assert_eq!(unsafe { setsockopt(s, SOL_SOCKET, option, (&raw const value).cast(), 4) }, 0);
+}
+
+/// An overlapped send of 4 KiB on `s`, which must pend; its OVERLAPPED lives until the
+/// run ends.
+fn pending_send(s: SOCKET) -> &'static OVERLAPPED {
+    let buf: &'static mut [u8] = Box::leak(vec![7u8; 4096].into_boxed_slice());
+    let ov: &'static mut OVERLAPPED = Box::leak(Box::default());
+    ov.hEvent = unsafe { WSACreateEvent() } as HANDLE;
+    let b = WSABUF { len: 4096, buf: buf.as_mut_ptr() };
+    let mut n = 0;
+    let r = unsafe { WSASend(s, &b, 1, &mut n, 0, ov, None) };
+    assert_eq!((r, last_error()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
+    ov
+}
+
+#[test]
+fn a_larger_receive_buffer_lets_the_peers_pending_send_go_on() {
+    // The window SO_RCVBUF opens serves the peer's pending sends, as a read does.
+    run_seed(0, || unsafe {
+        let (c, s) = tcp_pair();
+        set_option(s, SO_RCVBUF, 1024);
+        set_option(c, SO_SNDBUF, 0);
+        let ov = pending_send(c);
+        settle();
+        set_option(s, SO_RCVBUF, 1 << 16);
+        settle();
+        assert_eq!(WaitForSingleObject(ov.hEvent, 0), WAIT_OBJECT_0, "the send completed");
+    });
+}
+
+#[test]
+fn cancelling_the_sends_a_shutdown_waits_for_lets_the_end_of_stream_go() {
+    // shutdown(SD_SEND) queues the FIN behind the pending send (Wine sock.c
+    // test_write_events); once that send is cancelled, nothing holds it back.
+    run_seed(0, || unsafe {
+        let (c, s) = tcp_pair();
+        set_option(s, SO_RCVBUF, 1024);
+        set_option(c, SO_SNDBUF, 0);
+        let ov = pending_send(c);
+        settle();
+        assert_eq!(shutdown(c, SD_SEND), 0);
+        assert_eq!(CancelIoEx(c as HANDLE, ov), TRUE);
+        settle();
+        let ev = WSACreateEvent();
+        assert_eq!(WSAEventSelect(s, ev, (FD_CLOSE | FD_READ) as i32), 0);
+        let mut events = WSANETWORKEVENTS::default();
+        assert_eq!(WSAEnumNetworkEvents(s, ev, &mut events), 0);
+        assert_ne!(events.lNetworkEvents & FD_CLOSE as i32, 0, "the FIN arrived");
+    });
+}
+
+#[test]
+fn a_reset_after_the_end_of_stream_is_wsaeconnaborted_however_late_the_accept() {
+    // The peer half-closes, then resets (SO_LINGER {1, 0}) while its connection waits in
+    // the backlog: the reset follows the FIN whenever accept comes (see Tcp::Reset).
+    for settle_first in [false, true] {
+        run_seed(0, move || unsafe {
+            startup();
+            let l = listener("127.0.0.1:7100");
+            let c = connected("127.0.0.1:7100");
+            assert_eq!(shutdown(c, SD_SEND), 0);
+            reset(c);
+            if settle_first {
+                settle();
+            }
+            let s = accept_one(l);
+            settle();
+            let mut buf = [0u8; 4];
+            assert_eq!(recv(s, buf.as_mut_ptr(), 4, 0), SOCKET_ERROR);
+            assert_eq!(last_error(), WSAECONNABORTED as u32, "accepted after settling: {settle_first}");
         });
     }
 }

@@ -271,6 +271,11 @@ impl Stream {
         Some(byte)
     }
 
+    /// Whether the sender's FIN has gone out, arrived or not.
+    pub fn fin_sent(&self) -> bool {
+        matches!(self.fin, Fin::InFlight | Fin::Arrived)
+    }
+
     /// Whether the sender's FIN has arrived, read up to or not.
     pub fn fin_arrived(&self) -> bool {
         self.fin == Fin::Arrived

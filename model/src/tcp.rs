@@ -23,12 +23,13 @@ pub enum Tcp {
     /// Established (by a connect, or as an accepted socket); each direction can be shut
     /// down, and neither can be opened again (Doc: shutdown).
     Connected { send_open: bool, receive_open: bool },
-    /// The peer reset the connection: sends and receives fail at once. Final. A socket
-    /// tells resets apart only by its own state, as any TCP must: one that comes after the
-    /// peer's end of stream (`after_fin`: the peer closed, then answered data sent to it
-    /// with a reset) fails them with `WSAECONNABORTED` (Wine sock.c test_shutdown, "Send
-    /// data to a peer which is closed"), one on an open connection with `WSAECONNRESET`
-    /// (Wine sock.c test_tcp_reset).
+    /// The peer reset the connection: sends and receives fail at once. Final. Resets are
+    /// told apart by the socket's state when one arrives: after the peer's end of stream
+    /// (`after_fin`: as when the peer closed, then answered data sent to it with a reset)
+    /// they fail with `WSAECONNABORTED` (Wine sock.c test_shutdown, "Send data to a peer
+    /// which is closed"), on an open connection with `WSAECONNRESET` (Wine sock.c
+    /// test_tcp_reset). That a reset after a half-close with no data sent is the same is
+    /// inferred: no test separates the two.
     Reset { after_fin: bool },
 }
 

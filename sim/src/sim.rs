@@ -366,10 +366,10 @@ pub enum FailureKind {
     /// stopped there, after trace line `trace_line` when the trace was kept.
     Diverged { why: String, trace_line: Option<usize> },
     /// At the end of the run, a connection held bytes that nothing could move any more: a
-    /// bug in wsasim's transport, reported before whatever else ended the run, since that
-    /// may be its consequence. Each entry names a direction of a connection and what is
-    /// stuck in it.
-    Stalled { connections: Vec<String> },
+    /// bug in wsasim's transport, reported before whatever else ended the run (`then`),
+    /// since that may be its consequence. Each entry names a direction of a connection and
+    /// what is stuck in it.
+    Stalled { connections: Vec<String>, then: Option<Box<FailureKind>> },
 }
 
 impl fmt::Display for FailureKind {
@@ -395,9 +395,13 @@ impl fmt::Display for FailureKind {
                     None => Ok(()),
                 }
             }
-            FailureKind::Stalled { connections } => {
+            FailureKind::Stalled { connections, then } => {
                 write!(f, "stalled: bytes that can never move (a bug in wsasim's transport)")?;
-                connections.iter().try_for_each(|c| write!(f, "\n  {c}"))
+                connections.iter().try_for_each(|c| write!(f, "\n  {c}"))?;
+                match then {
+                    Some(then) => write!(f, "\nand then: {then}"),
+                    None => Ok(()),
+                }
             }
             FailureKind::Leaks { leaks } => {
                 write!(f, "{} event(s) left open (Sim::fail_on_leaks)", leaks.len())?;
@@ -579,22 +583,29 @@ impl Report {
         let kind = if let Some(why) = self.divergence.clone() {
             let trace_line = (!self.records.is_empty()).then_some(self.records.len());
             FailureKind::Diverged { why, trace_line }
-        } else if !self.stalls.is_empty() {
-            FailureKind::Stalled { connections: self.stalls.clone() }
-        } else if let Some((thread, message)) = self.panic.clone() {
-            FailureKind::Panic { thread, message }
         } else {
-            match self.ending {
-                Ending::Done if fail_on_leaks && !self.leaks.is_empty() => {
-                    FailureKind::Leaks { leaks: self.leaks.clone() }
+            let ended = if let Some((thread, message)) = self.panic.clone() {
+                Some(FailureKind::Panic { thread, message })
+            } else {
+                match self.ending {
+                    Ending::Done if fail_on_leaks && !self.leaks.is_empty() => {
+                        Some(FailureKind::Leaks { leaks: self.leaks.clone() })
+                    }
+                    Ending::Done => None,
+                    Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
+                    Ending::Diverged => unreachable!("a divergence ending always has its reason"),
+                    Ending::Deadlock => Some(FailureKind::Deadlock { blocked: self.blocked.clone() }),
+                    Ending::StepLimit => Some(FailureKind::StepLimit { steps_max: limits.steps_max }),
+                    Ending::TimeLimit => {
+                        Some(FailureKind::TimeLimit { time_max: Duration::from_nanos(limits.time_max_ns) })
+                    }
                 }
-                Ending::Done => return Ok(Outcome { report: self }),
-                Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
-                Ending::Diverged => unreachable!("a divergence ending always has its reason"),
-                Ending::Deadlock => FailureKind::Deadlock { blocked: self.blocked.clone() },
-                Ending::StepLimit => FailureKind::StepLimit { steps_max: limits.steps_max },
-                Ending::TimeLimit => {
-                    FailureKind::TimeLimit { time_max: Duration::from_nanos(limits.time_max_ns) }
+            };
+            match (self.stalls.is_empty(), ended) {
+                (true, None) => return Ok(Outcome { report: self }),
+                (true, Some(kind)) => kind,
+                (false, then) => {
+                    FailureKind::Stalled { connections: self.stalls.clone(), then: then.map(Box::new) }
                 }
             }
         };

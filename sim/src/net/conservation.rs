@@ -7,8 +7,8 @@
 //! wait for a transmission or a hand-over that nothing will make is stalled: that is a bug
 //! of the transport's, and fails the run naming the connection.
 
-use super::{EndState, Net, Packet, SocketId};
-use std::collections::BTreeSet;
+use super::{EndState, Net, Packet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bytes the transport took and where they all went, for the end-of-run check that none
 /// was lost unseen.
@@ -64,15 +64,19 @@ impl Net {
     /// transmits whenever its window opens, whether its socket is open or closed, and
     /// pending operations are served whenever they can be.
     pub(crate) fn stalls(&self) -> Vec<String> {
-        // Pending operations that a `Serve` event (Sim::pend_immediate) will still serve.
-        let served: BTreeSet<SocketId> = self
-            .wire
-            .packets()
-            .filter_map(|p| match p {
-                Packet::Serve { socket } => Some(*socket),
-                _ => None,
-            })
-            .collect();
+        // Pending operations that a `Serve` event (Sim::pend_immediate) will still serve,
+        // and the bytes each direction has on the wire.
+        let mut served = BTreeSet::new();
+        let mut carried: BTreeMap<(u32, usize), u64> = BTreeMap::new();
+        for packet in self.wire.packets() {
+            match packet {
+                Packet::Serve { socket } => _ = served.insert(*socket),
+                Packet::Segment { conn, side, segment } => {
+                    *carried.entry((conn.0, *side)).or_default() += segment.data.len() as u64;
+                }
+                _ => {}
+            }
+        }
         let mut stalls = Vec::new();
         for (i, conn) in self.conns.iter().enumerate().filter(|(_, c)| !c.reset) {
             for side in 0..2 {
@@ -85,23 +89,18 @@ impl Net {
                     });
                 }
                 let in_flight = stream.counts().in_flight;
-                let carried: u64 = self
-                    .wire
-                    .packets()
-                    .map(|p| match p {
-                        Packet::Segment { conn, side: s, segment } if conn.0 as usize == i && *s == side => {
-                            segment.data.len() as u64
-                        }
-                        _ => 0,
-                    })
-                    .sum();
-                if in_flight != carried {
-                    stuck.push(format!("{in_flight} bytes in flight, {carried} on the wire"));
+                let on_wire = carried.get(&(i as u32, side)).copied().unwrap_or(0);
+                if in_flight != on_wire {
+                    stuck.push(format!("{in_flight} bytes in flight, {on_wire} on the wire"));
                 }
                 if let EndState::Open(s) = conn.ends[side] {
-                    let sends = &self.sockets[s.0 as usize].sends;
+                    let socket = &self.sockets[s.0 as usize];
+                    let sends = &socket.sends;
                     if !sends.is_empty() && stream.send_space() > 0 && !served.contains(&s) {
                         stuck.push(format!("{} sends pending with room in the send buffer", sends.len()));
+                    }
+                    if socket.finish_after_sends && sends.is_empty() {
+                        stuck.push("the end of stream held for sends that are gone".to_owned());
                     }
                 }
                 if let EndState::Open(r) = conn.ends[1 - side] {
@@ -126,7 +125,7 @@ impl Net {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Conn, ConnId, Notify, Op};
+    use super::super::{Conn, ConnId, Notify, Op, SocketId};
     use super::*;
     use crate::ThreadId;
     use crate::net::Socket;

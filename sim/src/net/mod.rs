@@ -372,7 +372,18 @@ impl World {
             let taken = op.taken;
             self.complete(handle, op, Status::CANCELLED, taken);
         }
+        if n > 0 {
+            self.after_cancel(s);
+        }
         n
+    }
+
+    /// Cancelled sends no longer hold back an end of stream that `shutdown` queued
+    /// behind them.
+    fn after_cancel(&mut self, s: SocketId) {
+        if let Some(end) = self.socket(s).end {
+            self.serve_sends(end.conn, end.side);
+        }
     }
 
     /// An operation starts: its OVERLAPPED says pending until it completes, and its event,
@@ -411,8 +422,12 @@ impl World {
             let socket = &mut self.net.sockets[s];
             let cancelled = socket.take_ops(|op| op.thread == thread);
             let handle = socket.handle;
+            let any = !cancelled.is_empty();
             for op in cancelled {
                 self.abandon(handle, op, Status::CANCELLED);
+            }
+            if any {
+                self.after_cancel(SocketId(s as u32));
             }
         }
     }

@@ -92,7 +92,8 @@ impl World {
         let new = self.open_socket(Proto::Tcp, overlapped);
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
-        let (addrs, was_reset, after_fin) = (conn.addrs, conn.reset, conn.streams[0].fin_arrived());
+        // The reset, on its way or arrived, follows any end of stream sent before it.
+        let (addrs, was_reset, after_fin) = (conn.addrs, conn.reset, conn.streams[0].fin_sent());
         let socket = self.socket_mut(new);
         socket.options = options;
         socket.events = events;
@@ -160,7 +161,8 @@ impl World {
         conn.streams[1 - end.side].set_receive_buffer(options.receive_buffer);
         conn.streams[1 - end.side].set_oob_inline(options.oob_inline);
         self.serve_sends(end.conn, end.side);
-        self.pump(end.conn, 1 - end.side);
+        // A larger receive buffer opens the peer's window: its pending sends go on.
+        self.serve_sends(end.conn, 1 - end.side);
     }
 
     /// A receive on a TCP socket: at once if bytes or the end of stream are there and no
@@ -565,6 +567,8 @@ impl World {
         socket.tcp.reset(after_fin);
         let handle = socket.handle;
         let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+        // After the FIN, pending operations (sends: receives completed at the FIN) end as
+        // aborted, as later calls fail [inferred: no test has one pending then].
         let status = if after_fin { Status::CONNECTION_ABORTED } else { Status::CONNECTION_RESET };
         for op in ops {
             self.complete(handle, op, status, 0);
