@@ -18,7 +18,9 @@ pub struct Swarm {
     pub depth_max: usize,
     /// The bounded-preemption walk is drawn with 0 to this many preemptions.
     pub preemptions_max: usize,
-    /// Each link's range is drawn within 0 to this.
+    /// Each link's range is drawn within 0 to this: its top a power-of-two fraction of it
+    /// (down to 1/1024, as likely as the whole), its bottom below that, so that near-zero
+    /// latencies, which let a packet race the calls around it, are as common as wide ones.
     pub latency_max: Duration,
     /// One segment in N is cut short, N drawn from 1 to this, or none.
     pub cut_odds_max: usize,
@@ -61,10 +63,9 @@ impl Swarm {
             2 => Strategy::Preemptions { max: rng.random_range(0..=self.preemptions_max), steps },
             _ => Strategy::RandomWalk,
         };
-        let max_ns = u64::try_from(self.latency_max.as_nanos()).unwrap_or(u64::MAX);
-        let a = rng.random_range(0..=max_ns);
-        let b = rng.random_range(0..=max_ns);
-        let latency = Latency { min_ns: a.min(b), max_ns: a.max(b) };
+        let top = u64::try_from(self.latency_max.as_nanos()).unwrap_or(u64::MAX) >> rng.random_range(0..=10);
+        let latency = Latency { min_ns: rng.random_range(0..=top), max_ns: top };
+        let latency = Latency { min_ns: latency.min_ns.min(top), ..latency };
         let cut = rng.random_range(0..=self.cut_odds_max);
         let pend = if self.pend_immediate { rng.random_range(0..=4) } else { 0 };
         // A pend odds of 1 would pend every operation: start at 2.

@@ -1,0 +1,75 @@
+//! How often each strategy finds each planted bug (`tests/planted_bugs.rs`): the fraction
+//! of seeds that fail, for the random walk, bounded preemption, PCT of the bug's depth
+//! (beside the paper's bound 1/(n·k^(d−1)), with k the run length measured on seed 0 and
+//! n the bug's parties) and swarm settings; and that no fixed twin ever fails.
+//!
+//! `cargo bench --bench exploration [-- SEEDS]` (default 10,000 seeds per cell).
+
+#[path = "../tests/planted_bugs.rs"]
+mod planted_bugs;
+
+use planted_bugs::{BUGS, Bug};
+use wsasim::{Sim, Strategy, Swarm};
+
+/// How one column explores.
+#[derive(Clone, Copy)]
+enum Column {
+    Plain(Strategy),
+    /// PCT with the depth of the bug in its row.
+    PctOfDepth,
+    Swarm,
+}
+
+fn sim(bug: &Bug, fixed: bool, seed: u64, column: Column, run_length: u64) -> Sim {
+    let mut sim = Sim::new(seed);
+    sim.keep_trace(false).run_length(run_length);
+    (bug.setup)(&mut sim, fixed);
+    match column {
+        Column::Plain(s) => _ = sim.strategy(s),
+        Column::PctOfDepth => _ = sim.strategy(Strategy::Pct { depth: bug.depth as usize, steps: 0 }),
+        Column::Swarm => _ = sim.swarm(Some(Swarm::default())),
+    }
+    sim
+}
+
+/// Seeds of `seeds` on which the run fails.
+fn failures(bug: &Bug, fixed: bool, seeds: u64, column: Column, run_length: u64) -> u64 {
+    (0..seeds).filter(|&seed| sim(bug, fixed, seed, column, run_length).run().is_err()).count() as u64
+}
+
+fn main() {
+    let seeds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000u64);
+    let columns = [
+        ("random", Column::Plain(Strategy::RandomWalk)),
+        ("pb:1", Column::Plain(Strategy::Preemptions { max: 1, steps: 0 })),
+        ("pb:2", Column::Plain(Strategy::Preemptions { max: 2, steps: 0 })),
+        ("pct:d", Column::PctOfDepth),
+        ("swarm", Column::Swarm),
+    ];
+    println!("{seeds} seeds per cell; k = decisions of which party runs on seed 0 (random walk)\n");
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    println!("| bug | depth | n | k | {} | PCT bound | fixed twins failing |", names.join(" | "));
+    println!("|---|---:|---:|---:|{}---:|---:|", "---:|".repeat(columns.len()));
+    for bug in &BUGS {
+        let mut first = Sim::new(0);
+        (bug.setup)(&mut first, false);
+        let k = match first.run() {
+            Ok(o) => o.party_decisions(),
+            Err(f) => f.party_decisions(),
+        }
+        .max(1);
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|(_, c)| format!("{:.4}", failures(bug, false, seeds, *c, k) as f64 / seeds as f64))
+            .collect();
+        let fixed: u64 = columns.iter().map(|(_, c)| failures(bug, true, seeds, *c, k)).sum();
+        let bound = 1.0 / (f64::from(bug.parties) * (k as f64).powi(bug.depth as i32 - 1));
+        println!(
+            "| {} | {} | {} | {k} | {} | {bound:.4} | {fixed} |",
+            bug.name,
+            bug.depth,
+            bug.parties,
+            cells.join(" | ")
+        );
+    }
+}
