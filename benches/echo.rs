@@ -19,32 +19,54 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-/// Runs `seeds` seeds of `setup`, returning host seconds and scheduling steps.
-fn sweep(seeds: std::ops::Range<u64>, setup: impl Fn(&mut Sim)) -> (f64, u64) {
+/// Runs `seeds` seeds of `setup`, returning host seconds, scheduling steps and switches.
+fn sweep(seeds: std::ops::Range<u64>, setup: impl Fn(&mut Sim)) -> (f64, u64, u64) {
     let start = Instant::now();
-    let mut steps = 0;
+    let (mut steps, mut switches) = (0, 0);
     for seed in seeds {
         let mut sim = Sim::new(seed);
         sim.keep_trace(false);
         setup(&mut sim);
-        steps += sim.run().unwrap_or_else(|f| panic!("{f}")).steps();
+        let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
+        steps += outcome.steps();
+        switches += outcome.switches();
     }
-    (start.elapsed().as_secs_f64(), steps)
+    (start.elapsed().as_secs_f64(), steps, switches)
 }
 
 fn main() {
     let seeds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2000u64);
+    // STRATEGY=pct:3 (or swarm) runs the echo under another strategy; PCT and bounded
+    // preemption draw over the run length of seed 0.
+    let strategy = std::env::var("STRATEGY").unwrap_or_else(|_| "random".to_owned());
     let echo = Echo::ISSUE;
     let round_trips = (echo.clients * echo.rounds) as u64;
-    sweep(0..50, |sim| echo.setup(sim));
-    let (secs, steps) = sweep(0..seeds, |sim| echo.setup(sim));
+    let length = {
+        let mut sim = Sim::new(0);
+        echo.setup(&mut sim);
+        sim.keep_trace(false).run().unwrap_or_else(|f| panic!("{f}")).party_decisions()
+    };
+    let explore = |sim: &mut Sim| {
+        sim.run_length(length);
+        match strategy.as_str() {
+            "swarm" => _ = sim.swarm(Some(wsasim::Swarm { pend_immediate: false, ..Default::default() })),
+            s => _ = sim.strategy(s.parse().unwrap_or_else(|e| panic!("STRATEGY: {e}"))),
+        }
+    };
+    let setup = |sim: &mut Sim| {
+        echo.setup(sim);
+        explore(sim);
+    };
+    sweep(0..50, setup);
+    let (secs, steps, switches) = sweep(0..seeds, setup);
     println!(
-        "echo: {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps per round trip",
+        "echo ({strategy}): {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps and {:.2} switches per round trip",
         echo.message,
         (seeds * round_trips) as f64 / secs / 1e6,
         seeds as f64 / secs,
         secs * 1e9 / (seeds * round_trips) as f64,
         steps as f64 / (seeds * round_trips) as f64,
+        switches as f64 / (seeds * round_trips) as f64,
     );
     if std::env::var_os("ECHO_ONLY").is_some() {
         return;
@@ -54,7 +76,7 @@ fn main() {
     let marginal_s = secs / (seeds * round_trips) as f64;
     let short = Echo { rounds: 1, ..echo };
     let n = 5_000;
-    let (secs_1, _) = sweep(0..n, |sim| short.setup(sim));
+    let (secs_1, _, _) = sweep(0..n, |sim| short.setup(sim));
     let fixed_us = (secs_1 / n as f64 - echo.clients as f64 * marginal_s) * 1e6;
     println!(
         "fixed cost per seed: {fixed_us:.1} us ({:.1} us per seed of one round trip per client)",
@@ -77,7 +99,7 @@ fn main() {
     };
     sweep(0..1_000, blocked);
     let after_1k = rss_kib();
-    let (secs, _) = sweep(1_000..10_000, blocked);
+    let (secs, _, _) = sweep(1_000..10_000, blocked);
     let after_10k = rss_kib();
     println!("a seed that ends with a server blocked in accept: {:.1} us", secs * 1e6 / 9_000.0);
     println!(

@@ -360,3 +360,86 @@ held(rx) == 4, data "ping""#]);
 fn run_as(seed: u64, keep_trace: bool) -> wsasim_sim::RunAs {
     wsasim_sim::RunAs { seed, keep_trace, exploration: Default::default() }
 }
+
+/// `failing.toml` with a second thread, so that its runs make decisions.
+fn failing_with_decisions(dir: &Path) -> PathBuf {
+    let source = std::fs::read_to_string("tests/scenarios/failing.toml").unwrap();
+    let file = dir.join("failing.toml");
+    std::fs::write(&file, format!("{source}\n[[host.thread]]\nscript = \"Sleep(0)\\nSleep(0)\"\n")).unwrap();
+    file
+}
+
+#[test]
+fn run_takes_a_strategy_writes_the_failing_schedule_and_replay_reproduces_it() {
+    let dir = scratch("schedules");
+    let file = failing_with_decisions(&dir);
+    let file = file.to_str().unwrap();
+    let schedules = dir.join("s");
+    let report = dir.join("report.json");
+    let (code, out, _) = wsasim(&[
+        "run",
+        file,
+        "--strategy",
+        "pct:2",
+        "--schedules",
+        schedules.to_str().unwrap(),
+        "--report",
+        &format!("json={}", report.display()),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let replay = out.lines().find_map(|l| l.trim().strip_prefix("replay: ")).expect("a replay line");
+    assert!(replay.starts_with(&format!("wsasim replay {file} --seed 0 --strategy pct:2:")), "{out}");
+    let name = file.trim_end_matches(".toml").replace('/', "__");
+    let written = schedules.join(format!("{name}-seed0.schedule"));
+    assert!(out.contains(&format!("    schedule: {}", written.display())), "{out}");
+    let by_schedule = format!("wsasim replay {file} --schedule {}", written.display());
+    assert!(out.contains(&format!("    replay the schedule: {by_schedule}")), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["scenarios"][0]["results"][0]["schedule"], written.display().to_string());
+
+    let args: Vec<&str> = replay.split(' ').skip(1).collect();
+    let (code, by_seed, _) = wsasim(&args);
+    assert_eq!(code, 1);
+    let args: Vec<&str> = by_schedule.split(' ').skip(1).collect();
+    let (code, replayed, err) = wsasim(&args);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(replayed, by_seed, "the schedule and the seed give one trace");
+
+    // A schedule edited so that it no longer fits is refused, naming the decision.
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("run=") && text.contains("/2"), "{text}");
+    let edited = dir.join("edited.schedule");
+    std::fs::write(&edited, text.replacen("/2", "/3", 1)).unwrap();
+    let (code, _, err) = wsasim(&["replay", file, "--schedule", edited.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the schedule does not fit the run: decision "), "{err}");
+    assert!(err.contains("among 2, the schedule has ") && err.contains(" among 3"), "{err}");
+    std::fs::write(&edited, "wsasim schedule 1\nseed 0\nstrategy random\nrun=x\n").unwrap();
+    let (code, _, err) = wsasim(&["replay", file, "--schedule", edited.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!("wsasim: {}:4:1: expected choice=chosen/options", edited.display())),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn swarm_and_file_strategies_reach_the_replay_command_and_bad_ones_are_refused() {
+    let dir = scratch("swarm");
+    let (code, out, _) =
+        wsasim(&["run", "tests/scenarios/failing.toml", "--swarm", "--schedules", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("replay: wsasim replay tests/scenarios/failing.toml --seed 0 --swarm --run-length "),
+        "{out}"
+    );
+    assert!(out.contains("\n    swarm: strategy "), "the failure names what the seed drew: {out}");
+    let file = dir.join("bad.toml");
+    let source = std::fs::read_to_string("tests/scenarios/failing.toml").unwrap();
+    std::fs::write(&file, source.replace("seeds = 5", "seeds = 5\nstrategy = \"pct:0\"")).unwrap();
+    let (code, _, err) = wsasim(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains(":6:12: strategy = \"pct:0\": PCT's depth goes from 1 to 10"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -341,6 +341,11 @@ impl Outcome {
         self.report.party_decisions
     }
 
+    /// Decisions of which party runs that ran another than the one that ran last.
+    pub fn switches(&self) -> u64 {
+        self.report.switches
+    }
+
     /// Every decision of the run, when it kept its trace.
     pub fn schedule(&self) -> Option<&Schedule> {
         self.report.schedule.as_ref()
@@ -498,6 +503,8 @@ struct Report {
     schedule: Option<Schedule>,
     divergence: Option<String>,
     party_decisions: u64,
+    /// Decisions that ran another party than the one that ran last.
+    switches: u64,
     /// What the seed drew, under `Sim::swarm`.
     swarm: Option<SwarmSettings>,
     ending: Ending,
@@ -511,7 +518,7 @@ impl Report {
     fn new(seed: u64, strategy: String, finished: Finished) -> Report {
         let Finished { ending, mut world, steps, decisions, divergence } = finished;
         let schedule = decisions.map(|decisions| Schedule { seed, strategy, decisions });
-        let party_decisions = world.oracle.party_decisions();
+        let (party_decisions, switches) = (world.oracle.party_decisions(), world.oracle.switches());
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
         let leaks = world
@@ -558,6 +565,7 @@ impl Report {
             schedule,
             divergence,
             party_decisions,
+            switches,
             swarm: None,
             ending,
             blocked,

@@ -6,7 +6,7 @@
 //! run again with its trace and schedule kept, which also checks that the program fails
 //! the same way twice.
 
-use crate::{Failure, Outcome, Sim, Strategy, Swarm};
+use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -61,6 +61,8 @@ pub struct SeedResult {
     pub trace_hash: u64,
     /// Why it failed (the failure's kind and message), if it did.
     pub failure: Option<String>,
+    /// What a failing seed drew, under swarm settings.
+    pub swarm: Option<SwarmSettings>,
 }
 
 /// What the smallest failing seed gave when run again with its trace kept.
@@ -208,6 +210,7 @@ fn seed_result(seed: u64, result: Result<Outcome, Failure>) -> SeedResult {
             virtual_time: o.elapsed(),
             trace_hash: o.trace_hash(),
             failure: None,
+            swarm: None,
         },
         Err(f) => SeedResult {
             seed,
@@ -215,6 +218,7 @@ fn seed_result(seed: u64, result: Result<Outcome, Failure>) -> SeedResult {
             virtual_time: f.elapsed(),
             trace_hash: f.trace_hash(),
             failure: Some(f.kind().to_string()),
+            swarm: f.swarm(),
         },
     }
 }

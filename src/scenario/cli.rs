@@ -314,6 +314,9 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
                 f.seed,
                 replay(scenario, &result.exploration, f.seed)
             );
+            if let Some(drawn) = &f.swarm {
+                println!("    swarm: {drawn}");
+            }
         }
         if failures.len() > SHOWN {
             println!("  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);

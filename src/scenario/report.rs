@@ -129,6 +129,9 @@ struct JsonSeed<'a> {
     replay: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<&'a str>,
+    /// What a failing seed drew, under swarm settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swarm: Option<String>,
 }
 
 fn first_failure(e: &Entry) -> Option<u64> {
@@ -159,6 +162,7 @@ pub fn json(entries: &[Entry]) -> String {
                         failure: s.failure.as_deref(),
                         replay: s.failure.as_ref().map(|_| e.replay(s.seed)),
                         schedule: e.schedule.as_deref().filter(|_| Some(s.seed) == first_failure(e)),
+                        swarm: s.swarm.map(|d| d.to_string()),
                     })
                     .collect(),
             }

@@ -207,6 +207,8 @@ pub(crate) struct Oracle {
     /// Decisions of which party runs with more than one runnable: the length PCT and
     /// bounded preemption measure a run by.
     party_decisions: u64,
+    /// Decisions of which party runs that chose another than the one that ran last.
+    switches: u64,
     /// Set by a yielding call for the next decision of which party runs.
     pub(crate) yielding: bool,
     /// Whether the decisions come from a recorded schedule.
@@ -224,7 +226,15 @@ impl fmt::Debug for Oracle {
 impl Oracle {
     pub(crate) fn new(scheduler: Box<dyn Scheduler>, record: bool) -> Oracle {
         let recorded = record.then(Vec::new);
-        Oracle { scheduler, recorded, party_decisions: 0, yielding: false, replaying: false, diverged: false }
+        Oracle {
+            scheduler,
+            recorded,
+            party_decisions: 0,
+            switches: 0,
+            yielding: false,
+            replaying: false,
+            diverged: false,
+        }
     }
 
     /// An oracle that replays `decisions`.
@@ -251,6 +261,7 @@ impl Oracle {
         }
         self.party_decisions += 1;
         let chosen = self.scheduler.next_party(runnable, last, yielding);
+        self.switches += u64::from(runnable[chosen] != last);
         self.record(Choice::Run, runnable.len(), chosen)
     }
 
@@ -267,6 +278,10 @@ impl Oracle {
 
     pub(crate) fn party_decisions(&self) -> u64 {
         self.party_decisions
+    }
+
+    pub(crate) fn switches(&self) -> u64 {
+        self.switches
     }
 
     /// The run is over: what it recorded, and why a replay stopped fitting it, if it did.
