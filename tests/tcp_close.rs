@@ -213,8 +213,18 @@ fn set_option(s: SOCKET, option: i32, value: i32) {
     assert_eq!(unsafe { setsockopt(s, SOL_SOCKET, option, (&raw const value).cast(), 4) }, 0);
 }
 
-/// An overlapped send of 4 KiB on `s`, which must pend; its OVERLAPPED lives until the
-/// run ends.
+/// A loopback pair (client, accepted) whose client has a 4 KiB overlapped send pending
+/// behind a full 1 KiB receive buffer; its OVERLAPPED lives until the run ends.
+fn blocked_send() -> (SOCKET, SOCKET, &'static OVERLAPPED) {
+    let (c, s) = tcp_pair();
+    set_option(s, SO_RCVBUF, 1024);
+    set_option(c, SO_SNDBUF, 0);
+    let ov = pending_send(c);
+    settle();
+    (c, s, ov)
+}
+
+/// An overlapped send of 4 KiB on `s`, which must pend.
 fn pending_send(s: SOCKET) -> &'static OVERLAPPED {
     let buf: &'static mut [u8] = Box::leak(vec![7u8; 4096].into_boxed_slice());
     let ov: &'static mut OVERLAPPED = Box::leak(Box::default());
@@ -230,11 +240,7 @@ fn pending_send(s: SOCKET) -> &'static OVERLAPPED {
 fn a_larger_receive_buffer_lets_the_peers_pending_send_go_on() {
     // The window SO_RCVBUF opens serves the peer's pending sends, as a read does.
     run_seed(0, || unsafe {
-        let (c, s) = tcp_pair();
-        set_option(s, SO_RCVBUF, 1024);
-        set_option(c, SO_SNDBUF, 0);
-        let ov = pending_send(c);
-        settle();
+        let (_, s, ov) = blocked_send();
         set_option(s, SO_RCVBUF, 1 << 16);
         settle();
         assert_eq!(WaitForSingleObject(ov.hEvent, 0), WAIT_OBJECT_0, "the send completed");
@@ -246,11 +252,7 @@ fn cancelling_the_sends_a_shutdown_waits_for_lets_the_end_of_stream_go() {
     // shutdown(SD_SEND) queues the FIN behind the pending send (Wine sock.c
     // test_write_events); once that send is cancelled, nothing holds it back.
     run_seed(0, || unsafe {
-        let (c, s) = tcp_pair();
-        set_option(s, SO_RCVBUF, 1024);
-        set_option(c, SO_SNDBUF, 0);
-        let ov = pending_send(c);
-        settle();
+        let (c, s, ov) = blocked_send();
         assert_eq!(shutdown(c, SD_SEND), 0);
         assert_eq!(CancelIoEx(c as HANDLE, ov), TRUE);
         settle();
