@@ -44,7 +44,12 @@ impl Echo {
             assert_eq!(WSAStartup(0x0202, &mut data), 0);
             let s = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
             let addr = sockaddr(SERVER);
-            assert_eq!(connect(s, (&raw const addr).cast(), size_of::<SOCKADDR_IN>() as i32), 0);
+            // The server may not listen yet (swarm settings draw latencies near zero, and
+            // found this): a refused connect is tried again, as a real client must.
+            while connect(s, (&raw const addr).cast(), size_of::<SOCKADDR_IN>() as i32) != 0 {
+                assert_eq!(WSAGetLastError(), WSAECONNREFUSED, "connect");
+                wsasim::Win32::System::Threading::Sleep(1);
+            }
             let ev = WSACreateEvent() as HANDLE;
             let mut buf = vec![0u8; self.message];
             for round in 0..self.rounds {
