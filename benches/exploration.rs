@@ -26,7 +26,7 @@ fn sim(bug: &Bug, fixed: bool, seed: u64, column: Column, run_length: u64) -> Si
     (bug.setup)(&mut sim, fixed);
     match column {
         Column::Plain(s) => _ = sim.strategy(s),
-        Column::PctOfDepth => _ = sim.strategy(Strategy::Pct { depth: bug.depth as usize, steps: 0 }),
+        Column::PctOfDepth => _ = sim.strategy(Strategy::pct(bug.depth as usize)),
         Column::Swarm => _ = sim.swarm(Some(Swarm::default())),
     }
     sim
@@ -41,8 +41,8 @@ fn main() {
     let seeds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000u64);
     let columns = [
         ("random", Column::Plain(Strategy::RandomWalk)),
-        ("pb:1", Column::Plain(Strategy::Preemptions { max: 1, steps: 0 })),
-        ("pb:2", Column::Plain(Strategy::Preemptions { max: 2, steps: 0 })),
+        ("pb:1", Column::Plain(Strategy::preemptions(1))),
+        ("pb:2", Column::Plain(Strategy::preemptions(2))),
         ("pct:d", Column::PctOfDepth),
         ("swarm", Column::Swarm),
     ];

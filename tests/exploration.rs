@@ -8,8 +8,8 @@ use crate::runner::failure_of;
 use wsasim::{Check, FailureKind, Schedule, Sim, Strategy, Swarm};
 
 const RANDOM: Strategy = Strategy::RandomWalk;
-const PCT3: Strategy = Strategy::Pct { depth: 3, steps: 0 };
-const PB2: Strategy = Strategy::Preemptions { max: 2, steps: 0 };
+const PCT3: Strategy = Strategy::pct(3);
+const PB2: Strategy = Strategy::preemptions(2);
 
 fn bug(name: &str) -> Bug {
     *BUGS.iter().find(|b| b.name == name).expect("a planted bug")
@@ -35,7 +35,7 @@ fn run_length(bug: Bug) -> u64 {
 fn no_fixed_twin_ever_fails_under_any_strategy() {
     for bug in BUGS {
         for (strategy, swarm) in [(RANDOM, false), (PCT3, false), (PB2, false), (RANDOM, true)] {
-            let pct = Strategy::Pct { depth: bug.depth as usize, steps: 0 };
+            let pct = Strategy::pct(bug.depth as usize);
             for strategy in [strategy, pct] {
                 for seed in 0..100 {
                     let mut twin = sim(bug, true, seed, strategy, swarm);
@@ -51,7 +51,7 @@ fn no_fixed_twin_ever_fails_under_any_strategy() {
 #[test]
 fn pct_of_each_bugs_depth_finds_it_within_200_seeds() {
     for bug in BUGS {
-        let pct = Strategy::Pct { depth: bug.depth as usize, steps: 0 };
+        let pct = Strategy::pct(bug.depth as usize);
         let found = (0..200)
             .filter(|&seed| sim(bug, false, seed, pct, false).keep_trace(false).run().is_err())
             .count();
@@ -66,7 +66,7 @@ fn pct_finds_a_depth_2_bug_at_least_at_its_bound_over_2000_seeds() {
     let bug = bug("lost_update");
     let k = run_length(bug);
     let bound = 1.0 / (f64::from(bug.parties) * (k as f64).powi(1));
-    let pct = Strategy::Pct { depth: 2, steps: 0 };
+    let pct = Strategy::pct(2);
     let found =
         (0..2000).filter(|&seed| sim(bug, false, seed, pct, false).keep_trace(false).run().is_err()).count();
     let fraction = found as f64 / 2000.0;
@@ -151,8 +151,7 @@ fn the_same_seed_gives_the_same_trace_under_each_strategy_and_swarm() {
 
 #[test]
 fn check_writes_the_failing_schedule_and_its_replay_reproduces_the_failure() {
-    let message =
-        failure_of(|| Check::new(0..200).strategy(Strategy::Pct { depth: 2, steps: 0 }).run(lost_update));
+    let message = failure_of(|| Check::new(0..200).strategy(Strategy::pct(2)).run(lost_update));
     let path = message.lines().find_map(|l| l.strip_prefix("schedule: ")).expect("the schedule's path");
     assert!(path.ends_with(".schedule") && path.contains("target/wsasim/"), "{path}");
     let replay = message.lines().find_map(|l| l.strip_prefix("replay the schedule: ")).expect("its replay");
@@ -185,5 +184,5 @@ fn lost_update(sim: &mut Sim) {
 #[test]
 #[ignore = "run by check_writes_the_failing_schedule_and_its_replay_reproduces_the_failure"]
 fn replay_target() {
-    Check::new(0..200).strategy(Strategy::Pct { depth: 2, steps: 0 }).run(lost_update);
+    Check::new(0..200).strategy(Strategy::pct(2)).run(lost_update);
 }

@@ -36,7 +36,7 @@ pub fn check(seeds: impl IntoIterator<Item = u64>, setup: impl Fn(&mut Sim) + Sy
 ///
 /// ```no_run
 /// use wsasim_sim::{Check, Strategy};
-/// Check::new(0..1000).strategy(Strategy::Pct { depth: 3, steps: 0 }).swarm(true).run(|sim| {
+/// Check::new(0..1000).strategy(Strategy::pct(3)).swarm(true).run(|sim| {
 ///     sim.client("a", "192.0.2.1", || { /* the program under test */ });
 /// });
 /// ```

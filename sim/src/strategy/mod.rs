@@ -104,6 +104,16 @@ impl Strategy {
     /// The run length a strategy that needs one assumes when no runner measured it.
     pub const STEPS_DEFAULT: u64 = 1000;
 
+    /// PCT of `depth`, over the run length the runner measures.
+    pub const fn pct(depth: usize) -> Strategy {
+        Strategy::Pct { depth, steps: 0 }
+    }
+
+    /// At most `max` preemptions, over the run length the runner measures.
+    pub const fn preemptions(max: usize) -> Strategy {
+        Strategy::Preemptions { max, steps: 0 }
+    }
+
     /// Whether it draws its change or preemption points over an estimated length that
     /// is still to be measured.
     pub fn needs_steps(self) -> bool {
