@@ -88,7 +88,7 @@ impl Check {
             return print_one(sim.replay_schedule(schedule));
         }
         if let Some(seed) = seed_from_env() {
-            let exploration = measure(exploration, self.seeds.first().copied(), &|r| prepare(r).run());
+            let exploration = measure(exploration, &|r| prepare(r).run());
             return print_one(&mut prepare(RunAs { seed, keep_trace: true, exploration }));
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -165,11 +165,13 @@ fn read_schedule(path: &std::path::Path) -> Schedule {
     text.parse().unwrap_or_else(|e| panic!("wsasim: {}:{e}", path.display()))
 }
 
-/// Writes a failing seed's schedule under the build's `target/wsasim/`.
+/// Writes a failing seed's schedule under the build's target folder (`CARGO_TARGET_DIR`,
+/// or the `target` folder the test binary is in), in `wsasim/`.
 fn write_schedule(test: Option<&str>, schedule: &Schedule) -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let target = exe.ancestors().find(|p| p.file_name().is_some_and(|n| n == "target"));
-    let dir = target.map_or_else(std::env::temp_dir, |t| t.to_path_buf()).join("wsasim");
+    let beside = || exe.ancestors().find(|p| p.file_name().is_some_and(|n| n == "target")).map(PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).or_else(beside);
+    let dir = target.unwrap_or_else(std::env::temp_dir).join("wsasim");
     std::fs::create_dir_all(&dir)?;
     let name = test.unwrap_or("check").replace("::", "-");
     let path = dir.join(format!("{name}-seed{}.schedule", schedule.seed));

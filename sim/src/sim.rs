@@ -188,8 +188,9 @@ impl Sim {
         self
     }
 
-    /// Replays a recorded schedule: its seed becomes the run's, and every decision comes
-    /// from it. A run that stops fitting it fails as [`FailureKind::Diverged`].
+    /// Replays a recorded schedule: its seed becomes the run's, every decision comes from
+    /// it, and so do the swarm settings its seed drew. A run that stops fitting it fails
+    /// as [`FailureKind::Diverged`].
     pub fn replay_schedule(&mut self, schedule: Schedule) -> &mut Sim {
         self.seed = schedule.seed;
         self.schedule = Some(schedule);
@@ -221,7 +222,11 @@ impl Sim {
         let steps = if self.run_length == 0 { Strategy::STEPS_DEFAULT } else { self.run_length };
         let mut strategy =
             if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
-        let drawn = self.swarm.map(|swarm| swarm.draw(self.seed, steps));
+        // A schedule takes again what its seed drew.
+        let drawn = match &self.schedule {
+            Some(schedule) => schedule.swarm,
+            None => self.swarm.map(|swarm| swarm.draw(self.seed, steps)),
+        };
         if let Some(d) = drawn {
             strategy = d.strategy;
             (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
@@ -239,6 +244,9 @@ impl Sim {
             || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
         let mut report = Box::new(Report::new(self.seed, strategy, finished));
         report.swarm = drawn;
+        if let Some(schedule) = &mut report.schedule {
+            schedule.swarm = drawn;
+        }
         report.judge(self.fail_on_leaks, self.limits, replay)
     }
 
@@ -517,7 +525,7 @@ struct Report {
 impl Report {
     fn new(seed: u64, strategy: String, finished: Finished) -> Report {
         let Finished { ending, mut world, steps, decisions, divergence } = finished;
-        let schedule = decisions.map(|decisions| Schedule { seed, strategy, decisions });
+        let schedule = decisions.map(|decisions| Schedule { seed, strategy, swarm: None, decisions });
         let (party_decisions, switches) = (world.oracle.party_decisions(), world.oracle.switches());
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();

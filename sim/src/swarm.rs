@@ -24,8 +24,8 @@ pub struct Swarm {
     pub latency_max: Duration,
     /// One segment in N is cut short, N drawn from 1 to this, or none.
     pub cut_odds_max: usize,
-    /// Whether a seed may make operations that could complete at once pend (one in 1 to
-    /// 4 of them).
+    /// Whether a seed may make operations that could complete at once pend (one in 2 to
+    /// 5 of them).
     pub pend_immediate: bool,
 }
 
@@ -65,7 +65,6 @@ impl Swarm {
         };
         let top = u64::try_from(self.latency_max.as_nanos()).unwrap_or(u64::MAX) >> rng.random_range(0..=10);
         let latency = Latency { min_ns: rng.random_range(0..=top), max_ns: top };
-        let latency = Latency { min_ns: latency.min_ns.min(top), ..latency };
         let cut = rng.random_range(0..=self.cut_odds_max);
         let pend = if self.pend_immediate { rng.random_range(0..=4) } else { 0 };
         // A pend odds of 1 would pend every operation: start at 2.

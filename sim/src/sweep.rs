@@ -117,11 +117,8 @@ impl Runner {
         run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
         tick: &(dyn Fn() + Sync),
     ) -> Vec<JobResult> {
-        let explorations: Vec<Exploration> = jobs
-            .iter()
-            .enumerate()
-            .map(|(j, job)| measure(job.exploration, job.seeds.first().copied(), &|r| run(j, r)))
-            .collect();
+        let explorations: Vec<Exploration> =
+            jobs.iter().enumerate().map(|(j, job)| measure(job.exploration, &|r| run(j, r))).collect();
         let work: Vec<(usize, u64)> = jobs
             .iter()
             .enumerate()
@@ -187,15 +184,14 @@ impl Runner {
 }
 
 /// `exploration` with its run length measured, when it needs one, as the decisions of
-/// which party runs in `first_seed` under the random walk: a sweep's estimate of its
-/// runs' length, the same for every seed (PCT's k; Burckhardt et al. take it as known).
-pub fn measure(
-    exploration: Exploration,
-    first_seed: Option<u64>,
-    run: &dyn Fn(RunAs) -> Result<Outcome, Failure>,
-) -> Exploration {
-    let Some(seed) = first_seed.filter(|_| exploration.needs_run_length()) else { return exploration };
-    let length = match run(RunAs { seed, keep_trace: false, exploration: Exploration::default() }) {
+/// which party runs in seed 0 under the random walk: the estimate of a program's run
+/// length (PCT's k; Burckhardt et al. take it as known), the same whichever seeds a
+/// sweep, a shard or a replay runs.
+pub fn measure(exploration: Exploration, run: &dyn Fn(RunAs) -> Result<Outcome, Failure>) -> Exploration {
+    if !exploration.needs_run_length() {
+        return exploration;
+    }
+    let length = match run(RunAs { seed: 0, keep_trace: false, exploration: Exploration::default() }) {
         Ok(o) => o.party_decisions(),
         Err(f) => f.party_decisions(),
     };

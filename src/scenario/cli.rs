@@ -425,10 +425,13 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
     };
     let seed =
         schedule.as_ref().map_or_else(|| args.seed.expect("clap requires --seed or --schedule"), |s| s.seed);
-    let file_seeds = scenario.seeds();
-    let exploration = measure(args.explore.over(scenario.exploration()), Some(file_seeds.start), &|r| {
-        scenario.run(registry, r, None, "-")
-    });
+    let exploration = args.explore.over(scenario.exploration());
+    // A schedule decides everything itself: nothing to measure.
+    let exploration = if schedule.is_some() {
+        exploration
+    } else {
+        measure(exploration, &|r| scenario.run(registry, r, None, "-"))
+    };
     let command = match &args.schedule {
         Some(path) => format!("{program} replay {} --schedule {}", scenario.path(), path.display()),
         None => replay_command(program, &scenario, &exploration, seed),

@@ -129,14 +129,13 @@ impl Strategy {
         }
     }
 
+    /// Its scheduler for a run of `seed`; a run length still 0 must have been resolved.
     pub(crate) fn scheduler(self, seed: u64) -> Box<dyn Scheduler> {
-        let steps = |s: u64| if s == 0 { Strategy::STEPS_DEFAULT } else { s };
+        assert!(!self.needs_steps(), "{self}: a run length to draw over");
         match self {
             Strategy::RandomWalk => Box::new(random::RandomWalk::new(seed)),
-            Strategy::Pct { depth, steps: s } => Box::new(pct::Pct::new(seed, depth, steps(s))),
-            Strategy::Preemptions { max, steps: s } => {
-                Box::new(preemptions::Preemptions::new(seed, max, steps(s)))
-            }
+            Strategy::Pct { depth, steps } => Box::new(pct::Pct::new(seed, depth, steps)),
+            Strategy::Preemptions { max, steps } => Box::new(preemptions::Preemptions::new(seed, max, steps)),
         }
     }
 }

@@ -2,9 +2,11 @@
 //! Randomized Scheduler with Probabilistic Guarantees of Finding Bugs", ASPLOS 2010).
 //!
 //! Each party gets a random priority when it first competes, above every priority a
-//! change can give; the highest-priority runnable party always takes the step. Before
-//! `depth - 1` steps drawn at random from `1..steps`, the party that ran last drops to
-//! the change's priority (the i-th drawn change gives i, below every first priority). A
+//! change can give; the highest-priority runnable party always takes the step. After
+//! each of `depth - 1` steps drawn at random from `1..=steps` (independently, as in the
+//! paper: two may fall on one step, and one on the last does nothing), the party that ran
+//! it drops to the change's priority (the i-th drawn change gives i, below every first
+//! priority). A
 //! bug of depth d among n parties and k steps is then found with probability at least
 //! 1/(n·k^(d−1)). As in the paper (4.1, "Identifying Sequential Execution") only decisions
 //! with more than one runnable party are steps; a yielding party drops below all others,
@@ -24,8 +26,8 @@ pub(crate) struct Pct {
     /// Each thread's priority, by thread index, once it has competed.
     threads: Vec<Option<i64>>,
     net: Option<i64>,
-    /// The steps before which the party that ran last drops; the i-th (from 0) gives
-    /// priority i + 1.
+    /// The steps after which the party that ran them drops; the i-th (from 0) gives
+    /// priority i + 1 (the first of two on one step counts).
     changes: Vec<u64>,
     steps: u64,
     /// The priority the next yield gives: below every other.
@@ -41,14 +43,7 @@ impl Pct {
         let data = ChaCha8Rng::seed_from_u64(seed);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(1);
-        let mut changes: Vec<u64> = Vec::new();
-        let wanted = (depth - 1).min(steps.saturating_sub(1) as usize);
-        while changes.len() < wanted {
-            let at = rng.random_range(1..steps);
-            if !changes.contains(&at) {
-                changes.push(at);
-            }
-        }
+        let changes: Vec<u64> = (1..depth).map(|_| rng.random_range(1..=steps.max(1))).collect();
         Pct { data, rng, threads: Vec::new(), net: None, changes, steps: 0, lowest: 0 }
     }
 
@@ -113,7 +108,7 @@ mod tests {
         // after it the other.
         for seed in 0..50 {
             let mut pct = Pct::new(seed, 2, 10);
-            let change = pct.changes[0];
+            let change = pct.changes[0].min(10);
             let mut last = A;
             let mut ran = Vec::new();
             for _ in 0..10 {

@@ -10,12 +10,16 @@
 //! run=1/3 latency=51234/100001 cut=0/4 cut-at=17/1459 wake=0/2
 //! ```
 //!
-//! Lines starting with `#` are comments. The seed still decides a run's settings where
-//! they are drawn from it (swarm settings); every decision comes from the file. A replay
+//! Lines starting with `#` are comments. A run under swarm settings has a line for what
+//! its seed drew, after `strategy`: `swarm latency_ns=0..1777 cut_odds=8 pend_odds=0`,
+//! which its replay takes again (the strategy drawn needs none: every decision comes from
+//! the file). A replay
 //! that asks for a decision the file does not have, or one of another kind or number of
 //! options, stops the run there, naming both.
 
 use super::{Choice, Scheduler};
+use crate::net::Latency;
+use crate::swarm::SwarmSettings;
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,6 +43,8 @@ pub struct Schedule {
     pub seed: u64,
     /// The strategy as `Strategy` prints it (for the reader: a replay takes no strategy).
     pub strategy: String,
+    /// What the seed drew, under swarm settings.
+    pub swarm: Option<SwarmSettings>,
     pub decisions: Vec<Decision>,
 }
 
@@ -48,6 +54,14 @@ const PER_LINE: usize = 12;
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{MAGIC}\nseed {}\nstrategy {}", self.seed, self.strategy)?;
+        if let Some(s) = &self.swarm {
+            let l = s.latency;
+            writeln!(
+                f,
+                "swarm latency_ns={}..{} cut_odds={} pend_odds={}",
+                l.min_ns, l.max_ns, s.cut_odds, s.pend_odds
+            )?;
+        }
         for line in self.decisions.chunks(PER_LINE) {
             let tokens: Vec<String> = line.iter().map(ToString::to_string).collect();
             writeln!(f, "{}", tokens.join(" "))?;
@@ -77,7 +91,19 @@ impl FromStr for Schedule {
         let seed = seed.parse().map_err(|_| format!("{}:6: expected a seed, found {seed:?}", n + 1))?;
         let (_, strategy) = header("strategy")?;
         let mut decisions = Vec::new();
+        let mut swarm = None;
         for (n, line) in lines {
+            if let Some(drawn) = line.strip_prefix("swarm ") {
+                let bad = || {
+                    format!(
+                        "{}:1: expected swarm latency_ns=A..B cut_odds=N pend_odds=N, found {line:?}",
+                        n + 1
+                    )
+                };
+                let settings = swarm_line(drawn, strategy.parse().unwrap_or(super::Strategy::RandomWalk));
+                swarm = Some(settings.ok_or_else(bad)?);
+                continue;
+            }
             let mut col = 1;
             for token in line.split(' ') {
                 if !token.is_empty() {
@@ -92,8 +118,18 @@ impl FromStr for Schedule {
                 col += token.len() + 1;
             }
         }
-        Ok(Schedule { seed, strategy, decisions })
+        Ok(Schedule { seed, strategy, swarm, decisions })
     }
+}
+
+fn swarm_line(text: &str, strategy: super::Strategy) -> Option<SwarmSettings> {
+    let mut fields = text.split(' ');
+    let mut field = |name: &str| fields.next()?.strip_prefix(name)?.strip_prefix('=');
+    let (min, max) = field("latency_ns")?.split_once("..")?;
+    let latency = Latency { min_ns: min.parse().ok()?, max_ns: max.parse().ok()? };
+    let cut_odds = field("cut_odds")?.parse().ok()?;
+    let pend_odds = field("pend_odds")?.parse().ok()?;
+    (latency.min_ns <= latency.max_ns).then_some(SwarmSettings { strategy, latency, cut_odds, pend_odds })
 }
 
 fn decision(token: &str) -> Option<Decision> {
@@ -176,7 +212,14 @@ mod tests {
         let mut decisions =
             vec![d(Choice::Run, 1, 3), d(Choice::Latency, 51234, 100_001), d(Choice::CutAt, 0, 2)];
         decisions.extend((0..20).map(|i| d(Choice::Wake, i % 2, 2)));
-        Schedule { seed: 17, strategy: "pct:3:812".into(), decisions }
+        let latency = Latency { min_ns: 3, max_ns: 1777 };
+        let swarm = Some(SwarmSettings {
+            strategy: super::super::Strategy::pct(3).with_steps(812),
+            latency,
+            cut_odds: 8,
+            pend_odds: 0,
+        });
+        Schedule { seed: 17, strategy: "pct:3:812".into(), swarm, decisions }
     }
 
     #[test]
@@ -184,7 +227,7 @@ mod tests {
         let s = schedule();
         let text = s.to_string();
         assert!(
-            text.starts_with("wsasim schedule 1\nseed 17\nstrategy pct:3:812\nrun=1/3 latency=51234/100001")
+            text.starts_with("wsasim schedule 1\nseed 17\nstrategy pct:3:812\nswarm latency_ns=3..1777 cut_odds=8 pend_odds=0\nrun=1/3 latency=51234/100001")
         );
         assert_eq!(text.parse::<Schedule>(), Ok(s));
     }
