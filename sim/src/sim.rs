@@ -174,7 +174,7 @@ impl Sim {
 
     /// The run length, in decisions of which party runs, that PCT and bounded preemption
     /// draw their points over when their strategy names none (default
-    /// [`Strategy::STEPS_DEFAULT`]; a sweep measures it on its first seed).
+    /// [`Strategy::STEPS_DEFAULT`]; a sweep measures it on seed 0).
     pub fn run_length(&mut self, steps: u64) -> &mut Sim {
         self.run_length = steps;
         self
@@ -219,27 +219,8 @@ impl Sim {
             net.links.insert((a.min(b), a.max(b)), *l);
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
-        let steps = if self.run_length == 0 { Strategy::STEPS_DEFAULT } else { self.run_length };
-        let mut strategy =
-            if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
-        // A schedule takes again what its seed drew.
-        let drawn = match &self.schedule {
-            Some(schedule) => schedule.swarm,
-            None => self.swarm.map(|swarm| swarm.draw(self.seed, steps)),
-        };
-        if let Some(d) = drawn {
-            strategy = d.strategy;
-            (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
-        }
-        let decide = match &self.schedule {
-            Some(s) => Decide::Replay(s.decisions.clone()),
-            None => Decide::By(strategy),
-        };
+        let (decide, strategy, drawn) = self.decide(&mut net);
         let finished = execution::execute(self.seed, decide, self.keep_trace, self.limits, net, hosts);
-        let strategy = match &self.schedule {
-            Some(s) => s.strategy.clone(),
-            None => strategy.to_string(),
-        };
         let replay =
             || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
         let mut report = Box::new(Report::new(self.seed, strategy, finished));
@@ -248,6 +229,25 @@ impl Sim {
             schedule.swarm = drawn;
         }
         report.judge(self.fail_on_leaks, self.limits, replay)
+    }
+
+    /// Where the run's decisions come from, the strategy as the schedule names it, and the
+    /// swarm settings drawn (or replayed), which `net` takes.
+    fn decide(&self, net: &mut NetSettings) -> (Decide, String, Option<SwarmSettings>) {
+        let steps = if self.run_length == 0 { Strategy::STEPS_DEFAULT } else { self.run_length };
+        let drawn = match &self.schedule {
+            Some(s) => s.swarm,
+            None => self.swarm.map(|swarm| swarm.draw(self.seed, steps)),
+        };
+        if let Some(d) = drawn {
+            (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
+        }
+        if let Some(s) = &self.schedule {
+            return (Decide::Replay(s.decisions.clone()), s.strategy.clone(), drawn);
+        }
+        let given = if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
+        let strategy = drawn.map_or(given, |d| d.strategy);
+        (Decide::By(strategy), strategy.to_string(), drawn)
     }
 
     fn add_host(&mut self, name: &str, ipv4: &str, client: bool, main: Box<dyn FnOnce()>) -> &mut Sim {
