@@ -8,7 +8,7 @@
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
-use crate::strategy::{Decision, Oracle, Strategy};
+use crate::strategy::{Choice, Decision, Oracle, Strategy};
 use crate::thread::{Role, State};
 use crate::trace::{Entry, Record};
 use crate::world::{HostRecord, Unborn};
@@ -53,14 +53,6 @@ pub(crate) struct NetSettings {
     pub(crate) planted_stall: bool,
 }
 
-/// Where a run's decisions come from.
-#[derive(Debug, Clone)]
-pub(crate) enum Decide {
-    By(Strategy),
-    /// A recorded schedule's decisions.
-    Replay(Vec<Decision>),
-}
-
 impl Default for NetSettings {
     fn default() -> NetSettings {
         NetSettings {
@@ -79,6 +71,14 @@ impl NetSettings {
     pub(crate) const CUT_ODDS: usize = 4;
     /// `Sim::pend_immediate(true)`: half the operations that could complete at once pend.
     pub(crate) const PEND_ODDS: usize = 2;
+}
+
+/// Where a run's decisions come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Decide {
+    By(Strategy),
+    /// A recorded schedule's decisions.
+    Replay(Vec<Decision>),
 }
 
 /// How the loop ended.
@@ -214,7 +214,7 @@ impl Execution<'_> {
             }
             if runnable.len() > 1 {
                 let now = w.now_ns;
-                w.trace.choice(now, chosen, "run", chosen, &runnable);
+                w.trace.choice(now, chosen, Choice::Run.name(), chosen, &runnable);
             }
             w.steps += 1;
             w.current = chosen;
