@@ -3,13 +3,17 @@
 //! (beside the paper's bound 1/(n·k^(d−1)), with k the run length measured on seed 0 and
 //! n the bug's parties) and swarm settings; and that no fixed twin ever fails.
 //!
+//! Then, for the first 20 failing seeds of each bug under the random walk, what
+//! minimising gives (`wsasim::minimise`): deviations from the default schedule and trace
+//! lines, before and after, medians.
+//!
 //! `cargo bench --bench exploration [-- SEEDS]` (default 10,000 seeds per cell).
 
 #[path = "../tests/planted_bugs.rs"]
 mod planted_bugs;
 
 use planted_bugs::{BUGS, Bug};
-use wsasim::{Sim, Strategy, Swarm};
+use wsasim::{Budget, Replay, Sim, Strategy, Swarm, minimise};
 
 /// How one column explores.
 #[derive(Clone, Copy)]
@@ -71,5 +75,42 @@ fn main() {
             bug.parties,
             cells.join(" | ")
         );
+    }
+    shrink_table();
+}
+
+fn median(mut v: Vec<usize>) -> usize {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Original against minimised, over the first 20 failing seeds of each bug.
+fn shrink_table() {
+    println!(
+        "\n| bug | failing seeds | deviations (median) | minimised | trace lines (median) | minimised | runs (median) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for bug in &BUGS {
+        let build = |seed: u64| {
+            let mut sim = Sim::new(seed);
+            (bug.setup)(&mut sim, false);
+            sim
+        };
+        let failures: Vec<_> = (0..20_000).filter_map(|seed| build(seed).run().err()).take(20).collect();
+        let mut rows: [Vec<usize>; 5] = Default::default();
+        for f in &failures {
+            let replay = |r: Replay| build(r.schedule.seed).replay(r).run();
+            let m = minimise(f, Budget::default(), &replay).expect("a kept schedule");
+            let row = [
+                f.deviations() as usize,
+                m.failure.deviations() as usize,
+                f.trace_len(),
+                m.failure.trace_len(),
+                m.runs as usize,
+            ];
+            rows.iter_mut().zip(row).for_each(|(r, v)| r.push(v));
+        }
+        let [d0, d1, l0, l1, runs] = rows.map(median);
+        println!("| {} | {} | {d0} | {d1} | {l0} | {l1} | {runs} |", bug.name, failures.len());
     }
 }

@@ -21,6 +21,7 @@ mod poll;
 mod runner;
 mod scenarios;
 mod select_echo;
+mod shrink;
 mod tcp;
 mod tcp_close;
 mod threads;

@@ -73,10 +73,8 @@ fn every_scenario_keeps_its_seed_0_trace_and_replays_it() {
     let registry = registry();
     for path in files("scenarios") {
         let scenario = registry.load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e:?}"));
-        let first =
-            scenario.run(&registry, run_as(0, true), None, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
-        let again =
-            scenario.run(&registry, run_as(0, false), None, "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let first = scenario.run(&registry, run_as(0, true), "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let again = scenario.run(&registry, run_as(0, false), "-").unwrap_or_else(|f| panic!("{path}: {f}"));
         assert_eq!(first.trace_hash(), again.trace_hash(), "{path}: seed 0 twice gave two traces");
         let name = path.trim_start_matches("scenarios/").trim_end_matches(".toml").replace('/', "__");
         insta::assert_snapshot!(name, first.trace_text());
@@ -311,7 +309,7 @@ fn a_thread_waits_for_a_name_another_thread_binds() {
     let outcome = registry
         .parse("late.toml", &late)
         .expect("valid")
-        .run(&registry, run_as(0, true), None, "-")
+        .run(&registry, run_as(0, true), "-")
         .expect("passes");
     let trace = outcome.trace_text();
     assert!(trace.lines().any(|l| l.contains(" a/t1 ") && l.contains(" Sleep(1)")), "{trace}");
@@ -324,7 +322,7 @@ fn a_failure_in_any_thread_ends_the_run_at_once() {
     let failure = registry
         .parse("t.toml", &source)
         .expect("valid")
-        .run(&registry, run_as(0, false), None, "-")
+        .run(&registry, run_as(0, false), "-")
         .expect_err("fails");
     assert_eq!(
         failure.kind(),
@@ -353,12 +351,12 @@ recvfrom(s, rx) == 4, data "ping", from "192.0.2.1:9"
 held(rx) == 4, data "ping""#]);
     let scenario = registry.parse("send.toml", &source).expect("valid");
     for seed in 0..20 {
-        scenario.run(&registry, run_as(seed, false), None, "-").unwrap_or_else(|f| panic!("{f}"));
+        scenario.run(&registry, run_as(seed, false), "-").unwrap_or_else(|f| panic!("{f}"));
     }
 }
 
 fn run_as(seed: u64, keep_trace: bool) -> wsasim_sim::RunAs {
-    wsasim_sim::RunAs { seed, keep_trace, exploration: Default::default() }
+    wsasim_sim::RunAs::seed(seed, keep_trace, Default::default())
 }
 
 /// `failing.toml` with a second thread, so that its runs make decisions.
@@ -381,6 +379,7 @@ fn run_takes_a_strategy_writes_the_failing_schedule_and_replay_reproduces_it() {
         file,
         "--strategy",
         "pct:2",
+        "--no-shrink",
         "--schedules",
         schedules.to_str().unwrap(),
         "--report",
@@ -441,5 +440,39 @@ fn swarm_and_file_strategies_reach_the_replay_command_and_bad_ones_are_refused()
     let (code, _, err) = wsasim(&["check", file.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains(":6:12: strategy = \"pct:0\": PCT's depth goes from 1 to 10"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_hands_back_a_minimised_schedule_that_fails_the_same_way() {
+    let dir = scratch("minimised");
+    let file = failing_with_decisions(&dir);
+    let file = file.to_str().unwrap();
+    let schedules = dir.join("s");
+    let (code, out, _) = wsasim(&[
+        "run",
+        file,
+        "--seed",
+        "3",
+        "--strategy",
+        "pb:2",
+        "--schedules",
+        schedules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let line = out.lines().find_map(|l| l.trim().strip_prefix("minimised: ")).expect("a minimised line");
+    let written =
+        schedules.join(format!("{}-seed3.schedule", file.trim_end_matches(".toml").replace('/', "__")));
+    assert_eq!(line, format!("wsasim replay {file} --schedule {}", written.display()));
+    assert!(out.contains(" deviations from the default schedule of "), "{out}");
+    let schedule: wsasim::Schedule = std::fs::read_to_string(&written).unwrap().parse().unwrap();
+    assert_eq!(schedule.seed, 3);
+    let args: Vec<&str> = line.split(' ').skip(1).collect();
+    let (code, _, err) = wsasim(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("`WSAGetOverlappedResult(s, ov, FALSE) == TRUE, bytes 8` gave 0"),
+        "the same failure: {err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

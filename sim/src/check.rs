@@ -1,7 +1,8 @@
 //! `wsasim::check` and its builder [`Check`]: a seed sweep for `#[test]`s, on the runner.
 //!
-//! A failure panics with the smallest failing seed's report, writes that seed's schedule
-//! under `target/wsasim/`, and names the commands that replay it, by seed and by schedule.
+//! A failure panics with the smallest failing seed's report, minimises its schedule to the
+//! fewest deviations that fail the same way (`shrink`), writes that schedule under
+//! `target/wsasim/`, and names the commands that replay it, by seed and by schedule.
 //! The environment steers one run of the tests:
 //!
 //! | variable | effect |
@@ -11,9 +12,10 @@
 //! | `WSASIM_STRATEGY=<s>` | `random`, `pct:DEPTH[:STEPS]`, `pb:MAX[:STEPS]`, over the test's |
 //! | `WSASIM_SWARM=1` | draw a configuration per seed (`0` turns a test's swarm off) |
 //! | `WSASIM_RUN_LENGTH=<n>` | the run length PCT and bounded preemption draw over |
+//! | `WSASIM_SHRINK=0` | report the failing seed's own schedule, not a minimised one |
 
 use crate::sweep::{Confirmed, Exploration, Job, RunAs, Runner, measure};
-use crate::{Schedule, Sim, Strategy, Swarm};
+use crate::{Budget, Schedule, Sim, Strategy, Swarm};
 use std::path::PathBuf;
 
 /// Runs one seed only, and prints its trace.
@@ -23,6 +25,8 @@ pub const SCHEDULE_VAR: &str = "WSASIM_SCHEDULE";
 pub const STRATEGY_VAR: &str = "WSASIM_STRATEGY";
 pub const SWARM_VAR: &str = "WSASIM_SWARM";
 pub const RUN_LENGTH_VAR: &str = "WSASIM_RUN_LENGTH";
+/// `0` turns minimising off.
+pub const SHRINK_VAR: &str = "WSASIM_SHRINK";
 
 /// Runs `setup`'s simulation once per seed, in parallel on every core, under the random
 /// walk, and panics with the failure of the smallest failing seed, which names the
@@ -44,11 +48,23 @@ pub fn check(seeds: impl IntoIterator<Item = u64>, setup: impl Fn(&mut Sim) + Sy
 pub struct Check {
     seeds: Vec<u64>,
     exploration: Exploration,
+    shrink: Option<Budget>,
 }
 
 impl Check {
     pub fn new(seeds: impl IntoIterator<Item = u64>) -> Check {
-        Check { seeds: seeds.into_iter().collect(), exploration: Exploration::default() }
+        Check {
+            seeds: seeds.into_iter().collect(),
+            exploration: Exploration::default(),
+            shrink: Some(Budget::default()),
+        }
+    }
+
+    /// Minimises a failure within `budget` before reporting it (default
+    /// [`Budget::default`]); `None` reports the failing seed's own schedule.
+    pub fn shrink(mut self, budget: Option<Budget>) -> Check {
+        self.shrink = budget;
+        self
     }
 
     /// How each seed decides which party runs (default [`Strategy::RandomWalk`]).
@@ -76,45 +92,60 @@ impl Check {
         let prepare = |run: RunAs| {
             let mut sim = Sim::new(run.seed);
             setup(&mut sim);
-            run.exploration.apply(&mut sim);
-            sim.keep_trace(run.keep_trace);
+            run.apply(&mut sim);
             sim.replay_command(replay_command(Some((run.seed, test.as_deref())), &run.exploration));
             sim
         };
         if let Some(path) = std::env::var_os(SCHEDULE_VAR) {
             let path = PathBuf::from(path);
             let schedule = read_schedule(&path);
-            let mut sim = prepare(RunAs { seed: schedule.seed, keep_trace: true, exploration });
+            let mut sim = prepare(RunAs::seed(schedule.seed, true, exploration));
             return print_one(sim.replay_schedule(schedule));
         }
         if let Some(seed) = seed_from_env() {
             let exploration = measure(exploration, &|r| prepare(r).run());
-            return print_one(&mut prepare(RunAs { seed, keep_trace: true, exploration }));
+            return print_one(&mut prepare(RunAs::seed(seed, true, exploration)));
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let runner = Runner { workers, stop_at_failure: true };
+        let shrink = self.shrink.filter(|_| std::env::var(SHRINK_VAR).map_or(true, |v| v.trim() != "0"));
+        let runner = Runner { workers, stop_at_failure: true, shrink };
         let job = Job { seeds: self.seeds, exploration };
-        let results = runner.run(&[job], &|_, run| prepare(run).run(), &|| {});
-        match results.into_iter().next().and_then(|r| r.confirmed) {
+        let Some(result) = runner.run(&[job], &|_, run| prepare(run).run(), &|| {}).pop() else { return };
+        match result.confirmed {
             None => {}
             Some(Confirmed::Differs { seed, again }) => panic!(
                 "wsasim: seed {seed} failed, then {again} when run again: the program is not deterministic"
             ),
             Some(Confirmed::Same(failure)) => {
-                let schedule = failure.schedule().map(|s| write_schedule(test.as_deref(), s));
-                match schedule {
+                // The schedule to hand back: the minimised one, when there is one.
+                let (schedule, summary) = match &result.minimised {
+                    Some(m) => (m.failure.schedule(), minimised_summary(&failure, m)),
+                    None => (failure.schedule(), String::new()),
+                };
+                match schedule.map(|s| write_schedule(test.as_deref(), s)) {
                     Some(Ok(path)) => panic!(
-                        "{failure}\nschedule: {}\nreplay the schedule: {SCHEDULE_VAR}={} {}",
+                        "{failure}{summary}\nschedule: {}\nreplay the schedule: {SCHEDULE_VAR}={} {}",
                         path.display(),
                         path.display(),
                         cargo_test(test.as_deref())
                     ),
-                    Some(Err(e)) => panic!("{failure}\n(the schedule could not be written: {e})"),
+                    Some(Err(e)) => panic!("{failure}{summary}\n(the schedule could not be written: {e})"),
                     None => panic!("{failure}"),
                 }
             }
         }
     }
+}
+
+/// What minimising achieved, as a line of a failure's report.
+fn minimised_summary(original: &crate::Failure, m: &crate::Minimised) -> String {
+    let (after, before) = (m.failure.deviations(), m.deviations_before);
+    let lines = (m.failure.trace_len(), original.trace_len());
+    let stopped = m.budget_hit.as_ref().map_or(String::new(), |b| format!("; stopped at {b}"));
+    format!(
+        "\nminimised: {after} deviations from the default schedule (of {before}), {} trace lines (of {}), in {} runs{stopped}",
+        lines.0, lines.1, m.runs
+    )
 }
 
 fn print_one(sim: &mut Sim) {

@@ -8,7 +8,7 @@
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
-use crate::strategy::{Choice, Decision, Oracle, Strategy};
+use crate::strategy::{Choice, Decision, Oracle, Recorded, Strategy};
 use crate::thread::{Role, State};
 use crate::trace::{Entry, Record};
 use crate::world::{HostRecord, Unborn};
@@ -77,8 +77,9 @@ impl NetSettings {
 #[derive(Debug, Clone)]
 pub(crate) enum Decide {
     By(Strategy),
-    /// A recorded schedule's decisions.
-    Replay(Vec<Decision>),
+    /// A recorded schedule's decisions: all of them, or those kept (see
+    /// `strategy::Oracle::replay`).
+    Replay(Vec<Decision>, Option<Vec<bool>>),
 }
 
 /// How the loop ended.
@@ -110,8 +111,8 @@ pub(crate) struct Finished {
     pub(crate) ending: Ending,
     pub(crate) world: World,
     pub(crate) steps: u64,
-    /// Every decision, when the run kept its trace.
-    pub(crate) decisions: Option<Vec<Decision>>,
+    /// Every decision with its default, when the run kept its trace.
+    pub(crate) decisions: Option<Recorded>,
     /// Why a replayed schedule stopped fitting the run.
     pub(crate) divergence: Option<String>,
 }
@@ -127,7 +128,7 @@ pub(crate) fn execute(
     panic::install_hook();
     let oracle = match decide {
         Decide::By(strategy) => Oracle::new(strategy.scheduler(seed), keep_trace),
-        Decide::Replay(decisions) => Oracle::replay(decisions, keep_trace),
+        Decide::Replay(decisions, keep) => Oracle::replay(decisions, keep, keep_trace),
     };
     let rt = Box::new(Runtime {
         world: RefCell::new(World::new(oracle, keep_trace, limits)),

@@ -12,6 +12,7 @@
 //! - `thread`: a simulated thread's record and what it can block on.
 //! - `strategy`: the oracle every decision goes through, and the strategies behind it.
 //! - `swarm`: a configuration drawn per seed.
+//! - `shrink`: minimising a failing schedule to its fewest deviations.
 //! - `net`: the simulated transport: sockets, connections, datagrams and the wire.
 //! - `trace`: the record of every call, completion and choice, and its hash.
 //! - [`runtime`]: what the front end calls from inside a simulated thread.
@@ -26,6 +27,7 @@ mod execution;
 mod net;
 mod panic;
 pub mod runtime;
+mod shrink;
 mod sim;
 mod strategy;
 mod swarm;
@@ -39,7 +41,8 @@ pub use net::{
     Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
     sockaddr,
 };
-pub use sim::{Failure, FailureKind, Leak, Outcome, Sim};
+pub use shrink::{Budget, Minimised, minimise, same_failure};
+pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};
 pub use strategy::{Choice, Decision, Schedule, Strategy};
 pub use swarm::{Swarm, SwarmSettings};
 pub use sweep::{Confirmed, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure};

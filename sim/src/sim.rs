@@ -32,7 +32,7 @@ pub struct Sim {
     run_length: u64,
     swarm: Option<Swarm>,
     /// A recorded schedule to replay instead of deciding.
-    schedule: Option<Schedule>,
+    schedule: Option<Replay>,
     net: NetSettings,
     /// Links named by host, resolved when the run starts.
     links: Vec<(String, String, Latency)>,
@@ -192,8 +192,14 @@ impl Sim {
     /// it, and so do the swarm settings its seed drew. A run that stops fitting it fails
     /// as [`FailureKind::Diverged`].
     pub fn replay_schedule(&mut self, schedule: Schedule) -> &mut Sim {
-        self.seed = schedule.seed;
-        self.schedule = Some(schedule);
+        self.replay(Replay { schedule, keep: None })
+    }
+
+    /// Replays a schedule as [`Replay`] says: strictly, as [`Sim::replay_schedule`] does,
+    /// or only the decisions it keeps, the default elsewhere, as minimising does.
+    pub fn replay(&mut self, replay: Replay) -> &mut Sim {
+        self.seed = replay.schedule.seed;
+        self.schedule = Some(replay);
         self
     }
 
@@ -236,14 +242,18 @@ impl Sim {
     fn decide(&self, net: &mut NetSettings) -> (Decide, String, Option<SwarmSettings>) {
         let steps = if self.run_length == 0 { Strategy::STEPS_DEFAULT } else { self.run_length };
         let drawn = match &self.schedule {
-            Some(s) => s.swarm,
+            Some(r) => r.schedule.swarm,
             None => self.swarm.map(|swarm| swarm.draw(self.seed, steps)),
         };
         if let Some(d) = drawn {
             (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
         }
-        if let Some(s) = &self.schedule {
-            return (Decide::Replay(s.decisions.clone()), s.strategy.clone(), drawn);
+        if let Some(Replay { schedule, keep }) = &self.schedule {
+            return (
+                Decide::Replay(schedule.decisions.clone(), keep.clone()),
+                schedule.strategy.clone(),
+                drawn,
+            );
         }
         let given = if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
         let strategy = drawn.map_or(given, |d| d.strategy);
@@ -274,6 +284,16 @@ fn latency(min: Duration, max: Duration) -> Latency {
     assert!(min <= max, "wsasim: a latency range from {min:?} to {max:?}");
     let ns = |d: Duration| u64::try_from(d.as_nanos()).expect("a latency under 584 years");
     Latency { min_ns: ns(min), max_ns: ns(max) }
+}
+
+/// A schedule to replay, and which of its decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub schedule: Schedule,
+    /// `None`: every decision, strictly (a run that stops fitting fails as diverged).
+    /// `Some`: only those kept, by position, where they still fit; the default everywhere
+    /// else ([`crate::Choice::default_option`]): how a schedule is minimised.
+    pub keep: Option<Vec<bool>>,
 }
 
 /// An event still open at the end of a run, on a client host.
@@ -475,6 +495,23 @@ impl Failure {
         self.report.swarm
     }
 
+    /// Decisions that took another option than their default ([`crate::Choice`]).
+    pub fn deviations(&self) -> u64 {
+        self.report.deviations
+    }
+
+    /// Which decisions of [`Failure::schedule`] are deviations, by index.
+    pub fn deviation_indices(&self) -> Vec<usize> {
+        let Some(schedule) = &self.report.schedule else { return Vec::new() };
+        let taken = schedule.decisions.iter().zip(&self.report.defaults);
+        taken.enumerate().filter(|(_, (d, default))| d.chosen != **default).map(|(i, _)| i).collect()
+    }
+
+    /// The trace's entries, when it was kept.
+    pub fn trace_len(&self) -> usize {
+        self.report.records.len()
+    }
+
     /// Every decision up to the failure, when the run kept its trace: replaying it with
     /// [`Sim::replay_schedule`] gives the same failure.
     pub fn schedule(&self) -> Option<&Schedule> {
@@ -509,6 +546,10 @@ struct Report {
     /// Connections whose bytes can never move (see `Net::stalls`).
     stalls: Vec<String>,
     schedule: Option<Schedule>,
+    /// The default of each decision of `schedule`.
+    defaults: Vec<u64>,
+    /// Decisions that took another option than the default.
+    deviations: u64,
     divergence: Option<String>,
     party_decisions: u64,
     /// Decisions that ran another party than the one that ran last.
@@ -525,7 +566,13 @@ struct Report {
 impl Report {
     fn new(seed: u64, strategy: String, finished: Finished) -> Report {
         let Finished { ending, mut world, steps, decisions, divergence } = finished;
-        let schedule = decisions.map(|decisions| Schedule { seed, strategy, swarm: None, decisions });
+        let (schedule, defaults) = match decisions {
+            Some((decisions, defaults)) => {
+                (Some(Schedule { seed, strategy, swarm: None, decisions }), defaults)
+            }
+            None => (None, Vec::new()),
+        };
+        let deviations = world.oracle.deviations();
         let (party_decisions, switches) = (world.oracle.party_decisions(), world.oracle.switches());
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
@@ -571,6 +618,8 @@ impl Report {
             conservation,
             stalls,
             schedule,
+            defaults,
+            deviations,
             divergence,
             party_decisions,
             switches,

@@ -6,6 +6,8 @@
 //! run again with its trace and schedule kept, which also checks that the program fails
 //! the same way twice.
 
+use crate::shrink::{Budget, Minimised, minimise};
+use crate::sim::Replay;
 use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,13 +44,31 @@ impl Exploration {
 }
 
 /// How the runner asks for one seed to be run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunAs {
     pub seed: u64,
     /// Keep the trace and the schedule (the run that confirms a failure).
     pub keep_trace: bool,
     /// With its run length measured.
     pub exploration: Exploration,
+    /// Replay this instead of deciding (minimising a failure).
+    pub replay: Option<Replay>,
+}
+
+impl RunAs {
+    /// Seed `seed` under `exploration`, deciding as it says.
+    pub fn seed(seed: u64, keep_trace: bool, exploration: Exploration) -> RunAs {
+        RunAs { seed, keep_trace, exploration, replay: None }
+    }
+
+    /// Sets a run up as asked: exploration, trace, replay.
+    pub fn apply(&self, sim: &mut Sim) {
+        self.exploration.apply(sim);
+        sim.keep_trace(self.keep_trace);
+        if let Some(replay) = &self.replay {
+            sim.replay(replay.clone());
+        }
+    }
 }
 
 /// What one seed gave.
@@ -84,6 +104,8 @@ pub struct JobResult {
     pub exploration: Exploration,
     /// Its smallest failing seed, run again.
     pub confirmed: Option<Confirmed>,
+    /// That failure minimised, when the runner minimises.
+    pub minimised: Option<Minimised>,
 }
 
 impl JobResult {
@@ -107,6 +129,8 @@ pub struct Runner {
     /// the smallest), instead of running all of them (the command's reports count every
     /// failing seed).
     pub stop_at_failure: bool,
+    /// Minimise each job's confirmed failure within this budget (`None`: do not).
+    pub shrink: Option<Budget>,
 }
 
 impl Runner {
@@ -132,6 +156,7 @@ impl Runner {
                     wall: Duration::ZERO,
                     exploration: *e,
                     confirmed: None,
+                    minimised: None,
                 })
             })
             .collect();
@@ -149,10 +174,7 @@ impl Runner {
                             continue;
                         }
                         let started = Instant::now();
-                        let result = seed_result(
-                            seed,
-                            run(j, RunAs { seed, keep_trace: false, exploration: explorations[j] }),
-                        );
+                        let result = seed_result(seed, run(j, RunAs::seed(seed, false, explorations[j])));
                         if result.failure.is_some() {
                             let mut f = failed[j].lock().expect("no worker panics holding it");
                             if !beaten(&f) {
@@ -177,6 +199,12 @@ impl Runner {
                 r.seeds.truncate(first.map_or(r.seeds.len(), |i| i + 1));
             }
             let confirmed = r.failures().next().map(|f| confirm(j, f, r.exploration, run));
+            if let (Some(Confirmed::Same(failure)), Some(budget)) = (&confirmed, self.shrink) {
+                let (seed, exploration) = (failure.seed(), r.exploration);
+                let replay =
+                    |replay| run(j, RunAs { replay: Some(replay), ..RunAs::seed(seed, true, exploration) });
+                r.minimised = minimise(failure, budget, &replay);
+            }
             r.confirmed = confirmed;
         }
         results
@@ -191,7 +219,7 @@ pub fn measure(exploration: Exploration, run: &dyn Fn(RunAs) -> Result<Outcome, 
     if !exploration.needs_run_length() {
         return exploration;
     }
-    let length = match run(RunAs { seed: 0, keep_trace: false, exploration: Exploration::default() }) {
+    let length = match run(RunAs::seed(0, false, Exploration::default())) {
         Ok(o) => o.party_decisions(),
         Err(f) => f.party_decisions(),
     };
@@ -226,7 +254,7 @@ fn confirm(
     run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
 ) -> Confirmed {
     let seed = failed.seed;
-    match run(j, RunAs { seed, keep_trace: true, exploration }) {
+    match run(j, RunAs::seed(seed, true, exploration)) {
         Err(f) if f.trace_hash() == failed.trace_hash => Confirmed::Same(Box::new(f)),
         Err(f) => Confirmed::Differs { seed, again: format!("failed another way: {}", f.kind()) },
         Ok(_) => Confirmed::Differs { seed, again: "passed".to_owned() },

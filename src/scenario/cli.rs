@@ -13,7 +13,9 @@ use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wsasim_sim::{Confirmed, Exploration, Job, RunAs, Runner, Schedule, Strategy, measure};
+use wsasim_sim::{
+    Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, Strategy, measure,
+};
 
 /// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
 ///
@@ -73,6 +75,9 @@ struct RunArgs {
     schedules: PathBuf,
     #[command(flatten)]
     explore: ExploreArgs,
+    /// Report each failing seed's own schedule instead of minimising it.
+    #[arg(long)]
+    no_shrink: bool,
 }
 
 /// How seeds decide, over what the scenario files say.
@@ -283,10 +288,12 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
     );
     let replay = |s: &Scenario, e: &Exploration, seed: u64| replay_command(program, s, e, seed);
     let started = std::time::Instant::now();
-    let runner = Runner { workers, stop_at_failure: false };
+    let shrink = (!args.no_shrink).then(Budget::default);
+    let runner = Runner { workers, stop_at_failure: false, shrink };
     let run_seed = |j: usize, run: RunAs| {
         let s = &scenarios[j];
-        s.run(registry, run, None, &replay(s, &run.exploration, run.seed))
+        let command = replay(s, &run.exploration, run.seed);
+        s.run(registry, run, &command)
     };
     let results = runner.run(&jobs, &run_seed, &|| bar.inc(1));
     bar.finish_and_clear();
@@ -322,10 +329,12 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
             println!("  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);
         }
         match &result.confirmed {
-            Some(Confirmed::Same(failure)) => match keep(program, scenario, failure, args) {
-                Ok(schedule) => *schedules.last_mut().expect("pushed above") = schedule,
-                Err(e) => println!("  {e}"),
-            },
+            Some(Confirmed::Same(failure)) => {
+                match keep(program, scenario, failure, result.minimised.as_ref(), args) {
+                    Ok(schedule) => *schedules.last_mut().expect("pushed above") = schedule,
+                    Err(e) => println!("  {e}"),
+                }
+            }
             Some(Confirmed::Differs { seed, again }) => {
                 println!("  seed {seed} failed, then {again} when run again: the run is not deterministic")
             }
@@ -372,12 +381,13 @@ fn replay_command(program: &str, scenario: &Scenario, e: &Exploration, seed: u64
     command
 }
 
-/// Writes a confirmed failure's trace to `--trace`'s folder and its schedule to
-/// `--schedules`'; returns the schedule's path.
+/// Writes a confirmed failure's trace to `--trace`'s folder and its schedule, minimised
+/// when it was, to `--schedules`'; returns the schedule's path.
 fn keep(
     program: &str,
     scenario: &Scenario,
     failure: &wsasim_sim::Failure,
+    minimised: Option<&Minimised>,
     args: &RunArgs,
 ) -> Result<Option<String>, String> {
     // The file's path, less `.toml`, with `/` as `__`: unique per file.
@@ -393,12 +403,23 @@ fn keep(
     if let Some(dir) = &args.trace {
         println!("    trace: {}", write(dir, "trace", failure.trace_text())?);
     }
-    let Some(schedule) = failure.schedule() else { return Ok(None) };
+    let Some(schedule) = minimised.map_or(failure.schedule(), |m| m.failure.schedule()) else {
+        return Ok(None);
+    };
     let path = write(&args.schedules, "schedule", schedule.to_string())?;
-    println!(
-        "    schedule: {path}\n    replay the schedule: {program} replay {} --schedule {path}",
-        scenario.path()
-    );
+    let replay = format!("{program} replay {} --schedule {path}", scenario.path());
+    match minimised {
+        Some(m) => println!(
+            "    minimised: {replay}\n      ({} deviations from the default schedule of {}, {} trace lines of {}, in {} runs{})",
+            m.failure.deviations(),
+            m.deviations_before,
+            m.failure.trace_len(),
+            failure.trace_len(),
+            m.runs,
+            m.budget_hit.as_ref().map_or(String::new(), |b| format!("; stopped at {b}"))
+        ),
+        None => println!("    schedule: {path}\n    replay the schedule: {replay}"),
+    }
     Ok(Some(path))
 }
 
@@ -430,14 +451,14 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
     let exploration = if schedule.is_some() {
         exploration
     } else {
-        measure(exploration, &|r| scenario.run(registry, r, None, "-"))
+        measure(exploration, &|r| scenario.run(registry, r, "-"))
     };
     let command = match &args.schedule {
         Some(path) => format!("{program} replay {} --schedule {}", scenario.path(), path.display()),
         None => replay_command(program, &scenario, &exploration, seed),
     };
-    let run = RunAs { seed, keep_trace: true, exploration };
-    let result = scenario.run(registry, run, schedule, &command);
+    let replay = schedule.map(|schedule| Replay { schedule, keep: None });
+    let result = scenario.run(registry, RunAs { replay, ..RunAs::seed(seed, true, exploration) }, &command);
     let (trace, summary, code) = match &result {
         Ok(o) => {
             let trace = match args.format {

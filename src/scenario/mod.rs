@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use wsasim_sim::{Exploration, Failure, Outcome, RunAs, Schedule, Sim, Strategy, Swarm};
+use wsasim_sim::{Exploration, Failure, Outcome, RunAs, Sim, Strategy, Swarm};
 
 pub use file::Seeds;
 
@@ -257,15 +257,9 @@ impl Scenario {
         self.exploration
     }
 
-    /// Runs one seed as the runner asks, or replays `schedule`. `replay` is the command a
-    /// failure prints.
-    pub fn run(
-        &self,
-        registry: &Registry,
-        run: RunAs,
-        schedule: Option<Schedule>,
-        replay: &str,
-    ) -> Result<Outcome, Failure> {
+    /// Runs one seed as the runner asks (or replays what it asks). `replay` is the
+    /// command a failure prints.
+    pub fn run(&self, registry: &Registry, run: RunAs, replay: &str) -> Result<Outcome, Failure> {
         let mut sim = Sim::new(run.seed);
         let s = &self.settings;
         if let Some(steps) = s.steps_max {
@@ -278,11 +272,8 @@ impl Scenario {
             sim.latency(min, max);
         }
         sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
-        run.exploration.apply(&mut sim);
-        sim.keep_trace(run.keep_trace).replay_command(replay);
-        if let Some(schedule) = schedule {
-            sim.replay_schedule(schedule);
-        }
+        run.apply(&mut sim);
+        sim.replay_command(replay);
         // The scripts' buffers and OVERLAPPEDs outlive every thread: the transport may write
         // into them until the run ends.
         let mut states = Vec::new();

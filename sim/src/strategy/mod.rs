@@ -80,6 +80,25 @@ impl Choice {
     fn from_name(name: &str) -> Option<Choice> {
         Choice::ALL.into_iter().find(|c| c.name() == name)
     }
+
+    /// The documented default among `count` options, for any choice but [`Choice::Run`]:
+    /// the first waiter, the first port, the lowest latency, a segment not cut (cutting is
+    /// option 0), an operation that completes at once (pending is the last option). A
+    /// decision that takes another is a deviation.
+    pub fn default_option(self, count: usize) -> usize {
+        match self {
+            Choice::Cut => 1.min(count - 1),
+            _ => 0,
+        }
+    }
+}
+
+/// The default of which party runs: the one that ran last, while it can (the network
+/// delivering the next due packet, when it was the network); else the network, delivering
+/// the earliest due packet; else the first runnable thread.
+pub fn default_party(runnable: &[ThreadId], last: ThreadId) -> usize {
+    let at = |p: ThreadId| runnable.iter().position(|r| *r == p);
+    at(last).or_else(|| at(ThreadId::NET)).unwrap_or(0)
 }
 
 /// How a run makes its decisions of which party runs next. Every other decision is a
@@ -208,6 +227,9 @@ pub(crate) trait Scheduler {
     fn finish(&mut self) {}
 }
 
+/// A run's decisions, each with its default option.
+pub(crate) type Recorded = (Vec<Decision>, Vec<u64>);
+
 /// The one source of a run's decisions.
 pub(crate) struct Oracle {
     scheduler: Box<dyn Scheduler>,
@@ -222,6 +244,13 @@ pub(crate) struct Oracle {
     pub(crate) yielding: bool,
     /// Whether the decisions come from a recorded schedule.
     replaying: bool,
+    /// Decisions taken from a schedule only where kept, the default elsewhere: how a
+    /// schedule is minimised.
+    keeping: Option<schedule::Keeping>,
+    /// The default of each recorded decision, beside `recorded`.
+    defaults: Option<Vec<u64>>,
+    /// Decisions that took another option than the default.
+    deviations: u64,
     /// Set once a replayed schedule no longer fits the run, which then stops.
     pub(crate) diverged: bool,
 }
@@ -234,21 +263,35 @@ impl fmt::Debug for Oracle {
 
 impl Oracle {
     pub(crate) fn new(scheduler: Box<dyn Scheduler>, record: bool) -> Oracle {
-        let recorded = record.then(Vec::new);
         Oracle {
             scheduler,
-            recorded,
+            recorded: record.then(Vec::new),
             party_decisions: 0,
             switches: 0,
             yielding: false,
             replaying: false,
+            keeping: None,
+            defaults: record.then(Vec::new),
+            deviations: 0,
             diverged: false,
         }
     }
 
-    /// An oracle that replays `decisions`.
-    pub(crate) fn replay(decisions: Vec<Decision>, record: bool) -> Oracle {
-        Oracle { replaying: true, ..Oracle::new(Box::new(schedule::Replay::new(decisions)), record) }
+    /// An oracle that replays `decisions`: all of them strictly, or, with `keep`, those
+    /// kept where they still fit, and the default elsewhere.
+    pub(crate) fn replay(decisions: Vec<Decision>, keep: Option<Vec<bool>>, record: bool) -> Oracle {
+        match keep {
+            None => {
+                Oracle { replaying: true, ..Oracle::new(Box::new(schedule::Replay::new(decisions)), record) }
+            }
+            Some(keep) => {
+                let unused = Box::new(random::RandomWalk::new(0));
+                Oracle {
+                    keeping: Some(schedule::Keeping::new(decisions, keep)),
+                    ..Oracle::new(unused, record)
+                }
+            }
+        }
     }
 
     /// One of `count` options of `choice`.
@@ -257,8 +300,12 @@ impl Oracle {
         if count == 1 {
             return 0;
         }
-        let chosen = self.scheduler.next_value(choice, count);
-        self.record(choice, count, chosen)
+        let default = choice.default_option(count);
+        let chosen = match &mut self.keeping {
+            Some(k) => k.take(choice, count, default),
+            None => self.scheduler.next_value(choice, count),
+        };
+        self.record(choice, count, chosen, default)
     }
 
     /// Which of `runnable` takes the next step.
@@ -269,13 +316,21 @@ impl Oracle {
             return 0;
         }
         self.party_decisions += 1;
-        let chosen = self.scheduler.next_party(runnable, last, yielding);
+        let default = default_party(runnable, last);
+        let chosen = match &mut self.keeping {
+            Some(k) => k.take(Choice::Run, runnable.len(), default),
+            None => self.scheduler.next_party(runnable, last, yielding),
+        };
         self.switches += u64::from(runnable[chosen] != last);
-        self.record(Choice::Run, runnable.len(), chosen)
+        self.record(Choice::Run, runnable.len(), chosen, default)
     }
 
-    fn record(&mut self, choice: Choice, count: usize, chosen: usize) -> usize {
+    fn record(&mut self, choice: Choice, count: usize, chosen: usize, default: usize) -> usize {
         assert!(chosen < count, "{choice:?}: option {chosen} of {count}");
+        self.deviations += u64::from(chosen != default);
+        if let Some(defaults) = &mut self.defaults {
+            defaults.push(default as u64);
+        }
         if self.replaying {
             self.diverged = self.scheduler.divergence().is_some();
         }
@@ -293,10 +348,16 @@ impl Oracle {
         self.switches
     }
 
-    /// The run is over: what it recorded, and why a replay stopped fitting it, if it did.
-    pub(crate) fn finish(&mut self) -> (Option<Vec<Decision>>, Option<String>) {
+    pub(crate) fn deviations(&self) -> u64 {
+        self.deviations
+    }
+
+    /// The run is over: what it recorded (each decision with its default), and why a
+    /// replay stopped fitting it, if it did.
+    pub(crate) fn finish(&mut self) -> (Option<Recorded>, Option<String>) {
         self.scheduler.finish();
-        (self.recorded.take(), self.scheduler.divergence().map(str::to_owned))
+        let recorded = self.recorded.take().zip(self.defaults.take());
+        (recorded, self.scheduler.divergence().map(str::to_owned))
     }
 }
 
@@ -322,7 +383,7 @@ mod tests {
         assert_eq!(oracle.pick(Choice::Latency, 1), 0);
         assert_eq!(oracle.pick_party(&[ThreadId(0)], ThreadId(0)), 0);
         let (recorded, _) = oracle.finish();
-        assert_eq!(recorded, Some(Vec::new()));
+        assert_eq!(recorded, Some((Vec::new(), Vec::new())));
         assert_eq!(oracle.party_decisions(), 0);
     }
 }

@@ -182,6 +182,33 @@ impl Replay {
     }
 }
 
+/// Replays only the kept decisions of a schedule, by position, where they still fit (the
+/// same choice among as many options), and the default everywhere else: a run near the
+/// recorded one with fewer deviations, as minimising asks for. It never diverges.
+#[derive(Debug)]
+pub(crate) struct Keeping {
+    decisions: Vec<Decision>,
+    keep: Vec<bool>,
+    next: usize,
+}
+
+impl Keeping {
+    pub(crate) fn new(decisions: Vec<Decision>, keep: Vec<bool>) -> Keeping {
+        Keeping { decisions, keep, next: 0 }
+    }
+
+    pub(crate) fn take(&mut self, choice: Choice, count: usize, default: usize) -> usize {
+        let i = self.next;
+        self.next += 1;
+        match self.decisions.get(i) {
+            Some(d) if self.keep.get(i) == Some(&true) && d.choice == choice && d.count == count as u64 => {
+                d.chosen as usize
+            }
+            _ => default,
+        }
+    }
+}
+
 impl Scheduler for Replay {
     fn next_party(&mut self, runnable: &[crate::ThreadId], _last: crate::ThreadId, _yielding: bool) -> usize {
         self.take(Choice::Run, runnable.len())

@@ -1,0 +1,89 @@
+//! Minimising a failing run (wsasim_sim `shrink`): the planted bugs' failures shrink to
+//! fewer deviations from the default schedule, still fail the same way on replay, and
+//! shrink the same way every time.
+
+use crate::planted_bugs::{BUGS, Bug};
+use crate::runner::failure_of;
+use wsasim::{Budget, Check, Failure, Replay, Sim, Strategy, minimise, same_failure};
+
+fn sim(bug: Bug, seed: u64) -> Sim {
+    let mut sim = Sim::new(seed);
+    (bug.setup)(&mut sim, false);
+    sim
+}
+
+/// The first `n` failing seeds of `bug` under the random walk, their traces kept.
+fn failures(bug: Bug, n: usize) -> Vec<Failure> {
+    (0..2000).filter_map(|seed| sim(bug, seed).run().err()).take(n).collect()
+}
+
+fn shrunk(bug: Bug, failure: &Failure, budget: Budget) -> wsasim::Minimised {
+    let replay = |replay: Replay| sim(bug, replay.schedule.seed).replay(replay).run();
+    minimise(failure, budget, &replay).expect("a failure that kept its schedule minimises")
+}
+
+#[test]
+fn every_planted_failure_shrinks_to_no_more_deviations_and_replays_the_same_failure() {
+    for bug in BUGS {
+        for failure in failures(bug, 5) {
+            let m = shrunk(bug, &failure, Budget::default());
+            assert!(
+                same_failure(m.failure.kind(), failure.kind()),
+                "{}: {} vs {}",
+                bug.name,
+                m.failure,
+                failure
+            );
+            assert!(
+                m.failure.deviations() <= failure.deviations(),
+                "{}: {} > {}",
+                bug.name,
+                m.failure.deviations(),
+                failure.deviations()
+            );
+            assert_eq!(m.budget_hit, None);
+            // The minimised schedule, replayed strictly, is that run again.
+            let schedule = m.failure.schedule().unwrap().clone();
+            let again = sim(bug, schedule.seed).replay_schedule(schedule).run().expect_err("it still fails");
+            assert_eq!(again.trace_hash(), m.failure.trace_hash(), "{}", bug.name);
+        }
+    }
+}
+
+#[test]
+fn shrinking_is_deterministic() {
+    let bug = *BUGS.iter().find(|b| b.name == "torn_sequence").unwrap();
+    for failure in failures(bug, 3) {
+        let a = shrunk(bug, &failure, Budget::default());
+        let b = shrunk(bug, &failure, Budget::default());
+        assert_eq!(a.failure.schedule(), b.failure.schedule());
+        assert_eq!(a.runs, b.runs);
+    }
+}
+
+#[test]
+fn a_spent_budget_is_reported() {
+    let bug = *BUGS.iter().find(|b| b.name == "lost_update").unwrap();
+    let failure = failures(bug, 1).pop().unwrap();
+    let m = shrunk(bug, &failure, Budget { runs_max: 1, ..Budget::default() });
+    assert_eq!(m.budget_hit.as_deref(), Some("1 runs (Budget::runs_max)"));
+    assert_eq!(m.runs, 1);
+}
+
+#[test]
+fn check_reports_the_minimised_schedule_and_it_replays() {
+    let lost_update = |sim: &mut Sim| (BUGS[3].setup)(sim, false);
+    let message = failure_of(|| Check::new(0..100).strategy(Strategy::pct(2)).run(lost_update));
+    assert!(message.contains("\nminimised: "), "{message}");
+    assert!(message.contains(" deviations from the default schedule (of "), "{message}");
+    let path = message.lines().find_map(|l| l.strip_prefix("schedule: ")).unwrap();
+    let schedule: wsasim::Schedule = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    let again = {
+        let mut s = Sim::new(0);
+        lost_update(&mut s);
+        s.replay_schedule(schedule).run()
+    };
+    assert!(again.expect_err("it fails").to_string().contains("an update was lost"));
+    let plain = failure_of(|| Check::new(0..100).strategy(Strategy::pct(2)).shrink(None).run(lost_update));
+    assert!(!plain.contains("minimised: "), "{plain}");
+}
