@@ -402,7 +402,10 @@ fn run_takes_a_strategy_writes_the_failing_schedule_and_replay_reproduces_it() {
     let args: Vec<&str> = by_schedule.split(' ').skip(1).collect();
     let (code, replayed, err) = wsasim(&args);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(replayed, by_seed, "the schedule and the seed give one trace");
+    // The same trace, with the choices that deviate from the default marked.
+    assert!(replayed.contains("  <- deviation 1 of "), "{replayed}");
+    let unmarked: Vec<&str> = replayed.lines().map(|l| l.split("  <- deviation ").next().unwrap()).collect();
+    assert_eq!(unmarked, by_seed.lines().collect::<Vec<_>>(), "the schedule and the seed give one trace");
 
     // A schedule edited so that it no longer fits is refused, naming the decision.
     let text = std::fs::read_to_string(&written).unwrap();

@@ -87,3 +87,22 @@ fn check_reports_the_minimised_schedule_and_it_replays() {
     let plain = failure_of(|| Check::new(0..100).strategy(Strategy::pct(2)).shrink(None).run(lost_update));
     assert!(!plain.contains("minimised: "), "{plain}");
 }
+
+#[test]
+fn a_minimised_trace_marks_its_deviations_and_can_leave_the_scheduling_out() {
+    let bug = *BUGS.iter().find(|b| b.name == "lost_update").unwrap();
+    let failure = failures(bug, 1).pop().unwrap();
+    let m = shrunk(bug, &failure, Budget::default());
+    let n = m.failure.deviations();
+    assert!(n > 0, "lost_update needs a deviation");
+    let marked = m.failure.trace_text_marked(false);
+    let marks: Vec<&str> = marked.lines().filter(|l| l.contains("  <- deviation ")).collect();
+    assert!(!marks.is_empty() && marks.len() as u64 <= n, "{marked}");
+    assert!(marks.iter().all(|l| l.contains("  ~ run ") && l.ends_with(&format!(" of {n}"))), "{marked}");
+    assert_eq!(
+        marked.replace(&format!(" of {n}"), "").lines().count(),
+        m.failure.trace_text().lines().count()
+    );
+    let calls = m.failure.trace_text_marked(true);
+    assert!(!calls.contains("  ~ ") && calls.contains("GetTickCount()"), "{calls}");
+}

@@ -3,7 +3,7 @@
 use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::net::{Conservation, Latency};
-use crate::strategy::{Schedule, Strategy};
+use crate::strategy::{Choice, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
@@ -338,6 +338,12 @@ impl Outcome {
         self.report.trace_jsonl()
     }
 
+    /// The trace with the choices that deviate from their defaults marked (see
+    /// [`Failure::trace_text_marked`]).
+    pub fn trace_text_marked(&self, calls_only: bool) -> String {
+        self.report.trace_text_marked(calls_only)
+    }
+
     /// A hash of the whole trace: equal for equal runs.
     pub fn trace_hash(&self) -> u64 {
         self.report.hash
@@ -469,6 +475,13 @@ impl Failure {
     /// The trace up to the failure. Empty if the trace was not kept.
     pub fn trace_text(&self) -> String {
         self.report.trace_text()
+    }
+
+    /// The trace up to the failure with every choice that deviates from its default marked,
+    /// as a replay of a minimised schedule shows it; with `calls_only`, without the
+    /// scheduler's choices and packet arrivals.
+    pub fn trace_text_marked(&self, calls_only: bool) -> String {
+        self.report.trace_text_marked(calls_only)
     }
 
     /// The trace up to the failure, as JSON lines.
@@ -632,6 +645,26 @@ impl Report {
 
     fn trace_text(&self) -> String {
         trace::render_text(&self.records, &self.names)
+    }
+
+    /// The trace with each choice that deviates from its default marked (`<- deviation
+    /// k of n`, counting every deviation, value draws too, in the order made), and, with
+    /// `calls_only`, without the scheduler's choices and packet arrivals.
+    fn trace_text_marked(&self, calls_only: bool) -> String {
+        let mut marks = Vec::new();
+        if let Some(schedule) = &self.schedule {
+            let of = self.deviations as usize;
+            let mut k = 0;
+            for (d, default) in schedule.decisions.iter().zip(&self.defaults) {
+                let deviates = d.chosen != *default;
+                k += usize::from(deviates);
+                // Exactly these decisions write a choice entry (they have two options or more).
+                if matches!(d.choice, Choice::Run | Choice::Wake | Choice::Lock | Choice::Notify) {
+                    marks.push(deviates.then_some((k, of)));
+                }
+            }
+        }
+        trace::render_text_as(&self.records, &self.names, trace::View { calls_only, marks })
     }
 
     fn trace_jsonl(&self) -> String {

@@ -259,13 +259,41 @@ impl Trace {
 
 /// Renders kept records as text, one per line, with thread names from `names`.
 pub(crate) fn render_text(records: &[Record], names: &[String]) -> String {
+    render_text_as(records, names, View::default())
+}
+
+/// What a text trace shows beyond its entries, or leaves out.
+#[derive(Debug, Default)]
+pub(crate) struct View {
+    /// Leave out the scheduler's choices (`~` lines) and packet arrivals.
+    pub(crate) calls_only: bool,
+    /// For the n-th choice entry, `Some((k, of))`: it is deviation k of `of`.
+    pub(crate) marks: Vec<Option<(usize, usize)>>,
+}
+
+pub(crate) fn render_text_as(records: &[Record], names: &[String], view: View) -> String {
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
+    let mut choices = 0;
     for r in records {
+        let mark = match r.entry {
+            Entry::Choice { .. } => {
+                choices += 1;
+                view.marks.get(choices - 1).copied().flatten()
+            }
+            _ => None,
+        };
+        let scheduling = matches!(r.entry, Entry::Choice { .. } | Entry::Packet { .. });
+        if view.calls_only && scheduling {
+            continue;
+        }
         let name = name(names, r.thread);
         let (s, ns) = (r.time_ns / 1_000_000_000, r.time_ns % 1_000_000_000);
         let _ = write!(out, "{s}.{ns:09}  {name:<width$}  ");
         render_entry(&mut out, &r.entry, names);
+        if let Some((k, of)) = mark {
+            let _ = write!(out, "  <- deviation {k} of {of}");
+        }
         out.push('\n');
     }
     out

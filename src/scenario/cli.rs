@@ -110,9 +110,13 @@ struct ReplayArgs {
     file: PathBuf,
     #[arg(long, value_name = "S", required_unless_present = "schedule", conflicts_with = "schedule")]
     seed: Option<u64>,
-    /// Replay this schedule file (its seed, its every decision) instead of a seed.
+    /// Replay this schedule file (its seed, its every decision) instead of a seed; the
+    /// trace marks each choice that deviates from the default schedule.
     #[arg(long, value_name = "PATH")]
     schedule: Option<PathBuf>,
+    /// Leave the scheduler's choices and packet arrivals out of the text trace.
+    #[arg(long)]
+    calls_only: bool,
     #[command(flatten)]
     explore: ExploreArgs,
     /// Write the trace to this file instead of standard output.
@@ -457,11 +461,14 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
         Some(path) => format!("{program} replay {} --schedule {}", scenario.path(), path.display()),
         None => replay_command(program, &scenario, &exploration, seed),
     };
+    // A replayed schedule shows where it deviates from the default schedule.
+    let marked = args.schedule.is_some() || args.calls_only;
     let replay = schedule.map(|schedule| Replay { schedule, keep: None });
     let result = scenario.run(registry, RunAs { replay, ..RunAs::seed(seed, true, exploration) }, &command);
     let (trace, summary, code) = match &result {
         Ok(o) => {
             let trace = match args.format {
+                Format::Text if marked => o.trace_text_marked(args.calls_only),
                 Format::Text => o.trace_text(),
                 Format::Jsonl => o.trace_jsonl(),
             };
@@ -469,6 +476,7 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
         }
         Err(f) => {
             let trace = match args.format {
+                Format::Text if marked => f.trace_text_marked(args.calls_only),
                 Format::Text => f.trace_text(),
                 Format::Jsonl => f.trace_jsonl(),
             };
