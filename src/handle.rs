@@ -16,7 +16,17 @@ pub unsafe fn CloseHandle(hobject: HANDLE) -> BOOL {
 
 /// Closes `h` and records the call as `CloseHandle` does (`WSACloseEvent` too).
 pub(crate) fn close_call(call: Call, h: HANDLE) -> BOOL {
-    let r = call.with(|w| close(w, handle(h)));
+    let r = call.with(|w| {
+        let h = handle(h);
+        if crate::event::is_event(w, h) {
+            if let Some(user) = w.event_user(h) {
+                w.misuse(wsasim_sim::Misuse::EventClosedInUse, call.name, || {
+                    format!("event {h}, which {user}")
+                });
+            }
+        }
+        close(w, h)
+    });
     let ret = BOOL::from(r.is_ok());
     call.done(&[hex(h)], Value::Bool(ret), r.err());
     ret

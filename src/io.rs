@@ -22,7 +22,7 @@ use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
 use wsasim_model::{Proto, Status};
-use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Notify, Op, SocketId, Start, Value, Wake};
+use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Misuse, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
 pub(crate) enum Blocked {
@@ -183,6 +183,15 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
+    if !r.overlapped.is_null() {
+        call.with(|w| {
+            if let Some((earlier, socket)) = w.pending_with(r.overlapped as usize) {
+                w.misuse(Misuse::OverlappedInUse, call.name, || {
+                    format!("the OVERLAPPED of a {earlier} still pending on socket {socket}")
+                });
+            }
+        });
+    }
     let start = call.with(|w| {
         let op = Op {
             call: call.name,
@@ -202,6 +211,9 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
         }
     });
+    if !r.overlapped.is_null() && !matches!(start, Start::Failed(_)) {
+        call.with(|w| w.socket_mut(id).used_overlappeds.insert(r.overlapped as usize));
+    }
     match start {
         Start::Failed(e) => Err(e),
         // A warning status (a datagram cut short) is reported as pending; the completion,
@@ -668,6 +680,15 @@ unsafe fn overlapped_status(
     wait_for_it: bool,
     bytes: *mut u32,
 ) -> Result<Option<Status>, u32> {
+    call.with(|w| {
+        let socket = w.socket(id);
+        if !socket.used_overlappeds.contains(&(ov as usize)) {
+            let handle = socket.handle;
+            w.misuse(Misuse::ForeignOverlapped, call.name, || {
+                format!("an OVERLAPPED that no operation on socket {handle} used")
+            });
+        }
+    });
     // SAFETY: the caller's contract.
     let status = || Status(unsafe { (*ov).Internal } as u32 as i32);
     if status() == Status::PENDING {

@@ -5,6 +5,7 @@
 //! strategy pick one runnable thread, advance the clock by one quantum, and resume that
 //! thread until its next scheduling point.
 
+use crate::misuse::Misuse;
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
@@ -16,7 +17,7 @@ use crate::{ThreadId, Wake, World};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The bounds of a run, each reported by name when hit.
@@ -51,6 +52,8 @@ pub(crate) struct NetSettings {
     /// One TCP segment in this many is cut short (0: none).
     pub(crate) cut_odds: usize,
     pub(crate) planted_stall: bool,
+    /// Misuses the program may make (`Sim::allow`).
+    pub(crate) allowed: BTreeSet<Misuse>,
 }
 
 impl Default for NetSettings {
@@ -61,6 +64,7 @@ impl Default for NetSettings {
             pend_odds: 0,
             cut_odds: NetSettings::CUT_ODDS,
             planted_stall: false,
+            allowed: BTreeSet::new(),
         }
     }
 }
@@ -95,6 +99,8 @@ pub(crate) enum Ending {
     TimeLimit,
     /// A replayed schedule stopped fitting the run.
     Diverged,
+    /// The program misused the API (`World::finding`).
+    Misuse,
 }
 
 type ThreadCoroutine = Coroutine<Wake, (), (), DefaultStack>;
@@ -142,6 +148,7 @@ pub(crate) fn execute(
         w.net.wire.latency = net.links;
         (w.net.pend_odds, w.net.cut_odds) = (net.pend_odds, net.cut_odds);
         w.net.planted_stall = net.planted_stall;
+        w.allowed = net.allowed;
         for (i, h) in hosts.into_iter().enumerate() {
             w.net.add_host(h.ip);
             let role = if h.client { Role::Client } else { Role::Server };
@@ -174,6 +181,9 @@ impl Execution<'_> {
             let mut w = self.rt.world.borrow_mut();
             if w.oracle.diverged {
                 return Ending::Diverged;
+            }
+            if w.finding.is_some() {
+                return Ending::Misuse;
             }
             w.expire_timers();
             runnable.clear();

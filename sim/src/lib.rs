@@ -13,6 +13,7 @@
 //! - `strategy`: the oracle every decision goes through, and the strategies behind it.
 //! - `swarm`: a configuration drawn per seed.
 //! - `shrink`: minimising a failing schedule to its fewest deviations.
+//! - `misuse`: misuses of the overlapped API a run names.
 //! - `net`: the simulated transport: sockets, connections, datagrams and the wire.
 //! - `trace`: the record of every call, completion and choice, and its hash.
 //! - [`runtime`]: what the front end calls from inside a simulated thread.
@@ -24,6 +25,7 @@
 
 mod check;
 mod execution;
+mod misuse;
 mod net;
 mod panic;
 pub mod runtime;
@@ -37,6 +39,7 @@ mod trace;
 mod world;
 
 pub use check::{Check, check};
+pub use misuse::{Finding, Misuse};
 pub use net::{
     Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
     sockaddr,

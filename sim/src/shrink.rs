@@ -137,7 +137,8 @@ impl Search<'_> {
 }
 
 /// Whether two failures are the same: the same panic (thread and message), a deadlock of
-/// the same threads in the same calls, or the same kind of any other failure.
+/// the same threads in the same calls, the same misuse by the same call and thread, or
+/// the same kind of any other failure.
 pub fn same_failure(a: &FailureKind, b: &FailureKind) -> bool {
     // "a/main blocked in WaitForSingleObject", without what it waits on and until when.
     let calls = |blocked: &[String]| -> Vec<String> {
@@ -148,6 +149,9 @@ pub fn same_failure(a: &FailureKind, b: &FailureKind) -> bool {
             t == u && m == n
         }
         (FailureKind::Deadlock { blocked: x }, FailureKind::Deadlock { blocked: y }) => calls(x) == calls(y),
+        (FailureKind::Misuse(x), FailureKind::Misuse(y)) => {
+            (x.misuse, x.call, &x.thread) == (y.misuse, y.call, &y.thread)
+        }
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }

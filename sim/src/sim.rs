@@ -2,6 +2,7 @@
 
 use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
+use crate::misuse::{Finding, Misuse};
 use crate::net::{Conservation, Latency};
 use crate::strategy::{Choice, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
@@ -33,6 +34,7 @@ pub struct Sim {
     swarm: Option<Swarm>,
     /// A recorded schedule to replay instead of deciding.
     schedule: Option<Replay>,
+    expected_misuse: Option<Misuse>,
     net: NetSettings,
     /// Links named by host, resolved when the run starts.
     links: Vec<(String, String, Latency)>,
@@ -76,6 +78,7 @@ impl Sim {
             run_length: 0,
             swarm: None,
             schedule: None,
+            expected_misuse: None,
             net: NetSettings::default(),
             links: Vec::new(),
         }
@@ -166,6 +169,21 @@ impl Sim {
         self
     }
 
+    /// Lets the program make `misuse` without the run failing: for a test of what
+    /// Windows does then.
+    pub fn allow(&mut self, misuse: Misuse) -> &mut Sim {
+        self.net.allowed.insert(misuse);
+        self
+    }
+
+    /// Makes the run pass only if the program makes `misuse` (and fail as
+    /// [`FailureKind::NoMisuse`] if it makes none): for examples and tests of the checks.
+    /// The finding is then [`Outcome::misuse`].
+    pub fn expect_misuse(&mut self, misuse: Misuse) -> &mut Sim {
+        self.expected_misuse = Some(misuse);
+        self
+    }
+
     /// How the run decides which party runs next (default [`Strategy::RandomWalk`]).
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Sim {
         self.strategy = strategy;
@@ -230,7 +248,7 @@ impl Sim {
         let replay =
             || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
         let mut report = Box::new(Report::new(self.seed, strategy, finished));
-        report.swarm = drawn;
+        (report.swarm, report.expected_misuse) = (drawn, self.expected_misuse);
         if let Some(schedule) = &mut report.schedule {
             schedule.swarm = drawn;
         }
@@ -380,6 +398,11 @@ impl Outcome {
         self.report.switches
     }
 
+    /// The misuse a run that expected one made ([`Sim::expect_misuse`]).
+    pub fn misuse(&self) -> Option<&Finding> {
+        self.report.finding.as_ref()
+    }
+
     /// Every decision of the run, when it kept its trace.
     pub fn schedule(&self) -> Option<&Schedule> {
         self.report.schedule.as_ref()
@@ -401,6 +424,11 @@ pub enum FailureKind {
     TimeLimit { time_max: Duration },
     /// Events left open, with `Sim::fail_on_leaks`.
     Leaks { leaks: Vec<Leak> },
+    /// The program misused the overlapped API ([`Misuse`]): the call, thread, object and
+    /// trace line, and why it is wrong.
+    Misuse(Finding),
+    /// `Sim::expect_misuse`, and the program made none.
+    NoMisuse { expected: Misuse },
     /// A replayed schedule stopped fitting the run (`why` names the decision), which
     /// stopped there, after trace line `trace_line` when the trace was kept.
     Diverged { why: String, trace_line: Option<usize> },
@@ -426,6 +454,10 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::TimeLimit { time_max } => {
                 write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
+            }
+            FailureKind::Misuse(finding) => write!(f, "{finding}"),
+            FailureKind::NoMisuse { expected } => {
+                write!(f, "expected the misuse {expected}, and the run made none")
             }
             FailureKind::Diverged { why, trace_line } => {
                 write!(f, "the schedule does not fit the run: {why}")?;
@@ -569,6 +601,10 @@ struct Report {
     switches: u64,
     /// What the seed drew, under `Sim::swarm`.
     swarm: Option<SwarmSettings>,
+    /// The first misuse the program made.
+    finding: Option<Finding>,
+    /// `Sim::expect_misuse`.
+    expected_misuse: Option<Misuse>,
     ending: Ending,
     /// Each blocked thread and what it waits for, for a deadlock.
     blocked: Vec<String>,
@@ -637,6 +673,8 @@ impl Report {
             party_decisions,
             switches,
             swarm: None,
+            finding: world.finding.take(),
+            expected_misuse: None,
             ending,
             blocked,
             panic,
@@ -681,6 +719,14 @@ impl Report {
         let kind = if let Some(why) = self.divergence.clone() {
             let trace_line = (!self.records.is_empty()).then_some(self.records.len());
             FailureKind::Diverged { why, trace_line }
+        } else if let Some(expected) = self.expected_misuse {
+            match &self.finding {
+                Some(f) if f.misuse == expected => return Ok(Outcome { report: self }),
+                Some(f) => FailureKind::Misuse(f.clone()),
+                None => FailureKind::NoMisuse { expected },
+            }
+        } else if let Some(finding) = self.finding.clone() {
+            FailureKind::Misuse(finding)
         } else {
             let ended = if let Some((thread, message)) = self.panic.clone() {
                 Some(FailureKind::Panic { thread, message })
@@ -692,6 +738,7 @@ impl Report {
                     Ending::Done => None,
                     Ending::Panic(_) => unreachable!("a panic ending always has its panic"),
                     Ending::Diverged => unreachable!("a divergence ending always has its reason"),
+                    Ending::Misuse => unreachable!("a misuse ending always has its finding"),
                     Ending::Deadlock => Some(FailureKind::Deadlock { blocked: self.blocked.clone() }),
                     Ending::StepLimit => Some(FailureKind::StepLimit { steps_max: limits.steps_max }),
                     Ending::TimeLimit => {

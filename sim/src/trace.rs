@@ -184,6 +184,11 @@ impl Trace {
         self.hasher.finish()
     }
 
+    /// Entries kept so far (none when the trace is not kept).
+    pub(crate) fn kept(&self) -> Option<usize> {
+        self.records.as_ref().map(Vec::len)
+    }
+
     /// Folds an entry into the hash, and keeps it if the run keeps its trace. `args` are
     /// borrowed so that a run that keeps nothing copies nothing.
     pub(crate) fn call(

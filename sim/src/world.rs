@@ -8,6 +8,7 @@
 //! blocked, and the scheduler only chooses among runnable threads.
 
 use crate::execution::Limits;
+use crate::misuse::{Finding, Misuse};
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
 use crate::trace::{Record, Trace};
@@ -77,6 +78,10 @@ pub struct World {
     pub(crate) tearing_down: bool,
     /// Threads spawned since the scheduler last looked, waiting for their coroutines.
     pub(crate) unborn: Vec<Unborn>,
+    /// Misuses the program may make without the run failing (`Sim::allow`).
+    pub(crate) allowed: BTreeSet<Misuse>,
+    /// The first misuse the run made: it stops at its next scheduling point.
+    pub(crate) finding: Option<Finding>,
     /// Unique in the process, so a [`SyncCell`] can tell this run from an earlier one.
     run_id: u64,
     sync: Vec<SyncState>,
@@ -112,6 +117,8 @@ impl World {
             limits,
             tearing_down: false,
             unborn: Vec::new(),
+            allowed: BTreeSet::new(),
+            finding: None,
             run_id: RUNS.fetch_add(1, Ordering::Relaxed),
             sync: Vec::new(),
             scratch: Vec::new(),
@@ -121,6 +128,18 @@ impl World {
     /// The thread that is running.
     pub fn current(&self) -> ThreadId {
         self.current
+    }
+
+    /// The running thread's `call` made `misuse` of `object`: unless the run allows it, the
+    /// run stops at its next scheduling point and fails naming it. The call itself goes on
+    /// as Windows would.
+    pub fn misuse(&mut self, misuse: Misuse, call: &'static str, object: impl FnOnce() -> String) {
+        if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
+            return;
+        }
+        let thread = self.threads[self.current.index()].name.clone();
+        let trace_line = self.trace.kept().map(|n| n + 1);
+        self.finding = Some(Finding { misuse, call, thread, object: object(), trace_line });
     }
 
     /// The host of the thread that is running.
@@ -291,7 +310,8 @@ impl World {
             && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
             && self.steps < self.limits.steps_max
             && self.now_ns <= self.limits.time_max_ns
-            && !self.oracle.diverged;
+            && !self.oracle.diverged
+            && self.finding.is_none();
         if alone {
             self.steps += 1;
             self.now_ns += self.limits.quantum_ns;

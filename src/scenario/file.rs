@@ -38,6 +38,11 @@ pub struct RunSettings {
     /// Draw each seed's configuration (`Sim::swarm`).
     #[serde(default)]
     pub swarm: bool,
+    /// Misuses the scenario makes on purpose (`Sim::allow`), by name.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// The misuse every seed must make (`Sim::expect_misuse`), by name.
+    pub expect_misuse: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use wsasim_sim::{Exploration, Failure, Outcome, RunAs, Sim, Strategy, Swarm};
+use wsasim_sim::{Exploration, Failure, Misuse, Outcome, RunAs, Sim, Strategy, Swarm};
 
 pub use file::Seeds;
 
@@ -175,6 +175,15 @@ impl Registry {
                 ));
             }
         }
+        let misuse = |key: &str, name: &toml::Spanned<String>| {
+            Misuse::from_name(name.get_ref()).ok_or_else(|| {
+                let known = Misuse::ALL.map(Misuse::name).join(", ");
+                error(name.span().start, format!("{key} = {:?}: expected one of {known}", name.get_ref()))
+            })
+        };
+        let allowed = file.run.allow.iter().map(|n| misuse("allow", n)).collect::<Result<Vec<_>, _>>()?;
+        let expected_misuse =
+            file.run.expect_misuse.as_ref().map(|n| misuse("expect_misuse", n)).transpose()?;
         let strategy = match &file.run.strategy {
             Some(s) => {
                 s.get_ref().parse().map_err(|why| error(s.span().start, format!("strategy = {why}")))?
@@ -199,6 +208,8 @@ impl Registry {
                 time_max: file.run.time_max_ms.map(Duration::from_millis),
                 pend_immediate: file.run.pend_immediate,
                 fail_on_leaks: file.run.fail_on_leaks,
+                allowed,
+                expected_misuse,
                 latency: file.network.latency_us.as_ref().map(|l| l.get_ref().map(Duration::from_micros)),
             },
             exploration: Exploration { strategy, swarm: file.run.swarm.then(Swarm::default), run_length: 0 },
@@ -225,6 +236,8 @@ struct Settings {
     time_max: Option<Duration>,
     pend_immediate: bool,
     fail_on_leaks: bool,
+    allowed: Vec<Misuse>,
+    expected_misuse: Option<Misuse>,
     latency: Option<[Duration; 2]>,
 }
 
@@ -272,6 +285,10 @@ impl Scenario {
             sim.latency(min, max);
         }
         sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
+        s.allowed.iter().for_each(|m| _ = sim.allow(*m));
+        if let Some(m) = s.expected_misuse {
+            sim.expect_misuse(m);
+        }
         run.apply(&mut sim);
         sim.replay_command(replay);
         // The scripts' buffers and OVERLAPPEDs outlive every thread: the transport may write

@@ -328,6 +328,39 @@ impl World {
         self.poke(s);
     }
 
+    /// The call and socket of an operation of the running host still pending with the
+    /// OVERLAPPED at `overlapped`.
+    pub fn pending_with(&self, overlapped: usize) -> Option<(&'static str, wsasim_model::Handle)> {
+        let host = self.host();
+        let sockets = self.net.sockets.iter().filter(|s| s.host == host && !s.closed);
+        sockets.into_iter().find_map(|s| {
+            let op = s.receives.iter().chain(&s.sends).find(|op| op.overlapped as usize == overlapped)?;
+            Some((op.call, s.handle))
+        })
+    }
+
+    /// What in the running host still refers to the event `event`: a thread waiting on
+    /// it, or an operation pending that will signal it.
+    pub fn event_user(&self, event: wsasim_model::Handle) -> Option<String> {
+        let host = self.host();
+        let waiter = self.threads.iter().find(|t| {
+            t.host == host
+                && matches!(&t.state, crate::thread::State::Blocked { on: crate::thread::Blocker::Objects { handles, .. }, .. } if handles.contains(&event))
+        });
+        if let Some(t) = waiter {
+            return Some(format!("{} waits on it", t.name));
+        }
+        let sockets = self.net.sockets.iter().filter(|s| s.host == host && !s.closed);
+        sockets.into_iter().find_map(|s| {
+            let op = s
+                .receives
+                .iter()
+                .chain(&s.sends)
+                .find(|op| matches!(op.notify, Notify::Object(h) if h == event))?;
+            Some(format!("a {} pending on socket {} will signal it", op.call, s.handle))
+        })
+    }
+
     /// Takes a blocking call's operation back, unfinished (its timeout passed).
     pub fn withdraw(&mut self, s: SocketId, overlapped: usize) {
         let socket = self.socket_mut(s);

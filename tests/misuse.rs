@@ -1,0 +1,161 @@
+//! Misuses of the overlapped API that a run names (wsasim_sim `misuse`): each misusing
+//! program is reported with its kind, call, thread, object and trace line on every seed,
+//! its correct twin never; a program may allow a misuse it makes on purpose.
+
+use crate::harness::net::*;
+use wsasim::Win32::Foundation::*;
+use wsasim::Win32::Networking::WinSock::*;
+use wsasim::Win32::System::IO::OVERLAPPED;
+use wsasim::Win32::System::Threading::*;
+use wsasim::{Failure, FailureKind, Finding, Misuse, Sim};
+
+fn run(seed: u64, allow: Option<Misuse>, main: impl FnOnce() + 'static) -> Result<wsasim::Outcome, Failure> {
+    let mut sim = Sim::new(seed);
+    sim.client("a", "192.0.2.1", main);
+    if let Some(m) = allow {
+        sim.allow(m);
+    }
+    sim.run()
+}
+
+/// Posts an overlapped receive of 4 bytes; it pends on a pair nobody writes to.
+fn post(s: SOCKET, ov: *mut OVERLAPPED) {
+    let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 4]));
+    let b = WSABUF { len: 4, buf: buf.as_mut_ptr() };
+    let (mut n, mut flags) = (0, 0);
+    let r = unsafe { WSARecv(s, &b, 1, &mut n, &mut flags, ov, None) };
+    assert_eq!((r, last_error()), (SOCKET_ERROR, WSA_IO_PENDING as u32));
+}
+
+fn leaked_overlapped() -> *mut OVERLAPPED {
+    let ov = Box::leak(Box::new(OVERLAPPED::default()));
+    ov.hEvent = unsafe { WSACreateEvent() } as HANDLE;
+    ov
+}
+
+/// The finding of a failure, and the trace line it names.
+fn finding(f: &Failure) -> (Finding, String) {
+    let FailureKind::Misuse(found) = f.kind() else { panic!("not a misuse: {f}") };
+    let line = f
+        .trace_text()
+        .lines()
+        .nth(found.trace_line.expect("the trace was kept") - 1)
+        .unwrap_or("")
+        .to_owned();
+    (found.clone(), line)
+}
+
+fn overlapped_reused(twin: bool) {
+    let (_c, s) = tcp_pair();
+    let ov = leaked_overlapped();
+    post(s, ov);
+    post(s, if twin { leaked_overlapped() } else { ov });
+    unsafe { Sleep(1) };
+}
+
+#[test]
+fn an_overlapped_reused_while_pending_is_named() {
+    for seed in 0..50 {
+        let f = run(seed, None, || overlapped_reused(false)).expect_err("a misuse");
+        let (found, line) = finding(&f);
+        assert_eq!(found.misuse, Misuse::OverlappedInUse);
+        assert_eq!((found.call, found.thread.as_str()), ("WSARecv", "a/main"));
+        assert!(
+            found.object.starts_with("the OVERLAPPED of a WSARecv still pending on socket 0x"),
+            "{}",
+            found.object
+        );
+        assert!(line.contains("WSARecv("), "trace line {:?}: {line}", found.trace_line);
+    }
+    for seed in 0..1000 {
+        run(seed, None, || overlapped_reused(true)).unwrap_or_else(|f| panic!("the twin: {f}"));
+    }
+    run(0, Some(Misuse::OverlappedInUse), || overlapped_reused(false)).expect("allowed");
+}
+
+fn event_closed_under_a_receive(twin: bool) {
+    let (c, s) = tcp_pair();
+    let ov = leaked_overlapped();
+    post(s, ov);
+    if twin {
+        send_all(c, b"data");
+        unsafe { WaitForSingleObject((*ov).hEvent, INFINITE) };
+    }
+    unsafe { WSACloseEvent((*ov).hEvent as WSAEVENT) };
+}
+
+fn event_closed_under_a_wait(twin: bool) {
+    startup();
+    let ev = unsafe { WSACreateEvent() } as usize;
+    let waiter = wsasim::thread::spawn(move || unsafe { WaitForSingleObject(ev as HANDLE, 100) });
+    if twin {
+        unsafe { SetEvent(ev as HANDLE) };
+        waiter.join().unwrap();
+    }
+    unsafe { CloseHandle(ev as HANDLE) };
+    unsafe { Sleep(200) };
+}
+
+#[test]
+fn an_event_closed_while_in_use_is_named() {
+    for seed in 0..50 {
+        let (found, line) =
+            finding(&run(seed, None, || event_closed_under_a_receive(false)).expect_err("a misuse"));
+        assert_eq!((found.misuse, found.call), (Misuse::EventClosedInUse, "WSACloseEvent"));
+        assert!(found.object.contains(", which a WSARecv pending on socket 0x"), "{}", found.object);
+        assert!(found.object.ends_with(" will signal it"), "{}", found.object);
+        assert!(line.contains("WSACloseEvent("), "{line}");
+    }
+    // A close races the waiter's wait: named on every seed where the wait came first.
+    let mut named = 0;
+    for seed in 0..200 {
+        if let Err(f) = run(seed, None, || event_closed_under_a_wait(false)) {
+            let (found, _) = finding(&f);
+            assert_eq!((found.misuse, found.call), (Misuse::EventClosedInUse, "CloseHandle"));
+            assert!(found.object.ends_with(", which a/t1 waits on it"), "{}", found.object);
+            named += 1;
+        }
+    }
+    assert!(named > 20, "{named} of 200");
+    for seed in 0..1000 {
+        run(seed, None, || event_closed_under_a_receive(true)).unwrap_or_else(|f| panic!("the twin: {f}"));
+        run(seed, None, || event_closed_under_a_wait(true)).unwrap_or_else(|f| panic!("the twin: {f}"));
+    }
+}
+
+fn result_of_another_socket(twin: bool) {
+    let (c, s) = tcp_pair();
+    let ov = leaked_overlapped();
+    post(s, ov);
+    send_all(c, b"data");
+    unsafe { WaitForSingleObject((*ov).hEvent, INFINITE) };
+    let (mut n, mut flags) = (0, 0);
+    unsafe { WSAGetOverlappedResult(if twin { s } else { c }, ov, &mut n, FALSE, &mut flags) };
+}
+
+#[test]
+fn a_result_asked_of_a_socket_that_did_not_use_the_overlapped_is_named() {
+    for seed in 0..50 {
+        let (found, line) =
+            finding(&run(seed, None, || result_of_another_socket(false)).expect_err("a misuse"));
+        assert_eq!((found.misuse, found.call), (Misuse::ForeignOverlapped, "WSAGetOverlappedResult"));
+        assert!(found.object.starts_with("an OVERLAPPED that no operation on socket 0x"), "{}", found.object);
+        assert!(line.contains("WSAGetOverlappedResult("), "{line}");
+    }
+    for seed in 0..1000 {
+        run(seed, None, || result_of_another_socket(true)).unwrap_or_else(|f| panic!("the twin: {f}"));
+    }
+}
+
+#[test]
+fn each_misuse_reads_as_a_sentence_with_its_page() {
+    let messages: Vec<String> = [
+        run(0, None, || overlapped_reused(false)),
+        run(0, None, || event_closed_under_a_receive(false)),
+        run(0, None, || result_of_another_socket(false)),
+    ]
+    .into_iter()
+    .map(|r| r.expect_err("a misuse").kind().to_string())
+    .collect();
+    insta::assert_snapshot!(messages.join("\n"));
+}
