@@ -10,8 +10,16 @@ pub fn run(main: impl FnOnce() + 'static) -> Outcome {
 }
 
 pub fn run_seed(seed: u64, main: impl FnOnce() + 'static) -> Outcome {
+    run_allowing(seed, None, main)
+}
+
+/// As [`run_seed`], for a test of what Windows does on a misuse it makes on purpose.
+pub fn run_allowing(seed: u64, misuse: Option<wsasim::Misuse>, main: impl FnOnce() + 'static) -> Outcome {
     let mut sim = Sim::new(seed);
     sim.client("a", "192.0.2.1", main);
+    if let Some(m) = misuse {
+        sim.allow(m);
+    }
     sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
 }
 

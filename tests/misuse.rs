@@ -147,12 +147,83 @@ fn a_result_asked_of_a_socket_that_did_not_use_the_overlapped_is_named() {
     }
 }
 
+fn socket_closed_under_a_blocked_receive(twin: bool) {
+    let (c, s) = tcp_pair();
+    let reader = wsasim::thread::spawn(move || {
+        let mut buf = [0u8; 4];
+        unsafe { recv(s, buf.as_mut_ptr(), 4, 0) }
+    });
+    unsafe { Sleep(1) };
+    if twin {
+        send_all(c, b"data");
+        reader.join().unwrap();
+    }
+    close(s);
+    unsafe { Sleep(1) };
+}
+
+fn cleanup_with_a_socket_open(twin: bool) {
+    startup();
+    let s = udp();
+    if twin {
+        close(s);
+    }
+    unsafe { WSACleanup() };
+}
+
+fn thread_ends_with_a_receive_pending(twin: bool) {
+    let (c, s) = tcp_pair();
+    let worker = wsasim::thread::spawn(move || {
+        let ov = leaked_overlapped();
+        post(s, ov);
+        if twin {
+            unsafe { WaitForSingleObject((*ov).hEvent, INFINITE) };
+        }
+    });
+    unsafe { Sleep(1) };
+    send_all(c, b"data");
+    worker.join().unwrap();
+}
+
+#[test]
+fn a_socket_closed_under_a_blocked_call_a_cleanup_with_sockets_open_and_a_thread_ending_with_io_are_named() {
+    let cases: [(Misuse, &str, &str, fn(bool)); 3] = [
+        (
+            Misuse::SocketClosedInUse,
+            "closesocket",
+            ", which a/t1 is blocked in recv on",
+            socket_closed_under_a_blocked_receive,
+        ),
+        (Misuse::CleanupWithSocketsOpen, "WSACleanup", "1 sockets open", cleanup_with_a_socket_open),
+        (
+            Misuse::ThreadEndedWithIo,
+            "exit",
+            "1 operations pending and 0 completion routines or APCs queued",
+            thread_ends_with_a_receive_pending,
+        ),
+    ];
+    for (misuse, call, object, program) in cases {
+        for seed in 0..50 {
+            let (found, _) = finding(&run(seed, None, move || program(false)).expect_err("a misuse"));
+            assert_eq!((found.misuse, found.call), (misuse, call), "seed {seed}");
+            assert!(found.object.ends_with(object), "{}", found.object);
+        }
+        for seed in 0..1000 {
+            run(seed, None, move || program(true)).unwrap_or_else(|f| panic!("the twin of {misuse}: {f}"));
+        }
+        run(0, Some(misuse), move || program(false)).expect("allowed");
+    }
+}
+
 #[test]
 fn each_misuse_reads_as_a_sentence_with_its_page() {
     let messages: Vec<String> = [
         run(0, None, || overlapped_reused(false)),
         run(0, None, || event_closed_under_a_receive(false)),
         run(0, None, || result_of_another_socket(false)),
+        run(0, None, || socket_closed_under_a_blocked_receive(false)),
+        run(0, None, || cleanup_with_a_socket_open(false)),
+        run(0, None, || thread_ends_with_a_receive_pending(false)),
     ]
     .into_iter()
     .map(|r| r.expect_err("a misuse").kind().to_string())

@@ -2,7 +2,7 @@
 //! function; Wine sock.c test_select, test_WSAPoll, test_tcp_reset).
 
 use crate::harness::net::*;
-use crate::harness::run;
+use crate::harness::{run, run_allowing};
 use std::cell::Cell;
 use std::ptr::{null, null_mut};
 use wsasim::Win32::Foundation::*;
@@ -186,8 +186,8 @@ fn close_later(s: SOCKET) -> thread::JoinHandle<()> {
 #[test]
 fn a_socket_closed_by_another_thread_during_select() {
     // Wine sock.c test_select: a listener closed meanwhile is readable; a socket only in
-    // exceptfds fails the call with WSAENOTSOCK.
-    run(|| unsafe {
+    // exceptfds fails the call with WSAENOTSOCK. A misuse, made here on purpose.
+    run_allowing(0, Some(wsasim::Misuse::SocketClosedInUse), || unsafe {
         startup();
         let l = listener("127.0.0.1:7");
         let closer = close_later(l);

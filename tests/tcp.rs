@@ -3,7 +3,7 @@
 //! of each call in the wrong state.
 
 use crate::harness::net::*;
-use crate::harness::run;
+use crate::harness::{run, run_allowing};
 use std::ptr::null_mut;
 use wsasim::Sim;
 use wsasim::Win32::Foundation::*;
@@ -58,8 +58,9 @@ fn a_blocking_echo_moves_bytes_in_order() {
 
 #[test]
 fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenotsock() {
-    // Wine sock.c test_WithoutWSAStartup, test_WithWSAStartup.
-    run(|| unsafe {
+    // Wine sock.c test_WithoutWSAStartup, test_WithWSAStartup (a cleanup with a socket
+    // open, a misuse made here on purpose).
+    run_allowing(0, Some(wsasim::Misuse::CleanupWithSocketsOpen), || unsafe {
         assert_eq!(socket(AF_INET.into(), SOCK_STREAM, 0), INVALID_SOCKET);
         assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
         assert_eq!(WSACleanup(), SOCKET_ERROR);

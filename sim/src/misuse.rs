@@ -20,11 +20,24 @@ pub enum Misuse {
     /// `WSAGetOverlappedResult` or `GetOverlappedResult` asked about an `OVERLAPPED` that
     /// no operation on that socket used.
     ForeignOverlapped,
+    /// A socket closed while another thread is blocked in a call on it.
+    SocketClosedInUse,
+    /// The last `WSACleanup` of a host with sockets still open.
+    CleanupWithSocketsOpen,
+    /// A spawned thread that ends with operations pending, or with completion routines
+    /// queued that can no longer run.
+    ThreadEndedWithIo,
 }
 
 impl Misuse {
-    pub const ALL: [Misuse; 3] =
-        [Misuse::OverlappedInUse, Misuse::EventClosedInUse, Misuse::ForeignOverlapped];
+    pub const ALL: [Misuse; 6] = [
+        Misuse::OverlappedInUse,
+        Misuse::EventClosedInUse,
+        Misuse::ForeignOverlapped,
+        Misuse::SocketClosedInUse,
+        Misuse::CleanupWithSocketsOpen,
+        Misuse::ThreadEndedWithIo,
+    ];
 
     /// Its name in a scenario's `allow` list.
     pub fn name(self) -> &'static str {
@@ -32,6 +45,9 @@ impl Misuse {
             Misuse::OverlappedInUse => "overlapped-in-use",
             Misuse::EventClosedInUse => "event-closed-in-use",
             Misuse::ForeignOverlapped => "foreign-overlapped",
+            Misuse::SocketClosedInUse => "socket-closed-in-use",
+            Misuse::CleanupWithSocketsOpen => "cleanup-with-sockets-open",
+            Misuse::ThreadEndedWithIo => "thread-ended-with-io",
         }
     }
 
@@ -56,6 +72,20 @@ impl Misuse {
                 "its status says nothing about this socket: the result is another operation's, or none (Doc: \
                  WSAGetOverlappedResult: lpOverlapped must point to the WSAOVERLAPPED given when the overlapped \
                  operation was started on the socket s)"
+            }
+            Misuse::SocketClosedInUse => {
+                "the blocked call is cut off (WSAEINTR), and the handle may name another socket by the time the \
+                 call looks at it again (Doc: closesocket: the blocking calls it cuts off fail with WSAEINTR)"
+            }
+            Misuse::CleanupWithSocketsOpen => {
+                "the open sockets are reset and their pending operations cut off, so peers see their connections \
+                 reset and unread data is lost (Doc: WSACleanup: \"Sockets that were open when WSACleanup was \
+                 called are reset and automatically deallocated\"; close them first)"
+            }
+            Misuse::ThreadEndedWithIo => {
+                "its operations are cancelled as it ends and its completion routines never run, since only an \
+                 alertable wait of that thread runs them (Doc: WSARecv, WSASend: \"All I/O initiated by a given \
+                 thread is canceled when that thread exits\"; Doc: QueueUserAPC)"
             }
         }
     }

@@ -383,6 +383,17 @@ impl World {
     /// WSARecv, "all I/O initiated by a given thread is canceled when that thread
     /// exits").
     pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
+        // A host's main thread ending ends its process, which cuts off every operation; a
+        // spawned thread leaves the rest running, and its own I/O is lost with it.
+        if self.threads[thread.index()].role == crate::thread::Role::Spawned {
+            let pending = self.thread_io(thread);
+            let routines = self.threads[thread.index()].apcs.len();
+            if pending > 0 || routines > 0 {
+                self.misuse(Misuse::ThreadEndedWithIo, "exit", || {
+                    format!("{pending} operations pending and {routines} completion routines or APCs queued")
+                });
+            }
+        }
         let record = &mut self.threads[thread.index()];
         record.state = State::Finished;
         self.runnable -= 1;

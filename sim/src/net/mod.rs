@@ -171,6 +171,12 @@ impl World {
                 .map(|i| SocketId(i as u32))
                 .filter(|s| self.socket(*s).host == host && !self.socket(*s).closed)
                 .collect();
+            if !open.is_empty() {
+                let n = open.len();
+                self.misuse(crate::Misuse::CleanupWithSocketsOpen, "WSACleanup", || {
+                    format!("{n} sockets open")
+                });
+            }
             for s in open {
                 self.close_socket(s);
             }
@@ -294,6 +300,11 @@ impl World {
     /// and a connection closes gracefully or, with `SO_LINGER` {1, 0}, by a reset.
     pub fn close_socket(&mut self, s: SocketId) {
         let handle = self.socket(s).handle;
+        if let Some((name, call)) = self.blocked_on(handle) {
+            self.misuse(crate::Misuse::SocketClosedInUse, "closesocket", || {
+                format!("socket {handle}, which {name} is blocked in {call} on")
+            });
+        }
         let proto = self.socket(s).proto;
         // An overlapped TCP receive completes as connection aborted (Wine sock.c
         // test_iocp), a UDP one as cancelled (Wine afd.c test_recv); sends and blocking
@@ -358,6 +369,22 @@ impl World {
                 .chain(&s.sends)
                 .find(|op| matches!(op.notify, Notify::Object(h) if h == event))?;
             Some(format!("a {} pending on socket {} will signal it", op.call, s.handle))
+        })
+    }
+
+    /// Another thread blocked in a call on socket `handle` (a blocking call, `select` or
+    /// `WSAPoll`): its name and call.
+    fn blocked_on(&self, handle: wsasim_model::Handle) -> Option<(String, &'static str)> {
+        use crate::thread::{Blocker, State};
+        let me = self.current;
+        let on = |b: &Blocker| match b {
+            Blocker::Io { socket } => *socket == handle,
+            Blocker::Poll { sockets } => sockets.contains(&handle),
+            _ => false,
+        };
+        self.threads.iter().enumerate().find_map(|(i, t)| match &t.state {
+            State::Blocked { call, on: b, .. } if i != me.index() && on(b) => Some((t.name.clone(), *call)),
+            _ => None,
         })
     }
 
@@ -447,6 +474,12 @@ impl World {
             Proto::Tcp => self.tcp_start_send(s, op, may_pend),
             Proto::Udp => self.udp_send(s, op, to),
         }
+    }
+
+    /// How many operations `thread` has pending, on every socket.
+    pub(crate) fn thread_io(&self, thread: crate::ThreadId) -> usize {
+        let ops = self.net.sockets.iter().flat_map(|s| s.receives.iter().chain(&s.sends));
+        ops.filter(|op| op.thread == thread).count()
     }
 
     /// Cancels every pending operation a thread issued, on every socket (see `abandon`).
