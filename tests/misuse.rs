@@ -185,9 +185,12 @@ fn thread_ends_with_a_receive_pending(twin: bool) {
     worker.join().unwrap();
 }
 
+/// A misuse, the call that makes it, how its object reads, and the program (or its twin).
+type Case = (Misuse, &'static str, &'static str, fn(bool));
+
 #[test]
 fn a_socket_closed_under_a_blocked_call_a_cleanup_with_sockets_open_and_a_thread_ending_with_io_are_named() {
-    let cases: [(Misuse, &str, &str, fn(bool)); 3] = [
+    let cases: [Case; 3] = [
         (
             Misuse::SocketClosedInUse,
             "closesocket",
