@@ -233,3 +233,24 @@ fn each_misuse_reads_as_a_sentence_with_its_page() {
     .collect();
     insta::assert_snapshot!(messages.join("\n"));
 }
+
+#[test]
+fn a_socket_left_open_is_reported_and_with_fail_on_leaks_fails_the_run() {
+    let leaky = |close_it: bool| {
+        let mut sim = Sim::new(0);
+        sim.client("a", "192.0.2.1", move || {
+            startup();
+            let s = udp();
+            if close_it {
+                close(s);
+            }
+        });
+        sim
+    };
+    let outcome = leaky(false).run().expect("a report, by default");
+    let leak = &outcome.leaks()[0];
+    assert_eq!((outcome.leaks().len(), leak.what, leak.thread.as_str()), (1, "socket", "a/main"));
+    let f = leaky(false).fail_on_leaks(true).run().expect_err("a failure on request");
+    assert!(f.to_string().contains("1 handle(s) left open (Sim::fail_on_leaks)\n  socket 0x"), "{f}");
+    assert!(leaky(true).fail_on_leaks(true).run().expect("closed").leaks().is_empty());
+}

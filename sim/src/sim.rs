@@ -130,8 +130,9 @@ impl Sim {
         self
     }
 
-    /// Makes an event left open by a client host a failure (by default it is only
-    /// reported in [`Outcome::leaks`]): Doc: WSACloseEvent asks for one close per create.
+    /// Makes an event or a socket left open by a client host a failure (by default it is
+    /// only reported in [`Outcome::leaks`]): Doc: WSACloseEvent asks for one close per
+    /// create, Doc: closesocket "for each successful call to socket".
     pub fn fail_on_leaks(&mut self, fail: bool) -> &mut Sim {
         self.fail_on_leaks = fail;
         self
@@ -314,9 +315,11 @@ pub struct Replay {
     pub keep: Option<Vec<bool>>,
 }
 
-/// An event still open at the end of a run, on a client host.
+/// An event or a socket still open at the end of a run, on a client host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leak {
+    /// `"event"` or `"socket"`.
+    pub what: &'static str,
     pub handle: usize,
     /// The thread that created it.
     pub thread: String,
@@ -328,8 +331,8 @@ impl fmt::Display for Leak {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "event {:#x} created by {} at {:?} was never closed",
-            self.handle, self.thread, self.created
+            "{} {:#x} created by {} at {:?} was never closed",
+            self.what, self.handle, self.thread, self.created
         )
     }
 }
@@ -377,7 +380,7 @@ impl Outcome {
         self.report.steps
     }
 
-    /// Events the client hosts left open.
+    /// Events and sockets the client hosts left open.
     pub fn leaks(&self) -> &[Leak] {
         &self.report.leaks
     }
@@ -422,7 +425,7 @@ pub enum FailureKind {
     StepLimit { steps_max: u64 },
     /// Virtual time passed `time_max`.
     TimeLimit { time_max: Duration },
-    /// Events left open, with `Sim::fail_on_leaks`.
+    /// Events or sockets left open, with `Sim::fail_on_leaks`.
     Leaks { leaks: Vec<Leak> },
     /// The program misused the overlapped API ([`Misuse`]): the call, thread, object and
     /// trace line, and why it is wrong.
@@ -475,7 +478,7 @@ impl fmt::Display for FailureKind {
                 }
             }
             FailureKind::Leaks { leaks } => {
-                write!(f, "{} event(s) left open (Sim::fail_on_leaks)", leaks.len())?;
+                write!(f, "{} handle(s) left open (Sim::fail_on_leaks)", leaks.len())?;
                 leaks.iter().try_for_each(|l| write!(f, "\n  {l}"))
             }
         }
@@ -628,10 +631,17 @@ impl Report {
         let leaks = world
             .kernel
             .open_handles()
-            .filter(|(_, info)| {
-                matches!(info.object, Object::Event(_)) && world.hosts[info.host as usize].client
+            .filter(|(_, info)| world.hosts[info.host as usize].client)
+            .filter_map(|(h, info)| {
+                let what = match info.object {
+                    Object::Event(_) => "event",
+                    Object::Socket { .. } => "socket",
+                    _ => return None,
+                };
+                Some((h, info, what))
             })
-            .map(|(h, info)| Leak {
+            .map(|(h, info, what)| Leak {
+                what,
                 handle: h.0,
                 thread: name(info.created_by),
                 created: Duration::from_nanos(info.created_ns),
