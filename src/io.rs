@@ -205,6 +205,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
                 Direction::Send { .. } => None,
             },
             taken: 0,
+            saved: None,
         };
         match kind {
             Direction::Send { .. } => w.start_send(id, op, to, may_pend),

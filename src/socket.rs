@@ -191,6 +191,7 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
             notify: Notify::Waiter,
             from: None,
             taken: 0,
+            saved: None,
         };
         w.wait_for_state(id, op);
     });

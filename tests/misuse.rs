@@ -227,6 +227,8 @@ fn each_misuse_reads_as_a_sentence_with_its_page() {
         run(0, None, || socket_closed_under_a_blocked_receive(false)),
         run(0, None, || cleanup_with_a_socket_open(false)),
         run(0, None, || thread_ends_with_a_receive_pending(false)),
+        run(0, None, || send_from_a_touched_buffer(true)),
+        run(0, None, || _ = receive_into_a_touched_buffer(true)),
     ]
     .into_iter()
     .map(|r| r.expect_err("a misuse").kind().to_string())
@@ -253,4 +255,77 @@ fn a_socket_left_open_is_reported_and_with_fail_on_leaks_fails_the_run() {
     let f = leaky(false).fail_on_leaks(true).run().expect_err("a failure on request");
     assert!(f.to_string().contains("1 handle(s) left open (Sim::fail_on_leaks)\n  socket 0x"), "{f}");
     assert!(leaky(true).fail_on_leaks(true).run().expect("closed").leaks().is_empty());
+}
+
+/// A receive pends into `buf` (8 bytes, all 7); the program reads, and with `touch` writes,
+/// the buffer meanwhile; 4 bytes arrive. Returns what the buffer held while pending and
+/// after.
+fn receive_into_a_touched_buffer(touch: bool) -> ([u8; 8], [u8; 8]) {
+    let (c, s) = tcp_pair();
+    let buf: &'static mut [u8; 8] = Box::leak(Box::new([7u8; 8]));
+    let ov = leaked_overlapped();
+    let b = WSABUF { len: 8, buf: buf.as_mut_ptr() };
+    let (mut n, mut flags) = (0, 0);
+    assert_eq!(unsafe { WSARecv(s, &b, 1, &mut n, &mut flags, ov, None) }, SOCKET_ERROR);
+    let pending = *buf;
+    if touch {
+        buf[0] = 1;
+    }
+    send_all(c, b"data");
+    unsafe { WaitForSingleObject((*ov).hEvent, INFINITE) };
+    (pending, *buf)
+}
+
+/// A 4 KiB send pends behind a full 1 KiB receive buffer; with `touch` the program
+/// rewrites its buffer meanwhile; the receiver then reads everything.
+fn send_from_a_touched_buffer(touch: bool) {
+    let (c, s) = tcp_pair();
+    let set = |s: SOCKET, option: i32, value: i32| unsafe {
+        setsockopt(s, SOL_SOCKET, option, (&raw const value).cast(), 4);
+    };
+    set(s, SO_RCVBUF, 1024);
+    set(c, SO_SNDBUF, 0);
+    let buf: &'static mut [u8] = Box::leak(vec![7u8; 4096].into_boxed_slice());
+    let ov = leaked_overlapped();
+    let b = WSABUF { len: 4096, buf: buf.as_mut_ptr() };
+    let mut n = 0;
+    assert_eq!(unsafe { WSASend(c, &b, 1, &mut n, 0, ov, None) }, SOCKET_ERROR);
+    if touch {
+        buf[4000] = 1;
+    }
+    recv_exact(s, 4096);
+}
+
+#[test]
+fn a_pending_operations_buffers_written_by_the_program_are_named_and_a_receives_are_poisoned() {
+    for seed in 0..50 {
+        let f = run(seed, None, || _ = receive_into_a_touched_buffer(true)).expect_err("a misuse");
+        let (found, _) = finding(&f);
+        assert_eq!(
+            (found.misuse, found.call, found.thread.as_str()),
+            (Misuse::ReceiveBufferTouched, "WSARecv", "a/main")
+        );
+        assert!(
+            found.object.starts_with("the buffers of a WSARecv pending on socket 0x"),
+            "{}",
+            found.object
+        );
+        let f = run(seed, None, || send_from_a_touched_buffer(true)).expect_err("a misuse");
+        let (found, _) = finding(&f);
+        assert_eq!(
+            (found.misuse, found.call, found.thread.as_str()),
+            (Misuse::SendBufferTouched, "WSASend", "a/main")
+        );
+    }
+    for seed in 0..1000 {
+        run(seed, None, move || {
+            let (pending, after) = receive_into_a_touched_buffer(false);
+            assert_eq!(pending, [0xCD; 8], "poisoned while it pends");
+            // Then what arrived (a stream may cut it), over what the buffer held.
+            let k = after.iter().position(|b| *b == 7).expect("the rest kept");
+            assert!(k > 0 && after[..k] == b"data"[..k] && after[k..].iter().all(|b| *b == 7), "{after:?}");
+        })
+        .unwrap_or_else(|f| panic!("the twin: {f}"));
+        run(seed, None, || send_from_a_touched_buffer(false)).unwrap_or_else(|f| panic!("the twin: {f}"));
+    }
 }

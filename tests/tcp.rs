@@ -14,8 +14,21 @@ use wsasim::Win32::System::Threading::*;
 
 /// Runs a server host `srv` (192.0.2.10) and a client host `cli` (192.0.2.20).
 fn pair(seed: u64, server: impl FnOnce() + 'static, client: impl FnOnce() + 'static) -> wsasim::Outcome {
+    pair_allowing(seed, None, server, client)
+}
+
+/// As [`pair`], for a test of what Windows does on a misuse it makes on purpose.
+fn pair_allowing(
+    seed: u64,
+    misuse: Option<wsasim::Misuse>,
+    server: impl FnOnce() + 'static,
+    client: impl FnOnce() + 'static,
+) -> wsasim::Outcome {
     let mut sim = Sim::new(seed);
     sim.host("srv", "192.0.2.10", server).client("cli", "192.0.2.20", client);
+    if let Some(m) = misuse {
+        sim.allow(m);
+    }
     sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
 }
 
@@ -513,9 +526,11 @@ fn a_full_backlog_refuses_further_connections() {
 fn a_pending_send_takes_its_bytes_when_the_transport_does() {
     // Doc: WSASend ("the system owns these buffers"): a send pending on a full buffer
     // (SO_SNDBUF 0: Wine sock.c test_send) takes its bytes as space comes back, so a
-    // program that refills its buffer meanwhile sends the new bytes, as on Windows.
-    pair(
+    // program that refills its buffer meanwhile sends the new bytes, as on Windows (a
+    // misuse, made here on purpose).
+    pair_allowing(
         0,
+        Some(wsasim::Misuse::SendBufferTouched),
         || unsafe {
             startup();
             let l = listener("0.0.0.0:7");

@@ -27,16 +27,22 @@ pub enum Misuse {
     /// A spawned thread that ends with operations pending, or with completion routines
     /// queued that can no longer run.
     ThreadEndedWithIo,
+    /// A pending send's buffers written before the send took their bytes.
+    SendBufferTouched,
+    /// A pending receive's buffers written before it completed.
+    ReceiveBufferTouched,
 }
 
 impl Misuse {
-    pub const ALL: [Misuse; 6] = [
+    pub const ALL: [Misuse; 8] = [
         Misuse::OverlappedInUse,
         Misuse::EventClosedInUse,
         Misuse::ForeignOverlapped,
         Misuse::SocketClosedInUse,
         Misuse::CleanupWithSocketsOpen,
         Misuse::ThreadEndedWithIo,
+        Misuse::SendBufferTouched,
+        Misuse::ReceiveBufferTouched,
     ];
 
     /// Its name in a scenario's `allow` list.
@@ -48,6 +54,8 @@ impl Misuse {
             Misuse::SocketClosedInUse => "socket-closed-in-use",
             Misuse::CleanupWithSocketsOpen => "cleanup-with-sockets-open",
             Misuse::ThreadEndedWithIo => "thread-ended-with-io",
+            Misuse::SendBufferTouched => "send-buffer-touched",
+            Misuse::ReceiveBufferTouched => "receive-buffer-touched",
         }
     }
 
@@ -86,6 +94,16 @@ impl Misuse {
                 "its operations are cancelled as it ends and its completion routines never run, since only an \
                  alertable wait of that thread runs them (Doc: WSARecv, WSASend: \"All I/O initiated by a given \
                  thread is canceled when that thread exits\"; Doc: QueueUserAPC)"
+            }
+            Misuse::SendBufferTouched => {
+                "the system takes a pending send's bytes when it can, so the peer gets what the buffers hold \
+                 then, not what they held at the call (Doc: WSASend: the buffers must stay unchanged until the \
+                 send completes)"
+            }
+            Misuse::ReceiveBufferTouched => {
+                "the system owns a pending receive's buffers and writes the data over what the program wrote \
+                 (Doc: WSARecv: the buffers belong to the system until the operation completes); while it \
+                 pends, wsasim fills them with 0xCD"
             }
         }
     }

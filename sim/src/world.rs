@@ -134,10 +134,22 @@ impl World {
     /// run stops at its next scheduling point and fails naming it. The call itself goes on
     /// as Windows would.
     pub fn misuse(&mut self, misuse: Misuse, call: &'static str, object: impl FnOnce() -> String) {
+        self.misuse_by(self.current, misuse, call, object);
+    }
+
+    /// As [`World::misuse`], found while another party ran (a packet's arrival, say): the
+    /// misuse is `thread`'s, whose `call` started the operation.
+    pub(crate) fn misuse_by(
+        &mut self,
+        thread: ThreadId,
+        misuse: Misuse,
+        call: &'static str,
+        object: impl FnOnce() -> String,
+    ) {
         if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
             return;
         }
-        let thread = self.threads[self.current.index()].name.clone();
+        let thread = self.threads[thread.index()].name.clone();
         let trace_line = self.trace.kept().map(|n| n + 1);
         self.finding = Some(Finding { misuse, call, thread, object: object(), trace_line });
     }

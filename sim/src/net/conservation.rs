@@ -165,6 +165,7 @@ mod tests {
             notify,
             from: None,
             taken: 0,
+            saved: None,
         }
     }
 

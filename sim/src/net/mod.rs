@@ -500,13 +500,24 @@ impl World {
 
     /// A receive that cannot complete now: it waits its turn (Wine sock.c
     /// test_simultaneous_async_recv), or, when it may not pend, would block.
-    fn pend_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+    fn pend_receive(&mut self, s: SocketId, mut op: Op, may_pend: bool) -> Start {
         if !may_pend {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
         self.begin(&op);
+        self.guard(&mut op, true);
         self.socket_mut(s).receives.push_back(op);
         Start::Pending
+    }
+
+    /// An overlapped operation pends: its buffers are guarded until it completes (see
+    /// `Op::guard`); a blocking call's belong to its thread, which is blocked.
+    fn guard(&mut self, op: &mut Op, receive: bool) {
+        if !matches!(op.notify, Notify::Waiter) {
+            // SAFETY: the program's buffers, the system's while the operation pends (Doc:
+            // WSARecv, Doc: WSASend).
+            unsafe { op.guard(receive) };
+        }
     }
 
     /// Starts an operation with the strategy's say on whether it may complete at once:

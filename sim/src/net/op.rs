@@ -58,11 +58,63 @@ pub struct Op {
     pub from: Option<FromSlot>,
     /// Bytes a send has handed to the transport so far.
     pub taken: usize,
+    /// While the operation pends, what its buffers held (see [`Op::guard`]).
+    pub saved: Option<Guard>,
 }
+
+/// What a pending operation's buffers held when it pended.
+#[derive(Debug)]
+pub enum Guard {
+    /// A receive's, before they were poisoned: they get it back at the end.
+    Receive(Vec<u8>),
+    /// The bytes a send is to hand over.
+    Send(Vec<u8>),
+}
+
+/// What a pending receive's buffers hold until it completes, so that a program reading
+/// them early reads visible garbage, as it may on Windows while the system owns them.
+pub const POISON: u8 = 0xCD;
 
 impl Op {
     pub fn capacity(&self) -> usize {
         self.buffers.iter().map(|b| b.len).sum()
+    }
+
+    /// The operation pends: a receive's buffers are saved and poisoned, a send's bytes
+    /// saved, so that a program that writes them meanwhile is caught.
+    ///
+    /// # Safety
+    /// The buffers must be valid, as the program promised for the operation.
+    pub(crate) unsafe fn guard(&mut self, receive: bool) {
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { gather(&self.buffers, 0, self.capacity()) };
+        if receive {
+            // SAFETY: as above.
+            unsafe { scatter(&self.buffers, &vec![POISON; bytes.len()]) };
+            self.saved = Some(Guard::Receive(bytes));
+        } else {
+            self.saved = Some(Guard::Send(bytes));
+        }
+    }
+
+    /// A guarded receive ends: whether the program wrote its buffers meanwhile (they no
+    /// longer hold the poison); they get back what they held, for the data to land in.
+    ///
+    /// # Safety
+    /// As for [`Op::guard`].
+    pub(crate) unsafe fn unguard_receive(&mut self) -> bool {
+        let Some(Guard::Receive(saved)) = self.saved.take() else { return false };
+        // SAFETY: the caller's contract.
+        let now = unsafe { gather(&self.buffers, 0, saved.len()) };
+        // SAFETY: as above.
+        unsafe { scatter(&self.buffers, &saved) };
+        now.iter().any(|b| *b != POISON)
+    }
+
+    /// Whether the `n` bytes a guarded send hands over from `taken` differ from what its
+    /// buffers held when it pended.
+    pub(crate) fn send_touched(&self, data: &[u8]) -> bool {
+        matches!(&self.saved, Some(Guard::Send(saved)) if saved[self.taken..self.taken + data.len()] != *data)
     }
 }
 
@@ -153,7 +205,25 @@ impl World {
         self.finish_op(socket, op, status, 0, false);
     }
 
-    fn finish_op(&mut self, socket: Handle, op: Op, status: Status, bytes: usize, write: bool) {
+    /// A guarded receive ends, before its data is written: a program that wrote its
+    /// buffers meanwhile made a misuse.
+    pub(crate) fn receive_guard_ends(&mut self, socket: Handle, op: &mut Op) {
+        // SAFETY: a pending receive's buffers are the system's until it completes (Doc:
+        // WSARecv), which is now.
+        if unsafe { op.unguard_receive() } {
+            let (call, thread) = (op.call, op.thread);
+            self.misuse_by(thread, crate::Misuse::ReceiveBufferTouched, call, || {
+                format!("the buffers of a {call} pending on socket {socket}")
+            });
+        }
+    }
+
+    fn finish_op(&mut self, socket: Handle, mut op: Op, status: Status, bytes: usize, write: bool) {
+        // An operation abandoned (its thread ended) or torn down leaves its buffers alone:
+        // the program may have freed them.
+        if write && !self.tearing_down && matches!(op.saved, Some(Guard::Receive(_))) {
+            self.receive_guard_ends(socket, &mut op);
+        }
         let flags = 0;
         let entry =
             Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };

@@ -203,6 +203,7 @@ impl World {
         if at_once && overlapped && self.pend_at_random(s) {
             // Served by the `Serve` event, not in the call.
             self.begin(&op);
+            self.guard(&mut op, false);
             self.socket_mut(s).sends.push_back(op);
             return Start::Pending;
         }
@@ -225,6 +226,7 @@ impl World {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
         self.begin(&op);
+        self.guard(&mut op, false);
         self.socket_mut(s).sends.push_back(op);
         self.serve_sends(end.conn, end.side);
         Start::Pending
@@ -290,7 +292,8 @@ impl World {
         let handle = self.socket(s).handle;
         let mut served = false;
         while !self.socket(s).receives.is_empty() && self.receive_ready(end) {
-            let op = self.socket_mut(s).receives.pop_front().expect("checked");
+            let mut op = self.socket_mut(s).receives.pop_front().expect("checked");
+            self.receive_guard_ends(handle, &mut op);
             let (status, bytes) = self.read_into(end, &op);
             self.complete(handle, op, status, bytes);
             served = true;
@@ -314,6 +317,7 @@ impl World {
             return;
         };
         let handle = self.socket(s).handle;
+        let mut touched = None;
         while let Some(op) = self.net.sockets[s.0 as usize].sends.front_mut() {
             let stream = &mut self.net.conns[c.0 as usize].streams[side];
             let remaining = op.capacity() - op.taken;
@@ -323,6 +327,9 @@ impl World {
                 // (Doc: WSASend, `lpBuffers`); its bytes are taken from them now, as Windows
                 // takes them.
                 let data = unsafe { gather(&op.buffers, op.taken, n) };
+                if op.send_touched(&data) {
+                    touched = Some((op.thread, op.call));
+                }
                 assert_eq!(stream.accept(&data), n, "the stream takes what it has room for");
                 op.taken += n;
                 if op.taken == op.capacity() && op.flags & MSG_OOB as u32 != 0 {
@@ -335,6 +342,11 @@ impl World {
             let op = self.socket_mut(s).sends.pop_front().expect("checked");
             let taken = op.taken;
             self.complete(handle, op, Status::SUCCESS, taken);
+        }
+        if let Some((thread, call)) = touched {
+            self.misuse_by(thread, crate::Misuse::SendBufferTouched, call, || {
+                format!("the buffers of a {call} pending on socket {handle}")
+            });
         }
         let socket = self.socket_mut(s);
         if socket.finish_after_sends && socket.sends.is_empty() {

@@ -63,7 +63,8 @@ impl World {
         let handle = self.socket(s).handle;
         let mut served = false;
         while !self.socket(s).receives.is_empty() && !self.socket(s).datagrams.is_empty() {
-            let op = self.socket_mut(s).receives.pop_front().expect("checked");
+            let mut op = self.socket_mut(s).receives.pop_front().expect("checked");
+            self.receive_guard_ends(handle, &mut op);
             let (status, bytes) = self.read_datagram(s, &op);
             self.complete(handle, op, status, bytes);
             served = true;
