@@ -62,39 +62,69 @@ pub struct Op {
     pub saved: Option<Guard>,
 }
 
-/// What a pending operation's buffers held when it pended.
+/// What the guarded bytes of a pending operation's buffers held when it pended (see
+/// [`GUARDED_BYTES_MAX`]), kept in place.
 #[derive(Debug)]
-pub enum Guard {
-    /// A receive's, before they were poisoned: they get it back at the end.
-    Receive(Vec<u8>),
-    /// The bytes a send is to hand over.
-    Send(Vec<u8>),
+pub struct Guard {
+    /// A receive's, before they were poisoned: they get them back at the end; else the
+    /// bytes a send is to hand over.
+    receive: bool,
+    /// Where in the operation's data the held bytes start: 0 for a receive; for a send,
+    /// what it had taken when the guard was set, which moves on as it takes more.
+    from: usize,
+    len: usize,
+    bytes: [u8; GUARDED_BYTES_MAX],
+}
+
+impl Guard {
+    fn held(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// What a pending receive's buffers hold until it completes, so that a program reading
 /// them early reads visible garbage, as it may on Windows while the system owns them.
 pub const POISON: u8 = 0xCD;
 
+/// How much of a pending operation's data the buffer checks guard: its first bytes, so
+/// that a receive into a large buffer costs no more than one into a small one. A program
+/// that writes further into them is not caught.
+pub const GUARDED_BYTES_MAX: usize = 64;
+
 impl Op {
     pub fn capacity(&self) -> usize {
         self.buffers.iter().map(|b| b.len).sum()
     }
 
-    /// The operation pends: a receive's buffers are saved and poisoned, a send's bytes
-    /// saved, so that a program that writes them meanwhile is caught.
+    /// The operation pends: the first [`GUARDED_BYTES_MAX`] bytes of a receive's
+    /// buffers are saved and poisoned, those of a send's saved, so that a program that
+    /// writes them meanwhile is caught.
     ///
     /// # Safety
     /// The buffers must be valid, as the program promised for the operation.
     pub(crate) unsafe fn guard(&mut self, receive: bool) {
-        // SAFETY: the caller's contract.
-        let bytes = unsafe { gather(&self.buffers, 0, self.capacity()) };
-        if receive {
-            // SAFETY: as above.
-            unsafe { scatter(&self.buffers, &vec![POISON; bytes.len()]) };
-            self.saved = Some(Guard::Receive(bytes));
-        } else {
-            self.saved = Some(Guard::Send(bytes));
+        let from = if receive { 0 } else { self.taken };
+        let mut guard = Guard { receive, from, len: 0, bytes: [0; GUARDED_BYTES_MAX] };
+        let mut skip = from;
+        for b in &self.buffers {
+            if skip >= b.len {
+                skip -= b.len;
+                continue;
+            }
+            let n = (b.len - skip).min(GUARDED_BYTES_MAX - guard.len);
+            if n == 0 {
+                break;
+            }
+            // SAFETY: the caller's contract; `skip + n` is within the buffer.
+            let held = unsafe { std::slice::from_raw_parts_mut(b.ptr.add(skip), n) };
+            skip = 0;
+            guard.bytes[guard.len..guard.len + n].copy_from_slice(held);
+            if receive {
+                held.fill(POISON);
+            }
+            guard.len += n;
         }
+        self.saved = Some(guard);
     }
 
     /// A guarded receive ends: whether the program wrote its buffers meanwhile (they no
@@ -103,18 +133,43 @@ impl Op {
     /// # Safety
     /// As for [`Op::guard`].
     pub(crate) unsafe fn unguard_receive(&mut self) -> bool {
-        let Some(Guard::Receive(saved)) = self.saved.take() else { return false };
-        // SAFETY: the caller's contract.
-        let now = unsafe { gather(&self.buffers, 0, saved.len()) };
-        // SAFETY: as above.
-        unsafe { scatter(&self.buffers, &saved) };
-        now.iter().any(|b| *b != POISON)
+        let Some(guard) = self.saved.take().filter(|g| g.receive) else { return false };
+        let mut touched = false;
+        let mut left = guard.held();
+        for b in &self.buffers {
+            let n = b.len.min(left.len());
+            if n == 0 {
+                continue;
+            }
+            // SAFETY: the caller's contract; `n` is within the buffer.
+            let now = unsafe { std::slice::from_raw_parts_mut(b.ptr, n) };
+            touched |= now.iter().any(|x| *x != POISON);
+            now.copy_from_slice(&left[..n]);
+            left = &left[n..];
+        }
+        touched
     }
 
-    /// Whether the `n` bytes a guarded send hands over from `taken` differ from what its
-    /// buffers held when it pended.
+    /// Whether the bytes a guarded send hands over from `taken` differ, where they are
+    /// guarded, from what its buffers held when the guard was set.
     pub(crate) fn send_touched(&self, data: &[u8]) -> bool {
-        matches!(&self.saved, Some(Guard::Send(saved)) if saved[self.taken..self.taken + data.len()] != *data)
+        let Some(guard) = self.saved.as_ref().filter(|g| !g.receive) else { return false };
+        let (start, end) =
+            (self.taken.max(guard.from), (self.taken + data.len()).min(guard.from + guard.len));
+        start < end
+            && guard.bytes[start - guard.from..end - guard.from] != data[start - self.taken..end - self.taken]
+    }
+
+    /// A guarded send took bytes and still pends: once it has taken every guarded byte,
+    /// the guard moves on to the next ones.
+    ///
+    /// # Safety
+    /// As for [`Op::guard`].
+    pub(crate) unsafe fn guard_on(&mut self) {
+        if self.saved.as_ref().is_some_and(|g| !g.receive && self.taken >= g.from + g.len) {
+            // SAFETY: the caller's contract.
+            unsafe { self.guard(false) };
+        }
     }
 }
 
@@ -221,7 +276,7 @@ impl World {
     fn finish_op(&mut self, socket: Handle, mut op: Op, status: Status, bytes: usize, write: bool) {
         // An operation abandoned (its thread ended) or torn down leaves its buffers alone:
         // the program may have freed them.
-        if write && !self.tearing_down && matches!(op.saved, Some(Guard::Receive(_))) {
+        if write && !self.tearing_down && op.saved.as_ref().is_some_and(|g| g.receive) {
             self.receive_guard_ends(socket, &mut op);
         }
         let flags = 0;

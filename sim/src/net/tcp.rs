@@ -332,6 +332,10 @@ impl World {
                 }
                 assert_eq!(stream.accept(&data), n, "the stream takes what it has room for");
                 op.taken += n;
+                if op.taken < op.capacity() {
+                    // SAFETY: as above.
+                    unsafe { op.guard_on() };
+                }
                 if op.taken == op.capacity() && op.flags & MSG_OOB as u32 != 0 {
                     stream.mark_urgent();
                 }
