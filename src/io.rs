@@ -183,6 +183,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
+    // Not by its `Internal`, which a program that reuses an OVERLAPPED often zeroes first.
     if !r.overlapped.is_null() {
         call.with(|w| {
             if let Some((earlier, socket)) = w.pending_with(r.overlapped as usize) {
@@ -213,7 +214,12 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
         }
     });
     if !r.overlapped.is_null() && !matches!(start, Start::Failed(_)) {
-        call.with(|w| w.socket_mut(id).used_overlappeds.insert(r.overlapped as usize));
+        call.with(|w| {
+            let used = &mut w.socket_mut(id).used_overlappeds;
+            if !used.contains(&(r.overlapped as usize)) {
+                used.push(r.overlapped as usize);
+            }
+        });
     }
     match start {
         Start::Failed(e) => Err(e),

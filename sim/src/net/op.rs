@@ -59,7 +59,7 @@ pub struct Op {
     /// Bytes a send has handed to the transport so far.
     pub taken: usize,
     /// While the operation pends, what its buffers held (see [`Op::guard`]).
-    pub saved: Option<Guard>,
+    pub saved: Option<Box<Guard>>,
 }
 
 /// What the guarded bytes of a pending operation's buffers held when it pended (see
@@ -124,7 +124,7 @@ impl Op {
             }
             guard.len += n;
         }
-        self.saved = Some(guard);
+        self.saved = Some(Box::new(guard));
     }
 
     /// A guarded receive ends: whether the program wrote its buffers meanwhile (they no
@@ -143,7 +143,7 @@ impl Op {
             }
             // SAFETY: the caller's contract; `n` is within the buffer.
             let now = unsafe { std::slice::from_raw_parts_mut(b.ptr, n) };
-            touched |= now.iter().any(|x| *x != POISON);
+            touched |= *now != [POISON; GUARDED_BYTES_MAX][..n];
             now.copy_from_slice(&left[..n]);
             left = &left[n..];
         }
