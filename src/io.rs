@@ -213,13 +213,10 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
         }
     });
-    if !r.overlapped.is_null() && !matches!(start, Start::Failed(_)) {
-        call.with(|w| {
-            let used = &mut w.socket_mut(id).used_overlappeds;
-            if !used.contains(&(r.overlapped as usize)) {
-                used.push(r.overlapped as usize);
-            }
-        });
+    // Given to an operation of this socket, even one that failed at once: asking about
+    // it there is not asking another socket.
+    if !r.overlapped.is_null() {
+        call.with(|w| w.socket_mut(id).used_overlappeds.insert(r.overlapped as usize));
     }
     match start {
         Start::Failed(e) => Err(e),

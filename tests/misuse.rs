@@ -197,11 +197,11 @@ fn a_socket_closed_under_a_blocked_call_a_cleanup_with_sockets_open_and_a_thread
             ", which a/t1 is blocked in recv on",
             socket_closed_under_a_blocked_receive,
         ),
-        (Misuse::CleanupWithSocketsOpen, "WSACleanup", "1 sockets open", cleanup_with_a_socket_open),
+        (Misuse::CleanupWithSocketsOpen, "WSACleanup", "sockets open: 1", cleanup_with_a_socket_open),
         (
             Misuse::ThreadEndedWithIo,
             "exit",
-            "1 operations pending and 0 completion routines or APCs queued",
+            "operations pending: 1, completion routines queued: 0",
             thread_ends_with_a_receive_pending,
         ),
     ];
@@ -330,4 +330,28 @@ fn a_pending_operations_buffers_written_by_the_program_are_named_and_a_receives_
         .unwrap_or_else(|f| panic!("the twin: {f}"));
         run(seed, None, || send_from_a_touched_buffer(false)).unwrap_or_else(|f| panic!("the twin: {f}"));
     }
+}
+
+#[test]
+fn a_thread_that_panics_with_io_pending_is_reported_as_its_panic() {
+    let f = run(0, None, || {
+        let (_c, s) = tcp_pair();
+        let worker = wsasim::thread::spawn(move || {
+            post(s, leaked_overlapped());
+            panic!("the worker's own bug");
+        });
+        assert!(worker.join().is_err());
+        panic!("main saw the worker fail");
+    })
+    .expect_err("a panic");
+    assert!(matches!(f.kind(), FailureKind::Panic { .. }), "{f}");
+    // An APC of QueueUserAPC left queued is no completion routine lost.
+    unsafe extern "system" fn nothing(_: usize) {}
+    run(0, None, || {
+        let worker = wsasim::thread::spawn(|| {
+            unsafe { QueueUserAPC(Some(nothing), GetCurrentThread(), 0) };
+        });
+        worker.join().unwrap();
+    })
+    .unwrap_or_else(|f| panic!("{f}"));
 }

@@ -9,8 +9,9 @@
 //! the current schedule, whose deviations are never more than those kept, so every step
 //! that succeeds removes at least one and the search ends. Deviations rather than
 //! decisions are the unit because a default decision explains nothing: a reader needs only
-//! the few places where the run went another way than it would by itself. Everything here
-//! is deterministic: the same failure minimises to the same schedule.
+//! the few places where the run went another way than it would by itself. The same failure
+//! minimises to the same schedule, unless the budget's host-time bound stops it, which is
+//! reported (the run bound, met first by default, is deterministic).
 
 use crate::sim::Replay;
 use crate::{Failure, FailureKind, Outcome};

@@ -395,14 +395,17 @@ impl World {
     /// WSARecv, "all I/O initiated by a given thread is canceled when that thread
     /// exits").
     pub(crate) fn thread_finished(&mut self, thread: ThreadId) {
-        // A host's main thread ending ends its process, which cuts off every operation; a
-        // spawned thread leaves the rest running, and its own I/O is lost with it.
-        if self.threads[thread.index()].role == crate::thread::Role::Spawned {
+        // Only a spawned thread that returns: a host's main thread ends its run's work for
+        // that host, and a thread that panicked is reported as a panic.
+        let record = &self.threads[thread.index()];
+        if record.role == crate::thread::Role::Spawned && record.panicked.is_none() {
             let pending = self.thread_io(thread);
-            let routines = self.threads[thread.index()].apcs.len();
+            // Completion routines are queued under their call's name (QueueUserAPC's APCs
+            // under their argument), and the documents forbid only those.
+            let routines = record.apcs.iter().filter(|a| matches!(a.argument, Value::Str(_))).count();
             if pending > 0 || routines > 0 {
                 self.misuse(Misuse::ThreadEndedWithIo, "exit", || {
-                    format!("{pending} operations pending and {routines} completion routines or APCs queued")
+                    format!("operations pending: {pending}, completion routines queued: {routines}")
                 });
             }
         }

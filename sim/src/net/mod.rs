@@ -174,7 +174,7 @@ impl World {
             if !open.is_empty() {
                 let n = open.len();
                 self.misuse(crate::Misuse::CleanupWithSocketsOpen, "WSACleanup", || {
-                    format!("{n} sockets open")
+                    format!("sockets open: {n}")
                 });
             }
             for s in open {

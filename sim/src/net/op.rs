@@ -276,7 +276,7 @@ impl World {
     fn finish_op(&mut self, socket: Handle, mut op: Op, status: Status, bytes: usize, write: bool) {
         // An operation abandoned (its thread ended) or torn down leaves its buffers alone:
         // the program may have freed them.
-        if write && !self.tearing_down && op.saved.as_ref().is_some_and(|g| g.receive) {
+        if write && !self.tearing_down {
             self.receive_guard_ends(socket, &mut op);
         }
         let flags = 0;

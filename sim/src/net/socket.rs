@@ -3,7 +3,7 @@
 
 use super::ConnId;
 use super::op::Op;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddrV4;
 use wsasim_model::{DatagramQueue, Handle, HostId, NetworkEvents, Proto, Tcp};
 
@@ -92,10 +92,9 @@ pub struct Socket {
     /// test_select).
     pub error: u32,
     pub closed: bool,
-    /// Every OVERLAPPED an operation on this socket has used, by address: what its
-    /// `WSAGetOverlappedResult` may ask about. A program reuses a few, so a list is the
-    /// quickest to search.
-    pub used_overlappeds: Vec<usize>,
+    /// Every OVERLAPPED an operation on this socket was given, by address: what its
+    /// `WSAGetOverlappedResult` may ask about.
+    pub used_overlappeds: BTreeSet<usize>,
 }
 
 impl Socket {
@@ -123,7 +122,7 @@ impl Socket {
             events: NetworkEvents::default(),
             error: 0,
             closed: false,
-            used_overlappeds: Vec::new(),
+            used_overlappeds: BTreeSet::new(),
         }
     }
 
