@@ -222,9 +222,7 @@ pub(crate) fn replay_command(sweep: Option<(u64, Option<&str>)>, exploration: &E
     let Some((seed, _)) = sweep else { return cargo };
     let mut vars = format!("{SEED_VAR}={seed}");
     if exploration.strategy != Strategy::RandomWalk && exploration.swarm.is_none() {
-        let s = exploration.strategy;
-        let s = if s.needs_steps() { s.with_steps(exploration.run_length) } else { s };
-        vars += &format!(" {STRATEGY_VAR}={s}");
+        vars += &format!(" {STRATEGY_VAR}={}", exploration.strategy.over(exploration.run_length));
     }
     if exploration.swarm.is_some() {
         vars += &format!(" {SWARM_VAR}=1 {RUN_LENGTH_VAR}={}", exploration.run_length);

@@ -274,8 +274,7 @@ impl Sim {
                 drawn,
             );
         }
-        let given = if self.strategy.needs_steps() { self.strategy.with_steps(steps) } else { self.strategy };
-        let strategy = drawn.map_or(given, |d| d.strategy);
+        let strategy = drawn.map_or(self.strategy.over(steps), |d| d.strategy);
         (Decide::By(strategy), strategy.to_string(), drawn)
     }
 

@@ -379,8 +379,7 @@ fn replay_command(program: &str, scenario: &Scenario, e: &Exploration, seed: u64
     if e.swarm.is_some() {
         command += &format!(" --swarm --run-length {}", e.run_length);
     } else if e.strategy != Strategy::RandomWalk {
-        let s = if e.strategy.needs_steps() { e.strategy.with_steps(e.run_length) } else { e.strategy };
-        command += &format!(" --strategy {s}");
+        command += &format!(" --strategy {}", e.strategy.over(e.run_length));
     }
     command
 }

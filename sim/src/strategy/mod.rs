@@ -139,12 +139,12 @@ impl Strategy {
         matches!(self, Strategy::Pct { steps: 0, .. } | Strategy::Preemptions { steps: 0, .. })
     }
 
-    /// The same strategy over a run length of `steps` decisions.
-    pub fn with_steps(self, steps: u64) -> Strategy {
+    /// The same strategy over a run length of `steps` decisions, when it names none.
+    pub fn over(self, steps: u64) -> Strategy {
         match self {
-            Strategy::RandomWalk => self,
-            Strategy::Pct { depth, .. } => Strategy::Pct { depth, steps },
-            Strategy::Preemptions { max, .. } => Strategy::Preemptions { max, steps },
+            Strategy::Pct { depth, steps: 0 } => Strategy::Pct { depth, steps },
+            Strategy::Preemptions { max, steps: 0 } => Strategy::Preemptions { max, steps },
+            named => named,
         }
     }
 

@@ -241,7 +241,7 @@ mod tests {
         decisions.extend((0..20).map(|i| d(Choice::Wake, i % 2, 2)));
         let latency = Latency { min_ns: 3, max_ns: 1777 };
         let swarm = Some(SwarmSettings {
-            strategy: super::super::Strategy::pct(3).with_steps(812),
+            strategy: super::super::Strategy::pct(3).over(812),
             latency,
             cut_odds: 8,
             pend_odds: 0,
