@@ -183,17 +183,12 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let mut own = OVERLAPPED::default();
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
-    // Not by its `Internal`, which a program that reuses an OVERLAPPED often zeroes first.
-    if !r.overlapped.is_null() {
-        call.with(|w| {
-            if let Some((earlier, socket)) = w.pending_with(r.overlapped as usize) {
-                w.misuse(Misuse::OverlappedInUse, call.name, || {
-                    format!("the OVERLAPPED of a {earlier} still pending on socket {socket}")
-                });
-            }
-        });
-    }
     let start = call.with(|w| {
+        // Not told by its `Internal`, which a program that reuses an OVERLAPPED often
+        // zeroes first.
+        if !r.overlapped.is_null() {
+            w.overlapped_given(id, r.overlapped as usize, call.name);
+        }
         let op = Op {
             call: call.name,
             thread: w.current(),
@@ -213,11 +208,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
         }
     });
-    // Given to an operation of this socket, even one that failed at once: asking about
-    // it there is not asking another socket.
-    if !r.overlapped.is_null() {
-        call.with(|w| w.socket_mut(id).used_overlappeds.insert(r.overlapped as usize));
-    }
     match start {
         Start::Failed(e) => Err(e),
         // A warning status (a datagram cut short) is reported as pending; the completion,

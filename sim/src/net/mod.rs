@@ -339,37 +339,41 @@ impl World {
         self.poke(s);
     }
 
-    /// The call and socket of an operation of the running host still pending with the
-    /// OVERLAPPED at `overlapped`.
-    pub fn pending_with(&self, overlapped: usize) -> Option<(&'static str, wsasim_model::Handle)> {
+    /// The operations pending on the running host's open sockets, each with its socket.
+    fn pending_ops(&self) -> impl Iterator<Item = (&Socket, &Op)> {
         let host = self.host();
-        let sockets = self.net.sockets.iter().filter(|s| s.host == host && !s.closed);
-        sockets.into_iter().find_map(|s| {
-            let op = s.receives.iter().chain(&s.sends).find(|op| op.overlapped as usize == overlapped)?;
-            Some((op.call, s.handle))
-        })
+        let sockets = self.net.sockets.iter().filter(move |s| s.host == host && !s.closed);
+        sockets.flat_map(|s| s.receives.iter().chain(&s.sends).map(move |op| (s, op)))
+    }
+
+    /// An overlapped call of socket `s` is given the OVERLAPPED at `overlapped`: it is a
+    /// misuse while an operation using it still pends; the socket may be asked about it
+    /// from now on (`WSAGetOverlappedResult`), even if the call fails at once.
+    pub fn overlapped_given(&mut self, s: SocketId, overlapped: usize, call: &'static str) {
+        let earlier = self.pending_ops().find(|(_, op)| op.overlapped as usize == overlapped);
+        if let Some((earlier, socket)) = earlier.map(|(s, op)| (op.call, s.handle)) {
+            self.misuse(crate::Misuse::OverlappedInUse, call, || {
+                format!("the OVERLAPPED of a {earlier} still pending on socket {socket}")
+            });
+        }
+        self.socket_mut(s).used_overlappeds.insert(overlapped);
     }
 
     /// What in the running host still refers to the event `event`: a thread waiting on
     /// it, or an operation pending that will signal it.
     pub fn event_user(&self, event: wsasim_model::Handle) -> Option<String> {
+        use crate::thread::{Blocker, State};
         let host = self.host();
         let waiter = self.threads.iter().find(|t| {
             t.host == host
-                && matches!(&t.state, crate::thread::State::Blocked { on: crate::thread::Blocker::Objects { handles, .. }, .. } if handles.contains(&event))
+                && matches!(&t.state, State::Blocked { on: Blocker::Objects { handles, .. }, .. } if handles.contains(&event))
         });
         if let Some(t) = waiter {
             return Some(format!("{} waits on it", t.name));
         }
-        let sockets = self.net.sockets.iter().filter(|s| s.host == host && !s.closed);
-        sockets.into_iter().find_map(|s| {
-            let op = s
-                .receives
-                .iter()
-                .chain(&s.sends)
-                .find(|op| matches!(op.notify, Notify::Object(h) if h == event))?;
-            Some(format!("a {} pending on socket {} will signal it", op.call, s.handle))
-        })
+        let (s, op) =
+            self.pending_ops().find(|(_, op)| matches!(op.notify, Notify::Object(h) if h == event))?;
+        Some(format!("a {} pending on socket {} will signal it", op.call, s.handle))
     }
 
     /// Another thread blocked in a call on socket `handle` (a blocking call, `select` or
@@ -476,10 +480,9 @@ impl World {
         }
     }
 
-    /// How many operations `thread` has pending, on every socket.
+    /// How many operations `thread`, of the running host, has pending.
     pub(crate) fn thread_io(&self, thread: crate::ThreadId) -> usize {
-        let ops = self.net.sockets.iter().flat_map(|s| s.receives.iter().chain(&s.sends));
-        ops.filter(|op| op.thread == thread).count()
+        self.pending_ops().filter(|(_, op)| op.thread == thread).count()
     }
 
     /// Cancels every pending operation a thread issued, on every socket (see `abandon`).
