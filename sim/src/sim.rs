@@ -4,7 +4,7 @@ use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::misuse::{Finding, Misuse};
 use crate::net::{Conservation, Latency};
-use crate::strategy::{Choice, Schedule, Strategy};
+use crate::strategy::{Choice, Decision, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
@@ -409,6 +409,11 @@ impl Outcome {
     pub fn schedule(&self) -> Option<&Schedule> {
         self.report.schedule.as_ref()
     }
+
+    /// Where each decision of [`Outcome::schedule`] was made (`Report::decision_places`).
+    pub(crate) fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
+        self.report.decision_places()
+    }
 }
 
 /// Why a run failed.
@@ -554,6 +559,11 @@ impl Failure {
         taken.enumerate().filter(|(_, (d, default))| d.chosen != **default).map(|(i, _)| i).collect()
     }
 
+    /// Where each decision of [`Failure::schedule`] was made (`Report::decision_places`).
+    pub(crate) fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
+        self.report.decision_places()
+    }
+
     /// The trace's entries, when it was kept.
     pub fn trace_len(&self) -> usize {
         self.report.records.len()
@@ -694,6 +704,16 @@ impl Report {
         trace::render_text(&self.records, &self.names)
     }
 
+    /// Where each decision of the schedule was made: the same for two decisions of one
+    /// choice among as many options at the same point of a program (for a choice among
+    /// parties, the same parties offered after the same call: `trace::Place`).
+    fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
+        let Some(schedule) = &self.schedule else { return Vec::new() };
+        let mut places = trace::choice_places(&self.records).into_iter();
+        let mut place = |d: &Decision| if d.choice.writes_entry() { places.next() } else { None };
+        schedule.decisions.iter().map(|d| (d.choice, d.count, place(d))).collect()
+    }
+
     /// The trace with each choice that deviates from its default marked (`<- deviation
     /// k of n`, counting every deviation, value draws too, in the order made), and, with
     /// `calls_only`, without the scheduler's choices and packet arrivals.
@@ -705,8 +725,7 @@ impl Report {
             for (d, default) in schedule.decisions.iter().zip(&self.defaults) {
                 let deviates = d.chosen != *default;
                 k += usize::from(deviates);
-                // Exactly these decisions write a choice entry (they have two options or more).
-                if matches!(d.choice, Choice::Run | Choice::Wake | Choice::Lock | Choice::Notify) {
+                if d.choice.writes_entry() {
                     marks.push(deviates.then_some((k, of)));
                 }
             }

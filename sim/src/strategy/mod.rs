@@ -81,6 +81,11 @@ impl Choice {
         Choice::ALL.into_iter().find(|c| c.name() == name)
     }
 
+    /// Whether the trace writes a choice entry for it: the choices among parties.
+    pub(crate) fn writes_entry(self) -> bool {
+        matches!(self, Choice::Run | Choice::Wake | Choice::Lock | Choice::Notify)
+    }
+
     /// The documented default among `count` options, for any choice but [`Choice::Run`]:
     /// the first waiter, the first port, the lowest latency, a segment not cut (cutting is
     /// option 0), an operation that completes at once (pending is the last option). A
