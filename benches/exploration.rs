@@ -9,9 +9,12 @@
 //!
 //! `cargo bench --bench exploration [-- SEEDS]` (default 10,000 seeds per cell).
 
+#[path = "../tests/long_bugs.rs"]
+mod long_bugs;
 #[path = "../tests/planted_bugs.rs"]
 mod planted_bugs;
 
+use long_bugs::LONG_BUGS;
 use planted_bugs::{BUGS, Bug};
 use wsasim::{Budget, Replay, Sim, Strategy, Swarm, minimise};
 
@@ -43,6 +46,9 @@ fn failures(bug: &Bug, fixed: bool, seeds: u64, column: Column, run_length: u64)
 
 fn main() {
     let seeds = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000u64);
+    if std::env::args().any(|a| a == "shrink") {
+        return shrink_table();
+    }
     let columns = [
         ("random", Column::Plain(Strategy::RandomWalk)),
         ("pb:1", Column::Plain(Strategy::preemptions(1))),
@@ -84,20 +90,23 @@ fn median(mut v: Vec<usize>) -> usize {
     v[v.len() / 2]
 }
 
-/// Original against minimised, over the first 20 failing seeds of each bug.
+/// Original against minimised, over the first 20 failing seeds of each program: the
+/// planted bugs, then the long programs.
 fn shrink_table() {
     println!(
-        "\n| bug | failing seeds | deviations (median) | minimised | trace lines (median) | minimised | runs (median) |"
+        "\n| program | failing seeds | deviations (median) | minimised | trace lines (median) | minimised | ratio (median) | runs (median) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for bug in &BUGS {
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let programs = BUGS.iter().map(|b| (b.name, b.setup)).chain(LONG_BUGS.iter().map(|b| (b.name, b.setup)));
+    let mut ratios = Vec::new();
+    for (name, setup) in programs {
         let build = |seed: u64| {
             let mut sim = Sim::new(seed);
-            (bug.setup)(&mut sim, false);
+            setup(&mut sim, false);
             sim
         };
         let failures: Vec<_> = (0..20_000).filter_map(|seed| build(seed).run().err()).take(20).collect();
-        let mut rows: [Vec<usize>; 5] = Default::default();
+        let mut rows: [Vec<usize>; 6] = Default::default();
         for f in &failures {
             let replay = |r: Replay| build(r.schedule.seed).replay(r).run();
             let m = minimise(f, Budget::default(), &replay).expect("a kept schedule");
@@ -106,11 +115,18 @@ fn shrink_table() {
                 m.failure.deviations() as usize,
                 f.trace_len(),
                 m.failure.trace_len(),
+                m.failure.trace_len() * 1000 / f.trace_len(),
                 m.runs as usize,
             ];
             rows.iter_mut().zip(row).for_each(|(r, v)| r.push(v));
         }
-        let [d0, d1, l0, l1, runs] = rows.map(median);
-        println!("| {} | {} | {d0} | {d1} | {l0} | {l1} | {runs} |", bug.name, failures.len());
+        let [d0, d1, l0, l1, ratio, runs] = rows.map(median);
+        ratios.push(ratio);
+        println!(
+            "| {name} | {} | {d0} | {d1} | {l0} | {l1} | {:.3} | {runs} |",
+            failures.len(),
+            ratio as f64 / 1000.0
+        );
     }
+    println!("\nmedian ratio over the programs: {:.3}", median(ratios) as f64 / 1000.0);
 }

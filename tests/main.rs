@@ -14,6 +14,7 @@ mod echo_workload;
 mod events;
 mod exploration;
 mod harness;
+mod long_bugs;
 mod misuse;
 mod network_events;
 mod overlapped;
