@@ -163,7 +163,11 @@ pub(crate) fn satisfy_or_park(
     ms: u32,
     alertable: bool,
 ) -> u32 {
-    match call.with(|w| w.kernel_mut().satisfy(WaitSpec { handles: objects, all })) {
+    let satisfied = call.with(|w| {
+        w.turn_ended();
+        w.kernel_mut().satisfy(WaitSpec { handles: objects, all })
+    });
+    match satisfied {
         Some(index) => WAIT_OBJECT_0 + index,
         None => park(call, args, objects, all, ms, alertable),
     }

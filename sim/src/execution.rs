@@ -9,7 +9,7 @@ use crate::misuse::Misuse;
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
-use crate::strategy::{Choice, Decision, Oracle, Recorded, Strategy};
+use crate::strategy::{Choice, Decision, Directive, Oracle, Recorded, Strategy};
 use crate::thread::{Role, State};
 use crate::trace::{Entry, Record};
 use crate::world::{HostRecord, Unborn};
@@ -83,7 +83,7 @@ pub(crate) enum Decide {
     By(Strategy),
     /// A recorded schedule's decisions: all of them, or those kept (see
     /// `strategy::Oracle::replay`).
-    Replay(Vec<Decision>, Option<Vec<bool>>),
+    Replay(Vec<Decision>, Option<Vec<Directive>>),
 }
 
 /// How the loop ended.

@@ -46,7 +46,7 @@ pub use net::{
 };
 pub use shrink::{Budget, Minimised, minimise, same_failure};
 pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};
-pub use strategy::{Choice, Decision, Schedule, Strategy};
+pub use strategy::{Anchor, Choice, Decision, Directive, Schedule, Strategy};
 pub use swarm::{Swarm, SwarmSettings};
 pub use sweep::{Confirmed, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure};
 pub use thread::{Blocker, ThreadId, Wake};

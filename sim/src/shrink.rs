@@ -1,21 +1,27 @@
 //! Minimising a failing run: the schedule with the fewest deviations from the documented
 //! defaults (`Choice::default_option`, `strategy::default_party`) that still fails the
-//! same way.
+//! same way, and then the shortest.
 //!
-//! Delta debugging over the deviations (Zeller and Hildebrandt, "Simplifying and
-//! Isolating Failure-Inducing Input", TSE 2002), then one-at-a-time removal. A candidate
-//! keeps some deviations of the current schedule and takes the default everywhere else,
-//! by position (`Replay::keep`); when it fails the same way, its own recorded run becomes
-//! the current schedule, whose deviations are never more than those kept, so every step
-//! that succeeds removes at least one and the search ends. Deviations rather than
-//! decisions are the unit because a default decision explains nothing: a reader needs only
-//! the few places where the run went another way than it would by itself. The same failure
-//! minimises to the same schedule, unless the budget's host-time bound stops it, which is
-//! reported (the run bound, met first by default, is deterministic).
+//! A candidate keeps some deviations and takes the default everywhere else. It keeps
+//! them by anchor (`strategy::Anchor`: the party, its round, its step), not by position:
+//! removing one deviation moves every later decision to another position, but leaves a
+//! kept one on the same turn of the same party, which is what it meant. The search:
+//! deviations of whole kinds of choice dropped, then all but those of the parties' last
+//! rounds, then delta debugging (Zeller and Hildebrandt, "Simplifying and Isolating
+//! Failure-Inducing Input", TSE 2002) and one-at-a-time removal, each candidate taken when
+//! it fails the same way with a trace no longer than the original's; then the deviations
+//! left moved to earlier rounds, taken when the trace gets shorter; and again, until
+//! neither finds a smaller run. When a candidate fails the same way, its own recorded run
+//! becomes the current one, whose deviations are never more than those kept, so the
+//! search ends. Deviations rather than decisions are the unit because a default decision
+//! explains nothing: a reader needs only the few places where the run went another way
+//! than it would by itself. The same failure minimises to the same schedule, unless the
+//! budget's host-time bound stops it, which is reported (the run bound, met first by
+//! default, is deterministic).
 
+use crate::ThreadId;
 use crate::sim::Replay;
-use crate::strategy::{Choice, Schedule};
-use crate::trace::Place;
+use crate::strategy::{Anchor, Choice, Directive, Schedule};
 use crate::{Failure, FailureKind, Outcome};
 use std::time::{Duration, Instant};
 
@@ -47,8 +53,7 @@ pub struct Minimised {
     pub budget_hit: Option<String>,
 }
 
-/// The earlier places tried for one group of deviations in one pass: the place that
-/// makes a program fail again is most often one of its first few that look alike.
+/// The numbers of rounds that `earlier` tries moving every deviation back by.
 const EARLIER_TRIES_MAX: usize = 64;
 
 /// Minimises `original` (which must have kept its schedule) by replaying candidates with
@@ -59,7 +64,7 @@ pub fn minimise(
     run: &dyn Fn(Replay) -> Result<Outcome, Failure>,
 ) -> Option<Minimised> {
     let started = Instant::now();
-    let mut search = Search { original, budget, started, runs: 0, budget_hit: None, run, plain: None };
+    let mut search = Search { original, budget, started, runs: 0, budget_hit: None, run };
     let mut current = search.keeping(original, &original.deviation_indices())?;
     loop {
         current = search.fewer_deviations(current);
@@ -72,9 +77,6 @@ pub fn minimise(
     Some(Minimised { failure: current, deviations_before: original.deviations(), runs, budget_hit })
 }
 
-/// Where each decision of a run was made.
-type Places = Vec<(Choice, u64, Option<Place>)>;
-
 struct Search<'a> {
     original: &'a Failure,
     budget: Budget,
@@ -82,8 +84,6 @@ struct Search<'a> {
     runs: u32,
     budget_hit: Option<String>,
     run: &'a dyn Fn(Replay) -> Result<Outcome, Failure>,
-    /// `plain_places`, once known.
-    plain: Option<Places>,
 }
 
 impl Search<'_> {
@@ -91,6 +91,8 @@ impl Search<'_> {
     /// chunk, at a granularity that doubles until single deviations), then each deviation
     /// left removed alone.
     fn fewer_deviations(&mut self, mut current: Failure) -> Failure {
+        current = self.without_kinds(current);
+        current = self.last_rounds(current);
         let mut deviations = current.deviation_indices();
         let mut n = 2;
         let mut none_tried = false;
@@ -137,44 +139,86 @@ impl Search<'_> {
         current
     }
 
-    /// The same deviations made earlier in the run, so that it fails sooner: a program
-    /// that fails in its fortieth round usually fails in its first one when its first
-    /// round takes the same turns. Each group of the last deviations (all of them first)
-    /// moves back, each member by one distance, to decisions made where they were
-    /// (`Failure::decision_places`), the earliest first: onto the current run, the
-    /// deviations before the group kept, and onto the run with no deviation at all, those
-    /// dropped. The first candidate that fails the same way, with no more deviations and a
-    /// shorter trace, is taken.
-    fn earlier(&mut self, current: &Failure) -> Option<Failure> {
+    /// The deviations of every kind of choice but one, for each kind in turn (`Choice`):
+    /// a random run deviates on nearly every latency and port it draws, and a failure
+    /// rarely needs any of them.
+    fn without_kinds(&mut self, mut current: Failure) -> Failure {
+        for kind in Choice::ALL {
+            let deviations = current.deviation_indices();
+            let others: Vec<usize> = deviations
+                .iter()
+                .copied()
+                .filter(|&i| current.directives()[i].anchor.choice != kind)
+                .collect();
+            if others.len() == deviations.len() || self.budget_hit.is_some() {
+                continue;
+            }
+            if let Some(fewer) = self.keeping(&current, &others) {
+                current = fewer;
+            }
+        }
+        current
+    }
+
+    /// Only the deviations of each party's last rounds (1, 2, 4, then 8 of them), the
+    /// first of these that fails the same way: a failure is mostly made by the turns just
+    /// before it, and this finds those in a few runs where ddmin over hundreds of
+    /// deviations may take its whole budget.
+    fn last_rounds(&mut self, current: Failure) -> Failure {
         let deviations = current.deviation_indices();
+        let anchor = |i: usize| current.directives()[i].anchor;
+        let last =
+            |party| deviations.iter().map(|&i| anchor(i)).filter(|a| a.party == party).map(|a| a.round).max();
+        for rounds in [1, 2, 4, 8] {
+            let recent: Vec<usize> = deviations
+                .iter()
+                .copied()
+                .filter(|&i| anchor(i).round + rounds > last(anchor(i).party).unwrap_or(0))
+                .collect();
+            if recent.len() == deviations.len() || self.budget_hit.is_some() {
+                break;
+            }
+            if let Some(fewer) = self.keeping(&current, &recent) {
+                return fewer;
+            }
+        }
+        current
+    }
+
+    /// The same deviations made in earlier rounds of their parties (`Anchor::round`), so
+    /// that the run fails sooner: a program that fails in its fortieth round usually
+    /// fails in its first when its first round takes the same turns. The last deviations
+    /// (all of them first, then fewer) move, the ones before them kept or dropped: first
+    /// each party's to its first round they fit, keeping their spacing; then all back by
+    /// one number of rounds, the most first. The first candidate that fails the same way,
+    /// with no more deviations and a shorter trace, is taken.
+    fn earlier(&mut self, current: &Failure) -> Option<Failure> {
+        let kept: Vec<Directive> =
+            current.deviation_indices().iter().map(|&i| current.directives()[i]).collect();
         let schedule = current.schedule()?;
-        let places = current.decision_places();
-        let plain = self.plain_places(schedule);
-        for from in 0..deviations.len() {
-            let group = &deviations[from..];
-            let ontos = [(&plain, &deviations[..0]), (&places, &deviations[..from])];
-            for (onto, kept) in ontos.into_iter().take(if from == 0 { 1 } else { 2 }) {
-                let floor = kept.last().map_or(0, |k| k + 1);
-                let lands = |at: usize, j: usize| at + j - group[0];
-                let fits = |at: &usize| group.iter().all(|&j| onto.get(lands(*at, j)) == Some(&places[j]));
-                let targets: Vec<usize> = (floor..group[0]).filter(fits).take(EARLIER_TRIES_MAX).collect();
-                for at in targets {
+        for from in 0..kept.len() {
+            let (before, group) = kept.split_at(from);
+            let back = |n: u32| -> Vec<Directive> {
+                group
+                    .iter()
+                    .map(|d| Directive { anchor: Anchor { round: d.anchor.round - n, ..d.anchor }, ..*d })
+                    .collect()
+            };
+            let mut moves = first_rounds(group);
+            let rounds = group.iter().map(|d| d.anchor.round).min().unwrap_or(0);
+            moves.extend((1..=rounds).rev().take(EARLIER_TRIES_MAX).map(back));
+            moves.retain(|m| m != group);
+            let prefixes: &[&[Directive]] = if from == 0 { &[&[]] } else { &[before, &[]] };
+            for moved in &moves {
+                for prefix in prefixes {
                     if self.budget_hit.is_some() {
                         return None;
                     }
-                    let len = lands(at, deviations[deviations.len() - 1]) + 1;
-                    let mut moved = vec![schedule.decisions[0]; len];
-                    let mut keep = vec![false; len];
-                    let placed = kept.iter().map(|&k| (k, k)).chain(group.iter().map(|&j| (j, lands(at, j))));
-                    for (j, to) in placed {
-                        moved[to] = schedule.decisions[j];
-                        keep[to] = true;
-                    }
-                    let schedule = Schedule { decisions: moved, ..schedule.clone() };
+                    let keep = prefix.iter().chain(moved).copied().collect();
                     let shorter = |f: &Failure| {
                         f.trace_len() < current.trace_len() && f.deviations() <= current.deviations()
                     };
-                    if let Some(f) = self.attempt(schedule, keep).filter(shorter) {
+                    if let Some(f) = self.attempt(schedule.clone(), keep).filter(shorter) {
                         return Some(f);
                     }
                 }
@@ -183,25 +227,12 @@ impl Search<'_> {
         None
     }
 
-    /// Where each decision of the run with no deviation was made (one run, the first time).
-    fn plain_places(&mut self, schedule: &Schedule) -> Places {
-        if self.plain.is_none() && self.spend() {
-            let plain = Schedule { decisions: Vec::new(), ..schedule.clone() };
-            self.plain = Some(match (self.run)(Replay { schedule: plain, keep: Some(Vec::new()) }) {
-                Ok(outcome) => outcome.decision_places(),
-                Err(failure) => failure.decision_places(),
-            });
-        }
-        self.plain.clone().unwrap_or_default()
-    }
-
     /// Replays `base` keeping the deviations at `keep`: its failure, if it is the same and
     /// its trace no longer than the original's (fewer deviations that make a longer story
     /// than the one minimising started from explain no better).
     fn keeping(&mut self, base: &Failure, keep: &[usize]) -> Option<Failure> {
         let schedule = base.schedule()?.clone();
-        let mut kept = vec![false; schedule.decisions.len()];
-        keep.iter().for_each(|&i| kept[i] = true);
+        let kept = keep.iter().map(|&i| base.directives()[i]).collect();
         let longest = self.original.trace_len();
         self.attempt(schedule, kept).filter(|f| f.trace_len() <= longest)
     }
@@ -218,9 +249,9 @@ impl Search<'_> {
         self.budget_hit.is_none()
     }
 
-    /// Replays the decisions of `schedule` marked in `keep`, the default elsewhere: its
-    /// failure, if it is the same.
-    fn attempt(&mut self, schedule: Schedule, keep: Vec<bool>) -> Option<Failure> {
+    /// Replays `keep`, the default elsewhere (`schedule` gives the seed and the swarm
+    /// settings): its failure, if it is the same.
+    fn attempt(&mut self, schedule: Schedule, keep: Vec<Directive>) -> Option<Failure> {
         if !self.spend() {
             return None;
         }
@@ -230,6 +261,57 @@ impl Search<'_> {
         }
     }
 }
+
+/// `group` moved so that each party's first deviation falls in one of its first rounds
+/// (`FIRST_ROUNDS`: whether a party blocks before its first turn depends on the others,
+/// so the round of the same turn may differ by one or two), each party's deviations
+/// keeping their spacing; the earliest first, for at most three parties.
+fn first_rounds(group: &[Directive]) -> Vec<Vec<Directive>> {
+    let mut parties: Vec<(ThreadId, u32)> = Vec::new();
+    for d in group {
+        match parties.iter_mut().find(|(p, _)| *p == d.anchor.party) {
+            Some((_, first)) => *first = (*first).min(d.anchor.round),
+            None => parties.push((d.anchor.party, d.anchor.round)),
+        }
+    }
+    if parties.len() > 3 {
+        return Vec::new();
+    }
+    let combinations = FIRST_ROUNDS.pow(parties.len() as u32);
+    let mut targets: Vec<Vec<u32>> = (0..combinations)
+        .map(|mut c| {
+            parties
+                .iter()
+                .map(|_| {
+                    let k = c % FIRST_ROUNDS;
+                    c /= FIRST_ROUNDS;
+                    k
+                })
+                .collect()
+        })
+        .collect();
+    targets.sort_by_key(|t| t.iter().sum::<u32>());
+    targets
+        .into_iter()
+        .filter(|t| parties.iter().zip(t).all(|((_, first), k)| k <= first))
+        .map(|t| {
+            let by = |party: ThreadId| {
+                let i = parties.iter().position(|(p, _)| *p == party).expect("a party of the group");
+                parties[i].1 - t[i]
+            };
+            group
+                .iter()
+                .map(|d| Directive {
+                    anchor: Anchor { round: d.anchor.round - by(d.anchor.party), ..d.anchor },
+                    ..*d
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// How many of its first rounds `first_rounds` tries for each party.
+const FIRST_ROUNDS: u32 = 3;
 
 /// Whether two failures are the same: the same panic (thread, place, and message but for
 /// its numbers: the same assertion failing in round 1 as in round 40), a deadlock of

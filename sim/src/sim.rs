@@ -4,7 +4,7 @@ use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::misuse::{Finding, Misuse};
 use crate::net::{Conservation, Latency};
-use crate::strategy::{Choice, Decision, Schedule, Strategy};
+use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
 use crate::trace::{self, Record};
@@ -309,9 +309,9 @@ fn latency(min: Duration, max: Duration) -> Latency {
 pub struct Replay {
     pub schedule: Schedule,
     /// `None`: every decision, strictly (a run that stops fitting fails as diverged).
-    /// `Some`: only those kept, by position, where they still fit; the default everywhere
-    /// else ([`crate::Choice::default_option`]): how a schedule is minimised.
-    pub keep: Option<Vec<bool>>,
+    /// `Some`: only these, each where its anchor comes and it still fits; the default
+    /// everywhere else ([`crate::Choice::default_option`]): how a schedule is minimised.
+    pub keep: Option<Vec<Directive>>,
 }
 
 /// An event or a socket still open at the end of a run, on a client host.
@@ -408,11 +408,6 @@ impl Outcome {
     /// Every decision of the run, when it kept its trace.
     pub fn schedule(&self) -> Option<&Schedule> {
         self.report.schedule.as_ref()
-    }
-
-    /// Where each decision of [`Outcome::schedule`] was made (`Report::decision_places`).
-    pub(crate) fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
-        self.report.decision_places()
     }
 }
 
@@ -559,9 +554,9 @@ impl Failure {
         taken.enumerate().filter(|(_, (d, default))| d.chosen != **default).map(|(i, _)| i).collect()
     }
 
-    /// Where each decision of [`Failure::schedule`] was made (`Report::decision_places`).
-    pub(crate) fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
-        self.report.decision_places()
+    /// The directive of each decision of [`Failure::schedule`]: how minimising keeps it.
+    pub fn directives(&self) -> &[Directive] {
+        &self.report.directives
     }
 
     /// The trace's entries, when it was kept.
@@ -605,6 +600,8 @@ struct Report {
     schedule: Option<Schedule>,
     /// The default of each decision of `schedule`.
     defaults: Vec<u64>,
+    /// The directive of each decision of `schedule`.
+    directives: Vec<Directive>,
     /// Decisions that took another option than the default.
     deviations: u64,
     divergence: Option<String>,
@@ -627,11 +624,11 @@ struct Report {
 impl Report {
     fn new(seed: u64, strategy: String, finished: Finished) -> Report {
         let Finished { ending, mut world, steps, decisions, divergence } = finished;
-        let (schedule, defaults) = match decisions {
-            Some((decisions, defaults)) => {
-                (Some(Schedule { seed, strategy, swarm: None, decisions }), defaults)
+        let (schedule, defaults, directives) = match decisions {
+            Some((decisions, defaults, directives)) => {
+                (Some(Schedule { seed, strategy, swarm: None, decisions }), defaults, directives)
             }
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), Vec::new()),
         };
         let deviations = world.oracle.deviations();
         let (party_decisions, switches) = (world.oracle.party_decisions(), world.oracle.switches());
@@ -687,6 +684,7 @@ impl Report {
             stalls,
             schedule,
             defaults,
+            directives,
             deviations,
             divergence,
             party_decisions,
@@ -702,16 +700,6 @@ impl Report {
 
     fn trace_text(&self) -> String {
         trace::render_text(&self.records, &self.names)
-    }
-
-    /// Where each decision of the schedule was made: the same for two decisions of one
-    /// choice among as many options at the same point of a program (for a choice among
-    /// parties, the same parties offered after the same call: `trace::Place`).
-    fn decision_places(&self) -> Vec<(Choice, u64, Option<trace::Place>)> {
-        let Some(schedule) = &self.schedule else { return Vec::new() };
-        let mut places = trace::choice_places(&self.records).into_iter();
-        let mut place = |d: &Decision| if d.choice.writes_entry() { places.next() } else { None };
-        schedule.decisions.iter().map(|d| (d.choice, d.count, place(d))).collect()
     }
 
     /// The trace with each choice that deviates from its default marked (`<- deviation

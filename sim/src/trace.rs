@@ -276,41 +276,6 @@ pub(crate) struct View {
     pub(crate) marks: Vec<Option<(usize, usize)>>,
 }
 
-/// Where a choice the trace writes was made, blind to the option taken: the choice's
-/// entry without its pick, and the entry before it by its thread and call, without
-/// arguments or results (`shrink` moves a deviation to an earlier decision made where
-/// this one was).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Place {
-    what: &'static str,
-    options: Vec<ThreadId>,
-    after: Option<(ThreadId, &'static str)>,
-}
-
-/// The place of each choice entry of `records`, in order.
-pub(crate) fn choice_places(records: &[Record]) -> Vec<Place> {
-    let head = |r: &Record| {
-        let name: &'static str = match r.entry {
-            Entry::Call { name, .. } | Entry::Blocks { name, .. } => name,
-            Entry::Choice { what, .. } | Entry::Packet { what, .. } => what,
-            Entry::Complete { call, .. } => call,
-            Entry::Exit => "exit",
-            Entry::Panic { .. } => "panic",
-            Entry::Apc { .. } => "apc",
-        };
-        (r.thread, name)
-    };
-    let mut before = None;
-    let mut places = Vec::new();
-    for r in records {
-        if let Entry::Choice { what, options, .. } = &r.entry {
-            places.push(Place { what, options: options.clone(), after: before });
-        }
-        before = Some(head(r));
-    }
-    places
-}
-
 pub(crate) fn render_text_as(records: &[Record], names: &[String], view: View) -> String {
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();

@@ -130,6 +130,12 @@ impl World {
         self.current
     }
 
+    /// The running thread waits (whether or not it must block): its turn is over, for
+    /// the anchors of decisions (`strategy::Anchor::round`).
+    pub fn turn_ended(&mut self) {
+        self.oracle.turn_ended(self.current);
+    }
+
     /// The running thread's `call` made `misuse` of `object`: unless the run allows it, the
     /// run stops at its next scheduling point and fails naming it. The call itself goes on
     /// as Windows would.

@@ -27,7 +27,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What a decision decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Choice {
     /// Which party takes the next step: a runnable thread, or the network.
     Run,
@@ -50,7 +50,7 @@ pub enum Choice {
 }
 
 impl Choice {
-    const ALL: [Choice; 9] = [
+    pub(crate) const ALL: [Choice; 9] = [
         Choice::Run,
         Choice::Wake,
         Choice::Lock,
@@ -232,8 +232,102 @@ pub(crate) trait Scheduler {
     fn finish(&mut self) {}
 }
 
-/// A run's decisions, each with its default option.
-pub(crate) type Recorded = (Vec<Decision>, Vec<u64>);
+/// Where a decision was made, in terms that a change elsewhere in the run leaves alone:
+/// the party taking its step (for which party runs next, the one whose step just ended),
+/// how many times that party had blocked before (its round), its steps in that round,
+/// and which decision of its kind in that step. Removing one deviation of a schedule
+/// moves every later decision to another position, but not off its party's turn:
+/// minimising keeps deviations by anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Anchor {
+    pub party: ThreadId,
+    pub round: u32,
+    pub step: u32,
+    pub choice: Choice,
+    pub nth: u32,
+}
+
+/// A decision by its anchor: the option taken (for which party runs, the party itself,
+/// which keeps its meaning when the runnable set around it changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Directive {
+    pub anchor: Anchor,
+    pub value: u64,
+}
+
+/// A run's decisions, each with its default option and its directive.
+pub(crate) type Recorded = (Vec<Decision>, Vec<u64>, Vec<Directive>);
+
+/// Each party's round and steps, for the anchors of its decisions.
+#[derive(Debug)]
+struct Progress {
+    /// By party: the network first, then each thread by index.
+    rounds: Vec<(u32, u32)>,
+    /// The party taking the current step.
+    stepping: ThreadId,
+    /// Decisions of each choice made in the current step.
+    nth: [u32; Choice::ALL.len()],
+    /// Whether the current step ended its party's turn with a wait.
+    waited: bool,
+}
+
+impl Default for Progress {
+    fn default() -> Progress {
+        // Decisions before the first step (setting the hosts up) are the network's.
+        Progress { rounds: Vec::new(), stepping: ThreadId::NET, nth: [0; Choice::ALL.len()], waited: false }
+    }
+}
+
+impl Progress {
+    fn of(&mut self, party: ThreadId) -> &mut (u32, u32) {
+        let slot = if party == ThreadId::NET { 0 } else { party.index() + 1 };
+        if self.rounds.len() <= slot {
+            self.rounds.resize(slot + 1, (0, 0));
+        }
+        &mut self.rounds[slot]
+    }
+
+    /// `last`'s step ended, before a decision of which of `runnable` runs next: that
+    /// decision's anchor.
+    fn step_ended(&mut self, runnable: &[ThreadId], last: ThreadId) -> Anchor {
+        let (waited, blocked) = (self.waited, !runnable.contains(&last));
+        let (round, step) = self.of(last);
+        // A wait that blocks takes a step more than one satisfied at once: not counted, so
+        // that the turn after it has the same steps either way.
+        if !(waited && blocked) {
+            *step += 1;
+        }
+        let anchor = Anchor { party: last, round: *round, step: *step, choice: Choice::Run, nth: 0 };
+        if blocked && !waited {
+            (*round, *step) = (*round + 1, 0);
+        }
+        anchor
+    }
+
+    fn step_began(&mut self, party: ThreadId) {
+        self.stepping = party;
+        self.nth = [0; Choice::ALL.len()];
+        self.waited = false;
+    }
+
+    /// A party's turn ends when it waits, satisfied at once or not, or blocks otherwise:
+    /// the same turn of a loop then has the same round and steps whichever other party
+    /// got there first.
+    fn turn_ended(&mut self, party: ThreadId) {
+        let (round, step) = self.of(party);
+        (*round, *step) = (*round + 1, 0);
+        self.waited = true;
+    }
+
+    /// The anchor of a decision of `choice` within the current step.
+    fn within_step(&mut self, choice: Choice) -> Anchor {
+        let party = self.stepping;
+        let (round, step) = *self.of(party);
+        let nth = &mut self.nth[choice as usize];
+        *nth += 1;
+        Anchor { party, round, step, choice, nth: *nth }
+    }
+}
 
 /// The one source of a run's decisions.
 pub(crate) struct Oracle {
@@ -254,6 +348,10 @@ pub(crate) struct Oracle {
     keeping: Option<schedule::Keeping>,
     /// The default of each recorded decision, beside `recorded`.
     defaults: Option<Vec<u64>>,
+    /// The directive of each recorded decision, beside `recorded`.
+    directives: Option<Vec<Directive>>,
+    /// Where each party is, when decisions are recorded or kept by anchor.
+    progress: Option<Progress>,
     /// Decisions that took another option than the default.
     deviations: u64,
     /// Set once a replayed schedule no longer fits the run, which then stops.
@@ -277,14 +375,16 @@ impl Oracle {
             replaying: false,
             keeping: None,
             defaults: record.then(Vec::new),
+            directives: record.then(Vec::new),
+            progress: record.then(Progress::default),
             deviations: 0,
             diverged: false,
         }
     }
 
-    /// An oracle that replays `decisions`: all of them strictly, or, with `keep`, those
-    /// kept where they still fit, and the default elsewhere.
-    pub(crate) fn replay(decisions: Vec<Decision>, keep: Option<Vec<bool>>, record: bool) -> Oracle {
+    /// An oracle that replays `decisions` strictly, or, given `keep`, takes those
+    /// directives where their anchors come and still fit, and the default elsewhere.
+    pub(crate) fn replay(decisions: Vec<Decision>, keep: Option<Vec<Directive>>, record: bool) -> Oracle {
         match keep {
             None => {
                 Oracle { replaying: true, ..Oracle::new(Box::new(schedule::Replay::new(decisions)), record) }
@@ -292,7 +392,8 @@ impl Oracle {
             Some(keep) => {
                 let unused = Box::new(random::RandomWalk::new(0));
                 Oracle {
-                    keeping: Some(schedule::Keeping::new(decisions, keep)),
+                    keeping: Some(schedule::Keeping::new(keep)),
+                    progress: Some(Progress::default()),
                     ..Oracle::new(unused, record)
                 }
             }
@@ -306,35 +407,60 @@ impl Oracle {
             return 0;
         }
         let default = choice.default_option(count);
-        let chosen = match &mut self.keeping {
-            Some(k) => k.take(choice, count, default),
-            None => self.scheduler.next_value(choice, count),
+        let anchor = self.progress.as_mut().map(|p| p.within_step(choice));
+        let chosen = match (&self.keeping, anchor) {
+            (Some(k), Some(anchor)) => k.value(anchor, count, default),
+            _ => self.scheduler.next_value(choice, count),
         };
-        self.record(choice, count, chosen, default)
+        self.record(
+            choice,
+            count,
+            chosen,
+            default,
+            anchor.map(|anchor| Directive { anchor, value: chosen as u64 }),
+        )
     }
 
     /// Which of `runnable` takes the next step.
     pub(crate) fn pick_party(&mut self, runnable: &[ThreadId], last: ThreadId) -> usize {
         assert!(!runnable.is_empty(), "a step with no party to take it");
         let yielding = std::mem::take(&mut self.yielding);
+        let anchor = self.progress.as_mut().map(|p| p.step_ended(runnable, last));
         if runnable.len() == 1 {
+            if let Some(p) = &mut self.progress {
+                p.step_began(runnable[0]);
+            }
             return 0;
         }
         self.party_decisions += 1;
         let default = default_party(runnable, last);
-        let chosen = match &mut self.keeping {
-            Some(k) => k.take(Choice::Run, runnable.len(), default),
-            None => self.scheduler.next_party(runnable, last, yielding),
+        let chosen = match (&self.keeping, anchor) {
+            (Some(k), Some(anchor)) => k.party(anchor, runnable, default),
+            _ => self.scheduler.next_party(runnable, last, yielding),
         };
         self.switches += u64::from(runnable[chosen] != last);
-        self.record(Choice::Run, runnable.len(), chosen, default)
+        if let Some(p) = &mut self.progress {
+            p.step_began(runnable[chosen]);
+        }
+        let directive = anchor.map(|anchor| Directive { anchor, value: u64::from(runnable[chosen].0) });
+        self.record(Choice::Run, runnable.len(), chosen, default, directive)
     }
 
-    fn record(&mut self, choice: Choice, count: usize, chosen: usize, default: usize) -> usize {
+    fn record(
+        &mut self,
+        choice: Choice,
+        count: usize,
+        chosen: usize,
+        default: usize,
+        directive: Option<Directive>,
+    ) -> usize {
         assert!(chosen < count, "{choice:?}: option {chosen} of {count}");
         self.deviations += u64::from(chosen != default);
         if let Some(defaults) = &mut self.defaults {
             defaults.push(default as u64);
+        }
+        if let (Some(directives), Some(d)) = (&mut self.directives, directive) {
+            directives.push(d);
         }
         if self.replaying {
             self.diverged = self.scheduler.divergence().is_some();
@@ -343,6 +469,13 @@ impl Oracle {
             recorded.push(Decision { choice, count: count as u64, chosen: chosen as u64 });
         }
         chosen
+    }
+
+    /// `party` waits: see `Progress::turn_ended`.
+    pub(crate) fn turn_ended(&mut self, party: ThreadId) {
+        if let Some(p) = &mut self.progress {
+            p.turn_ended(party);
+        }
     }
 
     pub(crate) fn party_decisions(&self) -> u64 {
@@ -361,7 +494,10 @@ impl Oracle {
     /// replay stopped fitting it, if it did.
     pub(crate) fn finish(&mut self) -> (Option<Recorded>, Option<String>) {
         self.scheduler.finish();
-        let recorded = self.recorded.take().zip(self.defaults.take());
+        let recorded = match (self.recorded.take(), self.defaults.take(), self.directives.take()) {
+            (Some(r), Some(d), Some(a)) => Some((r, d, a)),
+            _ => None,
+        };
         (recorded, self.scheduler.divergence().map(str::to_owned))
     }
 }
@@ -383,12 +519,44 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_after_a_wait_has_the_same_anchor_whether_the_wait_blocked_or_not() {
+        let (a, b) = (ThreadId(0), ThreadId(1));
+        // Thread a takes two steps, then waits; the wait is satisfied at once.
+        let mut at_once = Progress::default();
+        at_once.step_ended(&[a, b], a);
+        at_once.step_began(a);
+        at_once.turn_ended(a);
+        at_once.step_ended(&[a, b], a);
+        at_once.step_began(a);
+        let after_at_once = at_once.step_ended(&[a, b], a);
+        // The same, but the wait blocks and b runs before a wakes.
+        let mut blocked = Progress::default();
+        blocked.step_ended(&[a, b], a);
+        blocked.step_began(a);
+        blocked.turn_ended(a);
+        blocked.step_ended(&[b], a);
+        blocked.step_began(b);
+        blocked.step_ended(&[a, b], b);
+        blocked.step_began(a);
+        blocked.step_ended(&[a, b], a);
+        blocked.step_began(a);
+        let after_blocked = blocked.step_ended(&[a, b], a);
+        assert_eq!(after_at_once, after_blocked);
+        assert_eq!((after_blocked.round, after_blocked.step), (1, 2));
+        // A thread that blocks without waiting (a blocking recv) starts a round too.
+        let mut recv = Progress::default();
+        recv.step_ended(&[b], a);
+        recv.step_began(b);
+        assert_eq!(recv.of(a).0, 1);
+    }
+
+    #[test]
     fn a_single_option_is_no_decision() {
         let mut oracle = Oracle::new(Strategy::RandomWalk.scheduler(0), true);
         assert_eq!(oracle.pick(Choice::Latency, 1), 0);
         assert_eq!(oracle.pick_party(&[ThreadId(0)], ThreadId(0)), 0);
         let (recorded, _) = oracle.finish();
-        assert_eq!(recorded, Some((Vec::new(), Vec::new())));
+        assert_eq!(recorded, Some((Vec::new(), Vec::new(), Vec::new())));
         assert_eq!(oracle.party_decisions(), 0);
     }
 }

@@ -17,9 +17,11 @@
 //! that asks for a decision the file does not have, or one of another kind or number of
 //! options, stops the run there, naming both.
 
-use super::{Choice, Scheduler};
+use super::{Anchor, Choice, Directive, Scheduler};
+use crate::ThreadId;
 use crate::net::Latency;
 use crate::swarm::SwarmSettings;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -182,35 +184,35 @@ impl Replay {
     }
 }
 
-/// Replays only the kept decisions of a schedule, by position, where they still fit (the
-/// same choice among as many options), and the default everywhere else: a run near the
-/// recorded one with fewer deviations, as minimising asks for. It never diverges.
+/// Takes the directives of a schedule being minimised where their anchors come and still
+/// fit (the party is runnable, the option exists), and the default everywhere else: a
+/// run near the recorded one with fewer deviations. It never diverges.
 #[derive(Debug)]
 pub(crate) struct Keeping {
-    decisions: Vec<Decision>,
-    keep: Vec<bool>,
-    next: usize,
+    directives: BTreeMap<Anchor, u64>,
 }
 
 impl Keeping {
-    pub(crate) fn new(decisions: Vec<Decision>, keep: Vec<bool>) -> Keeping {
-        Keeping { decisions, keep, next: 0 }
+    pub(crate) fn new(keep: Vec<Directive>) -> Keeping {
+        Keeping { directives: keep.into_iter().map(|d| (d.anchor, d.value)).collect() }
     }
 
-    pub(crate) fn take(&mut self, choice: Choice, count: usize, default: usize) -> usize {
-        let i = self.next;
-        self.next += 1;
-        match self.decisions.get(i) {
-            Some(d) if self.keep.get(i) == Some(&true) && d.choice == choice && d.count == count as u64 => {
-                d.chosen as usize
-            }
+    pub(crate) fn party(&self, anchor: Anchor, runnable: &[ThreadId], default: usize) -> usize {
+        let kept =
+            self.directives.get(&anchor).and_then(|&p| runnable.iter().position(|r| u64::from(r.0) == p));
+        kept.unwrap_or(default)
+    }
+
+    pub(crate) fn value(&self, anchor: Anchor, count: usize, default: usize) -> usize {
+        match self.directives.get(&anchor) {
+            Some(&v) if v < count as u64 => v as usize,
             _ => default,
         }
     }
 }
 
 impl Scheduler for Replay {
-    fn next_party(&mut self, runnable: &[crate::ThreadId], _last: crate::ThreadId, _yielding: bool) -> usize {
+    fn next_party(&mut self, runnable: &[ThreadId], _last: ThreadId, _yielding: bool) -> usize {
         self.take(Choice::Run, runnable.len())
     }
 
@@ -273,7 +275,7 @@ mod tests {
     #[test]
     fn a_replay_that_stops_fitting_names_the_decision() {
         let mut r = Replay::new(schedule().decisions);
-        assert_eq!(r.next_party(&[crate::ThreadId(0); 3], crate::ThreadId(0), false), 1);
+        assert_eq!(r.next_party(&[ThreadId(0); 3], ThreadId(0), false), 1);
         assert_eq!(r.next_value(Choice::Latency, 100_000), 0);
         assert_eq!(
             r.divergence(),
