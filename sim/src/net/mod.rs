@@ -359,8 +359,9 @@ impl World {
         self.socket_mut(s).used_overlappeds.insert(overlapped);
     }
 
-    /// What in the running host still refers to the event `event`: a thread waiting on
-    /// it, or an operation pending that will signal it.
+    /// What in the running host still refers to the event `event`, as a clause that ends
+    /// "the event, which ...": a thread that waits on it, or an operation pending that will
+    /// signal it.
     pub fn event_user(&self, event: wsasim_model::Handle) -> Option<String> {
         use crate::thread::{Blocker, State};
         let host = self.host();
@@ -369,11 +370,11 @@ impl World {
                 && matches!(&t.state, State::Blocked { on: Blocker::Objects { handles, .. }, .. } if handles.contains(&event))
         });
         if let Some(t) = waiter {
-            return Some(format!("{} waits on it", t.name));
+            return Some(format!("{} waits on", t.name));
         }
         let (s, op) =
             self.pending_ops().find(|(_, op)| matches!(op.notify, Notify::Object(h) if h == event))?;
-        Some(format!("a {} pending on socket {} will signal it", op.call, s.handle))
+        Some(format!("a {} pending on socket {} will signal", op.call, s.handle))
     }
 
     /// Another thread blocked in a call on socket `handle` (a blocking call, `select` or
