@@ -28,7 +28,7 @@ pub struct LongBug {
     pub setup: fn(&mut Sim, bool),
 }
 
-pub const LONG_BUGS: [LongBug; 5] = [
+pub const LONG_BUGS: [LongBug; 8] = [
     LongBug {
         name: "lost_update_rounds",
         what: "two workers add to a counter, reading it, then writing it back after a call",
@@ -48,6 +48,21 @@ pub const LONG_BUGS: [LongBug; 5] = [
         name: "lost_completion",
         what: "a receive completes between its WSARecv and a WSAResetEvent of its event",
         setup: lost_completion,
+    },
+    LongBug {
+        name: "config_not_ready",
+        what: "a worker checks an event that its updater resets, then sets after a call",
+        setup: config_not_ready,
+    },
+    LongBug {
+        name: "recycle_races_receive",
+        what: "a connection is recycled between a check that no request is out and its close",
+        setup: recycle_races_receive,
+    },
+    LongBug {
+        name: "connect_during_restart",
+        what: "a client connects while the server restarts its listener, closed for a call",
+        setup: connect_during_restart,
     },
     LongBug {
         name: "split_length_prefix",
@@ -124,49 +139,80 @@ fn pair() -> (SOCKET, SOCKET) {
     }
 }
 
-/// Each task's update reads the counter, makes a call, and writes it back; after it, the
-/// counter must equal the updates made. The fixed twin updates under a lock.
+/// A thread that ticks every millisecond for `ticks`, releasing each task (an auto-reset
+/// event) on the ticks its period divides: the tasks meet exactly every 15 ms.
+fn ticker(ticks: u32) -> (thread::JoinHandle<()>, [usize; 2]) {
+    let events = TASKS.map(|_| unsafe { CreateEventW(null(), FALSE, FALSE, null()) } as usize);
+    let ticker = thread::spawn(move || {
+        for tick in 0..ticks {
+            for ((period, _), event) in TASKS.into_iter().zip(events) {
+                if tick % period == 0 {
+                    unsafe { SetEvent(event as HANDLE) };
+                }
+            }
+            unsafe { Sleep(1) };
+        }
+    });
+    (ticker, events)
+}
+
+/// Ticks of the ticked programs: 200 rounds of the 3 ms task.
+const TICKS: u32 = 600;
+
+fn await_tick(event: usize) {
+    assert_eq!(unsafe { WaitForSingleObject(event as HANDLE, INFINITE) }, WAIT_OBJECT_0);
+}
+
+/// Each task's update reads the counter, makes a call, and writes it back; after each of
+/// its own, the main thread's task checks that the counter holds every update made. The
+/// fixed twin updates under a lock.
 fn lost_update_rounds(sim: &mut Sim, fixed: bool) {
     sim.client("a", "192.0.2.1", move || {
         let (counter, updates) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
         let guard = lock();
-        let tasks: Vec<_> = TASKS
-            .into_iter()
-            .map(|(period, calls)| {
-                let (counter, updates) = (counter.clone(), updates.clone());
-                thread::spawn(move || {
-                    for round in 0..ROUNDS {
-                        busy(calls);
-                        if fixed {
-                            acquire(guard);
-                        }
-                        let read = counter.get();
-                        unsafe { GetCurrentThreadId() };
-                        counter.set(read + 1);
-                        updates.set(updates.get() + 1);
-                        assert_eq!(counter.get(), updates.get(), "round {round}: an update was lost");
-                        if fixed {
-                            release(guard);
-                        }
-                        unsafe { Sleep(period) };
-                    }
-                })
-            })
-            .collect();
-        join(tasks);
+        let update = move |counter: &Cell<u32>, updates: &Cell<u32>| {
+            if fixed {
+                acquire(guard);
+            }
+            let read = counter.get();
+            unsafe { GetCurrentThreadId() };
+            counter.set(read + 1);
+            updates.set(updates.get() + 1);
+            if fixed {
+                release(guard);
+            }
+        };
+        let (ticker, events) = ticker(TICKS);
+        let (c, u) = (counter.clone(), updates.clone());
+        let task = thread::spawn(move || {
+            for _ in 0..TICKS / TASKS[0].0 {
+                await_tick(events[0]);
+                busy(TASKS[0].1);
+                update(&c, &u);
+            }
+        });
+        for round in 0..TICKS / TASKS[1].0 {
+            await_tick(events[1]);
+            busy(TASKS[1].1);
+            update(&counter, &updates);
+            assert_eq!(counter.get(), updates.get(), "round {round}: an update was lost");
+        }
+        join(vec![task, ticker]);
     });
 }
 
 /// The writer task sets both halves of a pair to its round, one at a time with a call
-/// between; the reader (the main thread) must see equal halves. The fixed twin writes and
-/// reads under a lock.
+/// between; the reader task (the main thread) must see equal halves. The fixed twin
+/// writes and reads under a lock.
 fn torn_read_rounds(sim: &mut Sim, fixed: bool) {
     sim.client("a", "192.0.2.1", move || {
         let pair = Rc::new((Cell::new(0), Cell::new(0)));
         let guard = lock();
+        let (ticker, events) = ticker(TICKS);
         let written = pair.clone();
         let writer = thread::spawn(move || {
-            for round in 1..=ROUNDS {
+            for round in 1..=TICKS / TASKS[0].0 {
+                await_tick(events[0]);
                 busy(TASKS[0].1);
                 if fixed {
                     acquire(guard);
@@ -177,10 +223,10 @@ fn torn_read_rounds(sim: &mut Sim, fixed: bool) {
                 if fixed {
                     release(guard);
                 }
-                unsafe { Sleep(TASKS[0].0) };
             }
         });
-        for round in 0..ROUNDS {
+        for round in 0..TICKS / TASKS[1].0 {
+            await_tick(events[1]);
             busy(TASKS[1].1);
             if fixed {
                 acquire(guard);
@@ -190,9 +236,8 @@ fn torn_read_rounds(sim: &mut Sim, fixed: bool) {
             if fixed {
                 release(guard);
             }
-            unsafe { Sleep(TASKS[1].0) };
         }
-        join(vec![writer]);
+        join(vec![writer, ticker]);
     });
 }
 
@@ -223,33 +268,37 @@ fn lock_order_deadlock(sim: &mut Sim, fixed: bool) {
     });
 }
 
-/// Two sender tasks send 4 bytes each round on one connection; the receiver posts
-/// overlapped receives until it has them all and, when one pends, the buggy receiver resets the
-/// receive's event, losing the signal of a completion that came in between. The fixed
-/// twin resets the event before posting.
+/// Two sender tasks send a byte each round on one connection; the receiver posts an
+/// overlapped receive for each and, when one pends, the buggy receiver resets the
+/// receive's event, losing the signal of a completion that came in between (as it may
+/// when both tasks send at once). The fixed twin resets the event before
+/// posting.
 fn lost_completion(sim: &mut Sim, fixed: bool) {
     sim.link_latency("a", "a", Duration::ZERO, Duration::ZERO);
     sim.client("a", "192.0.2.1", move || unsafe {
         startup();
         let (c, s) = pair();
+        let (ticker, events) = ticker(TICKS);
         let senders: Vec<_> = TASKS
             .into_iter()
-            .map(|(period, calls)| {
+            .zip(events)
+            .map(|((period, calls), event)| {
                 thread::spawn(move || {
-                    for _ in 0..ROUNDS {
+                    for _ in 0..TICKS / period {
+                        await_tick(event);
                         busy(calls);
-                        assert_eq!(send(c, b"ping".as_ptr(), 4, 0), 4);
-                        Sleep(period);
+                        assert_eq!(send(c, b"!".as_ptr(), 1, 0), 1);
                     }
                 })
             })
             .collect();
         let ev = WSACreateEvent();
-        let mut buf = [0u8; 4];
+        let mut buf = [0u8; 1];
+        let total: u32 = TASKS.iter().map(|(period, _)| TICKS / period).sum();
         let (mut received, mut round) = (0, 0);
-        while received < 2 * 4 * ROUNDS {
+        while received < total {
             let mut ov = OVERLAPPED { hEvent: ev as HANDLE, ..OVERLAPPED::default() };
-            let b = WSABUF { len: 4, buf: buf.as_mut_ptr() };
+            let b = WSABUF { len: 1, buf: buf.as_mut_ptr() };
             let (mut n, mut flags) = (0, 0);
             if fixed {
                 WSAResetEvent(ev);
@@ -266,7 +315,9 @@ fn lost_completion(sim: &mut Sim, fixed: bool) {
             assert!(n > 0, "receive {round}: the connection ended");
             (received, round) = (received + n, round + 1);
         }
-        join(senders);
+        let mut tasks = senders;
+        tasks.push(ticker);
+        join(tasks);
     });
 }
 
@@ -305,5 +356,180 @@ fn split_length_prefix(sim: &mut Sim, fixed: bool) {
             read(&mut body, true);
         }
         join(vec![sender]);
+    });
+}
+
+/// The updater task resets a manual-reset "ready" event, changes the configuration (a
+/// call), and sets it again; the worker task (the main thread) checks, without waiting,
+/// that the configuration is ready. The fixed twin's worker waits for it.
+fn config_not_ready(sim: &mut Sim, fixed: bool) {
+    sim.client("a", "192.0.2.1", move || unsafe {
+        let ready = CreateEventW(null(), TRUE, TRUE, null()) as usize;
+        let (ticker, events) = ticker(TICKS);
+        let updater = thread::spawn(move || {
+            for _ in 0..TICKS / TASKS[1].0 {
+                await_tick(events[1]);
+                busy(TASKS[1].1);
+                ResetEvent(ready as HANDLE);
+                GetCurrentThreadId();
+                SetEvent(ready as HANDLE);
+            }
+        });
+        for round in 0..TICKS / TASKS[0].0 {
+            await_tick(events[0]);
+            busy(TASKS[0].1);
+            let wait = if fixed { INFINITE } else { 0 };
+            let state = WaitForSingleObject(ready as HANDLE, wait);
+            assert_eq!(state, WAIT_OBJECT_0, "round {round}: the configuration was not ready");
+        }
+        join(vec![updater, ticker]);
+    });
+}
+
+/// The request task (the main thread) sends a request and waits for its reply on the
+/// current connection; the recycler task replaces the connection with a spare one when no
+/// request is out, but checks, makes a call, then closes, so that a request posted in
+/// between is cut off. The fixed twin checks and closes under a lock the request task
+/// holds while its request is out.
+fn recycle_races_receive(sim: &mut Sim, fixed: bool) {
+    sim.host("srv", "192.0.2.10", || unsafe {
+        startup();
+        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+        let addr = sockaddr([0, 0, 0, 0], 7);
+        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
+        assert_eq!(listen(l, 5), 0);
+        loop {
+            let s = accept(l, null_mut(), null_mut());
+            assert_ne!(s, INVALID_SOCKET);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4];
+                loop {
+                    let n = recv(s, buf.as_mut_ptr(), 4, 0);
+                    if n <= 0 || send(s, buf.as_ptr(), n, 0) != n {
+                        break;
+                    }
+                }
+                closesocket(s);
+            });
+        }
+    });
+    sim.client("cli", "192.0.2.20", move || unsafe {
+        startup();
+        let connect_new = || {
+            let s = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+            let addr = sockaddr([192, 0, 2, 10], 7);
+            assert_eq!(connect(s, (&raw const addr).cast(), LEN), 0);
+            s
+        };
+        let current = Rc::new(Cell::new(connect_new()));
+        let out = Rc::new(Cell::new(false));
+        let guard = lock();
+        let (ticker, events) = ticker(TICKS);
+        let (conn, request_out) = (current.clone(), out.clone());
+        let recycler = thread::spawn(move || {
+            let mut spare = connect_new();
+            for _ in 0..TICKS / TASKS[1].0 {
+                await_tick(events[1]);
+                busy(TASKS[1].1);
+                if fixed {
+                    acquire(guard);
+                }
+                let recycled = !request_out.get();
+                if recycled {
+                    GetCurrentThreadId();
+                    closesocket(conn.replace(spare));
+                }
+                if fixed {
+                    release(guard);
+                }
+                if recycled {
+                    spare = connect_new();
+                }
+            }
+            closesocket(spare);
+        });
+        let ev = WSACreateEvent();
+        for round in 0..TICKS / TASKS[0].0 {
+            await_tick(events[0]);
+            busy(TASKS[0].1);
+            if fixed {
+                acquire(guard);
+            }
+            out.set(true);
+            let s = current.get();
+            let sent = send(s, b"req!".as_ptr(), 4, 0);
+            assert_eq!(sent, 4, "round {round}: the request's send failed with {}", WSAGetLastError());
+            let mut reply = [0u8; 4];
+            let b = WSABUF { len: 4, buf: reply.as_mut_ptr() };
+            let mut ov = OVERLAPPED { hEvent: ev as HANDLE, ..OVERLAPPED::default() };
+            let (mut n, mut flags) = (0, 0);
+            if WSARecv(s, &b, 1, &mut n, &mut flags, &mut ov, None) == SOCKET_ERROR {
+                assert_eq!(WSAGetLastError(), WSA_IO_PENDING);
+                WaitForSingleObject(ev as HANDLE, INFINITE);
+                let ok = WSAGetOverlappedResult(s, &ov, &mut n, FALSE, &mut flags);
+                assert_eq!(ok, TRUE, "round {round}: the reply's receive failed with {}", WSAGetLastError());
+            }
+            let mut got = n as usize;
+            while got < reply.len() {
+                let n = recv(s, reply[got..].as_mut_ptr(), (reply.len() - got) as i32, 0);
+                assert!(n > 0, "round {round}: the reply's receive failed with {}", WSAGetLastError());
+                got += n as usize;
+            }
+            WSAResetEvent(ev);
+            out.set(false);
+            if fixed {
+                release(guard);
+            }
+        }
+        join(vec![recycler, ticker]);
+    });
+}
+
+/// The server restarts its listener every 5 ms, closed for the length of a call; the
+/// client connects every 3 ms and takes a refusal for a failure, as it is unless its
+/// connection request arrives just while the listener is closed. The fixed twin's client
+/// retries a refused connect.
+fn connect_during_restart(sim: &mut Sim, fixed: bool) {
+    let listen_on = || unsafe {
+        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+        let addr = sockaddr([0, 0, 0, 0], 7);
+        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
+        assert_eq!(listen(l, 5), 0);
+        l
+    };
+    sim.host("srv", "192.0.2.10", move || unsafe {
+        startup();
+        let mut l = listen_on();
+        let (ticker, events) = ticker(TICKS);
+        for _ in 0..TICKS / TASKS[1].0 {
+            await_tick(events[1]);
+            // Long enough for the client's request, a packet latency after its own turn,
+            // to come as the listener closes.
+            busy(TASKS[0].1 + 100);
+            closesocket(l);
+            GetCurrentThreadId();
+            l = listen_on();
+        }
+        join(vec![ticker]);
+    });
+    sim.client("cli", "192.0.2.20", move || unsafe {
+        startup();
+        let (ticker, events) = ticker(TICKS);
+        let addr = sockaddr([192, 0, 2, 10], 7);
+        for round in 0..TICKS / TASKS[0].0 {
+            await_tick(events[0]);
+            busy(TASKS[0].1);
+            loop {
+                let s = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+                let connected = connect(s, (&raw const addr).cast(), LEN) == 0;
+                let error = WSAGetLastError();
+                closesocket(s);
+                if connected {
+                    break;
+                }
+                assert!(fixed, "round {round}: connect failed with {error}");
+            }
+        }
+        join(vec![ticker]);
     });
 }
