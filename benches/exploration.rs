@@ -3,11 +3,13 @@
 //! (beside the paper's bound 1/(n·k^(d−1)), with k the run length measured on seed 0 and
 //! n the bug's parties) and swarm settings; and that no fixed twin ever fails.
 //!
-//! Then, for the first 20 failing seeds of each bug under the random walk, what
-//! minimising gives (`wsasim::minimise`): deviations from the default schedule and trace
-//! lines, before and after, medians.
+//! Then, for the first 20 failing seeds of each planted bug and each long program
+//! (`tests/long_bugs.rs`) under the random walk, what minimising gives
+//! (`wsasim::minimise`): deviations from the default schedule and trace lines, before and
+//! after, and the ratio of the lines, medians; and the median ratio over the long programs.
 //!
-//! `cargo bench --bench exploration [-- SEEDS]` (default 10,000 seeds per cell).
+//! `cargo bench --bench exploration [-- SEEDS]` (default 10,000 seeds per cell);
+//! `-- shrink` for the minimising table alone.
 
 #[path = "../tests/long_bugs.rs"]
 mod long_bugs;

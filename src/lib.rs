@@ -55,6 +55,6 @@ mod wait;
 /// `windows-sys`'s `core` module (`BOOL`, `PCWSTR`, ...), at the path programs expect.
 pub use windows_sys::core;
 pub use wsasim_sim::{
-    Budget, Check, Choice, Decision, Failure, FailureKind, Finding, Leak, Minimised, Misuse, Outcome, Replay,
-    Schedule, Sim, Strategy, Swarm, SwarmSettings, check, minimise, same_failure,
+    Anchor, Budget, Check, Choice, Decision, Directive, Failure, FailureKind, Finding, Leak, Minimised,
+    Misuse, Outcome, Replay, Schedule, Sim, Strategy, Swarm, SwarmSettings, check, minimise, same_failure,
 };

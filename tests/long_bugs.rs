@@ -125,7 +125,7 @@ fn sockaddr(ip: [u8; 4], port: u16) -> SOCKADDR_IN {
 const LEN: i32 = size_of::<SOCKADDR_IN>() as i32;
 
 /// A connected loopback pair: (client, accepted).
-fn pair() -> (SOCKET, SOCKET) {
+pub fn pair() -> (SOCKET, SOCKET) {
     unsafe {
         let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
         let addr = sockaddr([127, 0, 0, 1], 7000);
@@ -511,6 +511,8 @@ fn connect_during_restart(sim: &mut Sim, fixed: bool) {
             l = listen_on();
         }
         join(vec![ticker]);
+        // The listener stays open for the client's last connect, however late it comes.
+        Sleep(INFINITE);
     });
     sim.client("cli", "192.0.2.20", move || unsafe {
         startup();

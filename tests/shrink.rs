@@ -8,6 +8,10 @@ use crate::runner::failure_of;
 use std::time::Duration;
 use wsasim::{Budget, Check, Failure, Replay, Sim, Strategy, minimise, same_failure};
 
+/// The default run bound, without the host-time bound, which could end a search early on
+/// a slow machine and change what it finds.
+const UNTIMED: Budget = Budget { runs_max: 500, time_max: Duration::MAX };
+
 fn sim(bug: Bug, seed: u64) -> Sim {
     let mut sim = Sim::new(seed);
     (bug.setup)(&mut sim, false);
@@ -56,8 +60,8 @@ fn every_planted_failure_shrinks_to_no_more_deviations_and_replays_the_same_fail
 fn shrinking_is_deterministic() {
     let bug = *BUGS.iter().find(|b| b.name == "torn_sequence").unwrap();
     for failure in failures(bug, 3) {
-        let a = shrunk(bug, &failure, Budget::default());
-        let b = shrunk(bug, &failure, Budget::default());
+        let a = shrunk(bug, &failure, UNTIMED);
+        let b = shrunk(bug, &failure, UNTIMED);
         assert_eq!(a.failure.schedule(), b.failure.schedule());
         assert_eq!(a.runs, b.runs);
     }
@@ -65,8 +69,8 @@ fn shrinking_is_deterministic() {
     let build = |seed| long_sim(long.setup, false, seed);
     let failure = (0..50).find_map(|s| build(s).run().err()).unwrap();
     let replay = |r: Replay| build(r.schedule.seed).replay(r).run();
-    let a = minimise(&failure, Budget::default(), &replay).unwrap();
-    let b = minimise(&failure, Budget::default(), &replay).unwrap();
+    let a = minimise(&failure, UNTIMED, &replay).unwrap();
+    let b = minimise(&failure, UNTIMED, &replay).unwrap();
     assert_eq!((a.failure.schedule(), a.runs), (b.failure.schedule(), b.runs));
 }
 
@@ -162,7 +166,8 @@ fn a_late_failure_moves_to_where_the_tasks_first_meet() {
     assert_eq!(late.len(), 3);
     for (seed, failure) in late {
         let replay = |r: Replay| build(r.schedule.seed).replay(r).run();
-        let m = minimise(&failure, Budget::default(), &replay).unwrap();
+        let m = minimise(&failure, UNTIMED, &replay).unwrap();
+        assert_eq!(m.budget_hit, None, "seed {seed}");
         assert!(same_failure(m.failure.kind(), failure.kind()), "seed {seed}: {}", m.failure);
         assert!(m.failure.elapsed() < Duration::from_millis(1), "seed {seed}: {:?}", m.failure.elapsed());
         assert!(m.failure.trace_len() * 10 < failure.trace_len(), "seed {seed}");
@@ -179,4 +184,33 @@ fn a_panic_that_differs_in_its_numbers_is_the_same_failure() {
     assert!(!same(&format!("round 40: lost{at}"), "round 40: lost (at tests/x.rs:11:5)"));
     assert!(!same(&format!("round 1: lost{at}"), &format!("round 1: torn{at}")));
     assert!(!same("a1b", "ab"));
+}
+
+#[test]
+fn no_two_decisions_of_a_run_share_an_anchor() {
+    use wsasim::Win32::Networking::WinSock::*;
+    use wsasim::Win32::System::Threading::*;
+    // A thread alone, whose waits are satisfied at once and whose receives block, with
+    // latency draws in between: the case where turns and steps are easiest to confuse.
+    let mut sim = Sim::new(3);
+    sim.link_latency("a", "a", Duration::from_micros(1), Duration::from_micros(50));
+    sim.client("a", "192.0.2.1", || unsafe {
+        let mut data = WSADATA::default();
+        WSAStartup(0x0202, &mut data);
+        let (c, s) = crate::long_bugs::pair();
+        let ev = CreateEventW(std::ptr::null(), 1, 1, std::ptr::null());
+        let mut buf = [0u8; 1];
+        for _ in 0..5 {
+            WaitForSingleObject(ev, 0);
+            send(c, b"x".as_ptr(), 1, 0);
+            recv(s, buf.as_mut_ptr(), 1, 0);
+            send(c, b"y".as_ptr(), 1, 0);
+            recv(s, buf.as_mut_ptr(), 1, 0);
+        }
+        panic!("the end");
+    });
+    let failure = sim.run().expect_err("it panics at the end");
+    let anchors: std::collections::BTreeSet<_> = failure.directives().iter().map(|d| d.anchor).collect();
+    assert!(failure.directives().len() > 10, "{}", failure.directives().len());
+    assert_eq!(anchors.len(), failure.directives().len());
 }

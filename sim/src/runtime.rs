@@ -77,6 +77,7 @@ pub fn enter(call: &'static str) -> Cx {
     let cx = Cx { call, _not_send: PhantomData };
     let go_on = cx.with(|w| {
         w.local_streak = 0;
+        w.oracle.call_entered(w.current);
         w.tearing_down || w.step_alone()
     });
     if !go_on {

@@ -23,6 +23,7 @@ use crate::ThreadId;
 use crate::sim::Replay;
 use crate::strategy::{Anchor, Choice, Directive, Schedule};
 use crate::{Failure, FailureKind, Outcome};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// How much minimising may cost, each bound reported when hit.
@@ -57,7 +58,9 @@ pub struct Minimised {
 const EARLIER_TRIES_MAX: usize = 64;
 
 /// Minimises `original` (which must have kept its schedule) by replaying candidates with
-/// `run`, which builds and runs the original program with the replay it is given.
+/// `run`, which builds and runs the original program with the replay it is given. `None`
+/// when the original, replayed with all its deviations kept, does not fail the same way
+/// (or the budget allows not even that run).
 pub fn minimise(
     original: &Failure,
     budget: Budget,
@@ -65,7 +68,10 @@ pub fn minimise(
 ) -> Option<Minimised> {
     let started = Instant::now();
     let mut search = Search { original, budget, started, runs: 0, budget_hit: None, run };
-    let mut current = search.keeping(original, &original.deviation_indices())?;
+    let anchors: BTreeSet<_> = original.directives().iter().map(|d| d.anchor).collect();
+    debug_assert_eq!(anchors.len(), original.directives().len(), "two decisions with one anchor");
+    let all = original.deviation_indices().iter().map(|&i| original.directives()[i]).collect();
+    let mut current = search.attempt(original.schedule()?.clone(), all)?;
     loop {
         current = search.fewer_deviations(current);
         match search.earlier(&current) {
@@ -87,9 +93,10 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    /// ddmin over the deviations of `current` (try keeping one chunk, then all but one
-    /// chunk, at a granularity that doubles until single deviations), then each deviation
-    /// left removed alone.
+    /// Fewer deviations: whole kinds dropped, then all but the last rounds kept, then
+    /// ddmin over the rest (try keeping one chunk, then all but one chunk, at a
+    /// granularity that doubles until single deviations), then each one left removed
+    /// alone.
     fn fewer_deviations(&mut self, mut current: Failure) -> Failure {
         current = self.without_kinds(current);
         current = self.last_rounds(current);
@@ -167,13 +174,15 @@ impl Search<'_> {
     fn last_rounds(&mut self, current: Failure) -> Failure {
         let deviations = current.deviation_indices();
         let anchor = |i: usize| current.directives()[i].anchor;
-        let last =
-            |party| deviations.iter().map(|&i| anchor(i)).filter(|a| a.party == party).map(|a| a.round).max();
+        let mut last = BTreeMap::new();
+        for a in deviations.iter().map(|&i| anchor(i)) {
+            last.entry(a.party).and_modify(|r: &mut u32| *r = (*r).max(a.round)).or_insert(a.round);
+        }
         for rounds in [1, 2, 4, 8] {
             let recent: Vec<usize> = deviations
                 .iter()
                 .copied()
-                .filter(|&i| anchor(i).round + rounds > last(anchor(i).party).unwrap_or(0))
+                .filter(|&i| anchor(i).round + rounds > last[&anchor(i).party])
                 .collect();
             if recent.len() == deviations.len() || self.budget_hit.is_some() {
                 break;
@@ -196,6 +205,8 @@ impl Search<'_> {
         let kept: Vec<Directive> =
             current.deviation_indices().iter().map(|&i| current.directives()[i]).collect();
         let schedule = current.schedule()?;
+        let shorter =
+            |f: &Failure| f.trace_len() < current.trace_len() && f.deviations() <= current.deviations();
         for from in 0..kept.len() {
             let (before, group) = kept.split_at(from);
             let back = |n: u32| -> Vec<Directive> {
@@ -214,10 +225,11 @@ impl Search<'_> {
                     if self.budget_hit.is_some() {
                         return None;
                     }
-                    let keep = prefix.iter().chain(moved).copied().collect();
-                    let shorter = |f: &Failure| {
-                        f.trace_len() < current.trace_len() && f.deviations() <= current.deviations()
-                    };
+                    let keep: Vec<Directive> = prefix.iter().chain(moved).copied().collect();
+                    let anchors: BTreeSet<Anchor> = keep.iter().map(|d| d.anchor).collect();
+                    if anchors.len() < keep.len() {
+                        continue;
+                    }
                     if let Some(f) = self.attempt(schedule.clone(), keep).filter(shorter) {
                         return Some(f);
                     }
@@ -234,7 +246,8 @@ impl Search<'_> {
         let schedule = base.schedule()?.clone();
         let kept = keep.iter().map(|&i| base.directives()[i]).collect();
         let longest = self.original.trace_len();
-        self.attempt(schedule, kept).filter(|f| f.trace_len() <= longest)
+        let smaller = |f: &Failure| f.trace_len() <= longest && f.deviations() < base.deviations();
+        self.attempt(schedule, kept).filter(smaller)
     }
 
     /// Takes one run from the budget, if it has one left.
@@ -261,6 +274,9 @@ impl Search<'_> {
         }
     }
 }
+
+/// How many of its first rounds `first_rounds` tries for each party.
+const FIRST_ROUNDS: u32 = 3;
 
 /// `group` moved so that each party's first deviation falls in one of its first rounds
 /// (`FIRST_ROUNDS`: whether a party blocks before its first turn depends on the others,
@@ -309,9 +325,6 @@ fn first_rounds(group: &[Directive]) -> Vec<Vec<Directive>> {
         })
         .collect()
 }
-
-/// How many of its first rounds `first_rounds` tries for each party.
-const FIRST_ROUNDS: u32 = 3;
 
 /// Whether two failures are the same: the same panic (thread, place, and message but for
 /// its numbers: the same assertion failing in round 1 as in round 40), a deadlock of

@@ -130,8 +130,8 @@ impl World {
         self.current
     }
 
-    /// The running thread waits (whether or not it must block): its turn is over, for
-    /// the anchors of decisions (`strategy::Anchor::round`).
+    /// The running thread waits, and may not need to block: its turn is over all the same,
+    /// for the anchors of decisions (`strategy::Anchor::round`; blocking ends one too).
     pub fn turn_ended(&mut self) {
         self.oracle.turn_ended(self.current);
     }
@@ -287,6 +287,7 @@ impl World {
     /// satisfiable now, and an alertable one must have no APC queued: those end at once.
     pub(crate) fn block(&mut self, call: &'static str, on: Blocker, deadline_ns: Option<u64>) {
         let me = self.current;
+        self.oracle.turn_ended(me);
         match &on {
             Blocker::Objects { handles, all, alertable } => {
                 let spec = WaitSpec { handles, all: *all };

@@ -234,8 +234,8 @@ pub(crate) trait Scheduler {
 
 /// Where a decision was made, in terms that a change elsewhere in the run leaves alone:
 /// the party taking its step (for which party runs next, the one whose step just ended),
-/// how many times that party had blocked before (its round), its steps in that round,
-/// and which decision of its kind in that step. Removing one deviation of a schedule
+/// how many times that party had waited or blocked before (its round), its calls since
+/// (the network: its deliveries), and which decision of its kind since its last call. Removing one deviation of a schedule
 /// moves every later decision to another position, but not off its party's turn:
 /// minimising keeps deviations by anchor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -258,74 +258,94 @@ pub struct Directive {
 /// A run's decisions, each with its default option and its directive.
 pub(crate) type Recorded = (Vec<Decision>, Vec<u64>, Vec<Directive>);
 
-/// Each party's round and steps, for the anchors of its decisions.
+/// Where one party is in its run, for the anchors of its decisions.
+#[derive(Debug, Clone, Copy, Default)]
+struct Turn {
+    /// Turns ended so far: waits and blocks (for the network, the times it had nothing
+    /// more to deliver).
+    round: u32,
+    /// Calls since (for the network, deliveries).
+    step: u32,
+    /// Decisions of each choice since its last call or turn's end.
+    nth: [u32; Choice::ALL.len()],
+}
+
+/// Each party's turns and calls, for the anchors of its decisions. Counted at every call,
+/// not at every decision of which party runs, so that a call made while its thread is
+/// alone (no decision) counts the same as one made among others.
 #[derive(Debug)]
 struct Progress {
     /// By party: the network first, then each thread by index.
-    rounds: Vec<(u32, u32)>,
+    turns: Vec<Turn>,
     /// The party taking the current step.
     stepping: ThreadId,
-    /// Decisions of each choice made in the current step.
-    nth: [u32; Choice::ALL.len()],
-    /// Whether the current step ended its party's turn with a wait.
-    waited: bool,
+    /// Whether the running thread's turn has ended since its last call: a wait that then
+    /// blocks ends it once.
+    ended: bool,
 }
 
 impl Default for Progress {
     fn default() -> Progress {
         // Decisions before the first step (setting the hosts up) are the network's.
-        Progress { rounds: Vec::new(), stepping: ThreadId::NET, nth: [0; Choice::ALL.len()], waited: false }
+        Progress { turns: Vec::new(), stepping: ThreadId::NET, ended: false }
     }
 }
 
 impl Progress {
-    fn of(&mut self, party: ThreadId) -> &mut (u32, u32) {
+    fn of(&mut self, party: ThreadId) -> &mut Turn {
         let slot = if party == ThreadId::NET { 0 } else { party.index() + 1 };
-        if self.rounds.len() <= slot {
-            self.rounds.resize(slot + 1, (0, 0));
+        if self.turns.len() <= slot {
+            self.turns.resize(slot + 1, Turn::default());
         }
-        &mut self.rounds[slot]
+        &mut self.turns[slot]
     }
 
-    /// `last`'s step ended, before a decision of which of `runnable` runs next: that
-    /// decision's anchor.
-    fn step_ended(&mut self, runnable: &[ThreadId], last: ThreadId) -> Anchor {
-        let (waited, blocked) = (self.waited, !runnable.contains(&last));
-        let (round, step) = self.of(last);
-        // A wait that blocks takes a step more than one satisfied at once: not counted, so
-        // that the turn after it has the same steps either way.
-        if !(waited && blocked) {
-            *step += 1;
+    /// The next decision of `choice` by `party`: its anchor. Distinct for every decision
+    /// of a run, since each call or turn's end moves the party's (round, step) on.
+    fn anchor(&mut self, party: ThreadId, choice: Choice) -> Anchor {
+        let turn = self.of(party);
+        let nth = &mut turn.nth[choice as usize];
+        *nth += 1;
+        Anchor { party, round: turn.round, step: turn.step, choice, nth: *nth }
+    }
+
+    /// The running thread `party` makes a call.
+    fn call_entered(&mut self, party: ThreadId) {
+        let turn = self.of(party);
+        (turn.step, turn.nth) = (turn.step + 1, [0; Choice::ALL.len()]);
+        self.ended = false;
+    }
+
+    /// The running thread `party` waits, satisfied at once or not, or blocks: its turn
+    /// ends, once, so that the same turn of a loop has the same anchors whichever other
+    /// party got there first.
+    fn turn_ended(&mut self, party: ThreadId) {
+        if !std::mem::replace(&mut self.ended, true) {
+            *self.of(party) = Turn { round: self.of(party).round + 1, ..Turn::default() };
         }
-        let anchor = Anchor { party: last, round: *round, step: *step, choice: Choice::Run, nth: 0 };
-        if blocked && !waited {
-            (*round, *step) = (*round + 1, 0);
+    }
+
+    /// A decision of which of `runnable` runs after `last`'s step: its anchor.
+    fn step_ended(&mut self, runnable: &[ThreadId], last: ThreadId) -> Anchor {
+        let anchor = self.anchor(last, Choice::Run);
+        if last == ThreadId::NET && !runnable.contains(&last) {
+            let net = self.of(last);
+            *net = Turn { round: net.round + 1, ..Turn::default() };
         }
         anchor
     }
 
     fn step_began(&mut self, party: ThreadId) {
         self.stepping = party;
-        self.nth = [0; Choice::ALL.len()];
-        self.waited = false;
-    }
-
-    /// A party's turn ends when it waits, satisfied at once or not, or blocks otherwise:
-    /// the same turn of a loop then has the same round and steps whichever other party
-    /// got there first.
-    fn turn_ended(&mut self, party: ThreadId) {
-        let (round, step) = self.of(party);
-        (*round, *step) = (*round + 1, 0);
-        self.waited = true;
+        if party == ThreadId::NET {
+            let net = self.of(party);
+            (net.step, net.nth) = (net.step + 1, [0; Choice::ALL.len()]);
+        }
     }
 
     /// The anchor of a decision of `choice` within the current step.
     fn within_step(&mut self, choice: Choice) -> Anchor {
-        let party = self.stepping;
-        let (round, step) = *self.of(party);
-        let nth = &mut self.nth[choice as usize];
-        *nth += 1;
-        Anchor { party, round, step, choice, nth: *nth }
+        self.anchor(self.stepping, choice)
     }
 }
 
@@ -471,7 +491,14 @@ impl Oracle {
         chosen
     }
 
-    /// `party` waits: see `Progress::turn_ended`.
+    /// `party` makes a call: see `Progress::call_entered`.
+    pub(crate) fn call_entered(&mut self, party: ThreadId) {
+        if let Some(p) = &mut self.progress {
+            p.call_entered(party);
+        }
+    }
+
+    /// `party` waits or blocks: see `Progress::turn_ended`.
     pub(crate) fn turn_ended(&mut self, party: ThreadId) {
         if let Some(p) = &mut self.progress {
             p.turn_ended(party);
@@ -521,33 +548,47 @@ mod tests {
     #[test]
     fn a_turn_after_a_wait_has_the_same_anchor_whether_the_wait_blocked_or_not() {
         let (a, b) = (ThreadId(0), ThreadId(1));
-        // Thread a takes two steps, then waits; the wait is satisfied at once.
+        // Thread a makes a call, waits (satisfied at once), then makes another call.
         let mut at_once = Progress::default();
-        at_once.step_ended(&[a, b], a);
-        at_once.step_began(a);
+        at_once.call_entered(a);
+        at_once.call_entered(a);
         at_once.turn_ended(a);
-        at_once.step_ended(&[a, b], a);
-        at_once.step_began(a);
+        at_once.call_entered(a);
         let after_at_once = at_once.step_ended(&[a, b], a);
-        // The same, but the wait blocks and b runs before a wakes.
+        // The same, but the wait blocks (ending the turn once) and b runs before a wakes.
         let mut blocked = Progress::default();
-        blocked.step_ended(&[a, b], a);
-        blocked.step_began(a);
+        blocked.call_entered(a);
+        blocked.call_entered(a);
+        blocked.turn_ended(a);
         blocked.turn_ended(a);
         blocked.step_ended(&[b], a);
         blocked.step_began(b);
+        blocked.call_entered(b);
         blocked.step_ended(&[a, b], b);
         blocked.step_began(a);
-        blocked.step_ended(&[a, b], a);
-        blocked.step_began(a);
+        blocked.call_entered(a);
         let after_blocked = blocked.step_ended(&[a, b], a);
         assert_eq!(after_at_once, after_blocked);
-        assert_eq!((after_blocked.round, after_blocked.step), (1, 2));
-        // A thread that blocks without waiting (a blocking recv) starts a round too.
-        let mut recv = Progress::default();
-        recv.step_ended(&[b], a);
-        recv.step_began(b);
-        assert_eq!(recv.of(a).0, 1);
+        assert_eq!((after_blocked.round, after_blocked.step, after_blocked.nth), (1, 1, 1));
+    }
+
+    #[test]
+    fn no_two_decisions_share_an_anchor() {
+        let a = ThreadId(0);
+        let mut p = Progress::default();
+        p.step_began(a);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..3 {
+            p.call_entered(a);
+            assert!(seen.insert(p.within_step(Choice::Latency)));
+            assert!(seen.insert(p.within_step(Choice::Latency)));
+            // Blocks in the same call: the decisions after it are another turn's.
+            p.turn_ended(a);
+            assert!(seen.insert(p.within_step(Choice::Latency)));
+            // Two decisions of which party runs with no call between (time passed).
+            assert!(seen.insert(p.step_ended(&[], a)));
+            assert!(seen.insert(p.step_ended(&[], a)));
+        }
     }
 
     #[test]
