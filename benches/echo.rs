@@ -1,6 +1,7 @@
 //! The overlapped echo workload of the tests (4 clients x 100 round trips of 64 bytes,
 //! one server on events and `WSAWaitForMultipleEvents`), on one core: round trips and seeds
-//! per second of host time, the fixed cost of a seed, and memory over many seeds.
+//! per second of host time, keeping nothing and as `Sim::run()` runs by default (trace and
+//! schedule kept), the fixed cost of a seed, and memory over many seeds.
 //!
 //! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds); with `ECHO_ONLY=1` in the
 //! environment, only the round-trip measure (for profilers).
@@ -19,13 +20,14 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-/// Runs `seeds` seeds of `setup`, returning host seconds, scheduling steps and switches.
-fn sweep(seeds: std::ops::Range<u64>, setup: impl Fn(&mut Sim)) -> (f64, u64, u64) {
+/// Runs `seeds` seeds of `setup`, keeping the trace or not, returning host seconds,
+/// scheduling steps and switches.
+fn sweep(seeds: std::ops::Range<u64>, keep: bool, setup: impl Fn(&mut Sim)) -> (f64, u64, u64) {
     let start = Instant::now();
     let (mut steps, mut switches) = (0, 0);
     for seed in seeds {
         let mut sim = Sim::new(seed);
-        sim.keep_trace(false);
+        sim.keep_trace(keep);
         setup(&mut sim);
         let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
         steps += outcome.steps();
@@ -57,8 +59,8 @@ fn main() {
         echo.setup(sim);
         explore(sim);
     };
-    sweep(0..50, setup);
-    let (secs, steps, switches) = sweep(0..seeds, setup);
+    sweep(0..50, false, setup);
+    let (secs, steps, switches) = sweep(0..seeds, false, setup);
     println!(
         "echo ({strategy}): {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps and {:.2} switches per round trip",
         echo.message,
@@ -68,6 +70,12 @@ fn main() {
         steps as f64 / (seeds * round_trips) as f64,
         switches as f64 / (seeds * round_trips) as f64,
     );
+    let (kept, _, _) = sweep(0..seeds, true, setup);
+    println!(
+        "echo ({strategy}), trace and schedule kept (Sim::run's default): {:.0} ns per round trip, {:.2} times keeping nothing",
+        kept * 1e9 / (seeds * round_trips) as f64,
+        kept / secs
+    );
     if std::env::var_os("ECHO_ONLY").is_some() {
         return;
     }
@@ -76,7 +84,7 @@ fn main() {
     let marginal_s = secs / (seeds * round_trips) as f64;
     let short = Echo { rounds: 1, ..echo };
     let n = 5_000;
-    let (secs_1, _, _) = sweep(0..n, |sim| short.setup(sim));
+    let (secs_1, _, _) = sweep(0..n, false, |sim| short.setup(sim));
     let fixed_us = (secs_1 / n as f64 - echo.clients as f64 * marginal_s) * 1e6;
     println!(
         "fixed cost per seed: {fixed_us:.1} us ({:.1} us per seed of one round trip per client)",
@@ -97,9 +105,9 @@ fn main() {
             accept(l, std::ptr::null_mut(), std::ptr::null_mut());
         });
     };
-    sweep(0..1_000, blocked);
+    sweep(0..1_000, false, blocked);
     let after_1k = rss_kib();
-    let (secs, _, _) = sweep(1_000..10_000, blocked);
+    let (secs, _, _) = sweep(1_000..10_000, false, blocked);
     let after_10k = rss_kib();
     println!("a seed that ends with a server blocked in accept: {:.1} us", secs * 1e6 / 9_000.0);
     println!(

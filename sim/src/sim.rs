@@ -7,7 +7,7 @@ use crate::net::{Conservation, Latency};
 use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
-use crate::trace::{self, Record};
+use crate::trace;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -589,7 +589,7 @@ impl std::error::Error for Failure {}
 struct Report {
     seed: u64,
     hash: u64,
-    records: Vec<Record>,
+    records: trace::Records,
     names: Vec<String>,
     elapsed_ns: u64,
     steps: u64,

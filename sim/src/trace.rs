@@ -21,6 +21,7 @@
 
 use crate::ThreadId;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddrV4;
@@ -119,23 +120,31 @@ impl Hash for Value {
     }
 }
 
+/// Where an entry's arguments or options are in its `Records`: kept side by side in one
+/// array per kind, so that keeping an entry allocates nothing of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
+
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Entry {
     Call {
         name: &'static str,
-        args: Vec<Value>,
+        args: Span,
         ret: Value,
         error: Option<u32>,
     },
     Blocks {
         name: &'static str,
-        args: Vec<Value>,
+        args: Span,
     },
     Choice {
         what: &'static str,
         chosen: ThreadId,
-        options: Vec<ThreadId>,
+        options: Span,
     },
     Exit,
     Panic {
@@ -168,16 +177,90 @@ pub(crate) struct Record {
     pub(crate) entry: Entry,
 }
 
+/// The kept entries of a trace, with the arguments and options they refer to.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    entries: Vec<Record>,
+    values: Vec<Value>,
+    parties: Vec<ThreadId>,
+}
+
+thread_local! {
+    /// The buffers of the largest records dropped on this OS thread, emptied, for the next
+    /// run's: a sweep's seeds then keep their traces without growing them again and again.
+    static SPARE: RefCell<(Vec<Record>, Vec<Value>, Vec<ThreadId>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+impl Drop for Records {
+    fn drop(&mut self) {
+        let mut buffers = (
+            std::mem::take(&mut self.entries),
+            std::mem::take(&mut self.values),
+            std::mem::take(&mut self.parties),
+        );
+        buffers.0.clear();
+        buffers.1.clear();
+        buffers.2.clear();
+        // At the OS thread's end there may be no spare any more: the buffers just go.
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if buffers.0.capacity() > spare.0.capacity() {
+                *spare = buffers;
+            }
+        });
+    }
+}
+
+impl Records {
+    /// Empty records, in the spare buffers of an earlier run when this OS thread has some.
+    fn new() -> Records {
+        let (entries, values, parties) = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        Records { entries, values, parties }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Record> {
+        self.entries.iter()
+    }
+
+    fn values(&self, span: Span) -> &[Value] {
+        &self.values[span.start as usize..][..span.len as usize]
+    }
+
+    fn parties(&self, span: Span) -> &[ThreadId] {
+        &self.parties[span.start as usize..][..span.len as usize]
+    }
+
+    fn keep_values(&mut self, values: &[Value]) -> Span {
+        let span = Span { start: self.values.len() as u32, len: values.len() as u32 };
+        self.values.extend_from_slice(values);
+        span
+    }
+
+    fn keep_parties(&mut self, parties: &[ThreadId]) -> Span {
+        let span = Span { start: self.parties.len() as u32, len: parties.len() as u32 };
+        self.parties.extend_from_slice(parties);
+        span
+    }
+}
+
 /// The trace of one run.
 #[derive(Debug)]
 pub(crate) struct Trace {
     hasher: TraceHasher,
-    records: Option<Vec<Record>>,
+    records: Option<Records>,
 }
 
 impl Trace {
     pub(crate) fn new(keep: bool) -> Trace {
-        Trace { hasher: TraceHasher::default(), records: keep.then(Vec::new) }
+        Trace { hasher: TraceHasher::default(), records: keep.then(Records::new) }
     }
 
     pub(crate) fn hash(&self) -> u64 {
@@ -186,7 +269,7 @@ impl Trace {
 
     /// Entries kept so far (none when the trace is not kept).
     pub(crate) fn kept(&self) -> Option<usize> {
-        self.records.as_ref().map(Vec::len)
+        self.records.as_ref().map(Records::len)
     }
 
     /// Folds an entry into the hash, and keeps it if the run keeps its trace. `args` are
@@ -208,8 +291,8 @@ impl Trace {
         h.write_u64(error.map_or(u64::MAX, u64::from));
         self.hasher = h;
         if let Some(records) = &mut self.records {
-            let entry = Entry::Call { name, args: args.to_vec(), ret, error };
-            records.push(Record { time_ns, thread, entry });
+            let entry = Entry::Call { name, args: records.keep_values(args), ret, error };
+            records.entries.push(Record { time_ns, thread, entry });
         }
     }
 
@@ -219,7 +302,8 @@ impl Trace {
         h.args(args);
         self.hasher = h;
         if let Some(records) = &mut self.records {
-            records.push(Record { time_ns, thread, entry: Entry::Blocks { name, args: args.to_vec() } });
+            let entry = Entry::Blocks { name, args: records.keep_values(args) };
+            records.entries.push(Record { time_ns, thread, entry });
         }
     }
 
@@ -237,8 +321,8 @@ impl Trace {
         options.iter().for_each(|o| h.write_u32(o.0));
         self.hasher = h;
         if let Some(records) = &mut self.records {
-            let entry = Entry::Choice { what, chosen, options: options.to_vec() };
-            records.push(Record { time_ns, thread, entry });
+            let entry = Entry::Choice { what, chosen, options: records.keep_parties(options) };
+            records.entries.push(Record { time_ns, thread, entry });
         }
     }
 
@@ -248,22 +332,22 @@ impl Trace {
         (3u8, &record).hash(&mut h);
         self.hasher = h;
         if let Some(records) = &mut self.records {
-            records.push(record);
+            records.entries.push(record);
         }
     }
 
-    pub(crate) fn into_records(self) -> Vec<Record> {
+    pub(crate) fn into_records(self) -> Records {
         self.records.unwrap_or_default()
     }
 
     #[cfg(test)]
-    fn records(&self) -> &[Record] {
-        self.records.as_deref().unwrap_or(&[])
+    fn records(&self) -> &Records {
+        self.records.as_ref().expect("a trace that keeps its records")
     }
 }
 
 /// Renders kept records as text, one per line, with thread names from `names`.
-pub(crate) fn render_text(records: &[Record], names: &[String]) -> String {
+pub(crate) fn render_text(records: &Records, names: &[String]) -> String {
     render_text_as(records, names, View::default())
 }
 
@@ -276,11 +360,11 @@ pub(crate) struct View {
     pub(crate) marks: Vec<Option<(usize, usize)>>,
 }
 
-pub(crate) fn render_text_as(records: &[Record], names: &[String], view: View) -> String {
+pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) -> String {
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
     let mut choices = 0;
-    for r in records {
+    for r in records.iter() {
         let mark = match r.entry {
             Entry::Choice { .. } => {
                 choices += 1;
@@ -295,7 +379,7 @@ pub(crate) fn render_text_as(records: &[Record], names: &[String], view: View) -
         let name = name(names, r.thread);
         let (s, ns) = (r.time_ns / 1_000_000_000, r.time_ns % 1_000_000_000);
         let _ = write!(out, "{s}.{ns:09}  {name:<width$}  ");
-        render_entry(&mut out, &r.entry, names);
+        render_entry(&mut out, records, &r.entry, names);
         if let Some((k, of)) = mark {
             let _ = write!(out, "  <- deviation {k} of {of}");
         }
@@ -304,22 +388,22 @@ pub(crate) fn render_text_as(records: &[Record], names: &[String], view: View) -
     out
 }
 
-fn render_entry(out: &mut String, entry: &Entry, names: &[String]) {
+fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[String]) {
     match entry {
         Entry::Call { name, args, ret, error } => {
-            render_call(out, name, args);
+            render_call(out, name, records.values(*args));
             let _ = write!(out, " = {ret}");
             if let Some(e) = error {
                 let _ = write!(out, ", error {e}");
             }
         }
         Entry::Blocks { name, args } => {
-            render_call(out, name, args);
+            render_call(out, name, records.values(*args));
             out.push_str(" blocks");
         }
         Entry::Choice { what, chosen, options } => {
             let _ = write!(out, "~ {what} {} of [", name(names, *chosen));
-            for (i, o) in options.iter().enumerate() {
+            for (i, o) in records.parties(*options).iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
@@ -383,7 +467,7 @@ fn render_call(out: &mut String, name: &str, args: &[Value]) {
 }
 
 /// Renders kept records as JSON lines.
-pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
+pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
     #[derive(Serialize)]
     struct Line<'a> {
         t_ns: u64,
@@ -404,7 +488,7 @@ pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
     }
     let strings = |args: &[Value]| Some(args.iter().map(ToString::to_string).collect());
     let mut out = String::new();
-    for r in records {
+    for r in records.iter() {
         let mut line = Line {
             t_ns: r.time_ns,
             thread: name(names, r.thread),
@@ -418,16 +502,16 @@ pub(crate) fn render_jsonl(records: &[Record], names: &[String]) -> String {
         };
         match &r.entry {
             Entry::Call { name, args, ret, error } => {
-                (line.kind, line.name, line.args) = ("call", Some(*name), strings(args));
+                (line.kind, line.name, line.args) = ("call", Some(*name), strings(records.values(*args)));
                 (line.ret, line.error) = (Some(ret.to_string()), *error);
             }
             Entry::Blocks { name, args } => {
-                (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(args))
+                (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(records.values(*args)))
             }
             Entry::Choice { what, chosen, options } => {
                 (line.kind, line.name) = ("choice", Some(*what));
                 line.ret = Some(name(names, *chosen).to_owned());
-                line.options = Some(options.iter().map(|o| name(names, *o)).collect());
+                line.options = Some(records.parties(*options).iter().map(|o| name(names, *o)).collect());
             }
             Entry::Exit => line.kind = "exit",
             Entry::Panic { message } => (line.kind, line.message) = ("panic", Some(message.clone())),

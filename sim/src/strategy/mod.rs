@@ -349,6 +349,12 @@ impl Progress {
     }
 }
 
+thread_local! {
+    /// Decisions the last run on this OS thread recorded: the next one's starting capacity,
+    /// so that a sweep's seeds do not grow their schedules again and again.
+    static RECORDED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The one source of a run's decisions.
 pub(crate) struct Oracle {
     scheduler: Box<dyn Scheduler>,
@@ -388,14 +394,14 @@ impl Oracle {
     pub(crate) fn new(scheduler: Box<dyn Scheduler>, record: bool) -> Oracle {
         Oracle {
             scheduler,
-            recorded: record.then(Vec::new),
+            recorded: record.then(|| Vec::with_capacity(RECORDED.get())),
             party_decisions: 0,
             switches: 0,
             yielding: false,
             replaying: false,
             keeping: None,
-            defaults: record.then(Vec::new),
-            directives: record.then(Vec::new),
+            defaults: record.then(|| Vec::with_capacity(RECORDED.get())),
+            directives: record.then(|| Vec::with_capacity(RECORDED.get())),
             progress: record.then(Progress::default),
             deviations: 0,
             diverged: false,
@@ -525,6 +531,9 @@ impl Oracle {
             (Some(r), Some(d), Some(a)) => Some((r, d, a)),
             _ => None,
         };
+        if let Some((r, ..)) = &recorded {
+            RECORDED.set(r.len());
+        }
         (recorded, self.scheduler.divergence().map(str::to_owned))
     }
 }
