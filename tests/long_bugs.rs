@@ -7,6 +7,7 @@
 
 #![allow(dead_code, clippy::undocumented_unsafe_blocks)]
 
+use crate::planted_bugs::{LEN, listener, pair, sockaddr, startup};
 use std::cell::Cell;
 use std::ptr::{null, null_mut};
 use std::rc::Rc;
@@ -94,11 +95,6 @@ fn join(workers: Vec<thread::JoinHandle<()>>) {
     }
 }
 
-fn startup() {
-    let mut data = WSADATA::default();
-    assert_eq!(unsafe { WSAStartup(0x0202, &mut data) }, 0);
-}
-
 /// An auto-reset event held as a lock (set: free).
 fn lock() -> usize {
     let lock = unsafe { CreateEventW(null(), FALSE, TRUE, null()) };
@@ -111,32 +107,6 @@ fn acquire(lock: usize) {
 
 fn release(lock: usize) {
     unsafe { SetEvent(lock as HANDLE) };
-}
-
-fn sockaddr(ip: [u8; 4], port: u16) -> SOCKADDR_IN {
-    SOCKADDR_IN {
-        sin_family: AF_INET,
-        sin_port: port.to_be(),
-        sin_addr: IN_ADDR { S_un: IN_ADDR_0 { S_addr: u32::from_ne_bytes(ip) } },
-        sin_zero: [0; 8],
-    }
-}
-
-const LEN: i32 = size_of::<SOCKADDR_IN>() as i32;
-
-/// A connected loopback pair: (client, accepted).
-pub fn pair() -> (SOCKET, SOCKET) {
-    unsafe {
-        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        let addr = sockaddr([127, 0, 0, 1], 7000);
-        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
-        assert_eq!(listen(l, 5), 0);
-        let c = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        assert_eq!(connect(c, (&raw const addr).cast(), LEN), 0);
-        let s = accept(l, null_mut(), null_mut());
-        assert_ne!(s, INVALID_SOCKET);
-        (c, s)
-    }
 }
 
 /// A thread that ticks every millisecond for `ticks`, releasing each task (an auto-reset
@@ -394,10 +364,7 @@ fn config_not_ready(sim: &mut Sim, fixed: bool) {
 fn recycle_races_receive(sim: &mut Sim, fixed: bool) {
     sim.host("srv", "192.0.2.10", || unsafe {
         startup();
-        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        let addr = sockaddr([0, 0, 0, 0], 7);
-        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
-        assert_eq!(listen(l, 5), 0);
+        let l = listener(7);
         loop {
             let s = accept(l, null_mut(), null_mut());
             assert_ne!(s, INVALID_SOCKET);
@@ -490,16 +457,9 @@ fn recycle_races_receive(sim: &mut Sim, fixed: bool) {
 /// connection request arrives just while the listener is closed. The fixed twin's client
 /// retries a refused connect.
 fn connect_during_restart(sim: &mut Sim, fixed: bool) {
-    let listen_on = || unsafe {
-        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        let addr = sockaddr([0, 0, 0, 0], 7);
-        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    };
     sim.host("srv", "192.0.2.10", move || unsafe {
         startup();
-        let mut l = listen_on();
+        let mut l = listener(7);
         let (ticker, events) = ticker(TICKS);
         for _ in 0..TICKS / TASKS[1].0 {
             await_tick(events[1]);
@@ -508,7 +468,7 @@ fn connect_during_restart(sim: &mut Sim, fixed: bool) {
             busy(TASKS[0].1 + 100);
             closesocket(l);
             GetCurrentThreadId();
-            l = listen_on();
+            l = listener(7);
         }
         join(vec![ticker]);
         // The listener stays open for the client's last connect, however late it comes.

@@ -95,7 +95,7 @@ pub const BUGS: [Bug; 8] = [
     },
 ];
 
-fn startup() {
+pub fn startup() {
     let mut data = WSADATA::default();
     assert_eq!(unsafe { WSAStartup(0x0202, &mut data) }, 0);
 }
@@ -104,7 +104,7 @@ fn event(manual: bool) -> HANDLE {
     unsafe { CreateEventW(null(), manual.into(), FALSE, null()) }
 }
 
-fn sockaddr(ip: [u8; 4], port: u16) -> SOCKADDR_IN {
+pub fn sockaddr(ip: [u8; 4], port: u16) -> SOCKADDR_IN {
     SOCKADDR_IN {
         sin_family: AF_INET,
         sin_port: port.to_be(),
@@ -113,10 +113,21 @@ fn sockaddr(ip: [u8; 4], port: u16) -> SOCKADDR_IN {
     }
 }
 
-const LEN: i32 = size_of::<SOCKADDR_IN>() as i32;
+pub const LEN: i32 = size_of::<SOCKADDR_IN>() as i32;
+
+/// A TCP socket listening on `port` of every address.
+pub fn listener(port: u16) -> SOCKET {
+    unsafe {
+        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+        let addr = sockaddr([0, 0, 0, 0], port);
+        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
+        assert_eq!(listen(l, 5), 0);
+        l
+    }
+}
 
 /// A connected loopback pair: (client, accepted).
-fn pair() -> (SOCKET, SOCKET) {
+pub fn pair() -> (SOCKET, SOCKET) {
     unsafe {
         let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
         let addr = sockaddr([127, 0, 0, 1], 7000);
@@ -159,10 +170,7 @@ fn connect_before_listen(sim: &mut Sim, fixed: bool) {
     sim.latency(Duration::ZERO, Duration::ZERO);
     sim.host("srv", "192.0.2.10", || unsafe {
         startup();
-        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        let addr = sockaddr([0, 0, 0, 0], 7);
-        assert_eq!(bind(l, (&raw const addr).cast(), LEN), 0);
-        assert_eq!(listen(l, 5), 0);
+        let l = listener(7);
         let s = accept(l, null_mut(), null_mut());
         assert_ne!(s, INVALID_SOCKET);
         Sleep(INFINITE);

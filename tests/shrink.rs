@@ -197,7 +197,7 @@ fn no_two_decisions_of_a_run_share_an_anchor() {
     sim.client("a", "192.0.2.1", || unsafe {
         let mut data = WSADATA::default();
         WSAStartup(0x0202, &mut data);
-        let (c, s) = crate::long_bugs::pair();
+        let (c, s) = crate::planted_bugs::pair();
         let ev = CreateEventW(std::ptr::null(), 1, 1, std::ptr::null());
         let mut buf = [0u8; 1];
         for _ in 0..5 {
