@@ -4,7 +4,8 @@
 //! schedule kept), the fixed cost of a seed, and memory over many seeds.
 //!
 //! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds); with `ECHO_ONLY=1` in the
-//! environment, only the round-trip measure (for profilers).
+//! environment, only the round-trip measure keeping nothing, with `ECHO_ONLY=kept` only the
+//! one keeping the trace (for profilers).
 
 #[path = "../tests/echo_workload.rs"]
 mod echo_workload;
@@ -59,10 +60,15 @@ fn main() {
         echo.setup(sim);
         explore(sim);
     };
-    sweep(0..50, false, setup);
-    let (secs, steps, switches) = sweep(0..seeds, false, setup);
+    // ECHO_ONLY=1: the round-trip measure alone, keeping nothing; ECHO_ONLY=kept: keeping
+    // the trace and schedule (for profilers).
+    let only = std::env::var("ECHO_ONLY").ok();
+    let keep = only.as_deref() == Some("kept");
+    sweep(0..50, keep, setup);
+    let (secs, steps, switches) = sweep(0..seeds, keep, setup);
+    let kept = if keep { ", trace and schedule kept" } else { "" };
     println!(
-        "echo ({strategy}): {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps and {:.2} switches per round trip",
+        "echo ({strategy}{kept}): {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps and {:.2} switches per round trip",
         echo.message,
         (seeds * round_trips) as f64 / secs / 1e6,
         seeds as f64 / secs,
@@ -70,15 +76,15 @@ fn main() {
         steps as f64 / (seeds * round_trips) as f64,
         switches as f64 / (seeds * round_trips) as f64,
     );
+    if only.is_some() {
+        return;
+    }
     let (kept, _, _) = sweep(0..seeds, true, setup);
     println!(
         "echo ({strategy}), trace and schedule kept (Sim::run's default): {:.0} ns per round trip, {:.2} times keeping nothing",
         kept * 1e9 / (seeds * round_trips) as f64,
         kept / secs
     );
-    if std::env::var_os("ECHO_ONLY").is_some() {
-        return;
-    }
     // The fixed cost of a seed (set-up, connections, tear-down), as the peer benchmark
     // defines it: a seed of one round trip per client, less its round trips' marginal cost.
     let marginal_s = secs / (seeds * round_trips) as f64;

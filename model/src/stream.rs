@@ -202,7 +202,7 @@ impl Stream {
         assert!(self.can_transmit(), "transmit with nothing to send");
         assert!(len <= self.window(), "segment of {len} bytes beyond the window of {}", self.window());
         assert!(len > 0 || self.unsent.is_empty(), "an empty segment with bytes waiting");
-        let data = take_front(&mut self.unsent, len, false);
+        let data = take_front(&mut self.unsent, len);
         self.in_flight += len;
         let fin = self.fin == Fin::Queued && self.unsent.is_empty();
         if fin {
@@ -284,13 +284,27 @@ impl Stream {
     /// Reads up to `max` bytes; with `peek`, copies them without consuming (Wine afd.c
     /// test_recv).
     pub fn read(&mut self, max: usize, peek: bool) -> Vec<u8> {
+        let mut data = Vec::with_capacity(max.min(self.received.len()));
+        self.read_with(max, peek, |part| data.extend_from_slice(part));
+        data
+    }
+
+    /// Reads as `read` does, handing the bytes to `into` where they lie, in one slice or
+    /// two, without copying them anywhere first: the count read.
+    pub fn read_with(&mut self, max: usize, peek: bool, mut into: impl FnMut(&[u8])) -> usize {
         let n = max.min(self.received.len());
-        let data = take_front(&mut self.received, n, peek);
+        let (a, b) = self.received.as_slices();
+        let from_a = n.min(a.len());
+        into(&a[..from_a]);
+        if n > from_a {
+            into(&b[..n - from_a]);
+        }
         if !peek {
+            self.received.drain(..n);
             self.read += n as u64;
         }
         self.check();
-        data
+        n
     }
 
     /// The sender is done sending (`shutdown(SD_SEND)` or a graceful close): bytes already
@@ -331,16 +345,14 @@ impl Stream {
     }
 }
 
-/// The first `n` bytes of `queue`, copied a slice at a time; removed unless `keep`.
-fn take_front(queue: &mut VecDeque<u8>, n: usize, keep: bool) -> Vec<u8> {
+/// The first `n` bytes of `queue`, removed, copied a slice at a time.
+fn take_front(queue: &mut VecDeque<u8>, n: usize) -> Vec<u8> {
     let (a, b) = queue.as_slices();
     let from_a = n.min(a.len());
     let mut data = Vec::with_capacity(n);
     data.extend_from_slice(&a[..from_a]);
     data.extend_from_slice(&b[..n - from_a]);
-    if !keep {
-        queue.drain(..n);
-    }
+    queue.drain(..n);
     data
 }
 

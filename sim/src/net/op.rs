@@ -178,18 +178,28 @@ impl Op {
 ///
 /// # Safety
 /// Each buffer must be valid for writes of its length.
-pub unsafe fn scatter(buffers: &[Buffer], mut data: &[u8]) {
+pub unsafe fn scatter(buffers: &[Buffer], data: &[u8]) {
+    // SAFETY: the caller's contract.
+    unsafe { scatter_at(buffers, 0, data) }
+}
+
+/// Writes `data` into `buffers` from `skip` bytes in, as far as they reach.
+///
+/// # Safety
+/// As for [`scatter`].
+pub unsafe fn scatter_at(buffers: &[Buffer], mut skip: usize, mut data: &[u8]) {
     for b in buffers {
         if data.is_empty() {
             return;
         }
-        let n = b.len.min(data.len());
-        if n == 0 {
+        if skip >= b.len {
+            skip -= b.len;
             continue;
         }
-        // SAFETY: the caller's contract; `n` is within the buffer.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), b.ptr, n) };
-        data = &data[n..];
+        let n = (b.len - skip).min(data.len());
+        // SAFETY: the caller's contract; `skip + n` is within the buffer.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), b.ptr.add(skip), n) };
+        (data, skip) = (&data[n..], 0);
     }
 }
 

@@ -7,7 +7,7 @@
 //! complete with any part of what was sent: Doc: WSARecv), and each arrival serves the
 //! receiver's pending receives in the order posted (Wine sock.c test_simultaneous_async_recv).
 
-use super::op::{gather, scatter};
+use super::op::{gather, scatter, scatter_at};
 use super::socket::End;
 use super::{Conn, ConnId, EndState, Notify, Op, Packet, SocketId, Start};
 use crate::World;
@@ -273,11 +273,15 @@ impl World {
             return (Status::SUCCESS, 0);
         }
         let peek = op.flags & MSG_PEEK as u32 != 0;
-        let data = self.conn_mut(end.conn).streams[1 - end.side].read(capacity, peek);
-        // SAFETY: the receive's buffers stay the system's until it completes (Doc: WSARecv,
-        // Doc: WSASend), which is now.
-        unsafe { scatter(&op.buffers, &data) };
-        (Status::SUCCESS, data.len())
+        let mut at = 0;
+        let stream = &mut self.conn_mut(end.conn).streams[1 - end.side];
+        let read = stream.read_with(capacity, peek, |part| {
+            // SAFETY: the receive's buffers stay the system's until it completes (Doc:
+            // WSARecv, Doc: WSASend), which is now.
+            unsafe { scatter_at(&op.buffers, at, part) };
+            at += part.len();
+        });
+        (Status::SUCCESS, read)
     }
 
     /// After a read, the receiver's window has opened: the sender may go on.
