@@ -207,22 +207,37 @@ pub unsafe fn scatter_at(buffers: &[Buffer], mut skip: usize, mut data: &[u8]) {
 ///
 /// # Safety
 /// Each buffer must be valid for reads of its length.
-pub unsafe fn gather(buffers: &[Buffer], mut skip: usize, max: usize) -> Vec<u8> {
+pub unsafe fn gather(buffers: &[Buffer], skip: usize, max: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(max.min(1 << 16));
+    // SAFETY: the caller's contract.
+    unsafe { for_each_part(buffers, skip, max, |part| out.extend_from_slice(part)) };
+    out
+}
+
+/// Hands `into` up to `max` bytes of `buffers`, starting `skip` bytes in, where they lie:
+/// a part of a buffer at a time, nothing copied first.
+///
+/// # Safety
+/// As for [`gather`].
+pub unsafe fn for_each_part(
+    buffers: &[Buffer],
+    mut skip: usize,
+    mut max: usize,
+    mut into: impl FnMut(&[u8]),
+) {
     for b in buffers {
-        if out.len() == max {
+        if max == 0 {
             break;
         }
         if skip >= b.len {
             skip -= b.len;
             continue;
         }
-        let n = (b.len - skip).min(max - out.len());
+        let n = (b.len - skip).min(max);
         // SAFETY: the caller's contract; `skip + n` is within the buffer.
-        out.extend_from_slice(unsafe { std::slice::from_raw_parts(b.ptr.add(skip), n) });
-        skip = 0;
+        into(unsafe { std::slice::from_raw_parts(b.ptr.add(skip), n) });
+        (skip, max) = (0, max - n);
     }
-    out
 }
 
 impl FromSlot {

@@ -7,7 +7,7 @@
 //! complete with any part of what was sent: Doc: WSARecv), and each arrival serves the
 //! receiver's pending receives in the order posted (Wine sock.c test_simultaneous_async_recv).
 
-use super::op::{gather, scatter, scatter_at};
+use super::op::{for_each_part, gather, scatter, scatter_at};
 use super::socket::End;
 use super::{Conn, ConnId, EndState, Notify, Op, Packet, SocketId, Start};
 use crate::World;
@@ -210,10 +210,10 @@ impl World {
         if at_once {
             self.begin(&op);
             let total = op.capacity();
-            // SAFETY: the program's buffers, valid for the call (Doc: WSASend).
-            let data = unsafe { gather(&op.buffers, 0, total) };
             let stream = &mut self.conn_mut(end.conn).streams[end.side];
-            assert!(stream.accept_all(&data), "a stream that may send takes bytes");
+            let take = |part: &[u8]| assert!(stream.accept_all(part), "a stream that may send takes bytes");
+            // SAFETY: the program's buffers, valid for the call (Doc: WSASend).
+            unsafe { for_each_part(&op.buffers, 0, total, take) };
             if op.flags & MSG_OOB as u32 != 0 && total > 0 {
                 stream.mark_urgent();
             }
