@@ -191,7 +191,7 @@ fn park(call: Call, args: &[Value], handles: &[Handle], all: bool, ms: u32, aler
         return WAIT_TIMEOUT;
     }
     let deadline_ns = (ms != INFINITE).then(|| call.with(|w| w.now_ns()) + u64::from(ms) * 1_000_000);
-    let on = Blocker::Objects { handles: handles.to_vec(), all, alertable };
+    let on = Blocker::Objects { handles: call.with(|w| w.wait_list(handles)), all, alertable };
     match call.cx.block(call.name, args, on, deadline_ns) {
         Wake::Object(index) => WAIT_OBJECT_0 + index,
         Wake::Apc => {

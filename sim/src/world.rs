@@ -86,6 +86,8 @@ pub struct World {
     run_id: u64,
     sync: Vec<SyncState>,
     scratch: Vec<ThreadId>,
+    /// The handle lists of waits that ended, for the next ones (`World::wait_list`).
+    spare_handles: Vec<Vec<Handle>>,
 }
 
 /// A thread whose record exists and whose coroutine the scheduler has yet to create.
@@ -122,6 +124,7 @@ impl World {
             run_id: RUNS.fetch_add(1, Ordering::Relaxed),
             sync: Vec::new(),
             scratch: Vec::new(),
+            spare_handles: Vec::new(),
         }
     }
 
@@ -385,8 +388,21 @@ impl World {
         if let State::Blocked { on: Blocker::Poll { .. }, .. } = record.state {
             self.polling -= 1;
         }
-        record.state = State::Runnable(wake);
+        if let State::Blocked { on: Blocker::Objects { handles, .. }, .. } =
+            std::mem::replace(&mut record.state, State::Runnable(wake))
+        {
+            self.spare_handles.push(handles);
+        }
         self.runnable += 1;
+    }
+
+    /// `handles` in a list for a thread's `Blocker::Objects`, in one that an earlier wait's
+    /// block left when it could (a wait parks every round trip of a typical program).
+    pub fn wait_list(&mut self, handles: &[Handle]) -> Vec<Handle> {
+        let mut list = self.spare_handles.pop().unwrap_or_default();
+        list.clear();
+        list.extend_from_slice(handles);
+        list
     }
 
     /// Lets the strategy choose one of `options` (two or more get a trace line).
