@@ -108,15 +108,17 @@ unsafe fn multiple(
         // SAFETY: the caller's contract, for a count Windows would accept.
         unsafe { std::slice::from_raw_parts(handles, count as usize) }
     };
-    let shown = Value::List(list.iter().map(|h| *h as usize as u64).collect());
-    let args = [
+    let mut shown = SHOWN.take();
+    shown.clear();
+    shown.extend(list.iter().map(|h| *h as usize as u64));
+    let all_args = [
         Value::Int(count.into()),
-        shown,
+        Value::List(shown),
         Value::Bool(all),
         Value::Ms(ms),
         Value::Bool(alertable.unwrap_or(0)),
     ];
-    let args = if alertable.is_some() { &args[..] } else { &args[..4] };
+    let args = if alertable.is_some() { &all_args[..] } else { &all_args[..4] };
     // The count is checked first (Doc: WSAWaitForMultipleEvents; Doc:
     // WaitForMultipleObjectsEx); a NULL array with a valid count is an access violation in
     // the kernel's probe, which Win32 reports as ERROR_NOACCESS.
@@ -131,7 +133,17 @@ unsafe fn multiple(
         }
         wait(call, args, &resolved[..list.len()], all != 0, ms, alertable.unwrap_or(0) != 0)
     };
-    record(call, args, r)
+    let ret = record(call, args, r);
+    if let [_, Value::List(shown), ..] = all_args {
+        SHOWN.set(shown);
+    }
+    ret
+}
+
+thread_local! {
+    /// The list a wait on several objects shows its handles in, kept for the next one:
+    /// every round trip of a typical program makes such a wait.
+    static SHOWN: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// A wait on open handles of this host: its result, or the error it fails with. The caller
