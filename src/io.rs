@@ -288,13 +288,19 @@ unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32
     if list.iter().any(|b| b.buf.is_null() && b.len > 0) {
         return Err(WSAEFAULT as u32);
     }
-    Ok(list.iter().map(|b| Buffer { ptr: b.buf, len: b.len as usize }).collect())
+    let mut captured = wsasim_sim::buffer_list();
+    captured.extend(list.iter().map(|b| Buffer { ptr: b.buf, len: b.len as usize }));
+    Ok(captured)
 }
 
 /// One buffer of `send`, `recv`, `sendto`, `recvfrom`.
 fn single(buf: *mut u8, len: i32) -> Result<Vec<Buffer>, u32> {
     match usize::try_from(len) {
-        Ok(len) if !buf.is_null() || len == 0 => Ok(vec![Buffer { ptr: buf, len }]),
+        Ok(len) if !buf.is_null() || len == 0 => {
+            let mut captured = wsasim_sim::buffer_list();
+            captured.push(Buffer { ptr: buf, len });
+            Ok(captured)
+        }
         _ => Err(WSAEFAULT as u32),
     }
 }

@@ -23,7 +23,7 @@ mod udp;
 mod wire;
 
 pub use conservation::Conservation;
-pub use op::{Buffer, FromSlot, Notify, Op};
+pub use op::{Buffer, FromSlot, Notify, Op, buffer_list};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};
 pub use wire::Latency;

@@ -10,6 +10,7 @@
 use crate::thread::{Blocker, State};
 use crate::trace::{Entry, Record};
 use crate::{ThreadId, Value, Wake, World};
+use std::cell::RefCell;
 use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::{Handle, Status};
@@ -203,6 +204,30 @@ pub unsafe fn scatter_at(buffers: &[Buffer], mut skip: usize, mut data: &[u8]) {
     }
 }
 
+thread_local! {
+    /// The buffer lists of operations that completed, for the next ones' (`buffer_list`).
+    static SPARE_LISTS: RefCell<Vec<Vec<Buffer>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The spare lists kept at most: more operations than this pend at once only in programs
+/// that are not the common case, whose lists are then allocated and freed.
+const SPARE_LISTS_MAX: usize = 64;
+
+/// An empty list for an operation's buffers: one a completed operation left, when there
+/// is one, so that an operation allocates none in a steady state.
+pub fn buffer_list() -> Vec<Buffer> {
+    SPARE_LISTS.with_borrow_mut(Vec::pop).unwrap_or_default()
+}
+
+fn recycle(mut list: Vec<Buffer>) {
+    list.clear();
+    SPARE_LISTS.with_borrow_mut(|spare| {
+        if spare.len() < SPARE_LISTS_MAX && list.capacity() > 0 {
+            spare.push(list);
+        }
+    });
+}
+
 /// Reads up to `max` bytes of `buffers`, starting `skip` bytes in.
 ///
 /// # Safety
@@ -304,6 +329,7 @@ impl World {
         if write && !self.tearing_down {
             self.receive_guard_ends(socket, &mut op);
         }
+        recycle(std::mem::take(&mut op.buffers));
         let flags = 0;
         let entry =
             Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
