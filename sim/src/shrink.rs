@@ -68,8 +68,11 @@ pub fn minimise(
 ) -> Option<Minimised> {
     let started = Instant::now();
     let mut search = Search { original, budget, started, runs: 0, budget_hit: None, run };
-    let anchors: BTreeSet<_> = original.directives().iter().map(|d| d.anchor).collect();
-    debug_assert_eq!(anchors.len(), original.directives().len(), "two decisions with one anchor");
+    debug_assert_eq!(
+        original.directives().iter().map(|d| d.anchor).collect::<BTreeSet<_>>().len(),
+        original.directives().len(),
+        "two decisions with one anchor"
+    );
     let all = original.deviation_indices().iter().map(|&i| original.directives()[i]).collect();
     let mut current = search.attempt(original.schedule()?.clone(), all)?;
     loop {
