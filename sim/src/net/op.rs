@@ -105,7 +105,8 @@ impl Op {
     /// The buffers must be valid, as the program promised for the operation.
     pub(crate) unsafe fn guard(&mut self, receive: bool) {
         let from = if receive { 0 } else { self.taken };
-        let mut guard = Guard { receive, from, len: 0, bytes: [0; GUARDED_BYTES_MAX] };
+        let mut guard = spare_guard();
+        (guard.receive, guard.from, guard.len) = (receive, from, 0);
         let mut skip = from;
         for b in &self.buffers {
             if skip >= b.len {
@@ -125,7 +126,9 @@ impl Op {
             }
             guard.len += n;
         }
-        self.saved = Some(Box::new(guard));
+        if let Some(old) = self.saved.replace(guard) {
+            recycle_guard(old);
+        }
     }
 
     /// A guarded receive ends: whether the program wrote its buffers meanwhile (they no
@@ -134,7 +137,11 @@ impl Op {
     /// # Safety
     /// As for [`Op::guard`].
     pub(crate) unsafe fn unguard_receive(&mut self) -> bool {
-        let Some(guard) = self.saved.take().filter(|g| g.receive) else { return false };
+        let Some(guard) = self.saved.take() else { return false };
+        if !guard.receive {
+            recycle_guard(guard);
+            return false;
+        }
         let mut touched = false;
         let mut left = guard.held();
         for b in &self.buffers {
@@ -148,6 +155,7 @@ impl Op {
             now.copy_from_slice(&left[..n]);
             left = &left[n..];
         }
+        recycle_guard(guard);
         touched
     }
 
@@ -207,6 +215,25 @@ pub unsafe fn scatter_at(buffers: &[Buffer], mut skip: usize, mut data: &[u8]) {
 thread_local! {
     /// The buffer lists of operations that completed, for the next ones' (`buffer_list`).
     static SPARE_LISTS: RefCell<Vec<Vec<Buffer>>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The guards of operations that ended, for the next ones' (`spare_guard`).
+    static SPARE_GUARDS: RefCell<Vec<Box<Guard>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A guard to fill: one an ended operation left, when there is one.
+fn spare_guard() -> Box<Guard> {
+    let fresh = || Box::new(Guard { receive: false, from: 0, len: 0, bytes: [0; GUARDED_BYTES_MAX] });
+    SPARE_GUARDS.with_borrow_mut(Vec::pop).unwrap_or_else(fresh)
+}
+
+fn recycle_guard(guard: Box<Guard>) {
+    SPARE_GUARDS.with_borrow_mut(|spare| {
+        if spare.len() < SPARE_LISTS_MAX {
+            spare.push(guard);
+        }
+    });
 }
 
 /// The spare lists kept at most: more operations than this pend at once only in programs
@@ -330,6 +357,9 @@ impl World {
             self.receive_guard_ends(socket, &mut op);
         }
         recycle(std::mem::take(&mut op.buffers));
+        if let Some(guard) = op.saved.take() {
+            recycle_guard(guard);
+        }
         let flags = 0;
         let entry =
             Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
