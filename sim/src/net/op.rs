@@ -219,6 +219,7 @@ thread_local! {
 
 thread_local! {
     /// The guards of operations that ended, for the next ones' (`spare_guard`).
+    #[allow(clippy::vec_box, reason = "the boxes are what is reused: an operation holds one")]
     static SPARE_GUARDS: RefCell<Vec<Box<Guard>>> = const { RefCell::new(Vec::new()) };
 }
 
