@@ -14,6 +14,7 @@
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
 //! - [`network_events`]: a socket's `WSAEventSelect` selection and its record of events.
 //! - [`ports`]: local transport addresses: bind, sharing, ephemeral ports, lookup.
+//! - [`spares`]: buffers kept for reuse across a run's (and a sweep's) many uses.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
 //! - [`datagram`]: a UDP socket's receive queue, with truncation.
@@ -26,6 +27,7 @@ pub mod handle;
 pub mod kernel;
 pub mod network_events;
 pub mod ports;
+pub mod spares;
 pub mod status;
 pub mod stream;
 pub mod tcp;
@@ -37,6 +39,7 @@ pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
 pub use network_events::{Enumerated, NetworkEvents};
 pub use ports::{Ports, Proto, Sharing};
+pub use spares::Spares;
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};
 pub use tcp::Tcp;

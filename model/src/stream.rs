@@ -19,7 +19,7 @@
 //! Architecture invariant: no byte is lost silently. `accepted = read + unsent + in flight
 //! + received + discarded`, asserted after every change.
 
-use std::cell::RefCell;
+use crate::Spares;
 use std::collections::VecDeque;
 
 /// A piece of the stream on the wire.
@@ -351,26 +351,19 @@ impl Stream {
 thread_local! {
     /// The payloads of segments delivered, for the next ones' (`take_front`): a stream
     /// sends segments all its life, and each would otherwise allocate its payload.
-    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static PAYLOADS: Spares<Vec<u8>> = const { Spares::new() };
 }
-
-/// The spare payloads kept at most.
-const SPARE_MAX: usize = 64;
 
 fn spare(mut payload: Vec<u8>) {
     payload.clear();
-    SPARE.with_borrow_mut(|spare| {
-        if spare.len() < SPARE_MAX && payload.capacity() > 0 {
-            spare.push(payload);
-        }
-    });
+    PAYLOADS.with(|p| p.give(payload));
 }
 
 /// The first `n` bytes of `queue`, removed, copied a slice at a time.
 fn take_front(queue: &mut VecDeque<u8>, n: usize) -> Vec<u8> {
     let (a, b) = queue.as_slices();
     let from_a = n.min(a.len());
-    let mut data = SPARE.with_borrow_mut(Vec::pop).unwrap_or_default();
+    let mut data = PAYLOADS.with(Spares::take).unwrap_or_default();
     data.reserve(n);
     data.extend_from_slice(&a[..from_a]);
     data.extend_from_slice(&b[..n - from_a]);

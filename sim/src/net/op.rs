@@ -10,10 +10,9 @@
 use crate::thread::{Blocker, State};
 use crate::trace::{Entry, Record};
 use crate::{ThreadId, Value, Wake, World};
-use std::cell::RefCell;
 use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
 use windows_sys::Win32::System::IO::OVERLAPPED;
-use wsasim_model::{Handle, Status};
+use wsasim_model::{Handle, Spares, Status};
 
 /// One buffer of the program's, from its WSABUF array.
 #[derive(Debug, Clone, Copy)]
@@ -214,46 +213,30 @@ pub unsafe fn scatter_at(buffers: &[Buffer], mut skip: usize, mut data: &[u8]) {
 
 thread_local! {
     /// The buffer lists of operations that completed, for the next ones' (`buffer_list`).
-    static SPARE_LISTS: RefCell<Vec<Vec<Buffer>>> = const { RefCell::new(Vec::new()) };
-}
-
-thread_local! {
+    static LISTS: Spares<Vec<Buffer>> = const { Spares::new() };
     /// The guards of operations that ended, for the next ones' (`spare_guard`).
-    #[allow(clippy::vec_box, reason = "the boxes are what is reused: an operation holds one")]
-    static SPARE_GUARDS: RefCell<Vec<Box<Guard>>> = const { RefCell::new(Vec::new()) };
+    static GUARDS: Spares<Box<Guard>> = const { Spares::new() };
 }
 
 /// A guard to fill: one an ended operation left, when there is one.
 fn spare_guard() -> Box<Guard> {
     let fresh = || Box::new(Guard { receive: false, from: 0, len: 0, bytes: [0; GUARDED_BYTES_MAX] });
-    SPARE_GUARDS.with_borrow_mut(Vec::pop).unwrap_or_else(fresh)
+    GUARDS.with(Spares::take).unwrap_or_else(fresh)
 }
 
 fn recycle_guard(guard: Box<Guard>) {
-    SPARE_GUARDS.with_borrow_mut(|spare| {
-        if spare.len() < SPARE_LISTS_MAX {
-            spare.push(guard);
-        }
-    });
+    GUARDS.with(|g| g.give(guard));
 }
-
-/// The spare lists kept at most: more operations than this pend at once only in programs
-/// that are not the common case, whose lists are then allocated and freed.
-const SPARE_LISTS_MAX: usize = 64;
 
 /// An empty list for an operation's buffers: one a completed operation left, when there
 /// is one, so that an operation allocates none in a steady state.
 pub fn buffer_list() -> Vec<Buffer> {
-    SPARE_LISTS.with_borrow_mut(Vec::pop).unwrap_or_default()
+    LISTS.with(Spares::take).unwrap_or_default()
 }
 
 fn recycle(mut list: Vec<Buffer>) {
     list.clear();
-    SPARE_LISTS.with_borrow_mut(|spare| {
-        if spare.len() < SPARE_LISTS_MAX && list.capacity() > 0 {
-            spare.push(list);
-        }
-    });
+    LISTS.with(|l| l.give(list));
 }
 
 /// Reads up to `max` bytes of `buffers`, starting `skip` bytes in.
