@@ -1,7 +1,8 @@
 //! The overlapped echo workload of the tests (4 clients x 100 round trips of 64 bytes,
 //! one server on events and `WSAWaitForMultipleEvents`), on one core: round trips and seeds
-//! per second of host time, keeping nothing and as `Sim::run()` runs by default (trace and
-//! schedule kept), the fixed cost of a seed, and memory over many seeds.
+//! per second of host time, keeping nothing of the trace (as `wsasim::check` runs a passing
+//! seed) and as `Sim::run()` runs by default (trace and schedule kept), the fixed cost of a
+//! seed, and memory over many seeds.
 //!
 //! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds); with `ECHO_ONLY=1` in the
 //! environment, only the round-trip measure keeping nothing, with `ECHO_ONLY=kept` only the
@@ -12,7 +13,7 @@ mod echo_workload;
 
 use echo_workload::Echo;
 use std::time::Instant;
-use wsasim::Sim;
+use wsasim::{Sim, TraceKept};
 
 /// Resident memory of this process, in KiB (Linux).
 fn rss_kib() -> u64 {
@@ -21,14 +22,14 @@ fn rss_kib() -> u64 {
     line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-/// Runs `seeds` seeds of `setup`, keeping the trace or not, returning host seconds,
-/// scheduling steps and switches.
-fn sweep(seeds: std::ops::Range<u64>, keep: bool, setup: impl Fn(&mut Sim)) -> (f64, u64, u64) {
+/// Runs `seeds` seeds of `setup`, keeping what `kept` says of the trace, returning host
+/// seconds, scheduling steps and switches.
+fn sweep(seeds: std::ops::Range<u64>, kept: TraceKept, setup: impl Fn(&mut Sim)) -> (f64, u64, u64) {
     let start = Instant::now();
     let (mut steps, mut switches) = (0, 0);
     for seed in seeds {
         let mut sim = Sim::new(seed);
-        sim.keep_trace(keep);
+        sim.trace_kept(kept);
         setup(&mut sim);
         let outcome = sim.run().unwrap_or_else(|f| panic!("{f}"));
         steps += outcome.steps();
@@ -47,7 +48,7 @@ fn main() {
     let length = {
         let mut sim = Sim::new(0);
         echo.setup(&mut sim);
-        sim.keep_trace(false).run().unwrap_or_else(|f| panic!("{f}")).party_decisions()
+        sim.trace_kept(TraceKept::Nothing).run().unwrap_or_else(|f| panic!("{f}")).party_decisions()
     };
     let explore = |sim: &mut Sim| {
         sim.run_length(length);
@@ -63,10 +64,10 @@ fn main() {
     // ECHO_ONLY=1: the round-trip measure alone, keeping nothing; ECHO_ONLY=kept: keeping
     // the trace and schedule (for profilers).
     let only = std::env::var("ECHO_ONLY").ok();
-    let keep = only.as_deref() == Some("kept");
+    let keep = if only.as_deref() == Some("kept") { TraceKept::Records } else { TraceKept::Nothing };
     sweep(0..50, keep, setup);
     let (secs, steps, switches) = sweep(0..seeds, keep, setup);
-    let kept = if keep { ", trace and schedule kept" } else { "" };
+    let kept = if keep == TraceKept::Records { ", trace and schedule kept" } else { "" };
     println!(
         "echo ({strategy}{kept}): {seeds} seeds x {round_trips} round trips of {} bytes in {secs:.3} s: {:.3} M round trips/s, {:.0} seeds/s, {:.0} ns per round trip, {:.1} steps and {:.2} switches per round trip",
         echo.message,
@@ -79,7 +80,7 @@ fn main() {
     if only.is_some() {
         return;
     }
-    let (kept, _, _) = sweep(0..seeds, true, setup);
+    let (kept, _, _) = sweep(0..seeds, TraceKept::Records, setup);
     println!(
         "echo ({strategy}), trace and schedule kept (Sim::run's default): {:.0} ns per round trip, {:.2} times keeping nothing",
         kept * 1e9 / (seeds * round_trips) as f64,
@@ -90,7 +91,7 @@ fn main() {
     let marginal_s = secs / (seeds * round_trips) as f64;
     let short = Echo { rounds: 1, ..echo };
     let n = 5_000;
-    let (secs_1, _, _) = sweep(0..n, false, |sim| short.setup(sim));
+    let (secs_1, _, _) = sweep(0..n, TraceKept::Nothing, |sim| short.setup(sim));
     let fixed_us = (secs_1 / n as f64 - echo.clients as f64 * marginal_s) * 1e6;
     println!(
         "fixed cost per seed: {fixed_us:.1} us ({:.1} us per seed of one round trip per client)",
@@ -111,9 +112,9 @@ fn main() {
             accept(l, std::ptr::null_mut(), std::ptr::null_mut());
         });
     };
-    sweep(0..1_000, false, blocked);
+    sweep(0..1_000, TraceKept::Nothing, blocked);
     let after_1k = rss_kib();
-    let (secs, _, _) = sweep(1_000..10_000, false, blocked);
+    let (secs, _, _) = sweep(1_000..10_000, TraceKept::Nothing, blocked);
     let after_10k = rss_kib();
     println!("a seed that ends with a server blocked in accept: {:.1} us", secs * 1e6 / 9_000.0);
     println!(

@@ -320,3 +320,40 @@ fn the_trace_as_json_lines() {
     assert_eq!(text.lines().count(), outcome.trace_text().lines().count());
     insta::assert_snapshot!(text);
 }
+
+/// Sends one datagram whose length comes from `length`, and passes whatever it is.
+fn send_of_length(sim: &mut Sim, length: fn() -> usize) {
+    use crate::harness::net::{LEN, bind_to, sockaddr, startup, udp};
+    sim.client("a", "192.0.2.1", move || unsafe {
+        startup();
+        let s = udp();
+        bind_to(s, "0.0.0.0:9");
+        let to = sockaddr("192.0.2.1:9");
+        let data = vec![7u8; length()];
+        let sent = sendto(s, data.as_ptr(), data.len() as i32, 0, (&raw const to).cast(), LEN);
+        assert_eq!(sent, data.len() as i32);
+        closesocket(s);
+        WSACleanup();
+    });
+}
+
+/// What `check` says of a program over seeds 1..40, which all pass when run once.
+fn checked(length: fn() -> usize) -> Result<(), String> {
+    let run = std::panic::catch_unwind(|| {
+        wsasim::Check::new(1..40).shrink(None).run(|sim| send_of_length(sim, length));
+    });
+    run.map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_default())
+}
+
+#[test]
+fn a_program_that_reads_hidden_state_is_caught_though_every_seed_passes() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    // The planted bug: a count kept outside the simulation, different at every run.
+    let hidden = || 1 + CALLS.fetch_add(1, Ordering::Relaxed);
+    let why = checked(hidden).expect_err("seed 32 runs twice and sends two lengths");
+    assert!(why.contains("seed 32 passed twice with two different traces"), "{why}");
+    assert!(why.ends_with("the program is not deterministic"), "{why}");
+    // Its twin takes the length from the run alone.
+    assert_eq!(checked(|| 5), Ok(()));
+}

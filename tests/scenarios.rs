@@ -5,6 +5,7 @@
 use crate::echo_workload::Echo;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use wsasim::TraceKept;
 use wsasim::scenario::{Params, Registry};
 
 /// Runs the `wsasim` binary: exit code, standard output, standard error.
@@ -73,8 +74,12 @@ fn every_scenario_keeps_its_seed_0_trace_and_replays_it() {
     let registry = registry();
     for path in files("scenarios") {
         let scenario = registry.load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e:?}"));
-        let first = scenario.run(&registry, run_as(0, true), "-").unwrap_or_else(|f| panic!("{path}: {f}"));
-        let again = scenario.run(&registry, run_as(0, false), "-").unwrap_or_else(|f| panic!("{path}: {f}"));
+        let first = scenario
+            .run(&registry, run_as(0, TraceKept::Records), "-")
+            .unwrap_or_else(|f| panic!("{path}: {f}"));
+        let again = scenario
+            .run(&registry, run_as(0, TraceKept::Hash), "-")
+            .unwrap_or_else(|f| panic!("{path}: {f}"));
         assert_eq!(first.trace_hash(), again.trace_hash(), "{path}: seed 0 twice gave two traces");
         let name = path.trim_start_matches("scenarios/").trim_end_matches(".toml").replace('/', "__");
         insta::assert_snapshot!(name, first.trace_text());
@@ -113,15 +118,15 @@ fn check_of_valid_files_exits_0() {
     assert_eq!((code, err.trim()), (2, "wsasim: no/such/folder: no such file or folder"));
 }
 
-/// `(file, seed, passed, trace hash)` of every seed of a JSON report.
-fn seeds_of(report: &Path) -> Vec<(String, u64, bool, String)> {
+/// `(file, seed, passed, trace hash if kept)` of every seed of a JSON report.
+fn seeds_of(report: &Path) -> Vec<(String, u64, bool, Option<String>)> {
     let text = std::fs::read_to_string(report).expect("a report");
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let mut seeds = Vec::new();
     for s in json["scenarios"].as_array().expect("scenarios") {
         for r in s["results"].as_array().expect("results") {
             let path = s["path"].as_str().expect("path").to_owned();
-            let hash = r["trace_hash"].as_str().expect("hash").to_owned();
+            let hash = r["trace_hash"].as_str().map(str::to_owned);
             seeds.push((
                 path,
                 r["seed"].as_u64().expect("seed"),
@@ -309,7 +314,7 @@ fn a_thread_waits_for_a_name_another_thread_binds() {
     let outcome = registry
         .parse("late.toml", &late)
         .expect("valid")
-        .run(&registry, run_as(0, true), "-")
+        .run(&registry, run_as(0, TraceKept::Records), "-")
         .expect("passes");
     let trace = outcome.trace_text();
     assert!(trace.lines().any(|l| l.contains(" a/t1 ") && l.contains(" Sleep(1)")), "{trace}");
@@ -322,7 +327,7 @@ fn a_failure_in_any_thread_ends_the_run_at_once() {
     let failure = registry
         .parse("t.toml", &source)
         .expect("valid")
-        .run(&registry, run_as(0, false), "-")
+        .run(&registry, run_as(0, TraceKept::Nothing), "-")
         .expect_err("fails");
     assert_eq!(
         failure.kind(),
@@ -351,12 +356,12 @@ recvfrom(s, rx) == 4, data "ping", from "192.0.2.1:9"
 held(rx) == 4, data "ping""#]);
     let scenario = registry.parse("send.toml", &source).expect("valid");
     for seed in 0..20 {
-        scenario.run(&registry, run_as(seed, false), "-").unwrap_or_else(|f| panic!("{f}"));
+        scenario.run(&registry, run_as(seed, TraceKept::Nothing), "-").unwrap_or_else(|f| panic!("{f}"));
     }
 }
 
-fn run_as(seed: u64, keep_trace: bool) -> wsasim_sim::RunAs {
-    wsasim_sim::RunAs::seed(seed, keep_trace, Default::default())
+fn run_as(seed: u64, kept: TraceKept) -> wsasim_sim::RunAs {
+    wsasim_sim::RunAs::seed(seed, kept, Default::default())
 }
 
 /// `failing.toml` with a second thread, so that its runs make decisions.

@@ -15,7 +15,7 @@
 //! | `WSASIM_SHRINK=0` | report the failing seed's own schedule, not a minimised one |
 
 use crate::sweep::{Confirmed, Exploration, Job, RunAs, Runner, measure};
-use crate::{Budget, Schedule, Sim, Strategy, Swarm};
+use crate::{Budget, Schedule, Sim, Strategy, Swarm, TraceKept};
 use std::path::PathBuf;
 
 /// Runs one seed only, and prints its trace.
@@ -99,12 +99,12 @@ impl Check {
         if let Some(path) = std::env::var_os(SCHEDULE_VAR) {
             let path = PathBuf::from(path);
             let schedule = read_schedule(&path);
-            let mut sim = prepare(RunAs::seed(schedule.seed, true, exploration));
+            let mut sim = prepare(RunAs::seed(schedule.seed, TraceKept::Records, exploration));
             return print_one(sim.replay_schedule(schedule));
         }
         if let Some(seed) = seed_from_env() {
             let exploration = measure(exploration, &|r| prepare(r).run());
-            return print_one(&mut prepare(RunAs::seed(seed, true, exploration)));
+            return print_one(&mut prepare(RunAs::seed(seed, TraceKept::Records, exploration)));
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let shrink = self.shrink.filter(|_| std::env::var(SHRINK_VAR).map_or(true, |v| v.trim() != "0"));
@@ -113,9 +113,7 @@ impl Check {
         let Some(result) = runner.run(&[job], &|_, run| prepare(run).run(), &|| {}).pop() else { return };
         match result.confirmed {
             None => {}
-            Some(Confirmed::Differs { seed, again }) => panic!(
-                "wsasim: seed {seed} failed, then {again} when run again: the program is not deterministic"
-            ),
+            Some(Confirmed::Differs { why, .. }) => panic!("wsasim: {why}: the program is not deterministic"),
             Some(Confirmed::Same(failure)) => {
                 // The schedule to hand back: the minimised one, when there is one.
                 let (schedule, summary) = match &result.minimised {

@@ -11,7 +11,7 @@ use crate::panic::{self, Teardown};
 use crate::runtime::{self, Runtime};
 use crate::strategy::{Choice, Decision, Directive, Oracle, Recorded, Strategy};
 use crate::thread::{Role, State};
-use crate::trace::{Entry, Record};
+use crate::trace::{Entry, Record, TraceKept};
 use crate::world::{HostRecord, Unborn};
 use crate::{ThreadId, Wake, World};
 use corosensei::stack::DefaultStack;
@@ -126,18 +126,18 @@ pub(crate) struct Finished {
 pub(crate) fn execute(
     seed: u64,
     decide: Decide,
-    keep_trace: bool,
+    kept: TraceKept,
     limits: Limits,
     net: NetSettings,
     hosts: Vec<HostStart>,
 ) -> Finished {
     panic::install_hook();
     let oracle = match decide {
-        Decide::By(strategy) => Oracle::new(strategy.scheduler(seed), keep_trace),
-        Decide::Replay(decisions, keep) => Oracle::replay(decisions, keep, keep_trace),
+        Decide::By(strategy) => Oracle::new(strategy.scheduler(seed), kept == TraceKept::Records),
+        Decide::Replay(decisions, keep) => Oracle::replay(decisions, keep, kept == TraceKept::Records),
     };
     let rt = Box::new(Runtime {
-        world: RefCell::new(World::new(oracle, keep_trace, limits)),
+        world: RefCell::new(World::new(oracle, kept, limits)),
         yielders: RefCell::new(Vec::new()),
     });
     let _installed = runtime::install(&rt);

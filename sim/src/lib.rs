@@ -50,5 +50,5 @@ pub use strategy::{Anchor, Choice, Decision, Directive, Schedule, Strategy};
 pub use swarm::{Swarm, SwarmSettings};
 pub use sweep::{Confirmed, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure};
 pub use thread::{Blocker, ThreadId, Wake};
-pub use trace::Value;
+pub use trace::{TraceKept, Value};
 pub use world::{SyncCell, SyncId, World};

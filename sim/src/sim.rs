@@ -7,7 +7,7 @@ use crate::net::{Conservation, Latency};
 use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, State};
-use crate::trace;
+use crate::trace::{self, TraceKept};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub struct Sim {
     seed: u64,
     hosts: Vec<(Ipv4Addr, HostStart)>,
     limits: Limits,
-    keep_trace: bool,
+    trace_kept: TraceKept,
     fail_on_leaks: bool,
     replay: Option<String>,
     strategy: Strategy,
@@ -71,7 +71,7 @@ impl Sim {
                 quantum_ns: Self::QUANTUM.as_nanos() as u64,
                 stack_bytes: Self::STACK_BYTES,
             },
-            keep_trace: true,
+            trace_kept: TraceKept::Records,
             fail_on_leaks: false,
             replay: None,
             strategy: Strategy::RandomWalk,
@@ -123,11 +123,17 @@ impl Sim {
         self
     }
 
-    /// Whether to keep the trace's entries for [`Outcome::trace_text`] (default on). A run
-    /// that keeps nothing still computes the trace hash.
-    pub fn keep_trace(&mut self, keep: bool) -> &mut Sim {
-        self.keep_trace = keep;
+    /// What the run keeps of its trace (default [`TraceKept::Records`]: its entries, for
+    /// [`Outcome::trace_text`], and its schedule).
+    pub fn trace_kept(&mut self, kept: TraceKept) -> &mut Sim {
+        self.trace_kept = kept;
         self
+    }
+
+    /// Keeps the trace's entries and schedule, or (`false`) only the trace's hash: short
+    /// for [`Sim::trace_kept`] with [`TraceKept::Records`] or [`TraceKept::Hash`].
+    pub fn keep_trace(&mut self, keep: bool) -> &mut Sim {
+        self.trace_kept(if keep { TraceKept::Records } else { TraceKept::Hash })
     }
 
     /// Makes an event or a socket left open by a client host a failure (by default it is
@@ -245,7 +251,7 @@ impl Sim {
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
         let (decide, strategy, drawn) = self.decide(&mut net);
-        let finished = execution::execute(self.seed, decide, self.keep_trace, self.limits, net, hosts);
+        let finished = execution::execute(self.seed, decide, self.trace_kept, self.limits, net, hosts);
         let replay =
             || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
         let mut report = Box::new(Report::new(self.seed, strategy, finished));
@@ -364,9 +370,10 @@ impl Outcome {
         self.report.trace_text_marked(calls_only)
     }
 
-    /// A hash of the whole trace: equal for equal runs.
+    /// A hash of the whole trace: equal for equal runs. Panics if the run kept neither
+    /// its trace nor its hash ([`TraceKept::Nothing`]).
     pub fn trace_hash(&self) -> u64 {
-        self.report.hash
+        self.report.trace_hash()
     }
 
     /// Virtual time at the end of the run.
@@ -523,8 +530,9 @@ impl Failure {
         self.report.trace_jsonl()
     }
 
+    /// A hash of the whole trace (see [`Outcome::trace_hash`]).
     pub fn trace_hash(&self) -> u64 {
-        self.report.hash
+        self.report.trace_hash()
     }
 
     /// Virtual time at the failure.
@@ -561,7 +569,7 @@ impl Failure {
 
     /// The trace's entries, when it was kept.
     pub fn trace_len(&self) -> usize {
-        self.report.records.len()
+        self.report.records().len()
     }
 
     /// Every decision up to the failure, when the run kept its trace: replaying it with
@@ -588,8 +596,9 @@ impl std::error::Error for Failure {}
 #[derive(Debug)]
 struct Report {
     seed: u64,
-    hash: u64,
-    records: trace::Records,
+    /// The hash, when the run folded it in as it went ([`TraceKept::Hash`]).
+    hash: Option<u64>,
+    records: Option<trace::Records>,
     names: Vec<String>,
     elapsed_ns: u64,
     steps: u64,
@@ -670,8 +679,8 @@ impl Report {
         let conservation = world.net.conservation();
         assert!(conservation.holds(), "wsasim: bytes lost without a trace, seed {seed}: {conservation:?}");
         let stalls = world.net.stalls();
-        let hash = world.trace.hash();
-        let records = std::mem::replace(&mut world.trace, trace::Trace::new(false)).into_records();
+        let (hash, records) =
+            std::mem::replace(&mut world.trace, trace::Trace::new(TraceKept::Nothing)).into_parts();
         Report {
             seed,
             hash,
@@ -698,8 +707,24 @@ impl Report {
         }
     }
 
+    /// The entries kept (none when the run kept none).
+    fn records(&self) -> &trace::Records {
+        self.records.as_ref().unwrap_or(&trace::NO_RECORDS)
+    }
+
     fn trace_text(&self) -> String {
-        trace::render_text(&self.records, &self.names)
+        trace::render_text(self.records(), &self.names)
+    }
+
+    /// The hash the run folded in, or the one of the entries it kept.
+    fn trace_hash(&self) -> u64 {
+        match (self.hash, &self.records) {
+            (Some(hash), _) => hash,
+            (None, Some(records)) => records.hash(),
+            (None, None) => {
+                panic!("wsasim: the run kept neither its trace nor its hash (TraceKept::Nothing)")
+            }
+        }
     }
 
     /// The trace with each choice that deviates from its default marked (`<- deviation
@@ -718,11 +743,11 @@ impl Report {
                 }
             }
         }
-        trace::render_text_as(&self.records, &self.names, trace::View { calls_only, marks })
+        trace::render_text_as(self.records(), &self.names, trace::View { calls_only, marks })
     }
 
     fn trace_jsonl(&self) -> String {
-        trace::render_jsonl(&self.records, &self.names)
+        trace::render_jsonl(self.records(), &self.names)
     }
 
     /// The outcome, or the failure with the command `replay` gives (only asked for then).
@@ -733,7 +758,7 @@ impl Report {
         replay: impl FnOnce() -> String,
     ) -> Result<Outcome, Failure> {
         let kind = if let Some(why) = self.divergence.clone() {
-            let trace_line = (!self.records.is_empty()).then_some(self.records.len());
+            let trace_line = self.records.as_ref().map(trace::Records::len).filter(|&n| n > 0);
             FailureKind::Diverged { why, trace_line }
         } else if let Some(expected) = self.expected_misuse {
             match &self.finding {

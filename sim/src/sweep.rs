@@ -2,13 +2,15 @@
 //! [`Exploration`]; `wsasim::check` and the `wsasim` command both sweep with it, so
 //! strategies, schedules and swarm settings exist once.
 //!
-//! Seeds run without keeping their traces. The smallest failing seed of each job is then
-//! run again with its trace and schedule kept, which also checks that the program fails
-//! the same way twice.
+//! Seeds run keeping nothing of their traces. A seed that fails is run again keeping its
+//! trace's hash, which also checks that it fails the same way twice; so is one passing
+//! seed in [`DOUBLE_RUN`], twice, so that a program that is not deterministic is caught
+//! even when nothing fails. The smallest failing seed of each job is then run once more
+//! with its trace and schedule kept, and must give the same hash.
 
 use crate::shrink::{Budget, Minimised, minimise};
 use crate::sim::Replay;
-use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings};
+use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings, TraceKept};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -47,8 +49,9 @@ impl Exploration {
 #[derive(Debug, Clone)]
 pub struct RunAs {
     pub seed: u64,
-    /// Keep the trace and the schedule (the run that confirms a failure).
-    pub keep_trace: bool,
+    /// What to keep of the trace: the records and schedule for the run that confirms a
+    /// failure.
+    pub kept: TraceKept,
     /// With its run length measured.
     pub exploration: Exploration,
     /// Replay this instead of deciding (minimising a failure).
@@ -57,14 +60,14 @@ pub struct RunAs {
 
 impl RunAs {
     /// Seed `seed` under `exploration`, deciding as it says.
-    pub fn seed(seed: u64, keep_trace: bool, exploration: Exploration) -> RunAs {
-        RunAs { seed, keep_trace, exploration, replay: None }
+    pub fn seed(seed: u64, kept: TraceKept, exploration: Exploration) -> RunAs {
+        RunAs { seed, kept, exploration, replay: None }
     }
 
     /// Sets a run up as asked: exploration, trace, replay.
     pub fn apply(&self, sim: &mut Sim) {
         self.exploration.apply(sim);
-        sim.keep_trace(self.keep_trace);
+        sim.trace_kept(self.kept);
         if let Some(replay) = &self.replay {
             sim.replay(replay.clone());
         }
@@ -78,9 +81,14 @@ pub struct SeedResult {
     /// Scheduling steps of a run that passed.
     pub steps: Option<u64>,
     pub virtual_time: Duration,
-    pub trace_hash: u64,
+    /// The trace's hash, for the seeds run keeping it: the failing ones and the passing
+    /// ones run twice.
+    pub trace_hash: Option<u64>,
     /// Why it failed (the failure's kind and message), if it did.
     pub failure: Option<String>,
+    /// How a second run of the seed differed from the first, if it did: the program is
+    /// not deterministic (the seed counts as failing).
+    pub differs: Option<String>,
     /// What a failing seed drew, under swarm settings.
     pub swarm: Option<SwarmSettings>,
 }
@@ -90,8 +98,8 @@ pub struct SeedResult {
 pub enum Confirmed {
     /// The same failure, with the same trace hash: its trace and schedule are kept.
     Same(Box<Failure>),
-    /// It passed, or failed another way: the program is not deterministic.
-    Differs { seed: u64, again: String },
+    /// Two runs of the seed differed (`why` says how): the program is not deterministic.
+    Differs { seed: u64, why: String },
 }
 
 /// What the seeds of one job gave, in seed order.
@@ -174,7 +182,7 @@ impl Runner {
                             continue;
                         }
                         let started = Instant::now();
-                        let result = seed_result(seed, run(j, RunAs::seed(seed, false, explorations[j])));
+                        let result = run_seed(seed, &|kept| run(j, RunAs::seed(seed, kept, explorations[j])));
                         if result.failure.is_some() {
                             let mut f = failed[j].lock().expect("no worker panics holding it");
                             if !beaten(&f) {
@@ -201,8 +209,12 @@ impl Runner {
             let confirmed = r.failures().next().map(|f| confirm(j, f, r.exploration, run));
             if let (Some(Confirmed::Same(failure)), Some(budget)) = (&confirmed, self.shrink) {
                 let (seed, exploration) = (failure.seed(), r.exploration);
-                let replay =
-                    |replay| run(j, RunAs { replay: Some(replay), ..RunAs::seed(seed, true, exploration) });
+                let replay = |replay| {
+                    run(
+                        j,
+                        RunAs { replay: Some(replay), ..RunAs::seed(seed, TraceKept::Records, exploration) },
+                    )
+                };
                 r.minimised = minimise(failure, budget, &replay);
             }
             r.confirmed = confirmed;
@@ -219,29 +231,65 @@ pub fn measure(exploration: Exploration, run: &dyn Fn(RunAs) -> Result<Outcome, 
     if !exploration.needs_run_length() {
         return exploration;
     }
-    let length = match run(RunAs::seed(0, false, Exploration::default())) {
+    let length = match run(RunAs::seed(0, TraceKept::Nothing, Exploration::default())) {
         Ok(o) => o.party_decisions(),
         Err(f) => f.party_decisions(),
     };
     Exploration { run_length: length.max(1), ..exploration }
 }
 
-fn seed_result(seed: u64, result: Result<Outcome, Failure>) -> SeedResult {
+/// One passing seed in this many is run twice keeping its hash, and must give the same
+/// trace both times.
+pub const DOUBLE_RUN: u64 = 32;
+
+/// Runs one seed keeping nothing, or its hash when it is one of those run twice; a seed
+/// that fails (or is run twice) runs again keeping its hash, and the two runs must agree.
+fn run_seed(seed: u64, run: &dyn Fn(TraceKept) -> Result<Outcome, Failure>) -> SeedResult {
+    let twice = seed % DOUBLE_RUN == 0;
+    let first = run(if twice { TraceKept::Hash } else { TraceKept::Nothing });
+    if first.is_ok() && !twice {
+        return seed_result(seed, first, false);
+    }
+    let again = run(TraceKept::Hash);
+    let hashes = |a: u64, b: u64| format!("two different traces (hash {a:016x}, then {b:016x})");
+    let differs = match (&first, &again) {
+        (Ok(a), Ok(b)) => (a.trace_hash() != b.trace_hash())
+            .then(|| format!("seed {seed} passed twice with {}", hashes(a.trace_hash(), b.trace_hash()))),
+        (Err(a), Err(b)) if a.kind() != b.kind() => {
+            Some(format!("seed {seed} failed ({}), then failed another way ({})", a.kind(), b.kind()))
+        }
+        (Err(a), Err(b)) => (twice && a.trace_hash() != b.trace_hash())
+            .then(|| format!("seed {seed} failed twice with {}", hashes(a.trace_hash(), b.trace_hash()))),
+        (Err(a), Ok(_)) => Some(format!("seed {seed} failed ({}), then passed when run again", a.kind())),
+        (Ok(_), Err(b)) => Some(format!("seed {seed} passed, then failed when run again ({})", b.kind())),
+    };
+    let mut result = seed_result(seed, again, true);
+    if let Some(why) = differs {
+        result.failure.get_or_insert_with(|| "not deterministic".to_owned());
+        result.differs = Some(why);
+    }
+    result
+}
+
+/// What a run of `seed` gave; its trace hash if it was `hashed`.
+fn seed_result(seed: u64, result: Result<Outcome, Failure>, hashed: bool) -> SeedResult {
     match result {
         Ok(o) => SeedResult {
             seed,
             steps: Some(o.steps()),
             virtual_time: o.elapsed(),
-            trace_hash: o.trace_hash(),
+            trace_hash: hashed.then(|| o.trace_hash()),
             failure: None,
+            differs: None,
             swarm: None,
         },
         Err(f) => SeedResult {
             seed,
             steps: None,
             virtual_time: f.elapsed(),
-            trace_hash: f.trace_hash(),
+            trace_hash: hashed.then(|| f.trace_hash()),
             failure: Some(f.kind().to_string()),
+            differs: None,
             swarm: f.swarm(),
         },
     }
@@ -254,9 +302,23 @@ fn confirm(
     run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
 ) -> Confirmed {
     let seed = failed.seed;
-    match run(j, RunAs::seed(seed, true, exploration)) {
-        Err(f) if f.trace_hash() == failed.trace_hash => Confirmed::Same(Box::new(f)),
-        Err(f) => Confirmed::Differs { seed, again: format!("failed another way: {}", f.kind()) },
-        Ok(_) => Confirmed::Differs { seed, again: "passed".to_owned() },
+    if let Some(why) = &failed.differs {
+        return Confirmed::Differs { seed, why: why.clone() };
+    }
+    let failed_as = failed.failure.as_deref().unwrap_or_default();
+    match run(j, RunAs::seed(seed, TraceKept::Records, exploration)) {
+        Err(f) if Some(f.trace_hash()) == failed.trace_hash => Confirmed::Same(Box::new(f)),
+        Err(f) if f.kind().to_string() == failed_as => Confirmed::Differs {
+            seed,
+            why: format!("seed {seed} failed twice the same way, then a third time with another trace"),
+        },
+        Err(f) => Confirmed::Differs {
+            seed,
+            why: format!("seed {seed} failed ({failed_as}), then failed another way ({})", f.kind()),
+        },
+        Ok(_) => Confirmed::Differs {
+            seed,
+            why: format!("seed {seed} failed ({failed_as}), then passed when run again"),
+        },
     }
 }

@@ -1,9 +1,10 @@
 //! The trace: every call with its arguments and result, every block and wake-up, every
 //! choice the strategy made, with virtual time and thread.
 //!
-//! The hash is folded in as each entry is recorded, so a sweep keeps no text; entries are
-//! kept only when the run was asked to (`Sim::keep_trace`). Text columns, one entry per
-//! line:
+//! A run keeps what it was asked to ([`TraceKept`]): its entries, from which the hash is
+//! computed when someone asks for it; only the hash, folded in as each entry is made; or
+//! nothing, for the seeds of a sweep whose traces nobody will read. Text columns, one entry
+//! per line:
 //!
 //! ```text
 //! <seconds.nanoseconds>  <thread>  <entry>
@@ -211,6 +212,10 @@ impl Drop for Records {
     }
 }
 
+/// The records of a run that kept none.
+pub(crate) static NO_RECORDS: Records =
+    Records { entries: Vec::new(), values: Vec::new(), parties: Vec::new() };
+
 impl Records {
     /// Empty records, in the spare buffers of an earlier run when this OS thread has some.
     fn new() -> Records {
@@ -220,10 +225,6 @@ impl Records {
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     fn iter(&self) -> std::slice::Iter<'_, Record> {
@@ -236,6 +237,25 @@ impl Records {
 
     fn parties(&self, span: Span) -> &[ThreadId] {
         &self.parties[span.start as usize..][..span.len as usize]
+    }
+
+    /// The hash a run that kept only its hash computes for these entries.
+    pub(crate) fn hash(&self) -> u64 {
+        let mut h = TraceHasher::default();
+        for r in self.iter() {
+            let (time_ns, thread) = (r.time_ns, r.thread);
+            match &r.entry {
+                Entry::Call { name, args, ret, error } => {
+                    h.call(time_ns, thread, name, self.values(*args), ret, *error);
+                }
+                Entry::Blocks { name, args } => h.blocks(time_ns, thread, name, self.values(*args)),
+                Entry::Choice { what, chosen, options } => {
+                    h.choice(time_ns, thread, what, *chosen, self.parties(*options));
+                }
+                _ => h.other(r),
+            }
+        }
+        h.finish()
     }
 
     fn keep_values(&mut self, values: &[Value]) -> Span {
@@ -251,20 +271,37 @@ impl Records {
     }
 }
 
+/// What a run keeps of its trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TraceKept {
+    /// Every entry, for the trace's text; the hash is computed from them when asked for.
+    #[default]
+    Records,
+    /// The hash alone, folded in as each entry is made.
+    Hash,
+    /// Neither: the cheapest run, for a seed whose trace nobody will ask for.
+    Nothing,
+}
+
 /// The trace of one run.
 #[derive(Debug)]
 pub(crate) struct Trace {
-    hasher: TraceHasher,
+    hasher: Option<TraceHasher>,
     records: Option<Records>,
 }
 
 impl Trace {
-    pub(crate) fn new(keep: bool) -> Trace {
-        Trace { hasher: TraceHasher::default(), records: keep.then(Records::new) }
+    pub(crate) fn new(kept: TraceKept) -> Trace {
+        Trace {
+            hasher: (kept == TraceKept::Hash).then(TraceHasher::default),
+            records: (kept == TraceKept::Records).then(Records::new),
+        }
     }
 
-    pub(crate) fn hash(&self) -> u64 {
-        self.hasher.finish()
+    /// The hash, when the run folded it in (see [`Records::hash`] for one that kept its
+    /// entries).
+    pub(crate) fn hash(&self) -> Option<u64> {
+        self.hasher.map(|h| h.finish())
     }
 
     /// Entries kept so far (none when the trace is not kept).
@@ -272,8 +309,8 @@ impl Trace {
         self.records.as_ref().map(Records::len)
     }
 
-    /// Folds an entry into the hash, and keeps it if the run keeps its trace. `args` are
-    /// borrowed so that a run that keeps nothing copies nothing.
+    /// Records an entry as the run keeps its trace. `args` are borrowed so that a run that
+    /// keeps nothing copies nothing.
     pub(crate) fn call(
         &mut self,
         time_ns: u64,
@@ -283,13 +320,9 @@ impl Trace {
         ret: Value,
         error: Option<u32>,
     ) {
-        // Hashed in a local, which stays in a register.
-        let mut h = self.hasher;
-        h.head(time_ns, thread, 0, name);
-        h.args(args);
-        ret.hash(&mut h);
-        h.write_u64(error.map_or(u64::MAX, u64::from));
-        self.hasher = h;
+        if let Some(h) = &mut self.hasher {
+            h.call(time_ns, thread, name, args, &ret, error);
+        }
         if let Some(records) = &mut self.records {
             let entry = Entry::Call { name, args: records.keep_values(args), ret, error };
             records.entries.push(Record { time_ns, thread, entry });
@@ -297,10 +330,9 @@ impl Trace {
     }
 
     pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
-        let mut h = self.hasher;
-        h.head(time_ns, thread, 1, name);
-        h.args(args);
-        self.hasher = h;
+        if let Some(h) = &mut self.hasher {
+            h.blocks(time_ns, thread, name, args);
+        }
         if let Some(records) = &mut self.records {
             let entry = Entry::Blocks { name, args: records.keep_values(args) };
             records.entries.push(Record { time_ns, thread, entry });
@@ -315,11 +347,9 @@ impl Trace {
         chosen: ThreadId,
         options: &[ThreadId],
     ) {
-        let mut h = self.hasher;
-        h.head(time_ns, thread, 2, what);
-        h.write_u64(u64::from(chosen.0) | (options.len() as u64) << 32);
-        options.iter().for_each(|o| h.write_u32(o.0));
-        self.hasher = h;
+        if let Some(h) = &mut self.hasher {
+            h.choice(time_ns, thread, what, chosen, options);
+        }
         if let Some(records) = &mut self.records {
             let entry = Entry::Choice { what, chosen, options: records.keep_parties(options) };
             records.entries.push(Record { time_ns, thread, entry });
@@ -328,16 +358,17 @@ impl Trace {
 
     /// Any other entry: rare enough that building it first costs nothing that matters.
     pub(crate) fn push(&mut self, record: Record) {
-        let mut h = self.hasher;
-        (3u8, &record).hash(&mut h);
-        self.hasher = h;
+        if let Some(h) = &mut self.hasher {
+            h.other(&record);
+        }
         if let Some(records) = &mut self.records {
             records.entries.push(record);
         }
     }
 
-    pub(crate) fn into_records(self) -> Records {
-        self.records.unwrap_or_default()
+    /// The hash folded in, and the entries kept, as the run kept them.
+    pub(crate) fn into_parts(mut self) -> (Option<u64>, Option<Records>) {
+        (self.hash(), self.records.take())
     }
 
     #[cfg(test)]
@@ -558,6 +589,44 @@ impl TraceHasher {
         self.write_usize(args.len());
         args.iter().for_each(|a| a.hash(self));
     }
+
+    fn call(
+        &mut self,
+        time_ns: u64,
+        thread: ThreadId,
+        name: &str,
+        args: &[Value],
+        ret: &Value,
+        error: Option<u32>,
+    ) {
+        // Hashed in a local, which stays in a register.
+        let mut h = *self;
+        h.head(time_ns, thread, 0, name);
+        h.args(args);
+        ret.hash(&mut h);
+        h.write_u64(error.map_or(u64::MAX, u64::from));
+        *self = h;
+    }
+
+    fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &str, args: &[Value]) {
+        let mut h = *self;
+        h.head(time_ns, thread, 1, name);
+        h.args(args);
+        *self = h;
+    }
+
+    fn choice(&mut self, time_ns: u64, thread: ThreadId, what: &str, chosen: ThreadId, options: &[ThreadId]) {
+        let mut h = *self;
+        h.head(time_ns, thread, 2, what);
+        h.write_u64(u64::from(chosen.0) | (options.len() as u64) << 32);
+        options.iter().for_each(|o| h.write_u32(o.0));
+        *self = h;
+    }
+
+    /// An entry of another kind, which refers to no arguments or options kept apart.
+    fn other(&mut self, record: &Record) {
+        (3u8, record).hash(self);
+    }
 }
 
 impl Hasher for TraceHasher {
@@ -608,7 +677,7 @@ mod tests {
 
     #[test]
     fn text_has_the_documented_columns() {
-        let mut t = Trace::new(true);
+        let mut t = Trace::new(TraceKept::Records);
         let (main, t1) = (ThreadId(0), ThreadId(1));
         t.call(
             1_000,
@@ -631,7 +700,7 @@ mod tests {
 
     #[test]
     fn jsonl_has_one_object_per_record() {
-        let mut t = Trace::new(true);
+        let mut t = Trace::new(TraceKept::Records);
         t.call(5, ThreadId(0), "SetEvent", &[Value::Hex(0x7)], Value::Bool(1), None);
         t.choice(6, ThreadId(1), "run", ThreadId(1), &[ThreadId(0), ThreadId(1)]);
         insta::assert_snapshot!(render_jsonl(t.records(), &names()), @r#"
@@ -643,9 +712,9 @@ mod tests {
     #[test]
     fn values_that_print_alike_or_split_text_differently_hash_apart() {
         let hash = |args: &[Value]| {
-            let mut t = Trace::new(false);
+            let mut t = Trace::new(TraceKept::Hash);
             t.call(1, ThreadId(0), "f", args, Value::Void, None);
-            t.hash()
+            t.hash().expect("a hash kept")
         };
         let pairs = [
             (vec![Value::Int(5)], vec![Value::Hex(5)]),
@@ -660,13 +729,23 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_does_not_depend_on_keeping_records_but_on_every_field() {
-        let run = |keep: bool, ms: u32| {
-            let mut t = Trace::new(keep);
+    fn the_hash_computed_from_records_is_the_one_folded_in_and_depends_on_every_field() {
+        let run = |kept: TraceKept, ms: u32| {
+            let mut t = Trace::new(kept);
             t.call(1, ThreadId(0), "Sleep", &[Value::Ms(ms)], Value::Void, None);
-            t.hash()
+            t.blocks(2, ThreadId(1), "WaitForSingleObject", &[Value::Hex(0x104), Value::Ms(ms)]);
+            t.choice(3, ThreadId(1), "run", ThreadId(0), &[ThreadId(0), ThreadId(1)]);
+            t.push(Record { time_ns: 4, thread: ThreadId(0), entry: Entry::Exit });
+            t.call(5, ThreadId(1), "SetEvent", &[Value::Hex(0x7)], Value::Bool(0), Some(6));
+            match kept {
+                TraceKept::Records => t.into_parts().1.map(|r| r.hash()),
+                _ => t.hash(),
+            }
         };
-        assert_eq!(run(true, 5), run(false, 5));
-        assert_ne!(run(false, 5), run(false, 6));
+        let folded = run(TraceKept::Hash, 5).expect("a hash kept");
+        assert_eq!(run(TraceKept::Records, 5), Some(folded));
+        assert_ne!(run(TraceKept::Records, 6), Some(folded));
+        assert_ne!(run(TraceKept::Hash, 6), Some(folded));
+        assert_eq!(run(TraceKept::Nothing, 5), None);
     }
 }

@@ -11,7 +11,7 @@ use crate::execution::Limits;
 use crate::misuse::{Finding, Misuse};
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
-use crate::trace::{Record, Trace};
+use crate::trace::{Record, Trace, TraceKept};
 use crate::{ThreadId, Value, Wake};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -100,7 +100,7 @@ impl std::fmt::Debug for Unborn {
 }
 
 impl World {
-    pub(crate) fn new(oracle: Oracle, keep_trace: bool, limits: Limits) -> World {
+    pub(crate) fn new(oracle: Oracle, kept: TraceKept, limits: Limits) -> World {
         static RUNS: AtomicU64 = AtomicU64::new(1);
         World {
             kernel: Kernel::new(),
@@ -110,7 +110,7 @@ impl World {
             now_ns: 0,
             timers: BTreeSet::new(),
             oracle,
-            trace: Trace::new(keep_trace),
+            trace: Trace::new(kept),
             current: ThreadId(0),
             local_streak: 0,
             runnable: 0,

@@ -14,7 +14,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wsasim_sim::{
-    Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, Strategy, measure,
+    Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, Strategy, TraceKept,
+    measure,
 };
 
 /// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
@@ -339,8 +340,8 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
                     Err(e) => println!("  {e}"),
                 }
             }
-            Some(Confirmed::Differs { seed, again }) => {
-                println!("  seed {seed} failed, then {again} when run again: the run is not deterministic")
+            Some(Confirmed::Differs { why, .. }) => {
+                println!("  {why}: the run is not deterministic")
             }
             None => unreachable!("a scenario with failures has its smallest confirmed"),
         }
@@ -463,7 +464,11 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
     // A replayed schedule shows where it deviates from the default schedule.
     let marked = args.schedule.is_some() || args.calls_only;
     let replay = schedule.map(|schedule| Replay { schedule, keep: None });
-    let result = scenario.run(registry, RunAs { replay, ..RunAs::seed(seed, true, exploration) }, &command);
+    let result = scenario.run(
+        registry,
+        RunAs { replay, ..RunAs::seed(seed, TraceKept::Records, exploration) },
+        &command,
+    );
     let (trace, summary, code) = match &result {
         Ok(o) => {
             let trace = match args.format {
