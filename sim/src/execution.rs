@@ -269,15 +269,17 @@ impl Execution<'_> {
     fn thread_ended(&mut self, thread: ThreadId) -> Option<Ending> {
         let mut w = self.rt.world.borrow_mut();
         let now = w.now_ns;
-        let (entry, fails_run) = match &w.threads[thread.index()].panicked {
+        let w = &mut *w;
+        let (panicked, fails_run) = match &w.threads[thread.index()].panicked {
             Some(p) => {
-                let fails_run = p.payload.as_ref().is_some_and(|p| p.is::<panic::RunFailure>());
-                (Entry::Panic { message: p.message.clone() }, fails_run)
+                w.trace.panic(now, thread, &p.message);
+                (true, p.payload.as_ref().is_some_and(|p| p.is::<panic::RunFailure>()))
             }
-            None => (Entry::Exit, false),
+            None => {
+                w.trace.push(Record { time_ns: now, thread, entry: Entry::Exit });
+                (false, false)
+            }
         };
-        let panicked = matches!(entry, Entry::Panic { .. });
-        w.trace.push(Record { time_ns: now, thread, entry });
         w.thread_finished(thread);
         let role = w.threads[thread.index()].role;
         if panicked && (role != Role::Spawned || fails_run) {

@@ -121,21 +121,49 @@ impl Hash for Value {
     }
 }
 
-/// Where an entry's arguments or options are in its `Records`: kept side by side in one
-/// array per kind, so that keeping an entry allocates nothing of its own.
+/// Where an entry's arguments, options, list items or text are in its `Records`: kept
+/// side by side in one array per kind, so that keeping an entry allocates nothing of its
+/// own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Span {
     start: u32,
     len: u32,
 }
 
+impl Span {
+    fn of<T>(items: &[T], len: usize) -> Span {
+        Span { start: items.len() as u32, len: len as u32 }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// A [`Value`] as records keep it: one fixed-size word, a list's items and a text kept in
+/// the records' arrays, so that keeping an entry copies words and dropping the records
+/// frees nothing entry by entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kept {
+    Int(i64),
+    Hex(u64),
+    Bool(i32),
+    Ms(u32),
+    Wait(u32),
+    List(Span),
+    Ptr(bool),
+    Str(&'static str),
+    Text(Span),
+    Void,
+}
+
 /// One entry of the trace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Entry {
     Call {
         name: &'static str,
         args: Span,
-        ret: Value,
+        ret: Kept,
         error: Option<u32>,
     },
     Blocks {
@@ -149,10 +177,10 @@ pub(crate) enum Entry {
     },
     Exit,
     Panic {
-        message: String,
+        message: Span,
     },
     Apc {
-        argument: Value,
+        argument: Kept,
     },
     /// A packet arrives (traced in the network's name).
     Packet {
@@ -171,72 +199,108 @@ pub(crate) enum Entry {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Record {
     pub(crate) time_ns: u64,
     pub(crate) thread: ThreadId,
     pub(crate) entry: Entry,
 }
 
-/// The kept entries of a trace, with the arguments and options they refer to.
+/// The arrays records keep their entries in.
 #[derive(Debug, Default)]
-pub(crate) struct Records {
+struct Arrays {
     entries: Vec<Record>,
-    values: Vec<Value>,
+    values: Vec<Kept>,
+    words: Vec<u64>,
+    text: String,
     parties: Vec<ThreadId>,
 }
 
+impl Arrays {
+    const EMPTY: Arrays = Arrays {
+        entries: Vec::new(),
+        values: Vec::new(),
+        words: Vec::new(),
+        text: String::new(),
+        parties: Vec::new(),
+    };
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.values.clear();
+        self.words.clear();
+        self.text.clear();
+        self.parties.clear();
+    }
+}
+
+/// The kept entries of a trace, with the arguments, options and texts they refer to.
+#[derive(Debug, Default)]
+pub(crate) struct Records(Arrays);
+
 thread_local! {
-    /// The buffers of the largest records dropped on this OS thread, emptied, for the next
+    /// The arrays of the largest records dropped on this OS thread, emptied, for the next
     /// run's: a sweep's seeds then keep their traces without growing them again and again.
-    static SPARE: RefCell<(Vec<Record>, Vec<Value>, Vec<ThreadId>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+    static SPARE: RefCell<Arrays> = const { RefCell::new(Arrays::EMPTY) };
 }
 
 impl Drop for Records {
     fn drop(&mut self) {
-        let mut buffers = (
-            std::mem::take(&mut self.entries),
-            std::mem::take(&mut self.values),
-            std::mem::take(&mut self.parties),
-        );
-        buffers.0.clear();
-        buffers.1.clear();
-        buffers.2.clear();
-        // At the OS thread's end there may be no spare any more: the buffers just go.
+        let mut arrays = std::mem::take(&mut self.0);
+        arrays.clear();
+        // At the OS thread's end there may be no spare any more: the arrays just go.
         let _ = SPARE.try_with(|spare| {
             let mut spare = spare.borrow_mut();
-            if buffers.0.capacity() > spare.0.capacity() {
-                *spare = buffers;
+            if arrays.entries.capacity() > spare.entries.capacity() {
+                *spare = arrays;
             }
         });
     }
 }
 
 /// The records of a run that kept none.
-pub(crate) static NO_RECORDS: Records =
-    Records { entries: Vec::new(), values: Vec::new(), parties: Vec::new() };
+pub(crate) static NO_RECORDS: Records = Records(Arrays::EMPTY);
 
 impl Records {
-    /// Empty records, in the spare buffers of an earlier run when this OS thread has some.
+    /// Empty records, in the spare arrays of an earlier run when this OS thread has some.
     fn new() -> Records {
-        let (entries, values, parties) = SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
-        Records { entries, values, parties }
+        Records(SPARE.with(|spare| std::mem::take(&mut *spare.borrow_mut())))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.0.entries.len()
     }
 
     fn iter(&self) -> std::slice::Iter<'_, Record> {
-        self.entries.iter()
+        self.0.entries.iter()
     }
 
-    fn values(&self, span: Span) -> &[Value] {
-        &self.values[span.start as usize..][..span.len as usize]
+    /// A kept value as it was given.
+    fn value(&self, kept: Kept) -> Value {
+        match kept {
+            Kept::Int(n) => Value::Int(n),
+            Kept::Hex(n) => Value::Hex(n),
+            Kept::Bool(n) => Value::Bool(n),
+            Kept::Ms(n) => Value::Ms(n),
+            Kept::Wait(n) => Value::Wait(n),
+            Kept::List(span) => Value::List(self.0.words[span.range()].to_vec()),
+            Kept::Ptr(p) => Value::Ptr(p),
+            Kept::Str(s) => Value::Str(s),
+            Kept::Text(span) => Value::Text(self.text(span).to_owned()),
+            Kept::Void => Value::Void,
+        }
+    }
+
+    fn values(&self, span: Span) -> Vec<Value> {
+        self.0.values[span.range()].iter().map(|k| self.value(*k)).collect()
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.0.text[span.range()]
     }
 
     fn parties(&self, span: Span) -> &[ThreadId] {
-        &self.parties[span.start as usize..][..span.len as usize]
+        &self.0.parties[span.range()]
     }
 
     /// The hash a run that kept only its hash computes for these entries.
@@ -244,31 +308,73 @@ impl Records {
         let mut h = TraceHasher::default();
         for r in self.iter() {
             let (time_ns, thread) = (r.time_ns, r.thread);
-            match &r.entry {
+            match r.entry {
                 Entry::Call { name, args, ret, error } => {
-                    h.call(time_ns, thread, name, self.values(*args), ret, *error);
+                    h.call(time_ns, thread, name, &self.values(args), &self.value(ret), error);
                 }
-                Entry::Blocks { name, args } => h.blocks(time_ns, thread, name, self.values(*args)),
+                Entry::Blocks { name, args } => h.blocks(time_ns, thread, name, &self.values(args)),
                 Entry::Choice { what, chosen, options } => {
-                    h.choice(time_ns, thread, what, *chosen, self.parties(*options));
+                    h.choice(time_ns, thread, what, chosen, self.parties(options));
                 }
+                Entry::Panic { message } => h.panic(time_ns, thread, self.text(message)),
+                Entry::Apc { argument } => h.apc(time_ns, thread, &self.value(argument)),
                 _ => h.other(r),
             }
         }
         h.finish()
     }
 
+    fn keep(&mut self, value: &Value) -> Kept {
+        keep(&mut self.0.words, &mut self.0.text, value)
+    }
+
     fn keep_values(&mut self, values: &[Value]) -> Span {
-        let span = Span { start: self.values.len() as u32, len: values.len() as u32 };
-        self.values.extend_from_slice(values);
+        let Arrays { values: kept, words, text, .. } = &mut self.0;
+        let span = Span::of(kept, values.len());
+        kept.extend(values.iter().map(|v| keep(words, text, v)));
         span
     }
 
+    fn keep_text(&mut self, text: &str) -> Span {
+        keep_text(&mut self.0.text, text)
+    }
+
     fn keep_parties(&mut self, parties: &[ThreadId]) -> Span {
-        let span = Span { start: self.parties.len() as u32, len: parties.len() as u32 };
-        self.parties.extend_from_slice(parties);
+        let span = Span::of(&self.0.parties, parties.len());
+        self.0.parties.extend_from_slice(parties);
         span
     }
+
+    fn push(&mut self, time_ns: u64, thread: ThreadId, entry: Entry) {
+        self.0.entries.push(Record { time_ns, thread, entry });
+    }
+}
+
+/// `value` as records keep it, its list items put in `words` and its text in `text`.
+#[inline]
+fn keep(words: &mut Vec<u64>, text: &mut String, value: &Value) -> Kept {
+    match value {
+        Value::Int(n) => Kept::Int(*n),
+        Value::Hex(n) => Kept::Hex(*n),
+        Value::Bool(n) => Kept::Bool(*n),
+        Value::Ms(n) => Kept::Ms(*n),
+        Value::Wait(n) => Kept::Wait(*n),
+        Value::List(items) => {
+            let span = Span::of(words, items.len());
+            words.extend_from_slice(items);
+            Kept::List(span)
+        }
+        Value::Ptr(p) => Kept::Ptr(*p),
+        Value::Str(s) => Kept::Str(s),
+        Value::Text(t) => Kept::Text(keep_text(text, t)),
+        Value::Void => Kept::Void,
+    }
+}
+
+fn keep_text(text: &mut String, t: &str) -> Span {
+    let span = Span::of(text.as_bytes(), t.len());
+    text.push_str(t);
+    span
 }
 
 /// What a run keeps of its trace.
@@ -324,8 +430,8 @@ impl Trace {
             h.call(time_ns, thread, name, args, &ret, error);
         }
         if let Some(records) = &mut self.records {
-            let entry = Entry::Call { name, args: records.keep_values(args), ret, error };
-            records.entries.push(Record { time_ns, thread, entry });
+            let entry = Entry::Call { name, args: records.keep_values(args), ret: records.keep(&ret), error };
+            records.push(time_ns, thread, entry);
         }
     }
 
@@ -335,7 +441,7 @@ impl Trace {
         }
         if let Some(records) = &mut self.records {
             let entry = Entry::Blocks { name, args: records.keep_values(args) };
-            records.entries.push(Record { time_ns, thread, entry });
+            records.push(time_ns, thread, entry);
         }
     }
 
@@ -352,17 +458,41 @@ impl Trace {
         }
         if let Some(records) = &mut self.records {
             let entry = Entry::Choice { what, chosen, options: records.keep_parties(options) };
-            records.entries.push(Record { time_ns, thread, entry });
+            records.push(time_ns, thread, entry);
         }
     }
 
-    /// Any other entry: rare enough that building it first costs nothing that matters.
+    /// A thread's panic, with its message.
+    pub(crate) fn panic(&mut self, time_ns: u64, thread: ThreadId, message: &str) {
+        if let Some(h) = &mut self.hasher {
+            h.panic(time_ns, thread, message);
+        }
+        if let Some(records) = &mut self.records {
+            let entry = Entry::Panic { message: records.keep_text(message) };
+            records.push(time_ns, thread, entry);
+        }
+    }
+
+    /// An APC that runs, with its argument as the trace shows it.
+    pub(crate) fn apc(&mut self, time_ns: u64, thread: ThreadId, argument: &Value) {
+        if let Some(h) = &mut self.hasher {
+            h.apc(time_ns, thread, argument);
+        }
+        if let Some(records) = &mut self.records {
+            let entry = Entry::Apc { argument: records.keep(argument) };
+            records.push(time_ns, thread, entry);
+        }
+    }
+
+    /// Any other entry (an exit, a packet, a completion), which refers to nothing kept
+    /// apart.
     pub(crate) fn push(&mut self, record: Record) {
+        debug_assert!(matches!(record.entry, Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. }));
         if let Some(h) = &mut self.hasher {
             h.other(&record);
         }
         if let Some(records) = &mut self.records {
-            records.entries.push(record);
+            records.push(record.time_ns, record.thread, record.entry);
         }
     }
 
@@ -422,14 +552,14 @@ pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) ->
 fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[String]) {
     match entry {
         Entry::Call { name, args, ret, error } => {
-            render_call(out, name, records.values(*args));
-            let _ = write!(out, " = {ret}");
+            render_call(out, name, &records.values(*args));
+            let _ = write!(out, " = {}", records.value(*ret));
             if let Some(e) = error {
                 let _ = write!(out, ", error {e}");
             }
         }
         Entry::Blocks { name, args } => {
-            render_call(out, name, records.values(*args));
+            render_call(out, name, &records.values(*args));
             out.push_str(" blocks");
         }
         Entry::Choice { what, chosen, options } => {
@@ -444,10 +574,10 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
         }
         Entry::Exit => out.push_str("exit"),
         Entry::Panic { message } => {
-            let _ = write!(out, "panic: {}", message.replace('\n', " | "));
+            let _ = write!(out, "panic: {}", records.text(*message).replace('\n', " | "));
         }
         Entry::Apc { argument } => {
-            let _ = write!(out, "apc({argument})");
+            let _ = write!(out, "apc({})", records.value(*argument));
         }
         Entry::Packet { what, from, to, bytes } => {
             let _ = write!(out, "{what} {from} > {to}");
@@ -533,11 +663,11 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
         };
         match &r.entry {
             Entry::Call { name, args, ret, error } => {
-                (line.kind, line.name, line.args) = ("call", Some(*name), strings(records.values(*args)));
-                (line.ret, line.error) = (Some(ret.to_string()), *error);
+                (line.kind, line.name, line.args) = ("call", Some(*name), strings(&records.values(*args)));
+                (line.ret, line.error) = (Some(records.value(*ret).to_string()), *error);
             }
             Entry::Blocks { name, args } => {
-                (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(records.values(*args)))
+                (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(&records.values(*args)))
             }
             Entry::Choice { what, chosen, options } => {
                 (line.kind, line.name) = ("choice", Some(*what));
@@ -545,9 +675,11 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
                 line.options = Some(records.parties(*options).iter().map(|o| name(names, *o)).collect());
             }
             Entry::Exit => line.kind = "exit",
-            Entry::Panic { message } => (line.kind, line.message) = ("panic", Some(message.clone())),
+            Entry::Panic { message } => {
+                (line.kind, line.message) = ("panic", Some(records.text(*message).to_owned()));
+            }
             Entry::Apc { argument } => {
-                (line.kind, line.args) = ("apc", Some(vec![argument.to_string()]));
+                (line.kind, line.args) = ("apc", Some(vec![records.value(*argument).to_string()]));
             }
             Entry::Packet { what, from, to, bytes } => {
                 (line.kind, line.name) = ("packet", Some(*what));
@@ -623,9 +755,19 @@ impl TraceHasher {
         *self = h;
     }
 
-    /// An entry of another kind, which refers to no arguments or options kept apart.
+    fn panic(&mut self, time_ns: u64, thread: ThreadId, message: &str) {
+        self.head(time_ns, thread, 3, "panic");
+        self.write(message.as_bytes());
+    }
+
+    fn apc(&mut self, time_ns: u64, thread: ThreadId, argument: &Value) {
+        self.head(time_ns, thread, 4, "apc");
+        argument.hash(self);
+    }
+
+    /// An entry of another kind, which refers to nothing kept apart.
     fn other(&mut self, record: &Record) {
-        (3u8, record).hash(self);
+        (5u8, record).hash(self);
     }
 }
 
@@ -736,6 +878,16 @@ mod tests {
             t.blocks(2, ThreadId(1), "WaitForSingleObject", &[Value::Hex(0x104), Value::Ms(ms)]);
             t.choice(3, ThreadId(1), "run", ThreadId(0), &[ThreadId(0), ThreadId(1)]);
             t.push(Record { time_ns: 4, thread: ThreadId(0), entry: Entry::Exit });
+            t.panic(5, ThreadId(1), "assertion failed\nat 3");
+            t.apc(6, ThreadId(0), &Value::Ptr(true));
+            t.call(
+                7,
+                ThreadId(0),
+                "f",
+                &[Value::List(vec![1, 2]), Value::Text("x".into())],
+                Value::Void,
+                None,
+            );
             t.call(5, ThreadId(1), "SetEvent", &[Value::Hex(0x7)], Value::Bool(0), Some(6));
             match kept {
                 TraceKept::Records => t.into_parts().1.map(|r| r.hash()),

@@ -11,7 +11,7 @@ use crate::execution::Limits;
 use crate::misuse::{Finding, Misuse};
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
-use crate::trace::{Record, Trace, TraceKept};
+use crate::trace::{Trace, TraceKept};
 use crate::{ThreadId, Value, Wake};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -276,8 +276,7 @@ impl World {
     pub fn next_apc(&mut self) -> Option<Box<dyn FnOnce()>> {
         let apc = self.threads[self.current.index()].apcs.pop_front()?;
         let (time_ns, thread) = (self.now_ns, self.current);
-        let entry = crate::trace::Entry::Apc { argument: apc.argument };
-        self.trace.push(Record { time_ns, thread, entry });
+        self.trace.apc(time_ns, thread, &apc.argument);
         Some(apc.run)
     }
 
