@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench echo [-- SEEDS]` (default 2000 seeds); with `ECHO_ONLY=1` in the
 //! environment, only the round-trip measure keeping nothing, with `ECHO_ONLY=kept` only the
-//! one keeping the trace (for profilers).
+//! one keeping the trace, with `ECHO_ONLY=short` only seeds of one round trip per client
+//! (for profilers).
 
 #[path = "../tests/echo_workload.rs"]
 mod echo_workload;
@@ -62,8 +63,14 @@ fn main() {
         explore(sim);
     };
     // ECHO_ONLY=1: the round-trip measure alone, keeping nothing; ECHO_ONLY=kept: keeping
-    // the trace and schedule (for profilers).
+    // the trace and schedule; ECHO_ONLY=short: seeds of one round trip (for profilers).
     let only = std::env::var("ECHO_ONLY").ok();
+    let short = Echo { rounds: 1, ..echo };
+    if only.as_deref() == Some("short") {
+        let (secs, _, _) = sweep(0..seeds, TraceKept::Nothing, |sim| short.setup(sim));
+        println!("{seeds} seeds of one round trip per client: {:.1} us per seed", secs * 1e6 / seeds as f64);
+        return;
+    }
     let keep = if only.as_deref() == Some("kept") { TraceKept::Records } else { TraceKept::Nothing };
     sweep(0..50, keep, setup);
     let (secs, steps, switches) = sweep(0..seeds, keep, setup);
@@ -89,7 +96,6 @@ fn main() {
     // The fixed cost of a seed (set-up, connections, tear-down), as the peer benchmark
     // defines it: a seed of one round trip per client, less its round trips' marginal cost.
     let marginal_s = secs / (seeds * round_trips) as f64;
-    let short = Echo { rounds: 1, ..echo };
     let n = 5_000;
     let (secs_1, _, _) = sweep(0..n, TraceKept::Nothing, |sim| short.setup(sim));
     let fixed_us = (secs_1 / n as f64 - echo.clients as f64 * marginal_s) * 1e6;
