@@ -7,9 +7,9 @@
 use std::hint::black_box;
 use std::ptr::null;
 use std::time::Instant;
-use wsasim::{Sim, TraceKept};
 use wsasim::Win32::Foundation::{FALSE, HANDLE, WAIT_OBJECT_0};
 use wsasim::Win32::System::Threading::{CreateEventW, INFINITE, SetEvent, WaitForSingleObject};
+use wsasim::{Sim, TraceKept};
 
 fn ping_pong(rounds: u32) {
     // SAFETY: NULL attributes and names are valid; the handles are the run's own.
