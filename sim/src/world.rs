@@ -281,6 +281,7 @@ impl World {
     }
 
     /// Records a call of the running thread.
+    #[inline]
     pub fn trace_call(&mut self, name: &'static str, args: &[Value], ret: Value, error: Option<u32>) {
         self.trace.call(self.now_ns, self.current, name, args, ret, error);
     }
