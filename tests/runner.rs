@@ -337,10 +337,10 @@ fn send_of_length(sim: &mut Sim, length: fn() -> usize) {
     });
 }
 
-/// What `check` says of a program over seeds 1..40, which all pass when run once.
+/// What `check` says of a program over seeds 0..200, which all pass when run once.
 fn checked(length: fn() -> usize) -> Result<(), String> {
     let run = std::panic::catch_unwind(|| {
-        wsasim::Check::new(1..40).shrink(None).run(|sim| send_of_length(sim, length));
+        wsasim::Check::new(0..200).shrink(None).run(|sim| send_of_length(sim, length));
     });
     run.map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_default())
 }
@@ -351,9 +351,27 @@ fn a_program_that_reads_hidden_state_is_caught_though_every_seed_passes() {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     // The planted bug: a count kept outside the simulation, different at every run.
     let hidden = || 1 + CALLS.fetch_add(1, Ordering::Relaxed);
-    let why = checked(hidden).expect_err("seed 32 runs twice and sends two lengths");
-    assert!(why.contains("seed 32 passed twice with two different traces"), "{why}");
-    assert!(why.ends_with("the program is not deterministic"), "{why}");
+    let why = checked(hidden).expect_err("a seed run twice sends two lengths");
+    let first = (0..200).find(|&s| wsasim_sim::runs_twice(s)).expect("one in 32 of 200 seeds");
+    assert!(why.contains(&format!("seed {first} passed twice with two different traces")), "{why}");
+    assert!(why.starts_with("wsasim: not deterministic: "), "{why}");
     // Its twin takes the length from the run alone.
     assert_eq!(checked(|| 5), Ok(()));
+}
+
+#[test]
+fn the_seeds_run_twice_are_one_in_32_of_any_range_and_of_each_shard() {
+    let twice = |seeds: &mut dyn Iterator<Item = u64>| seeds.filter(|&s| wsasim_sim::runs_twice(s)).count();
+    let n = 32 * wsasim_sim::DOUBLE_RUN;
+    for start in [0, 1, 1000, u64::MAX - n] {
+        let all = twice(&mut (start..start + n));
+        assert!((16..=48).contains(&all), "{all} of {n} seeds from {start}");
+        for (k, of) in [(0, 2), (1, 2), (0, 3), (2, 3)] {
+            let part = twice(&mut (start..start + n).skip(k).step_by(of));
+            assert!(
+                (all / of / 2..=all * 2 / of).contains(&part),
+                "shard {k}/{of} from {start}: {part} of {all}"
+            );
+        }
+    }
 }

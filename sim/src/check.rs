@@ -113,7 +113,7 @@ impl Check {
         let Some(result) = runner.run(&[job], &|_, run| prepare(run).run(), &|| {}).pop() else { return };
         match result.confirmed {
             None => {}
-            Some(Confirmed::Differs { why, .. }) => panic!("wsasim: {why}: the program is not deterministic"),
+            Some(Confirmed::Differs { why }) => panic!("wsasim: {why}"),
             Some(Confirmed::Same(failure)) => {
                 // The schedule to hand back: the minimised one, when there is one.
                 let (schedule, summary) = match &result.minimised {

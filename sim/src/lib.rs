@@ -48,7 +48,9 @@ pub use shrink::{Budget, Minimised, minimise, same_failure};
 pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};
 pub use strategy::{Anchor, Choice, Decision, Directive, Schedule, Strategy};
 pub use swarm::{Swarm, SwarmSettings};
-pub use sweep::{Confirmed, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure};
+pub use sweep::{
+    Confirmed, DOUBLE_RUN, Exploration, Job, JobResult, RunAs, Runner, SeedResult, measure, runs_twice,
+};
 pub use thread::{Blocker, ThreadId, Wake};
 pub use trace::{TraceKept, Value};
 pub use world::{SyncCell, SyncId, World};

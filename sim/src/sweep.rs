@@ -86,9 +86,9 @@ pub struct SeedResult {
     pub trace_hash: Option<u64>,
     /// Why it failed (the failure's kind and message), if it did.
     pub failure: Option<String>,
-    /// How a second run of the seed differed from the first, if it did: the program is
-    /// not deterministic (the seed counts as failing).
-    pub differs: Option<String>,
+    /// A second run of the seed differed from the first: the program is not deterministic,
+    /// and the seed counts as failing, `failure` saying how.
+    pub differs: bool,
     /// What a failing seed drew, under swarm settings.
     pub swarm: Option<SwarmSettings>,
 }
@@ -98,8 +98,9 @@ pub struct SeedResult {
 pub enum Confirmed {
     /// The same failure, with the same trace hash: its trace and schedule are kept.
     Same(Box<Failure>),
-    /// Two runs of the seed differed (`why` says how): the program is not deterministic.
-    Differs { seed: u64, why: String },
+    /// Two runs of the seed differed (`why` says how, naming the seed): the program is not
+    /// deterministic.
+    Differs { why: String },
 }
 
 /// What the seeds of one job gave, in seed order.
@@ -238,14 +239,24 @@ pub fn measure(exploration: Exploration, run: &dyn Fn(RunAs) -> Result<Outcome, 
     Exploration { run_length: length.max(1), ..exploration }
 }
 
-/// One passing seed in this many is run twice keeping its hash, and must give the same
-/// trace both times.
+/// One seed in this many, drawn by its number, is run twice keeping its hash, and must give
+/// the same trace both times.
 pub const DOUBLE_RUN: u64 = 32;
 
-/// Runs one seed keeping nothing, or its hash when it is one of those run twice; a seed
-/// that fails (or is run twice) runs again keeping its hash, and the two runs must agree.
+/// Whether `seed` is one of those run twice: its number hashed (Fibonacci hashing, the
+/// top five bits of the product), so that any range of seeds, and any shard of one, has
+/// its share of them.
+pub fn runs_twice(seed: u64) -> bool {
+    const _: () = assert!(DOUBLE_RUN == 1 << 5);
+    seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 59 == 0
+}
+
+/// Runs one seed keeping nothing, or its hash when it [`runs_twice`]. A seed that fails, or
+/// runs twice, runs again keeping its hash: the second run must fail the same way (and
+/// give the same hash, when both kept one) or pass with the same hash. A failing seed
+/// therefore costs two runs.
 fn run_seed(seed: u64, run: &dyn Fn(TraceKept) -> Result<Outcome, Failure>) -> SeedResult {
-    let twice = seed % DOUBLE_RUN == 0;
+    let twice = runs_twice(seed);
     let first = run(if twice { TraceKept::Hash } else { TraceKept::Nothing });
     if first.is_ok() && !twice {
         return seed_result(seed, first, false);
@@ -265,8 +276,7 @@ fn run_seed(seed: u64, run: &dyn Fn(TraceKept) -> Result<Outcome, Failure>) -> S
     };
     let mut result = seed_result(seed, again, true);
     if let Some(why) = differs {
-        result.failure.get_or_insert_with(|| "not deterministic".to_owned());
-        result.differs = Some(why);
+        (result.failure, result.differs) = (Some(format!("not deterministic: {why}")), true);
     }
     result
 }
@@ -280,7 +290,7 @@ fn seed_result(seed: u64, result: Result<Outcome, Failure>, hashed: bool) -> See
             virtual_time: o.elapsed(),
             trace_hash: hashed.then(|| o.trace_hash()),
             failure: None,
-            differs: None,
+            differs: false,
             swarm: None,
         },
         Err(f) => SeedResult {
@@ -289,7 +299,7 @@ fn seed_result(seed: u64, result: Result<Outcome, Failure>, hashed: bool) -> See
             virtual_time: f.elapsed(),
             trace_hash: hashed.then(|| f.trace_hash()),
             failure: Some(f.kind().to_string()),
-            differs: None,
+            differs: false,
             swarm: f.swarm(),
         },
     }
@@ -301,24 +311,14 @@ fn confirm(
     exploration: Exploration,
     run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
 ) -> Confirmed {
-    let seed = failed.seed;
-    if let Some(why) = &failed.differs {
-        return Confirmed::Differs { seed, why: why.clone() };
+    let (seed, failed_as) = (failed.seed, failed.failure.as_deref().unwrap_or_default());
+    if failed.differs {
+        return Confirmed::Differs { why: failed_as.to_owned() };
     }
-    let failed_as = failed.failure.as_deref().unwrap_or_default();
-    match run(j, RunAs::seed(seed, TraceKept::Records, exploration)) {
-        Err(f) if Some(f.trace_hash()) == failed.trace_hash => Confirmed::Same(Box::new(f)),
-        Err(f) if f.kind().to_string() == failed_as => Confirmed::Differs {
-            seed,
-            why: format!("seed {seed} failed twice the same way, then a third time with another trace"),
-        },
-        Err(f) => Confirmed::Differs {
-            seed,
-            why: format!("seed {seed} failed ({failed_as}), then failed another way ({})", f.kind()),
-        },
-        Ok(_) => Confirmed::Differs {
-            seed,
-            why: format!("seed {seed} failed ({failed_as}), then passed when run again"),
-        },
-    }
+    let why = match run(j, RunAs::seed(seed, TraceKept::Records, exploration)) {
+        Err(f) if Some(f.trace_hash()) == failed.trace_hash => return Confirmed::Same(Box::new(f)),
+        Err(f) => format!("seed {seed} failed ({failed_as}), then gave another trace ({})", f.kind()),
+        Ok(_) => format!("seed {seed} failed ({failed_as}), then passed"),
+    };
+    Confirmed::Differs { why: format!("not deterministic: {why} when run again keeping its trace") }
 }

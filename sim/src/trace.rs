@@ -303,7 +303,9 @@ impl Records {
         &self.0.parties[span.range()]
     }
 
-    /// The hash a run that kept only its hash computes for these entries.
+    /// The hash a run that kept only its hash computes for these entries. It rebuilds each
+    /// entry's values to hash them as that run did, which allocates: it is asked for once
+    /// per run at most, by a report, a test or the determinism check.
     pub(crate) fn hash(&self) -> u64 {
         let mut h = TraceHasher::default();
         for r in self.iter() {
@@ -318,7 +320,7 @@ impl Records {
                 }
                 Entry::Panic { message } => h.panic(time_ns, thread, self.text(message)),
                 Entry::Apc { argument } => h.apc(time_ns, thread, &self.value(argument)),
-                _ => h.other(r),
+                Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. } => h.other(r),
             }
         }
         h.finish()
@@ -416,7 +418,8 @@ impl Trace {
     }
 
     /// Whether the run keeps nothing, so that recording an entry is nothing but this test,
-    /// inlined where the entry is made.
+    /// inlined where the entry is made: for the entries of every step (calls, blocks,
+    /// choices); the others are rare.
     #[inline(always)]
     fn keeps_nothing(&self) -> bool {
         self.hasher.is_none() && self.records.is_none()
@@ -457,7 +460,11 @@ impl Trace {
         }
     }
 
+    #[inline]
     pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
+        if self.keeps_nothing() {
+            return;
+        }
         if let Some(h) = &mut self.hasher {
             h.blocks(time_ns, thread, name, args);
         }
@@ -467,6 +474,7 @@ impl Trace {
         }
     }
 
+    #[inline]
     pub(crate) fn choice(
         &mut self,
         time_ns: u64,
@@ -475,6 +483,9 @@ impl Trace {
         chosen: ThreadId,
         options: &[ThreadId],
     ) {
+        if self.keeps_nothing() {
+            return;
+        }
         if let Some(h) = &mut self.hasher {
             h.choice(time_ns, thread, what, chosen, options);
         }

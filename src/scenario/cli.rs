@@ -340,8 +340,8 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
                     Err(e) => println!("  {e}"),
                 }
             }
-            Some(Confirmed::Differs { why, .. }) => {
-                println!("  {why}: the run is not deterministic")
+            Some(Confirmed::Differs { why }) => {
+                println!("  {why}")
             }
             None => unreachable!("a scenario with failures has its smallest confirmed"),
         }
