@@ -51,6 +51,7 @@ pub fn in_simulation() -> bool {
 }
 
 /// Runs `f` on the current run's runtime; panics outside a simulation, naming `call`.
+#[inline]
 fn with_runtime<R>(call: &str, f: impl FnOnce(&Runtime) -> R) -> R {
     let rt = RUNTIME.get();
     assert!(
@@ -123,12 +124,14 @@ pub fn fail_run(message: String) -> ! {
 }
 
 /// The world without a scheduling point: for reading the clock, and for destructors.
+#[inline]
 pub fn with_world<R>(what: &'static str, f: impl FnOnce(&mut World) -> R) -> R {
     with_runtime(what, |rt| f(&mut rt.world.borrow_mut()))
 }
 
 impl Cx {
     /// Runs `f` on the world. `f` must not call back into the runtime.
+    #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         with_world(self.call, f)
     }
