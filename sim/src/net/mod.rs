@@ -346,11 +346,28 @@ impl World {
         sockets.flat_map(|s| s.receives.iter().chain(&s.sends).map(move |op| (s, op)))
     }
 
+    /// The first operation pending on the running host's open sockets that `uses` picks,
+    /// with its socket: `pending_ops().find(..)` as plain loops, since every overlapped
+    /// call asks it and the chained iterators cost several times as much.
+    fn pending_op_where(&self, uses: impl Fn(&Op) -> bool) -> Option<(&Socket, &Op)> {
+        let host = self.host();
+        for s in self.net.sockets.iter().filter(|s| s.host == host && !s.closed) {
+            let (a, b) = s.receives.as_slices();
+            let (c, d) = s.sends.as_slices();
+            for ops in [a, b, c, d] {
+                if let Some(op) = ops.iter().find(|op| uses(op)) {
+                    return Some((s, op));
+                }
+            }
+        }
+        None
+    }
+
     /// An overlapped call of socket `s` is given the OVERLAPPED at `overlapped`: it is a
     /// misuse while an operation using it still pends; the socket may be asked about it
     /// from now on (`WSAGetOverlappedResult`), even if the call fails at once.
     pub fn overlapped_given(&mut self, s: SocketId, overlapped: usize, call: &'static str) {
-        let earlier = self.pending_ops().find(|(_, op)| op.overlapped as usize == overlapped);
+        let earlier = self.pending_op_where(|op| op.overlapped as usize == overlapped);
         if let Some((earlier, socket)) = earlier.map(|(s, op)| (op.call, s.handle)) {
             self.misuse(crate::Misuse::OverlappedInUse, call, || {
                 format!("the OVERLAPPED of a {earlier} still pending on socket {socket}")
@@ -372,8 +389,7 @@ impl World {
         if let Some(t) = waiter {
             return Some(format!("{} waits on", t.name));
         }
-        let (s, op) =
-            self.pending_ops().find(|(_, op)| matches!(op.notify, Notify::Object(h) if h == event))?;
+        let (s, op) = self.pending_op_where(|op| matches!(op.notify, Notify::Object(h) if h == event))?;
         Some(format!("a {} pending on socket {} will signal", op.call, s.handle))
     }
 
