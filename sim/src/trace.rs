@@ -451,26 +451,23 @@ impl Trace {
         ret: Value,
         error: Option<u32>,
     ) {
-        if let Some(h) = &mut self.hasher {
-            h.call(time_ns, thread, name, args, &ret, error);
-        }
-        if let Some(records) = &mut self.records {
-            let entry = Entry::Call { name, args: records.keep_values(args), ret: records.keep(&ret), error };
-            records.push(time_ns, thread, entry);
-        }
+        self.record(
+            time_ns,
+            thread,
+            |h| h.call(time_ns, thread, name, args, &ret, error),
+            |r| Entry::Call { name, args: r.keep_values(args), ret: r.keep(&ret), error },
+        );
     }
 
     #[inline]
     pub(crate) fn blocks(&mut self, time_ns: u64, thread: ThreadId, name: &'static str, args: &[Value]) {
-        if self.keeps_nothing() {
-            return;
-        }
-        if let Some(h) = &mut self.hasher {
-            h.blocks(time_ns, thread, name, args);
-        }
-        if let Some(records) = &mut self.records {
-            let entry = Entry::Blocks { name, args: records.keep_values(args) };
-            records.push(time_ns, thread, entry);
+        if !self.keeps_nothing() {
+            self.record(
+                time_ns,
+                thread,
+                |h| h.blocks(time_ns, thread, name, args),
+                |r| Entry::Blocks { name, args: r.keep_values(args) },
+            );
         }
     }
 
@@ -483,49 +480,59 @@ impl Trace {
         chosen: ThreadId,
         options: &[ThreadId],
     ) {
-        if self.keeps_nothing() {
-            return;
-        }
-        if let Some(h) = &mut self.hasher {
-            h.choice(time_ns, thread, what, chosen, options);
-        }
-        if let Some(records) = &mut self.records {
-            let entry = Entry::Choice { what, chosen, options: records.keep_parties(options) };
-            records.push(time_ns, thread, entry);
+        if !self.keeps_nothing() {
+            self.record(
+                time_ns,
+                thread,
+                |h| h.choice(time_ns, thread, what, chosen, options),
+                |r| Entry::Choice { what, chosen, options: r.keep_parties(options) },
+            );
         }
     }
 
     /// A thread's panic, with its message.
     pub(crate) fn panic(&mut self, time_ns: u64, thread: ThreadId, message: &str) {
-        if let Some(h) = &mut self.hasher {
-            h.panic(time_ns, thread, message);
-        }
-        if let Some(records) = &mut self.records {
-            let entry = Entry::Panic { message: records.keep_text(message) };
-            records.push(time_ns, thread, entry);
-        }
+        self.record(
+            time_ns,
+            thread,
+            |h| h.panic(time_ns, thread, message),
+            |r| Entry::Panic { message: r.keep_text(message) },
+        );
     }
 
     /// An APC that runs, with its argument as the trace shows it.
     pub(crate) fn apc(&mut self, time_ns: u64, thread: ThreadId, argument: &Value) {
-        if let Some(h) = &mut self.hasher {
-            h.apc(time_ns, thread, argument);
-        }
-        if let Some(records) = &mut self.records {
-            let entry = Entry::Apc { argument: records.keep(argument) };
-            records.push(time_ns, thread, entry);
-        }
+        self.record(
+            time_ns,
+            thread,
+            |h| h.apc(time_ns, thread, argument),
+            |r| Entry::Apc { argument: r.keep(argument) },
+        );
     }
 
     /// Any other entry (an exit, a packet, a completion), which refers to nothing kept
     /// apart.
     pub(crate) fn push(&mut self, record: Record) {
         debug_assert!(matches!(record.entry, Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. }));
+        self.record(record.time_ns, record.thread, |h| h.other(&record), |_| record.entry);
+    }
+
+    /// Folds an entry into the hash with `hash`, and keeps the one `keep` makes, as the
+    /// run keeps its trace.
+    #[inline(always)]
+    fn record(
+        &mut self,
+        time_ns: u64,
+        thread: ThreadId,
+        hash: impl FnOnce(&mut TraceHasher),
+        keep: impl FnOnce(&mut Records) -> Entry,
+    ) {
         if let Some(h) = &mut self.hasher {
-            h.other(&record);
+            hash(h);
         }
         if let Some(records) = &mut self.records {
-            records.push(record.time_ns, record.thread, record.entry);
+            let entry = keep(records);
+            records.push(time_ns, thread, entry);
         }
     }
 
