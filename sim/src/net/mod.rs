@@ -339,23 +339,16 @@ impl World {
         self.poke(s);
     }
 
-    /// The operations pending on the running host's open sockets, each with its socket.
-    fn pending_ops(&self) -> impl Iterator<Item = (&Socket, &Op)> {
-        let host = self.host();
-        let sockets = self.net.sockets.iter().filter(move |s| s.host == host && !s.closed);
-        sockets.flat_map(|s| s.receives.iter().chain(&s.sends).map(move |op| (s, op)))
-    }
-
-    /// The first operation pending on the running host's open sockets that `uses` picks,
-    /// with its socket: `pending_ops().find(..)` as plain loops, since every overlapped
-    /// call asks it and the chained iterators cost several times as much.
-    fn pending_op_where(&self, uses: impl Fn(&Op) -> bool) -> Option<(&Socket, &Op)> {
+    /// The first operation pending on the running host's open sockets that `picks`, with
+    /// its socket. Every overlapped call searches them (`overlapped_given`), so each queue
+    /// is walked as its two slices, in plain loops: chained `VecDeque` iterators cost
+    /// 750 instructions more per echo round trip, and an iterator over the slices 850.
+    fn pending_op_where(&self, mut picks: impl FnMut(&Op) -> bool) -> Option<(&Socket, &Op)> {
         let host = self.host();
         for s in self.net.sockets.iter().filter(|s| s.host == host && !s.closed) {
-            let (a, b) = s.receives.as_slices();
-            let (c, d) = s.sends.as_slices();
+            let ((a, b), (c, d)) = (s.receives.as_slices(), s.sends.as_slices());
             for ops in [a, b, c, d] {
-                if let Some(op) = ops.iter().find(|op| uses(op)) {
+                if let Some(op) = ops.iter().find(|op| picks(op)) {
                     return Some((s, op));
                 }
             }
@@ -499,7 +492,13 @@ impl World {
 
     /// How many operations `thread`, of the running host, has pending.
     pub(crate) fn thread_io(&self, thread: crate::ThreadId) -> usize {
-        self.pending_ops().filter(|(_, op)| op.thread == thread).count()
+        let mut count = 0;
+        // Picks none, counting as it goes.
+        self.pending_op_where(|op| {
+            count += usize::from(op.thread == thread);
+            false
+        });
+        count
     }
 
     /// Cancels every pending operation a thread issued, on every socket (see `abandon`).
