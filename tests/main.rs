@@ -21,6 +21,7 @@ mod overlapped;
 mod planted_bugs;
 mod poll;
 mod runner;
+mod scenario_inputs;
 mod scenarios;
 mod select_echo;
 mod shrink;

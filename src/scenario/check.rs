@@ -7,7 +7,7 @@ use super::calls::{self, F, Kind, Ret, Signature, clause};
 use super::file::{self, File, Role};
 use super::script::{self, Arg, ArgKind, Call, ClauseKind, Line, Statement, Word};
 use super::{Diagnostic, Pos};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 
@@ -96,9 +96,9 @@ pub struct Expect {
 
 /// Checks every host of a script scenario; all problems are reported, not only the first.
 pub fn plan(path: &str, source: &str, file: &File) -> Result<Plan, Vec<Diagnostic>> {
-    let mut c = Checker { path, source, errors: Vec::new() };
+    let mut c = Checker { path, map: file::SourceMap::new(source), errors: Vec::new() };
     let mut hosts = Vec::new();
-    let mut seen: Vec<(&str, Ipv4Addr)> = Vec::new();
+    let (mut names, mut addresses) = (BTreeSet::new(), BTreeMap::new());
     for host in &file.host {
         let name = host.name.get_ref();
         let name_at = c.at(host.name.span().start);
@@ -123,16 +123,16 @@ pub fn plan(path: &str, source: &str, file: &File) -> Result<Plan, Vec<Diagnosti
                 None
             }
         };
-        for (other, a) in &seen {
-            if *other == name {
-                c.error(name_at, format!("a second host named {name:?}"));
-            }
-            if Some(*a) == address {
-                c.error(address_at, format!("host {name:?} has the address of host {other:?}"));
-            }
+        if !names.insert(name) {
+            c.error(name_at, format!("a second host named {name:?}"));
         }
         if let Some(a) = address {
-            seen.push((name, a));
+            match addresses.get(&a) {
+                Some(other) => {
+                    c.error(address_at, format!("host {name:?} has the address of host {other:?}"))
+                }
+                None => _ = addresses.insert(a, name),
+            }
         }
         if host.thread.is_empty() {
             c.error(name_at, format!("host {name:?} has no thread: expected at least one [[host.thread]]"));
@@ -147,27 +147,28 @@ pub fn plan(path: &str, source: &str, file: &File) -> Result<Plan, Vec<Diagnosti
 
 struct Checker<'a> {
     path: &'a str,
-    source: &'a str,
+    map: file::SourceMap<'a>,
     errors: Vec<Diagnostic>,
 }
 
 /// A host's names: what each is bound to, and where first.
 #[derive(Default)]
 struct Names {
-    /// What each name holds, where it is first bound, and by which thread.
-    kinds: BTreeMap<String, (Ret, Pos, usize)>,
+    /// What each name holds, where it is first bound, by which thread, and its slot.
+    kinds: BTreeMap<String, (Ret, Pos, usize, usize)>,
+    /// The names by slot.
     order: Vec<String>,
 }
 
 impl Names {
     fn slot(&self, name: &str) -> Option<usize> {
-        self.order.iter().position(|n| n == name)
+        self.kinds.get(name).map(|k| k.3)
     }
 }
 
 impl Checker<'_> {
     fn at(&self, offset: usize) -> Pos {
-        file::position(self.source, offset)
+        self.map.position(offset)
     }
 
     fn error(&mut self, pos: Pos, message: String) {
@@ -179,8 +180,8 @@ impl Checker<'_> {
         for thread in &host.thread {
             let name = thread.name.as_ref().map(|n| n.get_ref().clone());
             let mut lines = Vec::new();
-            for (text, pos) in file::script_lines(self.source, &thread.script) {
-                match script::parse_line(text, pos) {
+            for (text, at) in file::script_lines(&self.map, &thread.script) {
+                match script::parse_line(text, &at) {
                     Ok(Some(line)) => lines.push((line, text.trim().to_owned())),
                     Ok(None) => {}
                     Err(e) => self.error(e.pos, e.message),
@@ -251,14 +252,14 @@ impl Checker<'_> {
             match names.kinds.get(&word.text) {
                 // One binder per name: two threads rebinding a name (or an inline `ov`)
                 // would race, each using the other's.
-                Some((_, first, binder)) if *binder != thread => c.error(
+                Some((_, first, binder, _)) if *binder != thread => c.error(
                     word.pos,
                     format!(
                         "`{}` is bound by another thread of this host too (line {}): a name is bound by one thread; give each its own",
                         word.text, first.line
                     ),
                 ),
-                Some((kind, first, _)) if *kind != ret => c.error(
+                Some((kind, first, _, _)) if *kind != ret => c.error(
                     word.pos,
                     format!(
                         "`{}` was bound to {} at line {}: a name holds one kind of thing, not {}",
@@ -270,7 +271,7 @@ impl Checker<'_> {
                 ),
                 Some(_) => {}
                 None => {
-                    names.kinds.insert(word.text.clone(), (ret, word.pos, thread));
+                    names.kinds.insert(word.text.clone(), (ret, word.pos, thread, names.order.len()));
                     names.order.push(word.text.clone());
                 }
             }
@@ -376,13 +377,8 @@ impl Checker<'_> {
             Kind::BufInit => "a size or a string",
         };
         let val = match (&arg.kind, kind) {
-            (ArgKind::Int(i), Kind::BufInit) if !(0..=BUF_MAX).contains(i) => {
-                self.error(arg.pos, format!("buf({i}): expected a size from 0 to {BUF_MAX} bytes"));
-                return None;
-            }
-            (ArgKind::Int(i), Kind::Int | Kind::Socket | Kind::Event | Kind::Handle | Kind::BufInit) => {
-                Some(Val::Int(*i))
-            }
+            (ArgKind::Int(i), Kind::BufInit) => return self.buf_size(arg.pos, *i, &i.to_string()),
+            (ArgKind::Int(i), Kind::Int | Kind::Socket | Kind::Event | Kind::Handle) => Some(Val::Int(*i)),
             (ArgKind::Str(s), Kind::BufInit) => Some(Val::Bytes(s.clone())),
             (ArgKind::Str(s), Kind::Buffers) => {
                 Some(Val::New { f: F::Buf, args: vec![Val::Bytes(s.clone())], slot: None })
@@ -441,6 +437,16 @@ impl Checker<'_> {
         val
     }
 
+    /// `buf(size)`, the size given as a number or a constant (`buf(INFINITE)` too).
+    fn buf_size(&mut self, pos: Pos, size: i64, written: &str) -> Option<Val> {
+        if (0..=BUF_MAX).contains(&size) {
+            return Some(Val::Int(size));
+        }
+        let is = if written == size.to_string() { String::new() } else { format!(" is {size} bytes") };
+        self.error(pos, format!("buf({written}){is}: expected a size from 0 to {BUF_MAX} bytes"));
+        None
+    }
+
     fn word(&mut self, kind: Kind, w: &Word, names: &Names, expected: &str) -> Option<Val> {
         if w.text == calls::ROUTINE && kind == Kind::Routine {
             return Some(Val::Routine);
@@ -451,7 +457,10 @@ impl Checker<'_> {
             return Some(Val::Int(0));
         }
         if let Some(v) = calls::constant(&w.text) {
-            if matches!(kind, Kind::Int | Kind::Socket | Kind::Event | Kind::Handle | Kind::BufInit) {
+            if kind == Kind::BufInit {
+                return self.buf_size(w.pos, v, &w.text);
+            }
+            if matches!(kind, Kind::Int | Kind::Socket | Kind::Event | Kind::Handle) {
                 return Some(Val::Int(v));
             }
             self.error(w.pos, format!("expected {expected}, found the constant `{}`", w.text));
@@ -464,7 +473,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let Some((ret, _, _)) = names.kinds.get(&w.text) else {
+        let Some((ret, ..)) = names.kinds.get(&w.text) else {
             self.error(
                 w.pos,
                 format!(

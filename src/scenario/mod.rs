@@ -45,7 +45,18 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A message is one line whatever the file held: control characters a value brought
+    /// in (a newline, an escape sequence) are shown escaped, never written to a terminal.
     fn new(path: &str, pos: Pos, message: String) -> Diagnostic {
+        let message = message.trim_end();
+        let message = if message.contains(char::is_control) {
+            message
+                .chars()
+                .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+                .collect()
+        } else {
+            message.to_owned()
+        };
         Diagnostic { path: path.to_owned(), pos, message }
     }
 
@@ -70,7 +81,10 @@ impl Params {
     pub fn get<T: serde::de::DeserializeOwned>(&self, key: &str, default: T) -> Result<T, String> {
         match self.0.get(key) {
             None => Ok(default),
-            Some(v) => v.clone().try_into().map_err(|e| format!("parameter `{key}`: {e}")),
+            Some(v) => v
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("parameter `{key}`: {}", e.message().trim_end())),
         }
     }
 }
@@ -134,7 +148,7 @@ impl Registry {
     pub fn parse(&self, path: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         let file = file::parse(path, source).map_err(|d| vec![d])?;
         let error = |offset: usize, message: String| {
-            vec![Diagnostic::new(path, file::position(source, offset), message)]
+            vec![Diagnostic::new(path, file::SourceMap::new(source).position(offset), message)]
         };
         let body = match (&file.program, file.host.is_empty()) {
             (Some(p), true) => {

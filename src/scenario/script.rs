@@ -106,14 +106,15 @@ pub enum Line {
     Until(Statement),
 }
 
-/// Parses one script line whose first character is at `start`. A blank line or a comment
-/// (`#` to the end of the line) gives `None`.
-pub fn parse_line(text: &str, start: Pos) -> Result<Option<Line>, SyntaxError> {
-    let tokens = lex(text, start)?;
+/// Parses one script line; `at` gives where each of its bytes is in the file, and one past
+/// its end. A blank line or a comment (`#` to the end of the line) gives
+/// `None`.
+pub fn parse_line(text: &str, at: &[Pos]) -> Result<Option<Line>, SyntaxError> {
+    let tokens = lex(text, at)?;
     if tokens.len() == 1 {
         return Ok(None);
     }
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser { tokens, at: 0, depth: 0 };
     let line = match p.peek() {
         Tok::Word(w) if w == "repeat" => Line::Repeat(p.next().1),
         Tok::Word(w) if w == "until" => {
@@ -154,14 +155,13 @@ impl fmt::Display for Tok {
 
 const PUNCTS: [&str; 9] = ["==", "(", ")", "[", "]", ",", "|", "=", "_"];
 
-fn lex(text: &str, start: Pos) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
+fn lex(text: &str, at: &[Pos]) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
     let mut tokens = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
-    let at = |i: usize| Pos { line: start.line, col: start.col + text[..i].chars().count() as u32 };
     while i < bytes.len() {
         let c = bytes[i];
-        let pos = at(i);
+        let pos = at[i];
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
@@ -185,7 +185,7 @@ fn lex(text: &str, start: Pos) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
             tokens.push((Tok::Int(if negative { -value } else { value }), pos));
             i = end;
         } else if c == b'"' {
-            let (s, end) = string(text, i, &at)?;
+            let (s, end) = string(text, i, at)?;
             tokens.push((Tok::Str(s), pos));
             i = end;
         } else if let Some(p) = PUNCTS.iter().find(|p| text[i..].starts_with(**p)) {
@@ -196,7 +196,7 @@ fn lex(text: &str, start: Pos) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
             return Err(SyntaxError { pos, message: format!("unexpected character `{found}`") });
         }
     }
-    tokens.push((Tok::End, at(text.len())));
+    tokens.push((Tok::End, at[text.len()]));
     Ok(tokens)
 }
 
@@ -206,14 +206,14 @@ fn is_word(b: u8) -> bool {
 
 /// A string literal starting at the quote at `i`: its bytes and the index after it.
 /// Escapes: `\\`, `\"`, `\n`, `\r`, `\t`, `\0`, `\xNN`.
-fn string(text: &str, i: usize, at: &impl Fn(usize) -> Pos) -> Result<(Vec<u8>, usize), SyntaxError> {
+fn string(text: &str, i: usize, at: &[Pos]) -> Result<(Vec<u8>, usize), SyntaxError> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut j = i + 1;
     loop {
         match bytes.get(j) {
             None => {
-                return Err(SyntaxError { pos: at(i), message: "this string has no closing `\"`".into() });
+                return Err(SyntaxError { pos: at[i], message: "this string has no closing `\"`".into() });
             }
             Some(b'"') => return Ok((out, j + 1)),
             Some(b'\\') => {
@@ -230,7 +230,7 @@ fn string(text: &str, i: usize, at: &impl Fn(usize) -> Pos) -> Result<(Vec<u8>, 
                             .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                             .and_then(|h| u8::from_str_radix(h, 16).ok());
                         let byte = hex.ok_or_else(|| SyntaxError {
-                            pos: at(j),
+                            pos: at[j],
                             message: "`\\x` needs two hexadecimal digits".into(),
                         })?;
                         out.push(byte);
@@ -239,7 +239,7 @@ fn string(text: &str, i: usize, at: &impl Fn(usize) -> Pos) -> Result<(Vec<u8>, 
                     }
                     _ => {
                         return Err(SyntaxError {
-                            pos: at(j),
+                            pos: at[j],
                             message: "unknown escape (expected \\\\, \\\", \\n, \\r, \\t, \\0 or \\xNN)"
                                 .into(),
                         });
@@ -257,9 +257,15 @@ fn string(text: &str, i: usize, at: &impl Fn(usize) -> Pos) -> Result<(Vec<u8>, 
     }
 }
 
+/// How deep arguments may nest (`[buf(16)]` is two deep): far past any real script, and
+/// shallow enough that parsing, checking and running a script never exhaust the stack.
+pub const NESTING_MAX: usize = 32;
+
 struct Parser {
     tokens: Vec<(Tok, Pos)>,
     at: usize,
+    /// How many arguments enclose the one being parsed.
+    depth: usize,
 }
 
 impl Parser {
@@ -338,6 +344,19 @@ impl Parser {
     }
 
     fn arg(&mut self) -> Result<Arg, SyntaxError> {
+        if self.depth == NESTING_MAX {
+            let message = format!(
+                "arguments nest more than {NESTING_MAX} deep here: expected at most {NESTING_MAX} levels of lists and calls"
+            );
+            return Err(SyntaxError { pos: self.pos(), message });
+        }
+        self.depth += 1;
+        let arg = self.arg_within();
+        self.depth -= 1;
+        arg
+    }
+
+    fn arg_within(&mut self) -> Result<Arg, SyntaxError> {
         let pos = self.pos();
         let kind = match self.peek().clone() {
             Tok::Int(i) => {
@@ -451,8 +470,21 @@ impl Parser {
 mod tests {
     use super::*;
 
+    /// Where each byte of `text` is, and one past its end, for text that stands in its file as
+    /// it is, its first character at `start`.
+    fn columns(text: &str, start: Pos) -> Vec<Pos> {
+        let mut col = start.col;
+        let mut at = Vec::with_capacity(text.len() + 1);
+        for c in text.chars() {
+            at.extend(std::iter::repeat_n(Pos { line: start.line, col }, c.len_utf8()));
+            col += 1;
+        }
+        at.push(Pos { line: start.line, col });
+        at
+    }
+
     fn parse(text: &str) -> Result<Option<Statement>, SyntaxError> {
-        parse_line(text, Pos { line: 1, col: 1 }).map(|line| match line {
+        parse_line(text, &columns(text, Pos { line: 1, col: 1 })).map(|line| match line {
             Some(Line::Statement(s)) => Some(s),
             None => None,
             Some(other) => panic!("not a statement: {other:?}"),
@@ -461,10 +493,10 @@ mod tests {
 
     #[test]
     fn repeat_and_until() {
-        let at = Pos { line: 1, col: 1 };
-        assert!(matches!(parse_line("repeat  # again", at), Ok(Some(Line::Repeat(_)))));
-        assert!(matches!(parse_line("until held(rx) == 5", at), Ok(Some(Line::Until(_)))));
-        let e = parse_line("until held(rx)", at).unwrap_err();
+        let line = |text| parse_line(text, &columns(text, Pos { line: 1, col: 1 }));
+        assert!(matches!(line("repeat  # again"), Ok(Some(Line::Repeat(_)))));
+        assert!(matches!(line("until held(rx) == 5"), Ok(Some(Line::Until(_)))));
+        let e = line("until held(rx)").unwrap_err();
         assert!(e.message.contains("`==`"), "{}", e.message);
     }
 
@@ -508,6 +540,34 @@ mod tests {
             (34, "expected a string after `data`, found the end of the line")
         );
         assert!(parse(r#"WSASend(s, "\x+f", ov(ev))"#).is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded_where_it_goes_too_deep() {
+        let deep = |n: usize| format!("WSASend(s, {}{})", "[".repeat(n), "]".repeat(n));
+        assert!(parse(&deep(NESTING_MAX)).is_ok());
+        for n in [NESTING_MAX + 1, 100_000] {
+            let e = parse(&deep(n)).unwrap_err();
+            let col = "WSASend(s, ".len() + NESTING_MAX + 1;
+            assert_eq!(e.pos.col as usize, col, "{}", e.message);
+            assert!(e.message.contains("nest more than 32 deep"), "{}", e.message);
+        }
+        let e = parse(&format!("x = held({}1{})", "buf(".repeat(50), ")".repeat(50))).unwrap_err();
+        assert!(e.message.contains("nest"), "{}", e.message);
+    }
+
+    #[test]
+    fn positions_come_from_where_each_byte_is() {
+        let line = "f(\"é\", @)";
+        let e = lex(line, &columns(line, Pos { line: 3, col: 5 })).unwrap_err();
+        assert_eq!(e.pos, Pos { line: 3, col: 12 });
+        // A line whose bytes are elsewhere (a basic string's escapes): each token where its
+        // first byte is, the end where the line ends.
+        let line = "f(x)";
+        let at: Vec<Pos> = (0..=line.len() as u32).map(|i| Pos { line: 2 + i, col: 7 * i + 1 }).collect();
+        let tokens = lex(line, &at).unwrap();
+        let cols: Vec<u32> = tokens.iter().map(|(_, p)| p.col).collect();
+        assert_eq!(cols, [1, 8, 15, 22, 29]);
     }
 
     #[test]
