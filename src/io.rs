@@ -11,6 +11,7 @@
 use crate::addr::{read_sockaddr, show};
 use crate::call::{Call, enter, handle, hex};
 use crate::event::is_event;
+use crate::memory::{self, Access};
 use crate::socket::lookup;
 use crate::wait::wait;
 use std::net::SocketAddrV4;
@@ -109,10 +110,14 @@ impl Request {
     /// OVERLAPPED.
     fn plain(socket: SOCKET, direction: Direction, buf: *mut u8, len: i32, flags: i32) -> Request {
         let (count, flags) = (Ok(()), Ok(flags as u32));
+        let access = match direction {
+            Direction::Send { .. } => Access::Read,
+            Direction::Receive { .. } => Access::Write,
+        };
         Request {
             socket,
             direction,
-            buffers: single(buf, len),
+            buffers: single(buf, len, access),
             count,
             flags,
             overlapped: null(),
@@ -271,21 +276,23 @@ fn check_flags(kind: Direction, flags: u32, proto: Proto) -> Result<(), u32> {
     Ok(())
 }
 
-/// Copies a WSABUF array (the provider captures it during the call: Doc: WSARecv).
+/// Copies a WSABUF array (the provider captures it during the call: Doc: WSARecv), after
+/// probing it and each buffer it lists: WSAEFAULT for memory the program does not have.
 ///
 /// # Safety
 /// `buffers` must point to `count` WSABUFs when not NULL.
-unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32> {
+unsafe fn capture(buffers: *const WSABUF, count: u32, access: Access) -> Result<Vec<Buffer>, u32> {
     if count == 0 {
         // Wine sock.c test_empty_recv, "dwBufferCount = 0" fails whatever lpBuffers is.
         return Err(WSAEINVAL as u32);
     }
-    if buffers.is_null() {
+    let array_len = count as usize * size_of::<WSABUF>();
+    if buffers.is_null() || !memory::usable(buffers.cast(), array_len, Access::Read) {
         return Err(WSAEFAULT as u32);
     }
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller's contract, the array probed.
     let list = unsafe { std::slice::from_raw_parts(buffers, count as usize) };
-    if list.iter().any(|b| b.buf.is_null() && b.len > 0) {
+    if list.iter().any(|b| !memory::usable(b.buf, b.len as usize, access)) {
         return Err(WSAEFAULT as u32);
     }
     let mut captured = wsasim_sim::buffer_list();
@@ -293,10 +300,11 @@ unsafe fn capture(buffers: *const WSABUF, count: u32) -> Result<Vec<Buffer>, u32
     Ok(captured)
 }
 
-/// One buffer of `send`, `recv`, `sendto`, `recvfrom`.
-fn single(buf: *mut u8, len: i32) -> Result<Vec<Buffer>, u32> {
+/// One buffer of `send`, `recv`, `sendto`, `recvfrom`; WSAEFAULT for a negative length or
+/// memory the program does not have (Wine sock.c test_read_events: `recv(s, buf, -1, 0)`).
+fn single(buf: *mut u8, len: i32, access: Access) -> Result<Vec<Buffer>, u32> {
     match usize::try_from(len) {
-        Ok(len) if !buf.is_null() || len == 0 => {
+        Ok(len) if memory::usable(buf, len, access) => {
             let mut captured = wsasim_sim::buffer_list();
             captured.push(Buffer { ptr: buf, len });
             Ok(captured)
@@ -470,7 +478,7 @@ unsafe fn send_overlapped(
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    let buffers = unsafe { capture(lpbuffers, count) };
+    let buffers = unsafe { capture(lpbuffers, count, Access::Read) };
     let args = OverlappedArgs::new(
         [
             Value::Hex(s as u64),
@@ -594,7 +602,7 @@ unsafe fn receive(
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    let buffers = unsafe { capture(lpbuffers, count) };
+    let buffers = unsafe { capture(lpbuffers, count, Access::Write) };
     // SAFETY: as above.
     let flags = (!lpflags.is_null()).then(|| unsafe { *lpflags });
     let args = OverlappedArgs::new(

@@ -43,6 +43,7 @@ mod error;
 mod event;
 mod handle;
 mod io;
+mod memory;
 mod readiness;
 pub mod scenario;
 mod socket;

@@ -6,6 +6,7 @@
 
 use crate::call::{Call, enter};
 use crate::event::is_event;
+use crate::memory::{self, Access};
 use crate::socket::lookup;
 use windows_sys::Win32::Networking::WinSock::*;
 use wsasim_model::{Enumerated, Handle};
@@ -182,33 +183,58 @@ pub unsafe fn select(
     timeout: *const TIMEVAL,
 ) -> i32 {
     let call = enter("select");
-    // SAFETY: the caller passes valid sets when not NULL, as for Windows.
-    let lists = unsafe { [read_set(readfds), read_set(writefds), read_set(exceptfds)] };
+    // SAFETY: the caller passes valid sets when not NULL, as for Windows; each is probed.
+    let read = unsafe { [readfds, writefds, exceptfds].map(|set| read_set(set, Access::Write)) };
     // SAFETY: as above, for the timeout.
     let timeout = (!timeout.is_null()).then(|| unsafe { *timeout });
     let mut args = vec![Value::Int(nfds.into())];
-    args.extend(
-        lists.iter().map(|l| l.as_ref().map_or(Value::Ptr(false), |l| Value::List(sockets_shown(l)))),
-    );
+    args.extend(read.iter().map(|set| match set {
+        Ok(Some(list)) => Value::List(sockets_shown(list)),
+        Ok(None) => Value::Ptr(false),
+        Err(_) => Value::Ptr(true),
+    }));
+    let lists = match read {
+        [Ok(r), Ok(w), Ok(e)] => Ok([r, w, e]),
+        _ => Err(WSAEFAULT as u32),
+    };
     args.push(timeout.map_or(Value::Ptr(false), |t| Value::Text(format!("{{{}, {}}}", t.tv_sec, t.tv_usec))));
     let r = select_sets(call, &args, [readfds, writefds, exceptfds], lists, timeout);
     if let Ok(n) = &r {
         // SAFETY: as above.
-        let shown = unsafe { [readfds, writefds, exceptfds].map(|p| read_set(p).map_or(0, |l| l.len())) };
+        let shown = unsafe {
+            [readfds, writefds, exceptfds]
+                .map(|p| read_set(p, Access::Read).map_or(0, |l| l.map_or(0, |l| l.len())))
+        };
         args.push(Value::Text(format!("{n} ready: {}/{}/{}", shown[0], shown[1], shown[2])));
     }
     call.winsock(&args, r)
 }
 
+/// The sockets of a set, `None` for NULL; WSAEFAULT for a set whose `fd_count` entries are
+/// not the program's memory. Windows reads exactly `fd_count` entries, more than
+/// `FD_SETSIZE` too (Wine sock.c test_select: 200 sockets in one set; a set whose second
+/// entry is on a PAGE_NOACCESS page, with `fd_count` 1, succeeds).
+///
 /// # Safety
 /// `set` must be a valid `FD_SET` when not NULL.
-unsafe fn read_set(set: *mut FD_SET) -> Option<Vec<SOCKET>> {
-    // SAFETY: the caller's contract; `fd_count` entries are the caller's too (a program may
-    // pass a larger FD_SETSIZE, as Windows allows).
-    (!set.is_null()).then(|| unsafe {
-        let count = (*set).fd_count as usize;
-        std::slice::from_raw_parts((&raw const (*set).fd_array).cast::<SOCKET>(), count).to_vec()
-    })
+unsafe fn read_set(set: *mut FD_SET, access: Access) -> Result<Option<Vec<SOCKET>>, u32> {
+    if set.is_null() {
+        return Ok(None);
+    }
+    let usable = |len: usize| memory::usable(set.cast(), len, access);
+    let header = std::mem::offset_of!(FD_SET, fd_array);
+    if !usable(header) {
+        return Err(WSAEFAULT as u32);
+    }
+    // SAFETY: the count was probed.
+    let count = unsafe { (*set).fd_count } as usize;
+    if !usable(header + count * size_of::<SOCKET>()) {
+        return Err(WSAEFAULT as u32);
+    }
+    // SAFETY: the caller's set, its `count` entries probed.
+    Ok(Some(
+        unsafe { std::slice::from_raw_parts((&raw const (*set).fd_array).cast::<SOCKET>(), count) }.to_vec(),
+    ))
 }
 
 fn sockets_shown(list: &[SOCKET]) -> Vec<u64> {
@@ -219,9 +245,14 @@ fn select_sets(
     call: Call,
     args: &[Value],
     ptrs: [*mut FD_SET; 3],
-    lists: [Option<Vec<SOCKET>>; 3],
+    lists: Result<[Option<Vec<SOCKET>>; 3], u32>,
     timeout: Option<TIMEVAL>,
 ) -> Result<i32, u32> {
+    // Doc: select: WSANOTINITIALISED before anything else.
+    if !call.with(|w| w.net_started()) {
+        return Err(WSANOTINITIALISED as u32);
+    }
+    let lists = lists?;
     if lists.iter().all(|l| l.as_ref().is_none_or(Vec::is_empty)) {
         return Err(WSAEINVAL as u32);
     }
@@ -287,7 +318,7 @@ fn select_sets(
 /// state, so it is not a scheduling point.
 pub unsafe fn __WSAFDIsSet(fd: SOCKET, param1: *mut FD_SET) -> i32 {
     // SAFETY: the caller passes a valid set, as for Windows.
-    let list = unsafe { read_set(param1) }.unwrap_or_default();
+    let list = unsafe { read_set(param1, Access::Read) }.unwrap_or_default().unwrap_or_default();
     list.contains(&fd).into()
 }
 
@@ -303,10 +334,15 @@ const POLL_REQUESTS: i16 = POLLRDNORM | POLLRDBAND | POLLWRNORM;
 /// test_WSAPoll).
 pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
     let call = enter("WSAPoll");
-    let entries: &mut [WSAPOLLFD] = if fdarray.is_null() || fds == 0 {
+    // A NULL or unmapped array is WSAEFAULT (Wine sock.c test_WSAPoll: `WSAPoll(NULL, 1, 0)`;
+    // Doc: WSAPoll, "an exception occurred while reading user input parameters").
+    let mapped = (fds as usize)
+        .checked_mul(size_of::<WSAPOLLFD>())
+        .is_some_and(|len| memory::usable(fdarray.cast(), len, Access::Write));
+    let entries: &mut [WSAPOLLFD] = if fdarray.is_null() || fds == 0 || !mapped {
         &mut []
     } else {
-        // SAFETY: the caller passes `fds` entries, as for Windows.
+        // SAFETY: the caller passes `fds` entries, as for Windows; they were probed.
         unsafe { std::slice::from_raw_parts_mut(fdarray, fds as usize) }
     };
     let mut args = vec![
@@ -318,7 +354,7 @@ pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
     ];
     let r = if fds == 0 {
         Err(WSAEINVAL as u32)
-    } else if fdarray.is_null() {
+    } else if fdarray.is_null() || !mapped {
         Err(WSAEFAULT as u32)
     } else {
         poll_entries(call, &args, entries, timeout)

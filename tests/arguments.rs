@@ -214,3 +214,64 @@ fn a_from_length_too_small_fails_the_datagram_receive_and_leaves_the_datagram() 
         assert_eq!(&buf[..5], b"dgram");
     });
 }
+
+#[test]
+fn memory_the_program_does_not_have_is_wsaefault_not_a_crash() {
+    // Doc: send: WSAEFAULT, "The buf parameter is not completely contained in a valid part
+    // of the user address space"; Wine sock.c test_read_events: recv of length -1 is
+    // WSAEFAULT. Windows probes the whole range before it uses it; so does wsasim.
+    run(|| unsafe {
+        startup();
+        let (a, b) = tcp_pair();
+        let one = [b'x'; 1];
+        assert_eq!(send(a, one.as_ptr(), i32::MAX, 0), SOCKET_ERROR, "a length far past the buffer");
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        let huge = WSABUF { len: u32::MAX, buf: one.as_ptr().cast_mut() };
+        let mut sent = 0;
+        assert_eq!(WSASend(a, &huge, 1, &mut sent, 0, null_mut(), None), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        let lone = WSABUF { len: 1, buf: one.as_ptr().cast_mut() };
+        assert_eq!(
+            WSASend(a, &lone, u32::MAX, &mut sent, 0, null_mut(), None),
+            SOCKET_ERROR,
+            "a WSABUF count far past the array"
+        );
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        assert_eq!(
+            send(a, std::ptr::dangling::<u8>(), 1, 0),
+            SOCKET_ERROR,
+            "an address nothing is mapped at"
+        );
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        // A receive fills its buffer in: a constant cannot be one.
+        static CONSTANT: [u8; 8] = [0; 8];
+        assert_eq!(send(a, b"data".as_ptr(), 4, 0), 4);
+        settle();
+        assert_eq!(recv(b, CONSTANT.as_ptr().cast_mut(), 8, 0), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        assert_eq!(recv_exact(b, 4), b"data", "the failed receive took nothing");
+        assert_eq!(send(a, b"more".as_ptr(), 4, 0), 4, "a constant can be sent from");
+        // select's sets are read for `fd_count` entries, WSAPoll's array for `fds`.
+        let mut set = FD_SET { fd_count: u32::MAX, fd_array: [0; 64] };
+        assert_eq!(select(0, &mut set, null_mut(), null_mut(), null()), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        let mut poll = WSAPOLLFD { fd: a, events: POLLWRNORM, revents: 0 };
+        assert_eq!(WSAPoll(&mut poll, u32::MAX, 0), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEFAULT as u32);
+        assert_eq!(WSAPoll(&mut poll, 1, 0), 1, "the same entry, counted right");
+    });
+}
+
+#[test]
+fn select_before_wsastartup_is_wsanotinitialised() {
+    // Doc: select: WSANOTINITIALISED, "A successful WSAStartup call must occur before using
+    // this function", whatever the sets hold.
+    run(|| unsafe {
+        let mut set = FD_SET { fd_count: 0, fd_array: [0; 64] };
+        assert_eq!(select(0, &mut set, null_mut(), null_mut(), null()), SOCKET_ERROR);
+        assert_eq!(last_error(), WSANOTINITIALISED as u32);
+        startup();
+        assert_eq!(select(0, &mut set, null_mut(), null_mut(), null()), SOCKET_ERROR);
+        assert_eq!(last_error(), WSAEINVAL as u32, "empty sets, once started");
+    });
+}

@@ -1,0 +1,137 @@
+//! What the simulator can check of the memory a program passes: that a range is mapped for
+//! reading, and for writing where a call fills it in, when the call is made. Windows probes a
+//! buffer the same way before it uses it and fails the call with WSAEFAULT instead of
+//! faulting (Doc: send, WSAEFAULT: "The buf parameter is not completely contained in a valid
+//! part of the user address space"; Wine sock.c test_read_events: `recv(s, buf, -1, 0)`
+//! fails with WSAEFAULT).
+//!
+//! What neither can tell is memory that is mapped but belongs to something else: a length
+//! that runs past a buffer into the next object of the heap or stack is read or written as
+//! Windows would, silently.
+//!
+//! The probe asks the kernel to copy one byte of every 4 KiB page of the range
+//! (`process_vm_readv` on this process, and `process_vm_writev` of the same byte back for a
+//! range to be written), which fails for a page that is not mapped so, rather than touching
+//! it. Pages found good are remembered, so a program that reuses its buffers makes no
+//! system call after the first. Where the kernel refuses the probe itself (a sandbox that
+//! forbids these calls), every range counts as good, as it did before probing.
+
+use std::cell::Cell;
+
+/// The granule probed: the smallest page size of the platforms wsasim runs on.
+const PAGE: usize = 4096;
+
+/// How many good pages are remembered, each in the slot its page number picks.
+const REMEMBERED: usize = 64;
+
+/// How many pages one system call probes.
+const PER_CALL: usize = 64;
+
+/// A page known mapped, and whether for writing too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Known {
+    page: usize,
+    writable: bool,
+}
+
+thread_local! {
+    static KNOWN: [Cell<Option<Known>>; REMEMBERED] = const { [const { Cell::new(None) }; REMEMBERED] };
+}
+
+/// Which way a call uses memory: reads it (a send's buffers), or fills it in as well (a
+/// receive's buffers, a set `select` rewrites).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+/// Whether the `len` bytes at `ptr` can be used as `access` says.
+pub(crate) fn usable(ptr: *const u8, len: usize, access: Access) -> bool {
+    probe(ptr as usize, len, access == Access::Write)
+}
+
+fn probe(start: usize, len: usize, write: bool) -> bool {
+    if len == 0 {
+        return true;
+    }
+    let Some(last) = start.checked_add(len - 1) else { return false };
+    // Pages are probed in batches, in order, so a bad range costs the pages up to its first
+    // bad one, however long it says it is.
+    let mut batch = Vec::with_capacity(PER_CALL);
+    let mut pages = (start / PAGE..=last / PAGE).filter(|page| !known(*page, write)).peekable();
+    while pages.peek().is_some() {
+        batch.clear();
+        batch.extend(pages.by_ref().take(PER_CALL).map(|page| (page * PAGE).max(start)));
+        if !kernel_probe(&batch, write) {
+            return false;
+        }
+        for address in &batch {
+            remember(Known { page: address / PAGE, writable: write });
+        }
+    }
+    true
+}
+
+fn known(page: usize, write: bool) -> bool {
+    KNOWN.with(|k| k[page % REMEMBERED].get().is_some_and(|k| k.page == page && (k.writable || !write)))
+}
+
+fn remember(page: Known) {
+    KNOWN.with(|k| k[page.page % REMEMBERED].set(Some(page)));
+}
+
+/// Copies the byte at each address into a scratch buffer (and back, to check writing),
+/// through the kernel, which reports a page it cannot reach instead of faulting.
+fn kernel_probe(addresses: &[usize], write: bool) -> bool {
+    let mut scratch = [0u8; PER_CALL];
+    let local = [libc::iovec { iov_base: scratch.as_mut_ptr().cast(), iov_len: addresses.len() }];
+    let remote: Vec<libc::iovec> =
+        addresses.iter().map(|a| libc::iovec { iov_base: *a as *mut libc::c_void, iov_len: 1 }).collect();
+    // SAFETY: the kernel checks the remote ranges itself; the local one is `scratch`.
+    let read = unsafe {
+        libc::process_vm_readv(libc::getpid(), local.as_ptr(), 1, remote.as_ptr(), remote.len() as _, 0)
+    };
+    if read < 0 {
+        return refused_probe();
+    }
+    if read as usize != addresses.len() {
+        return false;
+    }
+    if !write {
+        return true;
+    }
+    // SAFETY: as above; each byte is written back as it was just read.
+    let written = unsafe {
+        libc::process_vm_writev(libc::getpid(), local.as_ptr(), 1, remote.as_ptr(), remote.len() as _, 0)
+    };
+    if written < 0 { refused_probe() } else { written as usize == addresses.len() }
+}
+
+/// A probe that failed as a whole: a bad address (EFAULT) is a bad range; the kernel
+/// refusing the call (EPERM, ENOSYS) leaves the range unchecked, taken as good.
+fn refused_probe() -> bool {
+    std::io::Error::last_os_error().raw_os_error() != Some(libc::EFAULT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_memory_is_good_and_the_rest_is_not() {
+        let buffer = vec![7u8; 3 * PAGE];
+        use Access::{Read, Write};
+        assert!(usable(buffer.as_ptr(), buffer.len(), Read));
+        let mut owned = buffer.clone();
+        assert!(usable(owned.as_mut_ptr().cast_const(), owned.len(), Write));
+        assert_eq!(owned, buffer, "writing back leaves the bytes as they were");
+        assert!(!usable(std::ptr::dangling(), 1, Read), "address 1 is never mapped");
+        assert!(!usable(buffer.as_ptr(), usize::MAX, Read), "a length past the end of the address space");
+        assert!(!usable(buffer.as_ptr(), 1 << 46, Read), "a length past what is mapped");
+        assert!(usable(std::ptr::null(), 0, Read));
+        static TEXT: &str = "read-only";
+        assert!(usable(TEXT.as_ptr(), TEXT.len(), Read));
+        assert!(!usable(TEXT.as_ptr(), TEXT.len(), Write), "a constant cannot be written");
+    }
+}
