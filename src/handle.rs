@@ -34,7 +34,8 @@ pub(crate) fn close_call(call: Call, h: HANDLE) -> BOOL {
 
 /// Closes a handle of the running thread's host.
 pub(crate) fn close(w: &mut World, h: Handle) -> Result<(), u32> {
-    if h == Handle::CURRENT_THREAD {
+    // Closing a pseudo-handle does nothing (Doc: GetCurrentProcess, GetCurrentThread).
+    if h == Handle::CURRENT_THREAD || h == Handle::CURRENT_PROCESS {
         return Ok(());
     }
     let host = w.host();

@@ -6,6 +6,7 @@
 use crate::addr::{read_peer_name, read_sockaddr, show, write_sockaddr};
 use crate::call::{Call, enter};
 use crate::io::{Blocked, block_on};
+use crate::memory::{self, Access};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::*;
@@ -19,25 +20,46 @@ use wsasim_sim::{Notify, Op, SocketId, Value, World};
 pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32 {
     let call = enter("WSAStartup");
     let args = [Value::Hex(wversionrequested.into()), Value::Ptr(!lpwsadata.is_null())];
-    let r = if lpwsadata.is_null() {
-        WSAEFAULT
-    } else if wversionrequested & 0xff == 0 {
-        WSAVERNOTSUPPORTED
-    } else {
-        let mut data = WSADATA { wVersion: 0x0202, wHighVersion: 0x0202, ..WSADATA::default() };
-        for (d, s) in data.szDescription.iter_mut().zip(b"WinSock 2.0") {
-            *d = *s as i8;
-        }
-        for (d, s) in data.szSystemStatus.iter_mut().zip(b"Running") {
-            *d = *s as i8;
-        }
-        // SAFETY: the caller passes a WSADATA to fill, as for Windows.
-        unsafe { lpwsadata.write(data) };
-        call.with(World::net_startup);
-        0
+    let [major, minor] = wversionrequested.to_le_bytes();
+    // The version given back (ReactOS apitest WSAStartup, as Windows answers it): 1.0, 1.1,
+    // 2.0, 2.1 and 2.2 as asked, a higher 1.x as 1.1, anything higher as 2.2; major 0 is
+    // refused, with the WSADATA filled in as for 2.2. The version is checked first:
+    // `WSAStartup(0, NULL)` is WSAVERNOTSUPPORTED, `WSAStartup(0x0202, NULL)` WSAEFAULT.
+    let (r, version) = match (major, minor) {
+        (0, _) => (WSAVERNOTSUPPORTED, 0x0202),
+        (1, 0..=1) | (2, 0..=2) => (0, wversionrequested),
+        (1, _) => (0, 0x0101),
+        _ => (0, 0x0202),
     };
+    let writable =
+        !lpwsadata.is_null() && memory::usable(lpwsadata.cast(), size_of::<WSADATA>(), Access::Write);
+    let r = if r == 0 && !writable { WSAEFAULT } else { r };
+    if writable {
+        // SAFETY: the caller's WSADATA, probed; `lpVendorInfo` and the text buffers past
+        // their strings are left as they were, as Windows leaves them (the apitest's fill).
+        unsafe { fill_wsadata(&mut *lpwsadata, version) };
+    }
+    if r == 0 {
+        call.with(World::net_startup);
+    }
     call.done(&args, Value::Int(r.into()), None);
     r
+}
+
+/// What `WSAStartup` writes of a WSADATA for `version`: 1.x reports the old limits on
+/// sockets and datagram sizes, 2.x zeros (ReactOS apitest WSAStartup).
+fn fill_wsadata(data: &mut WSADATA, version: u16) {
+    data.wVersion = version;
+    data.wHighVersion = 0x0202;
+    let legacy = version & 0xff < 2;
+    (data.iMaxSockets, data.iMaxUdpDg) = if legacy { (32767, 65467) } else { (0, 0) };
+    for (field, text) in
+        [(&mut data.szDescription[..], &b"WinSock 2.0\0"[..]), (&mut data.szSystemStatus[..], b"Running\0")]
+    {
+        for (d, s) in field.iter_mut().zip(text) {
+            *d = *s as i8;
+        }
+    }
 }
 
 /// `WSACleanup` (Wine sock.c test_WithWSAStartup): the last call closes the host's sockets.
@@ -317,13 +339,22 @@ pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, opt
                 (SOL_SOCKET, SO_RCVTIMEO, OptionValue::Int(v)) => o.receive_timeout_ms = v,
                 (IPPROTO_TCP, TCP_NODELAY, OptionValue::Int(v)) => o.no_delay = v != 0,
                 (SOL_SOCKET, SO_OOBINLINE, OptionValue::Int(v)) => o.oob_inline = v != 0,
-                _ => return Err(WSAENOPROTOOPT as u32),
+                _ => return Err(unknown_option(level)),
             }
             w.apply_options(id);
             Ok(())
         })
     });
     call.winsock(&args, r.map(|()| 0))
+}
+
+/// The error for an option wsasim does not know: WSAENOPROTOOPT at a level Windows has
+/// (Wine sock.c test_sockopt_validity: optname -1 at IPPROTO_IP), WSAEINVAL at any other
+/// (Wine sock.c test_set_getsockopt, test_extendedSocketOptions: levels 0xffffffff and
+/// 0x8000; Doc: setsockopt, "The level parameter is not valid").
+fn unknown_option(level: i32) -> u32 {
+    const LEVELS: [i32; 5] = [SOL_SOCKET, IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6];
+    if LEVELS.contains(&level) { WSAENOPROTOOPT as u32 } else { WSAEINVAL as u32 }
 }
 
 fn read_option(optname: i32, optval: PCSTR, optlen: i32) -> Result<OptionValue, u32> {
@@ -370,7 +401,7 @@ pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optl
                 }
                 (IPPROTO_TCP, TCP_NODELAY) => OptionValue::Int(o.no_delay.into()),
                 (SOL_SOCKET, SO_OOBINLINE) => OptionValue::Int(o.oob_inline.into()),
-                _ => return Err(WSAENOPROTOOPT as u32),
+                _ => return Err(unknown_option(level)),
             })
         })?;
         if optval.is_null() || optlen.is_null() {

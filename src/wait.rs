@@ -34,11 +34,13 @@ pub unsafe fn WaitForSingleObjectEx(hhandle: HANDLE, dwmilliseconds: u32, balert
     single(call, &args, hhandle, dwmilliseconds, balertable != 0)
 }
 
-/// A wait on one handle, where the `GetCurrentThread()` pseudo-handle names the calling
-/// thread, which is never signaled while it waits: the wait times out (Wine kernel32 sync.c
-/// test_WaitForSingleObject).
+/// A wait on one handle, where the pseudo-handles `GetCurrentThread()` and
+/// `GetCurrentProcess()` (`INVALID_HANDLE_VALUE` too) name the calling thread and its
+/// process, neither of which is signaled while the thread waits: the wait times out (Wine
+/// kernel32 sync.c test_WaitForSingleObject, "pseudo handles are allowed": both give
+/// WAIT_TIMEOUT). A wait on several objects refuses them (`WaitForMultipleObjectsEx`).
 fn single(call: Call, args: &[Value], h: HANDLE, ms: u32, alertable: bool) -> u32 {
-    let r = if handle(h) == Handle::CURRENT_THREAD {
+    let r = if [Handle::CURRENT_THREAD, Handle::CURRENT_PROCESS].contains(&handle(h)) {
         // The thread's own handle may be closed already; the pseudo-handle still works.
         let me = call.with(|w| w.thread_handle(w.current()));
         Ok(satisfy_or_park(call, args, &[me], false, ms, alertable))

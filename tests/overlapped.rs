@@ -236,6 +236,24 @@ fn wsa_get_overlapped_result_refuses_what_is_not_a_socket() {
 }
 
 #[test]
+fn wsa_get_overlapped_result_takes_a_null_flags_pointer() {
+    // The page says lpdwFlags "cannot be a NULL pointer", but Windows takes one and still
+    // writes the byte count: Wine sock.c test_ip_pktinfo calls
+    // `WSAGetOverlappedResult(s1, &ov, &dwSize, FALSE, NULL)` and checks the size, a test
+    // that passes on Windows.
+    run(|| unsafe {
+        let (c, s) = tcp_pair();
+        let mut ov = overlapped(WSACreateEvent() as HANDLE);
+        let mut buf = [0u8; 8];
+        assert_eq!(post_recv(s, &mut buf, &mut ov).1, WSA_IO_PENDING as u32);
+        send_all(c, b"four");
+        let mut n = 0;
+        assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut n, TRUE, null_mut()), TRUE);
+        assert_eq!(n, 4);
+    });
+}
+
+#[test]
 fn a_zero_length_receive_pends_until_data_and_consumes_nothing() {
     // Wine sock.c test_empty_recv.
     run(|| unsafe {

@@ -93,6 +93,73 @@ fn calls_before_startup_fail_with_wsanotinitialised_and_bad_sockets_with_wsaenot
 }
 
 #[test]
+fn wsastartup_gives_back_the_version_windows_does() {
+    // ReactOS apitest WSAStartup (its table, as Windows answers): the version asked up to
+    // 1.1 or 2.2, a higher minor cut to those, a higher major 2.2; major 0 refused with the
+    // data still filled in; the version checked before the pointer; lpVendorInfo untouched.
+    run(|| unsafe {
+        let cases = [
+            (0x0000, WSAVERNOTSUPPORTED, 0x0202),
+            (0x0900, WSAVERNOTSUPPORTED, 0x0202),
+            (0x0001, 0, 0x0001),
+            (0x0101, 0, 0x0101),
+            (0x0201, 0, 0x0101),
+            (0xff01, 0, 0x0101),
+            (0x0002, 0, 0x0002),
+            (0x0102, 0, 0x0102),
+            (0x0302, 0, 0x0202),
+            (0x0003, 0, 0x0202),
+            (0xffff, 0, 0x0202),
+        ];
+        for (asked, result, version) in cases {
+            let mut data: WSADATA = std::mem::zeroed();
+            data.lpVendorInfo = 0x5555 as *mut _;
+            assert_eq!(WSAStartup(asked, &mut data), result, "{asked:#06x}");
+            assert_eq!((data.wVersion, data.wHighVersion), (version, 0x0202), "{asked:#06x}");
+            let legacy = version & 0xff < 2;
+            assert_eq!((data.iMaxSockets, data.iMaxUdpDg), if legacy { (32767, 65467) } else { (0, 0) });
+            assert_eq!(data.lpVendorInfo as usize, 0x5555);
+            let description: Vec<u8> =
+                data.szDescription.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+            assert_eq!(description, b"WinSock 2.0");
+            if result == 0 {
+                assert_eq!(WSACleanup(), 0);
+            }
+        }
+        assert_eq!(WSAStartup(0, null_mut()), WSAVERNOTSUPPORTED, "the version first");
+        assert_eq!(WSAStartup(0x0202, null_mut()), WSAEFAULT);
+        assert_eq!(socket(AF_INET.into(), SOCK_STREAM, 0), INVALID_SOCKET, "neither started anything");
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+    });
+}
+
+#[test]
+fn an_unknown_option_is_wsaenoprotoopt_and_an_unknown_level_wsaeinval() {
+    // Wine sock.c test_sockopt_validity (optname -1 at IPPROTO_IP: WSAENOPROTOOPT);
+    // test_set_getsockopt and test_extendedSocketOptions (levels 0xffffffff and 0x8000:
+    // WSAEINVAL, for setsockopt and getsockopt alike).
+    run(|| unsafe {
+        startup();
+        let s = tcp();
+        let (mut value, mut len) = (1u32, 4);
+        let set = |level: i32, name: i32| {
+            let r = setsockopt(s, level, name, (&raw const value).cast(), 4);
+            (r, last_error())
+        };
+        let failed = |e: i32| (SOCKET_ERROR, e as u32);
+        assert_eq!(set(IPPROTO_IP, -1), failed(WSAENOPROTOOPT));
+        assert_eq!(set(SOL_SOCKET, 0x7777), failed(WSAENOPROTOOPT));
+        assert_eq!(set(-1, SO_RCVTIMEO), failed(WSAEINVAL));
+        assert_eq!(set(0x8000, SO_RCVTIMEO), failed(WSAEINVAL));
+        for level in [-1, 0x1234_ffff, 0x8000_ffffu32 as i32, 0x8000, 0x800] {
+            let r = getsockopt(s, level, SO_RCVTIMEO, (&raw mut value).cast(), &mut len);
+            assert_eq!((r, last_error()), failed(WSAEINVAL), "level {level:#x}");
+        }
+        assert_eq!(getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (&raw mut value).cast(), &mut len), 0);
+    });
+}
+
+#[test]
 fn a_connect_with_no_listener_is_refused_after_a_round_trip() {
     // Wine sock.c test_errors; Doc: connect (WSAECONNREFUSED).
     pair(0, startup, || unsafe {

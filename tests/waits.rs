@@ -163,7 +163,7 @@ fn a_timeout_waits_that_long_in_virtual_time() {
 }
 
 #[test]
-fn waiting_on_the_current_thread_pseudo_handle() {
+fn waiting_on_the_current_thread_and_process_pseudo_handles() {
     // Wine kernel32 sync.c test_WaitForSingleObject: the caller's own thread is never
     // signaled, so the wait times out; WaitForMultipleObjects refuses pseudo-handles.
     run(|| unsafe {
@@ -172,6 +172,17 @@ fn waiting_on_the_current_thread_pseudo_handle() {
         assert_eq!(WaitForMultipleObjects(1, &me, FALSE, 0), WAIT_FAILED);
         assert_eq!(GetLastError(), ERROR_INVALID_HANDLE);
         assert_eq!(CloseHandle(me), TRUE, "closing the pseudo-handle has no effect (Doc: GetCurrentThread)");
+        // INVALID_HANDLE_VALUE is GetCurrentProcess(): the process, never signaled while one
+        // of its threads waits ("pseudo handles are allowed" in the same test).
+        assert_eq!(WaitForSingleObject(INVALID_HANDLE_VALUE, 100), WAIT_TIMEOUT);
+        assert_eq!(WaitForMultipleObjects(1, &INVALID_HANDLE_VALUE, FALSE, 0), WAIT_FAILED);
+        assert_eq!(GetLastError(), ERROR_INVALID_HANDLE);
+        assert_eq!(WSAWaitForMultipleEvents(1, &INVALID_HANDLE_VALUE, FALSE, 0, FALSE), WAIT_FAILED);
+        assert_eq!(
+            CloseHandle(INVALID_HANDLE_VALUE),
+            TRUE,
+            "as for any pseudo-handle (Doc: GetCurrentProcess)"
+        );
         // The pseudo-handle still works once the thread's own handle is closed.
         let detached = thread::spawn(|| WaitForSingleObject(GetCurrentThread(), 10));
         let h = detached.as_raw_handle();

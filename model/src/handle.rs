@@ -22,6 +22,9 @@ impl Handle {
     /// `GetCurrentThread()`: a pseudo-handle that means "the calling thread" (Doc:
     /// GetCurrentThread function).
     pub const CURRENT_THREAD: Handle = Handle(usize::MAX - 1);
+    /// `GetCurrentProcess()`, `(HANDLE)-1`, which is also `INVALID_HANDLE_VALUE`: "the
+    /// calling process" (Doc: GetCurrentProcess function).
+    pub const CURRENT_PROCESS: Handle = Handle(usize::MAX);
 
     /// The dense index of a value given out by a run, or `None` for any other value.
     pub fn index(self) -> Option<usize> {
