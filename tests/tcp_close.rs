@@ -286,3 +286,94 @@ fn a_reset_after_the_end_of_stream_is_wsaeconnaborted_however_late_the_accept() 
         });
     }
 }
+
+/// Two client hosts: `a` connects to `b` and runs `a_main` on the connection, then returns;
+/// `b` accepts and runs `b_main` on its end. Returns the run's outcome.
+fn two_clients(
+    seed: u64,
+    a_main: impl FnOnce(SOCKET) + 'static,
+    b_main: impl FnOnce(SOCKET) + 'static,
+) -> Result<wsasim::Outcome, wsasim::Failure> {
+    let mut sim = Sim::new(seed);
+    sim.client("a", "192.0.2.1", move || {
+        startup();
+        a_main(connected("192.0.2.2:7"));
+    });
+    sim.client("b", "192.0.2.2", move || {
+        startup();
+        b_main(accept_one(listener("0.0.0.0:7")));
+    });
+    sim.run()
+}
+
+#[test]
+fn a_host_that_returns_closes_its_sockets_as_process_exit_does() {
+    // Doc: ExitProcess: "all of the object handles opened by the process are closed": the
+    // peer reads what was sent, then the end of the stream, instead of waiting for ever.
+    for seed in 0..20 {
+        let outcome = two_clients(
+            seed,
+            |s| send_all(s, b"bye"),
+            |s| {
+                assert_eq!(recv_exact(s, 3), b"bye");
+                assert_eq!(recv_some(s, 8), Ok(Vec::new()), "the end of the stream");
+                close(s);
+            },
+        )
+        .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        // The sockets left open (a's, and b's listener) are still leaks, each reported once.
+        let mut leaks: Vec<String> =
+            outcome.leaks().iter().map(|l| format!("{} by {}", l.what, l.thread)).collect();
+        leaks.sort();
+        assert_eq!(leaks, ["socket by a/main", "socket by b/main"], "seed {seed}");
+    }
+}
+
+#[test]
+fn a_host_that_returns_with_data_unread_resets_its_connections() {
+    // As closesocket with data unread: the peer's next call fails with WSAECONNRESET.
+    for seed in 0..20 {
+        let read_some = |s| {
+            assert_eq!(recv_exact(s, 2), b"hi");
+            unsafe { Sleep(5) };
+        };
+        two_clients(seed, read_some, |s| {
+            send_all(s, b"hi");
+            send_all(s, b"unread");
+            let mut buf = [0u8; 8];
+            let r = loop {
+                let r = unsafe { recv(s, buf.as_mut_ptr(), 8, 0) };
+                if r == SOCKET_ERROR || r == 0 {
+                    break r;
+                }
+            };
+            assert_eq!((r, last_error()), (SOCKET_ERROR, WSAECONNRESET as u32));
+            close(s);
+        })
+        .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+    }
+}
+
+#[test]
+fn a_host_that_returns_ends_its_other_threads() {
+    // Doc: ExitProcess: "all threads of the process are terminated": a thread left blocked
+    // in a receive runs no more, and its socket closes with the rest.
+    for seed in 0..20 {
+        let outcome = two_clients(
+            seed,
+            |s| {
+                let reader = wsasim::thread::spawn(move || recv_some(s, 8));
+                std::mem::forget(reader);
+                unsafe { Sleep(5) };
+            },
+            |s| {
+                assert_eq!(recv_some(s, 8), Ok(Vec::new()), "the end of the stream, not a hang");
+                close(s);
+            },
+        )
+        .unwrap_or_else(|f| panic!("seed {seed}: {f}"));
+        let trace = outcome.trace_text();
+        let exits: Vec<&str> = trace.lines().filter(|l| l.contains(" a/") && l.ends_with(" exit")).collect();
+        assert_eq!(exits.len(), 2, "seed {seed}: the main thread and the reader end: {exits:?}");
+    }
+}

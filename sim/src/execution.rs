@@ -285,6 +285,10 @@ impl Execution<'_> {
         if panicked && (role != Role::Spawned || fails_run) {
             return Some(Ending::Panic(thread));
         }
+        if role != Role::Spawned && !panicked {
+            let host = w.threads[thread.index()].host;
+            w.host_exited(host);
+        }
         let clients_done = role == Role::Client
             && w.threads.iter().all(|t| t.role != Role::Client || matches!(t.state, State::Finished));
         clients_done.then_some(Ending::Done)

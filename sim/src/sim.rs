@@ -6,12 +6,11 @@ use crate::misuse::{Finding, Misuse};
 use crate::net::{Conservation, Latency};
 use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
-use crate::thread::{Blocker, State};
+use crate::thread::{Blocker, Role, State};
 use crate::trace::{self, TraceKept};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
-use wsasim_model::Object;
 
 /// One simulated run: hosts with their main threads, a seed, and settings.
 ///
@@ -643,25 +642,16 @@ impl Report {
         let (party_decisions, switches) = (world.oracle.party_decisions(), world.oracle.switches());
         let names: Vec<String> = world.threads.iter().map(|t| t.name.clone()).collect();
         let name = |t: u32| names[t as usize].clone();
-        let leaks = world
-            .kernel
-            .open_handles()
-            .filter(|(_, info)| world.hosts[info.host as usize].client)
-            .filter_map(|(h, info)| {
-                let what = match info.object {
-                    Object::Event(_) => "event",
-                    Object::Socket { .. } => "socket",
-                    _ => return None,
-                };
-                Some((h, info, what))
-            })
-            .map(|(h, info, what)| Leak {
-                what,
-                handle: h.0,
-                thread: name(info.created_by),
-                created: Duration::from_nanos(info.created_ns),
-            })
-            .collect();
+        // What client hosts that ended left open, then what those still running have open.
+        let mut leaks = std::mem::take(&mut world.exit_leaks);
+        let running = |host: u32| {
+            world
+                .threads
+                .iter()
+                .any(|t| t.host == host && t.role != Role::Spawned && !matches!(t.state, State::Finished))
+        };
+        leaks.extend(world.open_leaks(|host| world.hosts[host as usize].client && running(host)));
+        leaks.sort_by_key(|l| (l.created, l.handle));
         // Described for a deadlock only: a run that ends otherwise leaves servers blocked.
         let blocked = match ending {
             Ending::Deadlock => world.threads.iter().filter_map(describe_blocked).collect(),

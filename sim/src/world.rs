@@ -9,9 +9,10 @@
 
 use crate::execution::Limits;
 use crate::misuse::{Finding, Misuse};
+use crate::sim::Leak;
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord};
-use crate::trace::{Trace, TraceKept};
+use crate::trace::{Entry, Record, Trace, TraceKept};
 use crate::{ThreadId, Value, Wake};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -88,6 +89,8 @@ pub struct World {
     scratch: Vec<ThreadId>,
     /// The handle lists of waits that ended, for the next ones (`World::wait_list`).
     spare_handles: Vec<Vec<Handle>>,
+    /// What client hosts that ended left open (`World::host_exited`).
+    pub(crate) exit_leaks: Vec<Leak>,
 }
 
 /// A thread whose record exists and whose coroutine the scheduler has yet to create.
@@ -125,6 +128,7 @@ impl World {
             sync: Vec::new(),
             scratch: Vec::new(),
             spare_handles: Vec::new(),
+            exit_leaks: Vec::new(),
         }
     }
 
@@ -438,6 +442,67 @@ impl World {
         let handle = record.handle;
         self.signal(handle, |k| k.thread_exited(handle));
         self.cancel_thread_io(thread);
+    }
+
+    /// A host's main thread returned: the host ends as a process that exits does, its other
+    /// threads ended and its handles closed (Doc: ExitProcess: "all threads of the process
+    /// are terminated", "all of the object handles opened by the process are closed"). Its
+    /// threads run no more code (their stacks unwind at the run's end, when nothing can
+    /// park); the I/O they issued is cancelled; its sockets close as `closesocket` closes
+    /// them, with a reset where data is unread. What a client host left open is a leak,
+    /// recorded now, as the run's end would have found it.
+    pub(crate) fn host_exited(&mut self, host: HostId) {
+        if self.hosts[host as usize].client {
+            let leaks = self.open_leaks(|h| h == host);
+            self.exit_leaks.extend(leaks);
+        }
+        for i in 0..self.threads.len() {
+            let thread = ThreadId(i as u32);
+            let record = &self.threads[i];
+            if record.host != host || matches!(record.state, State::Finished) {
+                continue;
+            }
+            let blocked_on_sync = match record.state {
+                State::Blocked { on: Blocker::Lock(id) | Blocker::Notify(id), .. } => Some(id),
+                _ => None,
+            };
+            let blocked = matches!(record.state, State::Blocked { .. });
+            if let Some(id) = blocked_on_sync {
+                self.remove_waiter(id, thread);
+            }
+            if blocked {
+                self.make_runnable(thread, Wake::Teardown);
+            }
+            self.trace.push(Record { time_ns: self.now_ns, thread, entry: Entry::Exit });
+            let record = &mut self.threads[i];
+            record.state = State::Finished;
+            self.runnable -= 1;
+            let handle = record.handle;
+            self.signal(handle, |k| k.thread_exited(handle));
+            self.cancel_thread_io(thread);
+        }
+        self.close_host_sockets(host);
+    }
+
+    /// The events and sockets open on the hosts `on` picks, as leaks.
+    pub(crate) fn open_leaks(&self, on: impl Fn(HostId) -> bool) -> Vec<Leak> {
+        self.kernel
+            .open_handles()
+            .filter(|(_, info)| on(info.host))
+            .filter_map(|(h, info)| {
+                let what = match info.object {
+                    Object::Event(_) => "event",
+                    Object::Socket { .. } => "socket",
+                    _ => return None,
+                };
+                Some(Leak {
+                    what,
+                    handle: h.0,
+                    thread: self.threads[info.created_by as usize].name.clone(),
+                    created: std::time::Duration::from_nanos(info.created_ns),
+                })
+            })
+            .collect()
     }
 
     /// The id of a `wsasim::sync` object in this run, given out on first use. Panics if

@@ -167,10 +167,7 @@ impl World {
         }
         h.started -= 1;
         if h.started == 0 {
-            let open: Vec<SocketId> = (0..self.net.sockets.len())
-                .map(|i| SocketId(i as u32))
-                .filter(|s| self.socket(*s).host == host && !self.socket(*s).closed)
-                .collect();
+            let open = self.open_sockets(host);
             if !open.is_empty() {
                 let n = open.len();
                 self.misuse(crate::Misuse::CleanupWithSocketsOpen, "WSACleanup", || {
@@ -182,6 +179,21 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// The sockets of `host` still open, in order.
+    fn open_sockets(&self, host: HostId) -> Vec<SocketId> {
+        (0..self.net.sockets.len())
+            .map(|i| SocketId(i as u32))
+            .filter(|s| self.socket(*s).host == host && !self.socket(*s).closed)
+            .collect()
+    }
+
+    /// Closes every socket `host` has open, as its exit does (`World::host_exited`).
+    pub(crate) fn close_host_sockets(&mut self, host: HostId) {
+        for s in self.open_sockets(host) {
+            self.close_socket(s);
+        }
     }
 
     /// The socket behind a handle of the running host: `WSANOTINITIALISED` before
