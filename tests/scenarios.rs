@@ -279,10 +279,18 @@ fn run_writes_the_trace_of_a_failing_seed() {
 #[test]
 fn registered_programs_run_from_scenario_files_with_parameters() {
     let registry = registry();
-    let run = |file: &str| registry.command(["wsasim-tests", "run", file, "--jobs", "1"].map(Into::into));
-    assert_eq!(run("tests/scenarios/echo-program.toml"), ExitCode::SUCCESS);
+    let run = |file: &str| {
+        let mut out = Vec::new();
+        let code =
+            registry.command_to(["wsasim-tests", "run", file, "--jobs", "1"].map(Into::into), &mut out);
+        (code, String::from_utf8(out).expect("UTF-8"))
+    };
+    let (code, out) = run("tests/scenarios/echo-program.toml");
+    assert_eq!((code, out.ends_with("1 passed, 0 failed\n")), (ExitCode::SUCCESS, true), "{out}");
     // The planted bug: a client takes one receive for a whole message, which TCP may split.
-    assert_eq!(run("tests/scenarios/echo-program-bug.toml"), ExitCode::from(1));
+    let (code, out) = run("tests/scenarios/echo-program-bug.toml");
+    assert_eq!(code, ExitCode::from(1), "{out}");
+    assert!(out.contains("FAIL  tests/scenarios/echo-program-bug.toml (20 of 20 seeds failed)"), "{out}");
 
     let source = "program = \"echo\"\n[params]\nclients = \"two\"\n";
     let errors = registry.parse("inline.toml", source).expect_err("a text is not a count");
@@ -483,4 +491,76 @@ fn run_hands_back_a_minimised_schedule_that_fails_the_same_way() {
         "the same failure: {err}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_closed_output_pipe_stops_the_printing_not_the_run() {
+    // `wsasim run scenarios/ | head -0`: the reader is gone before anything is written.
+    let dir = scratch("pipe");
+    let report = dir.join("r.json");
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_wsasim"))
+        .args(["run", "scenarios/tcp/echo.toml", "--report", &format!("json={}", report.display())])
+        .stdout(writer)
+        .status()
+        .expect("wsasim runs");
+    assert_eq!(status.code(), Some(0), "passed, whatever became of its output");
+    assert_eq!(seeds_of(&report).len(), 100, "the report is written");
+}
+
+#[test]
+fn an_interrupt_stops_the_sweep_and_reports_what_finished() {
+    let dir = scratch("interrupt");
+    let report = dir.join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_wsasim"))
+        .args(["run", "scenarios/tcp/echo.toml", "--seeds", "2000000", "--jobs", "1"])
+        .args(["--report", &format!("json={}", report.display())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("wsasim runs");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: signals a child of this test.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().expect("it ends");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    let ran = seeds_of(&report).len();
+    assert!(ran > 0 && ran < 2_000_000, "{ran} seeds reported");
+    assert!(stderr.contains(&format!("wsasim: interrupted: {ran} of 2000000 seeds ran")), "{stderr}");
+    assert!(stdout.contains(&format!("wsasim: {ran} seeds in ")), "{stdout}");
+}
+
+#[test]
+fn reports_that_cannot_be_written_are_refused_before_anything_runs() {
+    let dir = scratch("reports");
+    let at = |name: &str| dir.join(name).display().to_string();
+    let (code, out, err) = wsasim(&[
+        "run",
+        "scenarios/tcp/echo.toml",
+        "--report",
+        &format!("json={}", at("no/such/dir/r.json")),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.starts_with("wsasim: cannot write the report "), "{err}");
+    assert!(out.is_empty(), "nothing ran: {out}");
+    let (json, junit) = (format!("json={}", at("r")), format!("junit={}/./r", dir.display()));
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--report", &json, "--report", &junit]);
+    assert_eq!((code, err.trim_end().ends_with("two reports at one path")), (2, true), "{err}");
+}
+
+#[test]
+fn a_file_named_twice_or_reached_twice_runs_once() {
+    let dir = scratch("twice");
+    std::os::unix::fs::symlink(std::fs::canonicalize("scenarios/udp").unwrap(), dir.join("udp")).unwrap();
+    // A cycle: a link to the folder that holds it.
+    std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+    let d = dir.display().to_string();
+    let paths =
+        ["scenarios/udp/truncation.toml", "./scenarios/udp//truncation.toml", &d, &format!("{d}/udp")];
+    let (code, out, err) = wsasim(&[&["run"], &paths[..], &["--seeds", "2"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    let ran: Vec<&str> = out.lines().filter(|l| l.starts_with("ok ")).collect();
+    assert_eq!(ran.len(), 2, "truncation.toml and sendto_recvfrom.toml, once each: {ran:?}");
 }

@@ -108,7 +108,7 @@ impl Check {
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let shrink = self.shrink.filter(|_| std::env::var(SHRINK_VAR).map_or(true, |v| v.trim() != "0"));
-        let runner = Runner { workers, stop_at_failure: true, shrink };
+        let runner = Runner { workers, stop_at_failure: true, shrink, stop: None };
         let job = Job { seeds: self.seeds, exploration };
         let Some(result) = runner.run(&[job], &|_, run| prepare(run).run(), &|| {}).pop() else { return };
         match result.confirmed {

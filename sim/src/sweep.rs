@@ -12,7 +12,7 @@ use crate::shrink::{Budget, Minimised, minimise};
 use crate::sim::Replay;
 use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings, TraceKept};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a sweep's seeds decide.
@@ -140,6 +140,9 @@ pub struct Runner {
     pub stop_at_failure: bool,
     /// Minimise each job's confirmed failure within this budget (`None`: do not).
     pub shrink: Option<Budget>,
+    /// Once this is set (by an interrupt), start no more seeds and minimise nothing: the
+    /// results hold the seeds that finished.
+    pub stop: Option<&'static AtomicBool>,
 }
 
 impl Runner {
@@ -175,7 +178,11 @@ impl Runner {
         std::thread::scope(|s| {
             for _ in 0..self.workers.clamp(1, work.len().max(1)) {
                 s.spawn(|| {
+                    let stopped = || self.stop.is_some_and(|s| s.load(Ordering::Relaxed));
                     while let Some(&(j, seed)) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if stopped() {
+                            break;
+                        }
                         let beaten = |f: &Option<u64>| f.is_some_and(|best| best < seed);
                         if self.stop_at_failure
                             && beaten(&failed[j].lock().expect("no worker panics holding it"))
@@ -208,7 +215,8 @@ impl Runner {
                 r.seeds.truncate(first.map_or(r.seeds.len(), |i| i + 1));
             }
             let confirmed = r.failures().next().map(|f| confirm(j, f, r.exploration, run));
-            if let (Some(Confirmed::Same(failure)), Some(budget)) = (&confirmed, self.shrink) {
+            let shrink = self.shrink.filter(|_| !self.stop.is_some_and(|s| s.load(Ordering::Relaxed)));
+            if let (Some(Confirmed::Same(failure)), Some(budget)) = (&confirmed, shrink) {
                 let (seed, exploration) = (failure.seed(), r.exploration);
                 let replay = |replay| {
                     run(

@@ -8,11 +8,13 @@ use super::shard::Shard;
 use super::{Registry, Scenario};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wsasim_sim::{
     Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, Strategy, TraceKept,
     measure,
@@ -147,14 +149,80 @@ fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
     }
 }
 
+/// Where the command prints (standard output, or a test's buffer), such that a closed pipe
+/// cannot stop it (`wsasim run scenarios/ | head -1`): once a write fails, the rest is
+/// dropped, and the command goes on to write its reports and give its exit code.
+struct Out<'a> {
+    to: &'a mut dyn std::io::Write,
+    lost: bool,
+}
+
+impl Out<'_> {
+    fn text(&mut self, text: &str) {
+        if !self.lost {
+            self.lost = self.to.write_all(text.as_bytes()).and_then(|()| self.to.flush()).is_err();
+        }
+    }
+
+    fn line(&mut self, line: std::fmt::Arguments) {
+        self.text(&format!("{line}\n"));
+    }
+}
+
+/// `println!` to an [`Out`].
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {
+        $out.line(format_args!($($arg)*))
+    };
+}
+
 /// The most seeds one `run` takes: their list is kept in memory.
 const SEEDS_MAX: u64 = 1 << 30;
 
 const PASSED: u8 = 0;
 const FAILED: u8 = 1;
 const BAD_INPUT: u8 = 2;
+/// A run stopped by an interrupt (SIGINT), as shells count it: 128 + 2.
+const INTERRUPTED: u8 = 130;
 
-pub fn main(registry: &Registry, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+/// Set by the first interrupt of a `run`; the second ends the process as usual.
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPT.store(true, Ordering::Relaxed);
+    // SAFETY: signal() is async-signal-safe; the default action is restored.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+}
+
+/// While it lives, the first interrupt stops the sweep at its next seed instead of ending
+/// the process: the seeds that finished are printed and reported. The handler the process
+/// had is put back when it drops.
+struct StopAtInterrupt {
+    previous: libc::sighandler_t,
+}
+
+impl StopAtInterrupt {
+    fn install() -> StopAtInterrupt {
+        INTERRUPT.store(false, Ordering::Relaxed);
+        let handler = on_interrupt as extern "C" fn(libc::c_int);
+        // SAFETY: installs a handler that only stores to an atomic and calls signal().
+        let previous = unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
+        StopAtInterrupt { previous }
+    }
+}
+
+impl Drop for StopAtInterrupt {
+    fn drop(&mut self) {
+        // SAFETY: puts back the handler signal() returned.
+        unsafe { libc::signal(libc::SIGINT, self.previous) };
+    }
+}
+
+pub fn main(
+    registry: &Registry,
+    args: impl IntoIterator<Item = OsString>,
+    output: &mut dyn std::io::Write,
+) -> ExitCode {
     let mut args: Vec<OsString> = args.into_iter().collect();
     let program = args.first().map(|a| command_name(Path::new(a))).unwrap_or_else(|| "wsasim".into());
     if args.is_empty() {
@@ -167,10 +235,11 @@ pub fn main(registry: &Registry, args: impl IntoIterator<Item = OsString>) -> Ex
             return ExitCode::from(if e.use_stderr() { BAD_INPUT } else { PASSED });
         }
     };
+    let out = &mut Out { to: output, lost: false };
     let code = match cli.command {
-        Command::Check { paths } => check(registry, &paths),
-        Command::Run(args) => run(registry, &program, &args),
-        Command::Replay(args) => replay(registry, &program, &args),
+        Command::Check { paths } => check(registry, &paths, out),
+        Command::Run(args) => run(registry, &program, &args, out),
+        Command::Replay(args) => replay(registry, &program, &args, out),
     };
     ExitCode::from(code)
 }
@@ -184,35 +253,67 @@ fn command_name(argv0: &Path) -> String {
     }
 }
 
-/// Every scenario file the paths name, in order: folders searched for `*.toml`, sorted.
+/// Every scenario file the paths name, in order, each once however it is reached (`a`,
+/// `./a`, through a symlink): folders searched for `*.toml`, sorted, each folder once, so a
+/// symlink cycle ends.
 fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if p.extension().is_some_and(|e| e == "toml") {
-                out.push(p);
+    struct Found {
+        files: Vec<PathBuf>,
+        seen: BTreeSet<PathBuf>,
+    }
+    impl Found {
+        /// Whether `path` is seen for the first time.
+        fn first(&mut self, path: &Path) -> std::io::Result<bool> {
+            Ok(self.seen.insert(std::fs::canonicalize(path)?))
+        }
+        fn walk(&mut self, dir: &Path) -> std::io::Result<()> {
+            let mut entries: Vec<PathBuf> =
+                std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    if self.first(&p)? {
+                        self.walk(&p)?;
+                    }
+                } else if p.extension().is_some_and(|e| e == "toml") && self.first(&p)? {
+                    self.files.push(p);
+                }
             }
+            Ok(())
         }
-        Ok(())
     }
-    let mut out = Vec::new();
+    let mut found = Found { files: Vec::new(), seen: BTreeSet::new() };
     for p in paths {
+        let first = found.first(p).map_err(|_| format!("{}: no such file or folder", p.display()))?;
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
-        } else if p.exists() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("{}: no such file or folder", p.display()));
+            if first {
+                found.walk(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        } else if first {
+            found.files.push(p.clone());
         }
     }
-    if out.is_empty() {
+    if found.files.is_empty() {
         return Err("no scenario files (*.toml) in the paths given".into());
     }
-    Ok(out)
+    Ok(found.files)
+}
+
+/// Refuses reports that could not be written, before anything runs: two kinds at one path,
+/// or a path that cannot be opened for writing.
+fn check_reports(reports: &[(ReportKind, PathBuf)]) -> Result<(), String> {
+    for (i, (_, path)) in reports.iter().enumerate() {
+        let same = |other: &PathBuf| std::path::absolute(other).ok() == std::path::absolute(path).ok();
+        if reports[..i].iter().any(|(_, other)| same(other)) {
+            return Err(format!("{}: two reports at one path", path.display()));
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Loads every file; on any problem prints them all and gives `None`.
@@ -242,17 +343,21 @@ fn load_all(registry: &Registry, paths: &[PathBuf]) -> Option<Vec<Scenario>> {
     Some(scenarios)
 }
 
-fn check(registry: &Registry, paths: &[PathBuf]) -> u8 {
+fn check(registry: &Registry, paths: &[PathBuf], out: &mut Out<'_>) -> u8 {
     match load_all(registry, paths) {
         Some(s) => {
-            println!("wsasim: {} scenario file(s) are valid", s.len());
+            say!(out, "wsasim: {} scenario file(s) are valid", s.len());
             PASSED
         }
         None => BAD_INPUT,
     }
 }
 
-fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
+fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) -> u8 {
+    if let Err(e) = check_reports(&args.report) {
+        eprintln!("wsasim: {e}");
+        return BAD_INPUT;
+    }
     let Some(scenarios) = load_all(registry, &args.paths) else { return BAD_INPUT };
     let chosen = match (args.seed, args.seeds, args.from.zip(args.to)) {
         (Some(seed), _, _) => seed.checked_add(1).map(|end| Some(seed..end)),
@@ -294,7 +399,8 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
     let replay = |s: &Scenario, e: &Exploration, seed: u64| replay_command(program, s, e, seed);
     let started = std::time::Instant::now();
     let shrink = (!args.no_shrink).then(Budget::default);
-    let runner = Runner { workers, stop_at_failure: false, shrink };
+    let runner = Runner { workers, stop_at_failure: false, shrink, stop: Some(&INTERRUPT) };
+    let _interrupt = StopAtInterrupt::install();
     let run_seed = |j: usize, run: RunAs| {
         let s = &scenarios[j];
         let command = replay(s, &run.exploration, run.seed);
@@ -312,36 +418,37 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
         let n = result.seeds.len();
         schedules.push(None);
         if failures.is_empty() {
-            println!("ok    {} ({n} seeds)", scenario.path());
+            say!(out, "ok    {} ({n} seeds)", scenario.path());
             continue;
         }
         failed += 1;
         code = FAILED;
-        println!("FAIL  {} ({} of {n} seeds failed)", scenario.path(), failures.len());
+        say!(out, "FAIL  {} ({} of {n} seeds failed)", scenario.path(), failures.len());
         const SHOWN: usize = 10;
         for f in failures.iter().take(SHOWN) {
             let why = f.failure.as_deref().unwrap_or_default().replace('\n', "\n        ");
-            println!(
+            say!(
+                out,
                 "  seed {}: {why}\n    replay: {}",
                 f.seed,
                 replay(scenario, &result.exploration, f.seed)
             );
             if let Some(drawn) = &f.swarm {
-                println!("    swarm: {drawn}");
+                say!(out, "    swarm: {drawn}");
             }
         }
         if failures.len() > SHOWN {
-            println!("  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);
+            say!(out, "  ... and {} more failing seeds (see --report json=PATH)", failures.len() - SHOWN);
         }
         match &result.confirmed {
             Some(Confirmed::Same(failure)) => {
-                match keep(program, scenario, failure, result.minimised.as_ref(), args) {
+                match keep(program, scenario, failure, result.minimised.as_ref(), args, out) {
                     Ok(schedule) => *schedules.last_mut().expect("pushed above") = schedule,
-                    Err(e) => println!("  {e}"),
+                    Err(e) => say!(out, "  {e}"),
                 }
             }
             Some(Confirmed::Differs { why }) => {
-                println!("  {why}")
+                say!(out, "  {why}")
             }
             None => unreachable!("a scenario with failures has its smallest confirmed"),
         }
@@ -367,9 +474,16 @@ fn run(registry: &Registry, program: &str, args: &RunArgs) -> u8 {
             code = BAD_INPUT;
         }
     }
-    let rate = total as f64 / wall.as_secs_f64().max(1e-9);
-    println!("wsasim: {total} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
-    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    let ran: usize = results.iter().map(|r| r.seeds.len()).sum();
+    let rate = ran as f64 / wall.as_secs_f64().max(1e-9);
+    say!(out, "wsasim: {ran} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
+    say!(out, "{} passed, {failed} failed", scenarios.len() - failed);
+    if INTERRUPT.load(Ordering::Relaxed) {
+        eprintln!(
+            "wsasim: interrupted: {ran} of {total} seeds ran; the results and reports above are theirs"
+        );
+        return INTERRUPTED;
+    }
     code
 }
 
@@ -393,6 +507,7 @@ fn keep(
     failure: &wsasim_sim::Failure,
     minimised: Option<&Minimised>,
     args: &RunArgs,
+    out: &mut Out<'_>,
 ) -> Result<Option<String>, String> {
     // The file's path, less `.toml`, with `/` as `__`: unique per file.
     let name = scenario.path().trim_end_matches(".toml").replace(['/', '\\'], "__");
@@ -405,7 +520,7 @@ fn keep(
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     if let Some(dir) = &args.trace {
-        println!("    trace: {}", write(dir, "trace", failure.trace_text())?);
+        say!(out, "    trace: {}", write(dir, "trace", failure.trace_text())?);
     }
     let Some(schedule) = minimised.map_or(failure.schedule(), |m| m.failure.schedule()) else {
         return Ok(None);
@@ -413,7 +528,8 @@ fn keep(
     let path = write(&args.schedules, "schedule", schedule.to_string())?;
     let replay = format!("{program} replay {} --schedule {path}", scenario.path());
     match minimised {
-        Some(m) => println!(
+        Some(m) => say!(
+            out,
             "    minimised: {replay}\n      ({} deviations from the default schedule of {}, {} trace lines of {}, in {} runs{})",
             m.failure.deviations(),
             m.deviations_before,
@@ -422,12 +538,12 @@ fn keep(
             m.runs,
             m.budget_hit.as_ref().map_or(String::new(), |b| format!("; stopped at {b}"))
         ),
-        None => println!("    schedule: {path}\n    replay the schedule: {replay}"),
+        None => say!(out, "    schedule: {path}\n    replay the schedule: {replay}"),
     }
     Ok(Some(path))
 }
 
-fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
+fn replay(registry: &Registry, program: &str, args: &ReplayArgs, out: &mut Out<'_>) -> u8 {
     let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(diagnostics) => {
@@ -494,7 +610,7 @@ fn replay(registry: &Registry, program: &str, args: &ReplayArgs) -> u8 {
                 return BAD_INPUT;
             }
         }
-        None => print!("{trace}"),
+        None => out.text(&trace),
     }
     eprintln!("{summary}");
     code

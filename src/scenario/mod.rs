@@ -130,7 +130,17 @@ impl Registry {
 
     /// The `wsasim` command on `args` (the first is the program's name).
     pub fn command(&self, args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-        cli::main(self, args)
+        cli::main(self, args, &mut std::io::stdout())
+    }
+
+    /// The `wsasim` command on `args`, printing to `output` instead of standard output
+    /// (messages about bad input still go to standard error).
+    pub fn command_to(
+        &self,
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+        output: &mut dyn std::io::Write,
+    ) -> ExitCode {
+        cli::main(self, args, output)
     }
 
     /// Reads and checks a scenario file.
