@@ -246,6 +246,44 @@ fn limits_on_steps_and_time_are_named_when_hit() {
 }
 
 #[test]
+fn a_loop_of_calls_without_scheduling_points_still_meets_the_step_limit() {
+    // GetLastError touches only the caller's state: no scheduling point each time, but each
+    // counts as a step, so the loop ends after about as many calls as the limit.
+    let calls = Rc::new(Cell::new(0u64));
+    let counted = calls.clone();
+    let mut sim = Sim::new(0);
+    sim.steps_max(100_000).client("a", "192.0.2.1", move || unsafe {
+        loop {
+            GetLastError();
+            counted.set(counted.get() + 1);
+        }
+    });
+    let f = sim.run().unwrap_err();
+    assert_eq!(f.kind(), &FailureKind::StepLimit { steps_max: 100_000 });
+    assert!((99_000..=101_000).contains(&calls.get()), "{} calls", calls.get());
+}
+
+#[test]
+fn a_kept_trace_is_bounded_in_memory() {
+    let mut sim = Sim::new(0);
+    let set_for_ever = || unsafe {
+        let ev = CreateEventA(std::ptr::null(), TRUE, FALSE, std::ptr::null());
+        loop {
+            SetEvent(ev);
+        }
+    };
+    sim.trace_bytes_max(1 << 20).client("a", "192.0.2.1", set_for_ever);
+    let f = sim.run().unwrap_err();
+    assert_eq!(f.kind(), &FailureKind::TraceLimit { bytes_max: 1 << 20 });
+    assert!(f.to_string().contains("the kept trace took 1 MiB (Sim::trace_bytes_max"), "{f}");
+    assert!(f.trace_len() > 1000, "the trace up to the limit is there to read");
+    // Keeping only the hash, the same loop meets the step limit instead.
+    let mut sim = Sim::new(0);
+    sim.trace_bytes_max(1 << 20).keep_trace(false).steps_max(200_000).client("a", "192.0.2.1", set_for_ever);
+    assert_eq!(sim.run().unwrap_err().kind(), &FailureKind::StepLimit { steps_max: 200_000 });
+}
+
+#[test]
 fn a_server_host_is_stopped_when_the_clients_are_done() {
     let dropped = Rc::new(Cell::new(false));
     struct Flag(Rc<Cell<bool>>);

@@ -101,12 +101,16 @@ pub fn enter_yielding(call: &'static str) -> Cx {
 /// A call that touches only the calling thread's own state (its last error): no other
 /// thread can see or change that state, so where it runs among their steps changes
 /// nothing, and it is not a scheduling point. Only a long run of such calls with no other
-/// call between them is given one, so a loop of nothing else still counts towards
-/// `Sim::steps_max`. Panics outside a simulation, naming the call.
+/// call between them is given one, which counts the run's calls as steps, so that a loop
+/// of nothing else meets `Sim::steps_max` after as many calls as a loop of other calls
+/// would. Panics outside a simulation, naming the call.
 pub fn local(call: &'static str) -> Cx {
     const STREAK_MAX: u32 = 1000;
     let streak = with_world(call, |w| {
         w.local_streak += 1;
+        if w.local_streak > STREAK_MAX {
+            w.steps += u64::from(STREAK_MAX);
+        }
         w.local_streak
     });
     if streak > STREAK_MAX {

@@ -59,6 +59,8 @@ impl Sim {
     pub const QUANTUM: Duration = Duration::from_micros(1);
     /// Default stack of a simulated thread.
     pub const STACK_BYTES: usize = 1 << 20;
+    /// Default bound on the memory a kept trace takes: 1 GiB, some ten million entries.
+    pub const TRACE_BYTES_MAX: usize = 1 << 30;
 
     pub fn new(seed: u64) -> Sim {
         Sim {
@@ -69,6 +71,7 @@ impl Sim {
                 time_max_ns: Self::TIME_MAX.as_nanos() as u64,
                 quantum_ns: Self::QUANTUM.as_nanos() as u64,
                 stack_bytes: Self::STACK_BYTES,
+                trace_bytes_max: Self::TRACE_BYTES_MAX,
             },
             trace_kept: TraceKept::Records,
             fail_on_leaks: false,
@@ -113,6 +116,13 @@ impl Sim {
     /// The virtual time each scheduling step takes (default [`Sim::QUANTUM`]).
     pub fn quantum(&mut self, quantum: Duration) -> &mut Sim {
         self.limits.quantum_ns = u64::try_from(quantum.as_nanos()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Fails the run once its kept trace takes this much memory (default
+    /// [`Sim::TRACE_BYTES_MAX`]); a run that keeps only the hash, or nothing, has no bound.
+    pub fn trace_bytes_max(&mut self, bytes: usize) -> &mut Sim {
+        self.limits.trace_bytes_max = bytes;
         self
     }
 
@@ -428,6 +438,8 @@ pub enum FailureKind {
     Deadlock { blocked: Vec<String> },
     /// The run took `steps_max` scheduling steps.
     StepLimit { steps_max: u64 },
+    /// The kept trace took `bytes_max` of memory.
+    TraceLimit { bytes_max: usize },
     /// Virtual time passed `time_max`.
     TimeLimit { time_max: Duration },
     /// Events or sockets left open, with `Sim::fail_on_leaks`.
@@ -460,6 +472,11 @@ impl fmt::Display for FailureKind {
             FailureKind::StepLimit { steps_max } => {
                 write!(f, "step limit: {steps_max} scheduling steps (Sim::steps_max)")
             }
+            FailureKind::TraceLimit { bytes_max } => write!(
+                f,
+                "trace limit: the kept trace took {} MiB (Sim::trace_bytes_max; a run that keeps only its hash has no bound: Sim::keep_trace(false))",
+                bytes_max >> 20
+            ),
             FailureKind::TimeLimit { time_max } => {
                 write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
             }
@@ -772,6 +789,7 @@ impl Report {
                     Ending::Misuse => unreachable!("a misuse ending always has its finding"),
                     Ending::Deadlock => Some(FailureKind::Deadlock { blocked: self.blocked.clone() }),
                     Ending::StepLimit => Some(FailureKind::StepLimit { steps_max: limits.steps_max }),
+                    Ending::TraceLimit => Some(FailureKind::TraceLimit { bytes_max: limits.trace_bytes_max }),
                     Ending::TimeLimit => {
                         Some(FailureKind::TimeLimit { time_max: Duration::from_nanos(limits.time_max_ns) })
                     }

@@ -271,6 +271,16 @@ impl Records {
         self.0.entries.len()
     }
 
+    /// The memory the entries take, counted as their arrays' lengths.
+    fn bytes(&self) -> usize {
+        let a = &self.0;
+        a.entries.len() * size_of::<Record>()
+            + a.values.len() * size_of::<Kept>()
+            + a.words.len() * size_of::<u64>()
+            + a.text.len()
+            + a.parties.len() * size_of::<ThreadId>()
+    }
+
     fn iter(&self) -> std::slice::Iter<'_, Record> {
         self.0.entries.iter()
     }
@@ -410,6 +420,11 @@ impl Trace {
     /// entries).
     pub(crate) fn hash(&self) -> Option<u64> {
         self.hasher.map(|h| h.finish())
+    }
+
+    /// The memory the kept entries take, 0 when the trace is not kept.
+    pub(crate) fn kept_bytes(&self) -> usize {
+        self.records.as_ref().map_or(0, Records::bytes)
     }
 
     /// Entries kept so far (none when the trace is not kept).

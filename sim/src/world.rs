@@ -335,6 +335,7 @@ impl World {
         let alone = self.runnable == 1
             && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
             && self.steps < self.limits.steps_max
+            && self.trace.kept_bytes() <= self.limits.trace_bytes_max
             && self.now_ns <= self.limits.time_max_ns
             && !self.oracle.diverged
             && self.finding.is_none();
