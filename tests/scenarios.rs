@@ -564,3 +564,17 @@ fn a_file_named_twice_or_reached_twice_runs_once() {
     let ran: Vec<&str> = out.lines().filter(|l| l.starts_with("ok ")).collect();
     assert_eq!(ran.len(), 2, "truncation.toml and sendto_recvfrom.toml, once each: {ran:?}");
 }
+
+#[test]
+fn a_script_that_makes_a_buffer_in_a_loop_is_stopped_with_where() {
+    let registry = registry();
+    let source =
+        one_host(&["ev = WSACreateEvent()\nrepeat\nx = buf(16777216)\nuntil WSASetEvent(ev) == FALSE"]);
+    let failure = registry
+        .parse("loop.toml", &source)
+        .expect("valid")
+        .run(&registry, run_as(0, TraceKept::Nothing), "-")
+        .expect_err("stopped");
+    let wsasim::FailureKind::Panic { message, .. } = failure.kind() else { panic!("{failure}") };
+    assert!(message.starts_with("loop.toml:9:1: this host's scripts made more than 256 MiB"), "{message}");
+}

@@ -3,7 +3,9 @@
 //! none of its alternatives panics, which fails the run with the step's `file:line:col`.
 //!
 //! Buffers and `OVERLAPPED`s a script makes live as long as the run: the transport may
-//! still write into them after the thread that made them has finished.
+//! still write into them after the thread that made them has finished. So that a loop
+//! that makes one each time cannot fill the machine's memory, a host's scripts may make
+//! [`MADE_BYTES_MAX`] of them in one run.
 
 use super::calls::{self, F};
 use super::check::{Action, Expect, HostPlan, Step, Val};
@@ -25,11 +27,16 @@ use crate::Win32::Networking::WinSock as ws;
 use crate::Win32::System::IO as io;
 use crate::Win32::System::Threading as threading;
 
+/// The memory a host's scripts may make in one run (buffers and `OVERLAPPED`s): 256 MiB.
+pub const MADE_BYTES_MAX: usize = 256 << 20;
+
 /// What one host's scripts share: the values of their names, and everything they made.
 #[derive(Debug, Default)]
 pub struct HostState {
     slots: RefCell<Vec<Option<Value>>>,
     made: RefCell<Vec<Value>>,
+    /// The memory of what they made.
+    made_bytes: Cell<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -326,6 +333,18 @@ impl Args<'_> {
                     }
                 };
                 let state = self.thread.state;
+                let bytes = match &value {
+                    Value::Buffer(b) => size_of::<Buffer>() + b.bytes.len(),
+                    _ => size_of::<Op>(),
+                };
+                state.made_bytes.set(state.made_bytes.get() + bytes);
+                if state.made_bytes.get() > MADE_BYTES_MAX {
+                    fail(format!(
+                        "{}: this host's scripts made more than {} MiB of buffers and OVERLAPPEDs, which live until the run ends: make one before a loop and use it in the loop",
+                        self.step.at,
+                        MADE_BYTES_MAX >> 20
+                    ));
+                }
                 state.made.borrow_mut().push(value.clone());
                 if let Some(slot) = slot {
                     state.slots.borrow_mut()[*slot] = Some(value.clone());
