@@ -11,8 +11,10 @@
 use crate::shrink::{Budget, Minimised, minimise};
 use crate::sim::Replay;
 use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings, TraceKept};
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a sweep's seeds decide.
@@ -103,10 +105,14 @@ pub enum Confirmed {
     Differs { why: String },
 }
 
-/// What the seeds of one job gave, in seed order.
+/// What the seeds of one job gave. Only failing seeds are kept: the others reach the
+/// runner's `each` and go, so a sweep of a billion seeds holds no more than its failures.
 #[derive(Debug)]
 pub struct JobResult {
-    pub seeds: Vec<SeedResult>,
+    /// Seeds that ran.
+    pub seeds_run: u64,
+    /// The failing ones, in seed order.
+    pub failures: Vec<SeedResult>,
     /// Host time spent on its seeds, over all workers.
     pub wall: Duration,
     /// The exploration its seeds ran under, run length measured.
@@ -117,16 +123,44 @@ pub struct JobResult {
     pub minimised: Option<Minimised>,
 }
 
-impl JobResult {
-    pub fn failures(&self) -> impl Iterator<Item = &SeedResult> {
-        self.seeds.iter().filter(|s| s.failure.is_some())
+/// The seeds of a job, in the order they run, without being listed when they are a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seeds {
+    /// These seeds.
+    List(Vec<u64>),
+    /// The seeds of `range` whose position in it is `first` modulo `every`: all of them
+    /// for `every` 1, one shard of `every` for each `first` below it.
+    Range { range: Range<u64>, every: u64, first: u64 },
+}
+
+impl Seeds {
+    pub fn len(&self) -> u64 {
+        match self {
+            Seeds::List(list) => list.len() as u64,
+            Seeds::Range { range, every, first } => {
+                let n = range.end.saturating_sub(range.start);
+                if n <= *first { 0 } else { (n - first - 1) / every + 1 }
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`th seed, `i` below [`Seeds::len`].
+    pub fn nth(&self, i: u64) -> u64 {
+        match self {
+            Seeds::List(list) => list[i as usize],
+            Seeds::Range { range, every, first } => range.start + first + i * every,
+        }
     }
 }
 
 /// Seeds to run under one exploration.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub seeds: Vec<u64>,
+    pub seeds: Seeds,
     pub exploration: Exploration,
 }
 
@@ -145,26 +179,45 @@ pub struct Runner {
     pub stop: Option<&'static AtomicBool>,
 }
 
+/// Finished seeds, handed on in the order of the sweep (job by job, seed by seed) whatever
+/// order the workers finish them in: those that finish early wait here for the ones before.
+struct InOrder {
+    next: u64,
+    /// Finished seeds past `next`: the job and result of each, `None` for one skipped.
+    waiting: BTreeMap<u64, Option<(usize, SeedResult)>>,
+}
+
 impl Runner {
-    /// Runs the seeds of each job `j` with `run(j, as)`, calling `tick` after each seed.
+    /// Runs the seeds of each job `j` with `run(j, as)`, handing each seed's result to
+    /// `each(j, result)` in job order, then seed order.
     pub fn run(
         &self,
         jobs: &[Job],
         run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
-        tick: &(dyn Fn() + Sync),
+        each: &(dyn Fn(usize, &SeedResult) + Sync),
     ) -> Vec<JobResult> {
         let explorations: Vec<Exploration> =
             jobs.iter().enumerate().map(|(j, job)| measure(job.exploration, &|r| run(j, r))).collect();
-        let work: Vec<(usize, u64)> = jobs
+        // Where each job's seeds start in the sweep's order.
+        let starts: Vec<u64> = jobs
             .iter()
-            .enumerate()
-            .flat_map(|(j, job)| job.seeds.iter().map(move |seed| (j, *seed)))
+            .scan(0, |at, job| {
+                let start = *at;
+                *at += job.seeds.len();
+                Some(start)
+            })
             .collect();
+        let total: u64 = jobs.iter().map(|job| job.seeds.len()).sum();
+        let locate = |index: u64| {
+            let j = starts.partition_point(|start| *start <= index) - 1;
+            (j, jobs[j].seeds.nth(index - starts[j]))
+        };
         let results: Vec<Mutex<JobResult>> = explorations
             .iter()
             .map(|e| {
                 Mutex::new(JobResult {
-                    seeds: Vec::new(),
+                    seeds_run: 0,
+                    failures: Vec::new(),
                     wall: Duration::ZERO,
                     exploration: *e,
                     confirmed: None,
@@ -172,21 +225,46 @@ impl Runner {
                 })
             })
             .collect();
+        let hand_on = |j: usize, result: SeedResult| {
+            let mut r = results[j].lock().expect("no worker panics holding it");
+            r.seeds_run += 1;
+            each(j, &result);
+            if result.failure.is_some() {
+                r.failures.push(result);
+            }
+        };
+        let in_order = Mutex::new(InOrder { next: 0, waiting: BTreeMap::new() });
+        let finished = |index: u64, done: Option<(usize, SeedResult)>| {
+            let mut o = in_order.lock().expect("no worker panics holding it");
+            o.waiting.insert(index, done);
+            while let Some(done) = {
+                let next = o.next;
+                o.waiting.remove(&next)
+            } {
+                o.next += 1;
+                if let Some((j, result)) = done {
+                    hand_on(j, result);
+                }
+            }
+        };
         // The smallest failing seed of each job so far, for `stop_at_failure`.
         let failed: Vec<Mutex<Option<u64>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
+        let stopped = || self.stop.is_some_and(|s| s.load(Ordering::Relaxed));
+        let next = AtomicU64::new(0);
         std::thread::scope(|s| {
-            for _ in 0..self.workers.clamp(1, work.len().max(1)) {
+            for _ in 0..(self.workers as u64).clamp(1, total.max(1)) {
                 s.spawn(|| {
-                    let stopped = || self.stop.is_some_and(|s| s.load(Ordering::Relaxed));
-                    while let Some(&(j, seed)) = work.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if stopped() {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= total || stopped() {
                             break;
                         }
+                        let (j, seed) = locate(index);
                         let beaten = |f: &Option<u64>| f.is_some_and(|best| best < seed);
                         if self.stop_at_failure
                             && beaten(&failed[j].lock().expect("no worker panics holding it"))
                         {
+                            finished(index, None);
                             continue;
                         }
                         let started = Instant::now();
@@ -197,25 +275,26 @@ impl Runner {
                                 *f = Some(seed);
                             }
                         }
-                        let mut r = results[j].lock().expect("no worker panics holding it");
-                        r.seeds.push(result);
-                        r.wall += started.elapsed();
-                        tick();
+                        results[j].lock().expect("no worker panics holding it").wall += started.elapsed();
+                        finished(index, Some((j, result)));
                     }
                 });
             }
         });
+        // Stopped by an interrupt, seeds that finished after one that never started.
+        let left = std::mem::take(&mut in_order.into_inner().expect("no worker panicked").waiting);
+        for (j, result) in left.into_values().flatten() {
+            hand_on(j, result);
+        }
         let mut results: Vec<JobResult> =
             results.into_iter().map(|r| r.into_inner().expect("no worker panicked")).collect();
         for (j, r) in results.iter_mut().enumerate() {
-            r.seeds.sort_by_key(|s| s.seed);
             if self.stop_at_failure {
                 // Seeds above the smallest failure may have run before it was found.
-                let first = r.seeds.iter().position(|s| s.failure.is_some());
-                r.seeds.truncate(first.map_or(r.seeds.len(), |i| i + 1));
+                r.failures.truncate(1);
             }
-            let confirmed = r.failures().next().map(|f| confirm(j, f, r.exploration, run));
-            let shrink = self.shrink.filter(|_| !self.stop.is_some_and(|s| s.load(Ordering::Relaxed)));
+            let confirmed = r.failures.first().map(|f| confirm(j, f, r.exploration, run));
+            let shrink = self.shrink.filter(|_| !stopped());
             if let (Some(Confirmed::Same(failure)), Some(budget)) = (&confirmed, shrink) {
                 let (seed, exploration) = (failure.seed(), r.exploration);
                 let replay = |replay| {

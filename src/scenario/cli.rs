@@ -14,10 +14,11 @@ use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wsasim_sim::{
-    Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, Strategy, TraceKept,
-    measure,
+    Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, SeedResult, Strategy,
+    TraceKept, measure,
 };
 
 /// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
@@ -176,7 +177,8 @@ macro_rules! say {
     };
 }
 
-/// The most seeds one `run` takes: their list is kept in memory.
+/// The most seeds one `run` takes (none is listed or kept unless it fails: memory does not
+/// grow with the count).
 const SEEDS_MAX: u64 = 1 << 30;
 
 const PASSED: u8 = 0;
@@ -386,12 +388,11 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
     let jobs: Vec<Job> = scenarios
         .iter()
         .zip(ranges)
-        .map(|(s, r)| Job { seeds: shard.select(r), exploration: args.explore.over(s.exploration()) })
+        .map(|(s, r)| Job { seeds: shard.seeds(r), exploration: args.explore.over(s.exploration()) })
         .collect();
-    let total: usize = jobs.iter().map(|j| j.seeds.len()).sum();
+    let total: u64 = jobs.iter().map(|j| j.seeds.len()).sum();
     let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let bar =
-        if std::io::stderr().is_terminal() { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}")
             .expect("a valid template"),
@@ -406,7 +407,23 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
         let command = replay(s, &run.exploration, run.seed);
         s.run(registry, run, &command)
     };
-    let results = runner.run(&jobs, &run_seed, &|| bar.inc(1));
+    let json = args.report.iter().find(|(kind, _)| *kind == ReportKind::Json).map(|(_, path)| path);
+    let json = match json.map(|path| report::JsonReport::create(path)).transpose() {
+        Ok(json) => Mutex::new(json.map(|j| (j, Ok(())))),
+        Err(e) => {
+            eprintln!("wsasim: cannot write the report: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let each = |j: usize, result: &SeedResult| {
+        bar.inc(1);
+        if let Some((report, written)) = &mut *json.lock().expect("no worker panics holding it") {
+            if written.is_ok() {
+                *written = report.seed(j, result);
+            }
+        }
+    };
+    let results = runner.run(&jobs, &run_seed, &each);
     bar.finish_and_clear();
     let wall = started.elapsed();
 
@@ -414,8 +431,8 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
     let mut code = PASSED;
     let mut schedules = Vec::new();
     for (scenario, result) in scenarios.iter().zip(&results) {
-        let failures: Vec<_> = result.failures().collect();
-        let n = result.seeds.len();
+        let failures = &result.failures;
+        let n = result.seeds_run;
         schedules.push(None);
         if failures.is_empty() {
             say!(out, "ok    {} ({n} seeds)", scenario.path());
@@ -453,28 +470,31 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
             None => unreachable!("a scenario with failures has its smallest confirmed"),
         }
     }
+    let entries: Vec<Entry> = scenarios
+        .iter()
+        .zip(&results)
+        .zip(&schedules)
+        .map(|((scenario, result), schedule)| Entry {
+            scenario,
+            result,
+            replay: &replay,
+            schedule: schedule.clone(),
+        })
+        .collect();
     for (kind, path) in &args.report {
-        let entries: Vec<Entry> = scenarios
-            .iter()
-            .zip(&results)
-            .zip(&schedules)
-            .map(|((scenario, result), schedule)| Entry {
-                scenario,
-                result,
-                replay: &replay,
-                schedule: schedule.clone(),
-            })
-            .collect();
-        let text = match kind {
-            ReportKind::Junit => report::junit(&entries),
-            ReportKind::Json => report::json(&entries),
+        let written = match kind {
+            ReportKind::Junit => std::fs::write(path, report::junit(&entries)),
+            ReportKind::Json => {
+                let (report, spooled) = json.lock().expect("the sweep is over").take().expect("made above");
+                spooled.and_then(|()| report.finish(&entries))
+            }
         };
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = written {
             eprintln!("wsasim: cannot write the report {}: {e}", path.display());
             code = BAD_INPUT;
         }
     }
-    let ran: usize = results.iter().map(|r| r.seeds.len()).sum();
+    let ran: u64 = results.iter().map(|r| r.seeds_run).sum();
     let rate = ran as f64 / wall.as_secs_f64().max(1e-9);
     say!(out, "wsasim: {ran} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
     say!(out, "{} passed, {failed} failed", scenarios.len() - failed);

@@ -10,7 +10,10 @@
 use super::Scenario;
 use serde::Serialize;
 use std::fmt::Write as _;
-use wsasim_sim::{Exploration, JobResult};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use wsasim_sim::{Exploration, JobResult, SeedResult};
 
 /// How a failing seed replays: the scenario, its exploration and the seed give the command.
 pub type Replay<'a> = &'a dyn Fn(&Scenario, &Exploration, u64) -> String;
@@ -31,7 +34,7 @@ impl Entry<'_> {
 }
 
 pub fn junit(entries: &[Entry]) -> String {
-    let failed = entries.iter().filter(|e| e.result.failures().next().is_some()).count();
+    let failed = entries.iter().filter(|e| !e.result.failures.is_empty()).count();
     let time: f64 = entries.iter().map(|e| e.result.wall.as_secs_f64()).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let counts = format!("tests=\"{}\" failures=\"{failed}\" errors=\"0\"", entries.len());
@@ -39,10 +42,10 @@ pub fn junit(entries: &[Entry]) -> String {
     let _ = writeln!(x, "  <testsuite name=\"wsasim\" {counts} skipped=\"0\" time=\"{time:.3}\">");
     for e in entries {
         let (name, path) = (escape(e.scenario.name()), escape(e.scenario.path()));
-        let seeds = e.result.seeds.len();
+        let seeds = e.result.seeds_run;
         let time = e.result.wall.as_secs_f64();
         let _ = write!(x, "    <testcase name=\"{name}\" classname=\"{path}\" time=\"{time:.3}\"");
-        let failures: Vec<_> = e.result.failures().collect();
+        let failures = &e.result.failures;
         let Some(first) = failures.first() else {
             let _ = writeln!(x, "/>");
             continue;
@@ -55,7 +58,7 @@ pub fn junit(entries: &[Entry]) -> String {
             why.lines().next().unwrap_or_default()
         );
         let mut text = String::new();
-        for f in &failures {
+        for f in failures {
             let _ = writeln!(
                 text,
                 "seed {}: {}\nreplay: {}\n",
@@ -100,22 +103,6 @@ fn escape(s: &str) -> String {
 }
 
 #[derive(Serialize)]
-struct JsonReport<'a> {
-    wsasim: &'static str,
-    scenarios: Vec<JsonScenario<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonScenario<'a> {
-    path: &'a str,
-    name: &'a str,
-    passed: bool,
-    seeds_run: usize,
-    seeds_failed: usize,
-    results: Vec<JsonSeed<'a>>,
-}
-
-#[derive(Serialize)]
 struct JsonSeed<'a> {
     seed: u64,
     passed: bool,
@@ -136,40 +123,115 @@ struct JsonSeed<'a> {
     swarm: Option<String>,
 }
 
-fn first_failure(e: &Entry) -> Option<u64> {
-    e.result.failures().next().map(|f| f.seed)
+impl JsonSeed<'_> {
+    fn of(s: &SeedResult) -> JsonSeed<'_> {
+        JsonSeed {
+            seed: s.seed,
+            passed: s.failure.is_none(),
+            steps: s.steps,
+            virtual_time_ns: u64::try_from(s.virtual_time.as_nanos()).unwrap_or(u64::MAX),
+            trace_hash: s.trace_hash.map(|h| format!("{h:016x}")),
+            failure: s.failure.as_deref(),
+            replay: None,
+            schedule: None,
+            swarm: s.swarm.map(|d| d.to_string()),
+        }
+    }
 }
 
-pub fn json(entries: &[Entry]) -> String {
-    let scenarios = entries
-        .iter()
-        .map(|e| {
-            let failed = e.result.failures().count();
-            JsonScenario {
-                path: e.scenario.path(),
-                name: e.scenario.name(),
-                passed: failed == 0,
-                seeds_run: e.result.seeds.len(),
-                seeds_failed: failed,
-                results: e
-                    .result
-                    .seeds
-                    .iter()
-                    .map(|s| JsonSeed {
-                        seed: s.seed,
-                        passed: s.failure.is_none(),
-                        steps: s.steps,
-                        virtual_time_ns: u64::try_from(s.virtual_time.as_nanos()).unwrap_or(u64::MAX),
-                        trace_hash: s.trace_hash.map(|h| format!("{h:016x}")),
-                        failure: s.failure.as_deref(),
-                        replay: s.failure.as_ref().map(|_| e.replay(s.seed)),
-                        schedule: e.schedule.as_deref().filter(|_| Some(s.seed) == first_failure(e)),
-                        swarm: s.swarm.map(|d| d.to_string()),
-                    })
-                    .collect(),
+/// The JSON report of a sweep, written as it goes: a passing seed's result is spooled to a
+/// file beside the report the moment it is handed on, not kept, and [`JsonReport::finish`]
+/// merges those with the failures (kept, with their replay commands and the schedule) into
+/// the report. A sweep of any size thus holds only its failures in memory.
+#[derive(Debug)]
+pub struct JsonReport {
+    path: PathBuf,
+    spool_path: PathBuf,
+    spool: BufWriter<File>,
+}
+
+impl JsonReport {
+    pub fn create(path: &Path) -> io::Result<JsonReport> {
+        let mut spool_path = path.as_os_str().to_owned();
+        spool_path.push(".part");
+        let spool_path = PathBuf::from(spool_path);
+        let spool = BufWriter::new(File::create(&spool_path)?);
+        Ok(JsonReport { path: path.to_owned(), spool_path, spool })
+    }
+
+    /// One seed of job `j`, in the sweep's order; a failing one waits for `finish`.
+    pub fn seed(&mut self, j: usize, s: &SeedResult) -> io::Result<()> {
+        if s.failure.is_some() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&JsonSeed::of(s)).expect("a result serializes");
+        writeln!(self.spool, "{j} {} {json}", s.seed)
+    }
+
+    /// Writes the report: each scenario with its counts, then its seeds' results in seed
+    /// order, one a line.
+    pub fn finish(mut self, entries: &[Entry]) -> io::Result<()> {
+        self.spool.flush()?;
+        drop(self.spool);
+        let mut passing = BufReader::new(File::open(&self.spool_path)?).lines().peekable();
+        let mut out = BufWriter::new(File::create(&self.path)?);
+        let text = |s: &str| serde_json::to_string(s).expect("a string serializes");
+        write!(out, "{{\"wsasim\": {}, \"scenarios\": [", text(env!("CARGO_PKG_VERSION")))?;
+        for (j, e) in entries.iter().enumerate() {
+            let failed = e.result.failures.len();
+            write!(
+                out,
+                "{}\n{{\"path\": {}, \"name\": {}, \"passed\": {}, \"seeds_run\": {}, \"seeds_failed\": {failed}, \"results\": [",
+                if j == 0 { "" } else { "," },
+                text(e.scenario.path()),
+                text(e.scenario.name()),
+                failed == 0,
+                e.result.seeds_run,
+            )?;
+            let mut failures = e.result.failures.iter().peekable();
+            let mut first = true;
+            loop {
+                // The next passing seed of this job, if any, as (seed, its JSON).
+                let pass = match passing.peek() {
+                    Some(Ok(line)) => parse_spooled(line)
+                        .filter(|(job, _, _)| *job == j)
+                        .map(|(_, seed, json)| (seed, json.to_owned())),
+                    Some(Err(_)) => return Err(passing.next().expect("peeked").expect_err("an error")),
+                    None => None,
+                };
+                let pass_first = match (&pass, failures.peek()) {
+                    (Some((seed, _)), Some(f)) => *seed < f.seed,
+                    (pass, _) => pass.is_some(),
+                };
+                let line = if let (true, Some((_, json))) = (pass_first, pass) {
+                    passing.next();
+                    json
+                } else if let Some(f) = failures.next() {
+                    let mut json = JsonSeed::of(f);
+                    json.replay = Some(e.replay(f.seed));
+                    json.schedule = e.schedule.as_deref().filter(|_| Some(f.seed) == first_failure(e));
+                    serde_json::to_string(&json).expect("a result serializes")
+                } else {
+                    break;
+                };
+                write!(out, "{}\n  {line}", if first { "" } else { "," })?;
+                first = false;
             }
-        })
-        .collect();
-    let report = JsonReport { wsasim: env!("CARGO_PKG_VERSION"), scenarios };
-    serde_json::to_string_pretty(&report).expect("a report serializes") + "\n"
+            write!(out, "]}}")?;
+        }
+        writeln!(out, "\n]}}")?;
+        out.flush()?;
+        std::fs::remove_file(&self.spool_path)
+    }
+}
+
+/// A spooled line: the job, the seed, the result's JSON.
+fn parse_spooled(line: &str) -> Option<(usize, u64, &str)> {
+    let (job, rest) = line.split_once(' ')?;
+    let (seed, json) = rest.split_once(' ')?;
+    Some((job.parse().ok()?, seed.parse().ok()?, json))
+}
+
+fn first_failure(e: &Entry) -> Option<u64> {
+    e.result.failures.first().map(|f| f.seed)
 }

@@ -1,5 +1,8 @@
 //! Which of a sweep's seeds one machine runs, so that several CI machines share it.
 
+use std::ops::Range;
+use wsasim_sim::Seeds;
+
 /// Which of a scenario's seeds a machine runs: the `k`th of every `n` (from 1), so that
 /// shards `1/n` to `n/n` together run each seed once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +22,9 @@ impl Shard {
         }
     }
 
-    pub fn select(self, seeds: impl Iterator<Item = u64>) -> Vec<u64> {
-        seeds.enumerate().filter(|(i, _)| *i as u64 % self.n == self.k - 1).map(|(_, s)| s).collect()
+    /// This shard's seeds of `range`, not listed.
+    pub fn seeds(self, range: Range<u64>) -> Seeds {
+        Seeds::Range { range, every: self.n, first: self.k - 1 }
     }
 }
 
@@ -31,8 +35,10 @@ mod tests {
     #[test]
     fn shards_partition_the_seeds() {
         let all: Vec<u64> = (5..105).collect();
+        let shard = |k| Shard { k, n: 3 }.seeds(5..105);
         let mut union: Vec<u64> =
-            (1..=3).flat_map(|k| Shard { k, n: 3 }.select(all.iter().copied())).collect();
+            (1..=3).flat_map(|k| (0..shard(k).len()).map(move |i| shard(k).nth(i))).collect();
+        assert_eq!([1, 2, 3].map(|k| shard(k).len()), [34, 33, 33]);
         union.sort();
         assert_eq!(union, all);
         assert_eq!(Shard::parse("2/3"), Ok(Shard { k: 2, n: 3 }));
