@@ -21,21 +21,17 @@ use std::cell::Cell;
 /// The granule probed: the smallest page size of the platforms wsasim runs on.
 const PAGE: usize = 4096;
 
-/// How many good pages are remembered, each in the slot its page number picks.
-const REMEMBERED: usize = 64;
+/// How many good pages are remembered (a power of two), each in the slot its hashed page
+/// number picks: enough that a program's buffers, stacks and arrays rarely push each
+/// other out, for 32 KiB an OS thread.
+const REMEMBERED_BITS: u32 = 12;
 
 /// How many pages one system call probes.
 const PER_CALL: usize = 64;
 
-/// A page known mapped, and whether for writing too.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Known {
-    page: usize,
-    writable: bool,
-}
-
 thread_local! {
-    static KNOWN: [Cell<Option<Known>>; REMEMBERED] = const { [const { Cell::new(None) }; REMEMBERED] };
+    /// Good pages, each as `(page + 1) << 1 | writable`; 0 for none.
+    static KNOWN: [Cell<u64>; 1 << REMEMBERED_BITS] = const { [const { Cell::new(0) }; 1 << REMEMBERED_BITS] };
 }
 
 /// Which way a call uses memory: reads it (a send's buffers), or fills it in as well (a
@@ -56,29 +52,43 @@ fn probe(start: usize, len: usize, write: bool) -> bool {
         return true;
     }
     let Some(last) = start.checked_add(len - 1) else { return false };
+    let (first, last) = (start / PAGE, last / PAGE);
+    // The common case, a buffer within a page used before: no system call.
+    if first == last && known(first, write) {
+        return true;
+    }
     // Pages are probed in batches, in order, so a bad range costs the pages up to its first
     // bad one, however long it says it is.
-    let mut batch = Vec::with_capacity(PER_CALL);
-    let mut pages = (start / PAGE..=last / PAGE).filter(|page| !known(*page, write)).peekable();
-    while pages.peek().is_some() {
-        batch.clear();
-        batch.extend(pages.by_ref().take(PER_CALL).map(|page| (page * PAGE).max(start)));
-        if !kernel_probe(&batch, write) {
+    let mut unknown = (first..=last).filter(|page| !known(*page, write)).peekable();
+    let mut batch = [0; PER_CALL];
+    while unknown.peek().is_some() {
+        let mut n = 0;
+        for page in unknown.by_ref().take(PER_CALL) {
+            batch[n] = (page * PAGE).max(start);
+            n += 1;
+        }
+        if !kernel_probe(&batch[..n], write) {
             return false;
         }
-        for address in &batch {
-            remember(Known { page: address / PAGE, writable: write });
+        for address in &batch[..n] {
+            remember(address / PAGE, write);
         }
     }
     true
 }
 
-fn known(page: usize, write: bool) -> bool {
-    KNOWN.with(|k| k[page % REMEMBERED].get().is_some_and(|k| k.page == page && (k.writable || !write)))
+fn slot(page: usize) -> usize {
+    ((page as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - REMEMBERED_BITS)) as usize
 }
 
-fn remember(page: Known) {
-    KNOWN.with(|k| k[page.page % REMEMBERED].set(Some(page)));
+fn known(page: usize, write: bool) -> bool {
+    let entry = KNOWN.with(|k| k[slot(page)].get());
+    let good = (page as u64 + 1) << 1;
+    entry == good | 1 || (!write && entry == good)
+}
+
+fn remember(page: usize, writable: bool) {
+    KNOWN.with(|k| k[slot(page)].set((page as u64 + 1) << 1 | u64::from(writable)));
 }
 
 /// Copies the byte at each address into a scratch buffer (and back, to check writing),
@@ -86,8 +96,11 @@ fn remember(page: Known) {
 fn kernel_probe(addresses: &[usize], write: bool) -> bool {
     let mut scratch = [0u8; PER_CALL];
     let local = [libc::iovec { iov_base: scratch.as_mut_ptr().cast(), iov_len: addresses.len() }];
-    let remote: Vec<libc::iovec> =
-        addresses.iter().map(|a| libc::iovec { iov_base: *a as *mut libc::c_void, iov_len: 1 }).collect();
+    let mut remote = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 1 }; PER_CALL];
+    for (iov, a) in remote.iter_mut().zip(addresses) {
+        iov.iov_base = *a as *mut libc::c_void;
+    }
+    let remote = &remote[..addresses.len()];
     // SAFETY: the kernel checks the remote ranges itself; the local one is `scratch`.
     let read = unsafe {
         libc::process_vm_readv(libc::getpid(), local.as_ptr(), 1, remote.as_ptr(), remote.len() as _, 0)

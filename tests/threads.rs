@@ -3,6 +3,8 @@
 use crate::harness::run;
 use std::rc::Rc;
 use std::time::Duration;
+use wsasim::Win32::Foundation::{FALSE, HANDLE, TRUE, WAIT_OBJECT_0};
+use wsasim::Win32::System::Threading::{CreateEventA, INFINITE, SetEvent, WaitForSingleObject};
 use wsasim::sync::{Condvar, Mutex};
 use wsasim::thread;
 use wsasim::time::Instant;
@@ -203,4 +205,32 @@ fn a_join_in_a_destructor_while_the_run_ends_returns_an_error() {
     sim.client("client", "192.0.2.11", || thread::sleep(Duration::from_millis(1)));
     sim.run().unwrap_or_else(|f| panic!("{f}"));
     assert!(saw_error.get());
+}
+
+#[test]
+fn twenty_thousand_threads_blocked_at_once_cost_what_their_signals_do() {
+    // Each thread waits on its own event, set in reverse order: a signal looks at its
+    // object's waiters only and the scheduler at the runnable threads only, so this is
+    // linear in the threads (quadratic, it would take minutes in a debug build).
+    const N: usize = 20_000;
+    let mut sim = wsasim::Sim::new(0);
+    sim.keep_trace(false).stack_bytes(64 << 10).client("a", "192.0.2.1", || unsafe {
+        let events: Vec<HANDLE> =
+            (0..N).map(|_| CreateEventA(std::ptr::null(), TRUE, FALSE, std::ptr::null())).collect();
+        let waiters: Vec<_> = events
+            .iter()
+            .map(|&ev| {
+                let ev = ev as usize;
+                thread::spawn(move || WaitForSingleObject(ev as HANDLE, INFINITE))
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(1));
+        for ev in events.iter().rev() {
+            SetEvent(*ev);
+        }
+        for w in waiters {
+            assert_eq!(w.join().unwrap(), WAIT_OBJECT_0);
+        }
+    });
+    sim.run().unwrap_or_else(|f| panic!("{f}"));
 }

@@ -157,7 +157,7 @@ pub(crate) fn execute(
             w.net.add_host(h.ip);
             let role = if h.client { Role::Client } else { Role::Server };
             let name = format!("{}/main", h.name);
-            w.hosts.push(HostRecord { name: h.name, client: h.client });
+            w.hosts.push(HostRecord { name: h.name, client: h.client, threads: 0 });
             runtime::add_thread(&mut w, name, i as u32, role, h.main);
         }
     }
@@ -191,11 +191,7 @@ impl Execution<'_> {
             }
             w.expire_timers();
             runnable.clear();
-            for (i, t) in w.threads.iter().enumerate() {
-                if let State::Runnable(_) = t.state {
-                    runnable.push(ThreadId(i as u32));
-                }
-            }
+            w.runnable.list_into(&mut runnable);
             let packet = w.next_packet_due();
             if packet.is_some_and(|t| t <= w.now_ns) {
                 runnable.push(ThreadId::NET);
@@ -211,10 +207,11 @@ impl Execution<'_> {
                 w.now_ns = next;
                 continue;
             }
-            debug_assert_eq!(
-                w.runnable as usize,
-                runnable.iter().filter(|t| **t != ThreadId::NET).count(),
-                "the count of runnable threads"
+            debug_assert!(
+                runnable
+                    .iter()
+                    .all(|t| *t == ThreadId::NET || matches!(w.threads[t.index()].state, State::Runnable(_))),
+                "the runnable set holds runnable threads only"
             );
             if w.steps >= self.limits.steps_max {
                 return Ending::StepLimit;

@@ -172,7 +172,7 @@ impl Cx {
     pub fn spawn(&self, main: Box<dyn FnOnce()>) -> (ThreadId, Handle) {
         self.with(|w| {
             let host = w.host();
-            let ordinal = w.threads.iter().filter(|t| t.host == host).count();
+            let ordinal = w.hosts[host as usize].threads;
             let name = format!("{}/t{ordinal}", w.hosts[host as usize].name);
             add_thread(w, name, host, Role::Spawned, main)
         })
@@ -205,7 +205,8 @@ pub(crate) fn add_thread(
 ) -> (ThreadId, Handle) {
     let id = ThreadId(w.threads.len() as u32);
     let handle = w.kernel.insert(host, Object::Thread { exited: false }, w.current.0, w.now_ns);
-    w.runnable += 1;
+    w.runnable.insert(id);
+    w.hosts[host as usize].threads += 1;
     w.threads.push(ThreadRecord {
         name,
         host,

@@ -661,13 +661,13 @@ impl Report {
         let name = |t: u32| names[t as usize].clone();
         // What client hosts that ended left open, then what those still running have open.
         let mut leaks = std::mem::take(&mut world.exit_leaks);
-        let running = |host: u32| {
-            world
-                .threads
-                .iter()
-                .any(|t| t.host == host && t.role != Role::Spawned && !matches!(t.state, State::Finished))
-        };
-        leaks.extend(world.open_leaks(|host| world.hosts[host as usize].client && running(host)));
+        let mut running = vec![false; world.hosts.len()];
+        for t in
+            world.threads.iter().filter(|t| t.role != Role::Spawned && !matches!(t.state, State::Finished))
+        {
+            running[t.host as usize] = true;
+        }
+        leaks.extend(world.open_leaks(|host| world.hosts[host as usize].client && running[host as usize]));
         leaks.sort_by_key(|l| (l.created, l.handle));
         // Described for a deadlock only: a run that ends otherwise leaves servers blocked.
         let blocked = match ending {

@@ -83,6 +83,49 @@ pub(crate) enum State {
     Finished,
 }
 
+/// A set of threads as a bit each: the runnable ones, kept as threads block and wake, and
+/// listed in id order for the scheduler at a word's cost per 64 threads, however many are
+/// blocked.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadSet {
+    words: Vec<u64>,
+    len: u32,
+}
+
+impl ThreadSet {
+    pub(crate) fn insert(&mut self, t: ThreadId) {
+        let (word, bit) = (t.index() / 64, t.0 % 64);
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        debug_assert_eq!(self.words[word] & 1 << bit, 0, "{t:?} is in the set already");
+        self.words[word] |= 1 << bit;
+        self.len += 1;
+    }
+
+    pub(crate) fn remove(&mut self, t: ThreadId) {
+        let (word, bit) = (t.index() / 64, t.0 % 64);
+        debug_assert_ne!(self.words[word] & 1 << bit, 0, "{t:?} is not in the set");
+        self.words[word] &= !(1 << bit);
+        self.len -= 1;
+    }
+
+    pub(crate) fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Appends the threads of the set to `out`, in id order.
+    pub(crate) fn list_into(&self, out: &mut Vec<ThreadId>) {
+        for (i, &word) in self.words.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                out.push(ThreadId(i as u32 * 64 + word.trailing_zeros()));
+                word &= word - 1;
+            }
+        }
+    }
+}
+
 /// A queued user-mode APC: it runs on its thread, inside an alertable wait.
 pub(crate) struct Apc {
     /// What the trace shows of its argument.

@@ -11,7 +11,7 @@ use crate::execution::Limits;
 use crate::misuse::{Finding, Misuse};
 use crate::sim::Leak;
 use crate::strategy::{Choice, Oracle};
-use crate::thread::{Apc, Blocker, State, ThreadRecord};
+use crate::thread::{Apc, Blocker, State, ThreadRecord, ThreadSet};
 use crate::trace::{Entry, Record, Trace, TraceKept};
 use crate::{ThreadId, Value, Wake};
 use std::collections::BTreeSet;
@@ -49,6 +49,8 @@ enum SyncState {
 pub(crate) struct HostRecord {
     pub(crate) name: String,
     pub(crate) client: bool,
+    /// Threads made on it so far, its main thread included: the next one's ordinal.
+    pub(crate) threads: u32,
 }
 
 /// The shared state of one run.
@@ -68,7 +70,7 @@ pub struct World {
     /// Calls without a scheduling point since the last one (see `runtime::local`).
     pub(crate) local_streak: u32,
     /// Threads in `State::Runnable`, the running one included.
-    pub(crate) runnable: u32,
+    pub(crate) runnable: ThreadSet,
     /// Threads blocked in `select` or `WSAPoll`, so arrivals skip looking for them when
     /// there are none.
     pub(crate) polling: u32,
@@ -89,6 +91,9 @@ pub struct World {
     scratch: Vec<ThreadId>,
     /// The handle lists of waits that ended, for the next ones (`World::wait_list`).
     spare_handles: Vec<Vec<Handle>>,
+    /// The threads blocked in a wait on each object, by the object's handle index, so that
+    /// a signal looks at its own waiters only, however many threads wait on others.
+    waiting_on: Vec<Vec<ThreadId>>,
     /// What client hosts that ended left open (`World::host_exited`).
     pub(crate) exit_leaks: Vec<Leak>,
 }
@@ -116,7 +121,7 @@ impl World {
             trace: Trace::new(kept),
             current: ThreadId(0),
             local_streak: 0,
-            runnable: 0,
+            runnable: ThreadSet::default(),
             polling: 0,
             steps: 0,
             limits,
@@ -129,6 +134,7 @@ impl World {
             scratch: Vec::new(),
             spare_handles: Vec::new(),
             exit_leaks: Vec::new(),
+            waiting_on: Vec::new(),
         }
     }
 
@@ -192,8 +198,9 @@ impl World {
     pub fn signal<R>(&mut self, object: Handle, change: impl FnOnce(&mut Kernel) -> R) -> R {
         let r = change(&mut self.kernel);
         self.wake_waiters(object);
+        // Every blocked thread is looked at: affordable in debug builds for small runs only.
         debug_assert!(
-            self.satisfied_waiter().is_none(),
+            self.threads.len() > 256 || self.satisfied_waiter().is_none(),
             "a change through World::signal signaled an object other than {object}"
         );
         r
@@ -303,6 +310,14 @@ impl World {
                     "{call} parks on a satisfied wait"
                 );
                 assert!(!(*alertable && self.has_apcs()), "{call} parks alertably with APCs queued");
+                for i in handles.iter().filter_map(|h| h.index()) {
+                    if i >= self.waiting_on.len() {
+                        self.waiting_on.resize_with(i + 1, Vec::new);
+                    }
+                    if !self.waiting_on[i].contains(&me) {
+                        self.waiting_on[i].push(me);
+                    }
+                }
             }
             Blocker::Io { .. } => assert!(!self.has_apcs(), "{call} parks alertably with APCs queued"),
             Blocker::Poll { .. } => {
@@ -322,7 +337,7 @@ impl World {
             self.timers.insert((d, me));
         }
         self.threads[me.index()].state = State::Blocked { call, on, deadline_ns };
-        self.runnable -= 1;
+        self.runnable.remove(me);
     }
 
     /// The scheduler's next step, taken in place by the running thread at a scheduling
@@ -332,7 +347,7 @@ impl World {
     /// when the scheduler must decide.
     pub(crate) fn step_alone(&mut self) -> bool {
         self.expire_timers();
-        let alone = self.runnable == 1
+        let alone = self.runnable.len() == 1
             && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
             && self.steps < self.limits.steps_max
             && self.trace.kept_bytes() <= self.limits.trace_bytes_max
@@ -353,11 +368,10 @@ impl World {
         while self.kernel.is_signaled(object) {
             let mut ready = std::mem::take(&mut self.scratch);
             ready.clear();
-            for (i, t) in self.threads.iter().enumerate() {
-                if self.wait_satisfied(t, |handles| handles.contains(&object)) {
-                    ready.push(ThreadId(i as u32));
-                }
-            }
+            let waiters = object.index().and_then(|i| self.waiting_on.get(i)).map_or(&[][..], Vec::as_slice);
+            ready.extend(waiters.iter().filter(|t| self.wait_satisfied(&self.threads[t.index()], |_| true)));
+            // In thread order, as the strategy's choice among them is drawn.
+            ready.sort_unstable();
             let chosen = (!ready.is_empty()).then(|| self.choose(Choice::Wake, &ready));
             self.scratch = ready;
             let Some(chosen) = chosen else { return };
@@ -396,9 +410,12 @@ impl World {
         if let State::Blocked { on: Blocker::Objects { handles, .. }, .. } =
             std::mem::replace(&mut record.state, State::Runnable(wake))
         {
+            for i in handles.iter().filter_map(|h| h.index()) {
+                self.waiting_on[i].retain(|t| *t != thread);
+            }
             self.spare_handles.push(handles);
         }
-        self.runnable += 1;
+        self.runnable.insert(thread);
     }
 
     /// `handles` in a list for a thread's `Blocker::Objects`, in one that an earlier wait's
@@ -439,7 +456,7 @@ impl World {
         }
         let record = &mut self.threads[thread.index()];
         record.state = State::Finished;
-        self.runnable -= 1;
+        self.runnable.remove(thread);
         let handle = record.handle;
         self.signal(handle, |k| k.thread_exited(handle));
         self.cancel_thread_io(thread);
@@ -477,7 +494,7 @@ impl World {
             self.trace.push(Record { time_ns: self.now_ns, thread, entry: Entry::Exit });
             let record = &mut self.threads[i];
             record.state = State::Finished;
-            self.runnable -= 1;
+            self.runnable.remove(thread);
             let handle = record.handle;
             self.signal(handle, |k| k.thread_exited(handle));
             self.cancel_thread_io(thread);
