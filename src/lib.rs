@@ -57,6 +57,6 @@ mod wait;
 pub use windows_sys::core;
 pub use wsasim_sim::{
     Anchor, Budget, Check, Choice, Decision, Directive, Failure, FailureKind, Finding, Leak, Minimised,
-    Misuse, Outcome, Replay, Schedule, Sim, Strategy, Swarm, SwarmSettings, TraceKept, check, minimise,
-    same_failure,
+    Misuse, Outcome, Replay, Schedule, Sim, Strategy, Swarm, SwarmSettings, TraceKept, WATCHDOG_VAR, check,
+    minimise, same_failure,
 };

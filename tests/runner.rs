@@ -223,6 +223,36 @@ fn the_printed_replay_command_reproduces_the_failure() {
     assert!(stderr.contains(&trace), "the printed trace is the seed's trace:\n{stderr}");
 }
 
+/// Seed 3 of ten spins without a Win32 call: run by the test below, with a watchdog of 1 s.
+#[test]
+#[ignore = "run by a_seed_that_spins_without_calls_is_named_by_the_watchdog"]
+fn spin_target() {
+    wsasim::check(0..10, |sim| {
+        let spins = sim.seed() == 3;
+        sim.client("a", "192.0.2.1", move || unsafe {
+            Sleep(1);
+            if spins {
+                loop {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+    });
+}
+
+#[test]
+fn a_seed_that_spins_without_calls_is_named_by_the_watchdog() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["runner::spin_target", "--exact", "--ignored", "--nocapture"])
+        .env(wsasim::WATCHDOG_VAR, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("wsasim: seed 3 has run for 1 s of host time without ending"), "{stderr}");
+    assert!(stderr.contains("WSASIM_SEED=3 cargo test runner::spin_target"), "{stderr}");
+}
+
 #[test]
 fn limits_on_steps_and_time_are_named_when_hit() {
     let spin = || loop {

@@ -14,7 +14,7 @@
 //! | `WSASIM_RUN_LENGTH=<n>` | the run length PCT and bounded preemption draw over |
 //! | `WSASIM_SHRINK=0` | report the failing seed's own schedule, not a minimised one |
 
-use crate::sweep::{Confirmed, Exploration, Job, RunAs, Runner, Seeds, measure};
+use crate::sweep::{Confirmed, Exploration, Job, RunAs, Runner, Seeds, Watchdog, measure, watchdog_after};
 use crate::{Budget, Schedule, Sim, Strategy, Swarm, TraceKept};
 use std::path::PathBuf;
 
@@ -108,7 +108,9 @@ impl Check {
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let shrink = self.shrink.filter(|_| std::env::var(SHRINK_VAR).map_or(true, |v| v.trim() != "0"));
-        let runner = Runner { workers, stop_at_failure: true, shrink, stop: None };
+        let replay = |_, seed| replay_command(Some((seed, test.as_deref())), &exploration);
+        let watchdog = watchdog_after().map(|after| Watchdog { after, replay: &replay });
+        let runner = Runner { workers, stop_at_failure: true, shrink, stop: None, watchdog };
         let job = Job { seeds: Seeds::List(self.seeds), exploration };
         let Some(result) = runner.run(&[job], &|_, run| prepare(run).run(), &|_, _| {}).pop() else { return };
         match result.confirmed {

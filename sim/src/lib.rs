@@ -49,7 +49,8 @@ pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};
 pub use strategy::{Anchor, Choice, Decision, Directive, Schedule, Strategy};
 pub use swarm::{Swarm, SwarmSettings};
 pub use sweep::{
-    Confirmed, DOUBLE_RUN, Exploration, Job, JobResult, RunAs, Runner, SeedResult, Seeds, measure, runs_twice,
+    Confirmed, DOUBLE_RUN, Exploration, Job, JobResult, RunAs, Runner, SeedResult, Seeds, WATCHDOG_VAR,
+    Watchdog, measure, runs_twice, watchdog_after,
 };
 pub use thread::{Blocker, ThreadId, Wake};
 pub use trace::{TraceKept, Value};

@@ -14,7 +14,7 @@ use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings, TraceKept};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a sweep's seeds decide.
@@ -164,9 +164,36 @@ pub struct Job {
     pub exploration: Exploration,
 }
 
+/// How long one seed may run in host time before the sweep gives up on it. A program that
+/// loops without a Win32 call never reaches a scheduling point, so no step or time limit
+/// stops it, and its OS thread cannot be stopped either: the watchdog names the seed and
+/// how to replay it (the seed spins again, at the same place, under a debugger), then
+/// ends the process with exit code 1.
+#[derive(Clone, Copy)]
+pub struct Watchdog<'a> {
+    pub after: Duration,
+    /// The command that replays seed `seed` of job `j`.
+    pub replay: &'a (dyn Fn(usize, u64) -> String + Sync),
+}
+
+impl std::fmt::Debug for Watchdog<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watchdog").field("after", &self.after).finish_non_exhaustive()
+    }
+}
+
+/// The environment variable that sets the watchdog, in seconds (0: none).
+pub const WATCHDOG_VAR: &str = "WSASIM_WATCHDOG_SECS";
+
+/// The watchdog's time: [`WATCHDOG_VAR`], or 600 s; `None` for 0.
+pub fn watchdog_after() -> Option<Duration> {
+    let secs = std::env::var(WATCHDOG_VAR).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(600);
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
 /// Runs seeds on OS threads.
 #[derive(Debug, Clone, Copy)]
-pub struct Runner {
+pub struct Runner<'a> {
     pub workers: usize,
     /// Once a job has failed, skip its larger seeds (for `wsasim::check`, which reports
     /// the smallest), instead of running all of them (the command's reports count every
@@ -177,6 +204,8 @@ pub struct Runner {
     /// Once this is set (by an interrupt), start no more seeds and minimise nothing: the
     /// results hold the seeds that finished.
     pub stop: Option<&'static AtomicBool>,
+    /// Gives up on a seed that runs too long (see [`Watchdog`]).
+    pub watchdog: Option<Watchdog<'a>>,
 }
 
 /// Finished seeds, handed on in the order of the sweep (job by job, seed by seed) whatever
@@ -187,7 +216,7 @@ struct InOrder {
     waiting: BTreeMap<u64, Option<(usize, SeedResult)>>,
 }
 
-impl Runner {
+impl Runner<'_> {
     /// Runs the seeds of each job `j` with `run(j, as)`, handing each seed's result to
     /// `each(j, result)` in job order, then seed order.
     pub fn run(
@@ -251,9 +280,15 @@ impl Runner {
         let failed: Vec<Mutex<Option<u64>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
         let stopped = || self.stop.is_some_and(|s| s.load(Ordering::Relaxed));
         let next = AtomicU64::new(0);
+        let workers = (self.workers as u64).clamp(1, total.max(1)) as usize;
+        // What each worker runs, since when: for the watchdog.
+        let running: Vec<Mutex<Option<(usize, u64, Instant)>>> =
+            (0..workers).map(|_| Mutex::new(None)).collect();
+        let (ids, active, caller) = (AtomicUsize::new(0), AtomicUsize::new(workers), std::thread::current());
         std::thread::scope(|s| {
-            for _ in 0..(self.workers as u64).clamp(1, total.max(1)) {
+            for _ in 0..workers {
                 s.spawn(|| {
+                    let slot = &running[ids.fetch_add(1, Ordering::Relaxed)];
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         if index >= total || stopped() {
@@ -268,7 +303,9 @@ impl Runner {
                             continue;
                         }
                         let started = Instant::now();
+                        *slot.lock().expect("no worker panics holding it") = Some((j, seed, started));
                         let result = run_seed(seed, &|kept| run(j, RunAs::seed(seed, kept, explorations[j])));
+                        *slot.lock().expect("no worker panics holding it") = None;
                         if result.failure.is_some() {
                             let mut f = failed[j].lock().expect("no worker panics holding it");
                             if !beaten(&f) {
@@ -278,7 +315,25 @@ impl Runner {
                         results[j].lock().expect("no worker panics holding it").wall += started.elapsed();
                         finished(index, Some((j, result)));
                     }
+                    active.fetch_sub(1, Ordering::Relaxed);
+                    caller.unpark();
                 });
+            }
+            while active.load(Ordering::Relaxed) > 0 {
+                let Some(dog) = self.watchdog else { break };
+                std::thread::park_timeout(dog.after.min(Duration::from_millis(500)));
+                for slot in &running {
+                    if let Some((j, seed, since)) = *slot.lock().expect("no worker panics holding it") {
+                        if since.elapsed() > dog.after {
+                            eprintln!(
+                                "wsasim: seed {seed} has run for {} s of host time without ending ({WATCHDOG_VAR}): a loop that makes no Win32 call never reaches a scheduling point, so no step or time limit can stop it. The seed spins again, at the same place: {}",
+                                since.elapsed().as_secs(),
+                                (dog.replay)(j, seed)
+                            );
+                            std::process::exit(1);
+                        }
+                    }
+                }
             }
         });
         // Stopped by an interrupt, seeds that finished after one that never started.

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wsasim_sim::{
     Budget, Confirmed, Exploration, Job, Minimised, Replay, RunAs, Runner, Schedule, SeedResult, Strategy,
-    TraceKept, measure,
+    TraceKept, Watchdog, measure,
 };
 
 /// wsasim: a deterministic simulator of Windows Sockets 2 overlapped I/O.
@@ -400,7 +400,9 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
     let replay = |s: &Scenario, e: &Exploration, seed: u64| replay_command(program, s, e, seed);
     let started = std::time::Instant::now();
     let shrink = (!args.no_shrink).then(Budget::default);
-    let runner = Runner { workers, stop_at_failure: false, shrink, stop: Some(&INTERRUPT) };
+    let replay_job = |j: usize, seed| replay(&scenarios[j], &jobs[j].exploration, seed);
+    let watchdog = wsasim_sim::watchdog_after().map(|after| Watchdog { after, replay: &replay_job });
+    let runner = Runner { workers, stop_at_failure: false, shrink, stop: Some(&INTERRUPT), watchdog };
     let _interrupt = StopAtInterrupt::install();
     let run_seed = |j: usize, run: RunAs| {
         let s = &scenarios[j];
