@@ -254,6 +254,15 @@ fn a_seed_that_spins_without_calls_is_named_by_the_watchdog() {
 }
 
 #[test]
+fn a_setup_that_panics_fails_the_sweep_at_once() {
+    // The panic reaches the caller: no worker waits for the seed it was to run, and the
+    // watchdog does not take it for a seed that spins.
+    let message =
+        failure_of(|| wsasim::check(0..4, |sim| panic!("a setup that panics at seed {}", sim.seed())));
+    assert!(message.contains("a setup that panics"), "{message}");
+}
+
+#[test]
 fn limits_on_steps_and_time_are_named_when_hit() {
     let spin = || loop {
         thread::yield_now();
@@ -294,23 +303,35 @@ fn a_loop_of_calls_without_scheduling_points_still_meets_the_step_limit() {
 }
 
 #[test]
-fn a_kept_trace_is_bounded_in_memory() {
-    let mut sim = Sim::new(0);
+fn a_kept_trace_is_cut_at_its_memory_bound_and_the_run_goes_on_as_if_it_were_not() {
     let set_for_ever = || unsafe {
         let ev = CreateEventA(std::ptr::null(), TRUE, FALSE, std::ptr::null());
         loop {
             SetEvent(ev);
         }
     };
-    sim.trace_bytes_max(1 << 20).client("a", "192.0.2.1", set_for_ever);
-    let f = sim.run().unwrap_err();
-    assert_eq!(f.kind(), &FailureKind::TraceLimit { bytes_max: 1 << 20 });
-    assert!(f.to_string().contains("the kept trace took 1 MiB (Sim::trace_bytes_max"), "{f}");
-    assert!(f.trace_len() > 1000, "the trace up to the limit is there to read");
-    // Keeping only the hash, the same loop meets the step limit instead.
-    let mut sim = Sim::new(0);
-    sim.trace_bytes_max(1 << 20).keep_trace(false).steps_max(200_000).client("a", "192.0.2.1", set_for_ever);
-    assert_eq!(sim.run().unwrap_err().kind(), &FailureKind::StepLimit { steps_max: 200_000 });
+    let run = |kept| {
+        let mut sim = Sim::new(0);
+        sim.trace_kept(kept).trace_bytes_max(1 << 20).steps_max(200_000).client(
+            "a",
+            "192.0.2.1",
+            set_for_ever,
+        );
+        sim.run().unwrap_err()
+    };
+    let (kept, hashed) = (run(wsasim::TraceKept::Records), run(wsasim::TraceKept::Hash));
+    assert_eq!(kept.kind(), &FailureKind::StepLimit { steps_max: 200_000 });
+    assert_eq!(kept.kind(), hashed.kind());
+    assert_eq!(kept.trace_hash(), hashed.trace_hash(), "the hash covers the entries past the cut");
+    assert!((1_000..200_000).contains(&kept.trace_len()), "{} entries kept", kept.trace_len());
+    let text = kept.trace_text();
+    assert!(
+        text.ends_with(
+            "it reached Sim::trace_bytes_max; the run went on, and its hash covers every entry)\n"
+        ),
+        "{}",
+        &text[text.len() - 200..]
+    );
 }
 
 #[test]

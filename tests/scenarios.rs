@@ -548,6 +548,13 @@ fn reports_that_cannot_be_written_are_refused_before_anything_runs() {
     let (json, junit) = (format!("json={}", at("r")), format!("junit={}/./r", dir.display()));
     let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--report", &json, "--report", &junit]);
     assert_eq!((code, err.trim_end().ends_with("two reports at one path")), (2, true), "{err}");
+    let (second, up) = (format!("json={}", at("s")), format!("junit={}/d/../r", dir.display()));
+    std::fs::create_dir(dir.join("d")).unwrap();
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--report", &json, "--report", &second]);
+    assert_eq!((code, err.trim_end().ends_with("a second report of one kind")), (2, true), "{err}");
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--report", &json, "--report", &up]);
+    assert_eq!((code, err.trim_end().ends_with("two reports at one path")), (2, true), "{err}");
+    assert!(!dir.join("r").exists() && !dir.join("s").exists(), "nothing is left behind");
 }
 
 #[test]

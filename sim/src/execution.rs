@@ -31,8 +31,8 @@ pub(crate) struct Limits {
     pub(crate) quantum_ns: u64,
     /// The stack of each simulated thread (reserved; pages are touched only when used).
     pub(crate) stack_bytes: usize,
-    /// Memory the kept trace may take before the run fails, so a run that loops for ever
-    /// cannot fill the machine's.
+    /// Memory the kept trace may take before it is cut, so a run that loops for ever cannot
+    /// fill the machine's.
     pub(crate) trace_bytes_max: usize,
 }
 
@@ -99,7 +99,6 @@ pub(crate) enum Ending {
     /// Nothing could run and nothing was due, with a client not finished.
     Deadlock,
     StepLimit,
-    TraceLimit,
     TimeLimit,
     /// A replayed schedule stopped fitting the run.
     Diverged,
@@ -215,9 +214,6 @@ impl Execution<'_> {
             );
             if w.steps >= self.limits.steps_max {
                 return Ending::StepLimit;
-            }
-            if w.trace.kept_bytes() > self.limits.trace_bytes_max {
-                return Ending::TraceLimit;
             }
             if w.now_ns > self.limits.time_max_ns {
                 return Ending::TimeLimit;

@@ -119,8 +119,9 @@ impl Sim {
         self
     }
 
-    /// Fails the run once its kept trace takes this much memory (default
-    /// [`Sim::TRACE_BYTES_MAX`]); a run that keeps only the hash, or nothing, has no bound.
+    /// Keeps the trace's entries until they take this much memory (default
+    /// [`Sim::TRACE_BYTES_MAX`]): past it the trace is cut, the run goes on as one that keeps
+    /// only its hash, and gives the same hash.
     pub fn trace_bytes_max(&mut self, bytes: usize) -> &mut Sim {
         self.limits.trace_bytes_max = bytes;
         self
@@ -438,8 +439,6 @@ pub enum FailureKind {
     Deadlock { blocked: Vec<String> },
     /// The run took `steps_max` scheduling steps.
     StepLimit { steps_max: u64 },
-    /// The kept trace took `bytes_max` of memory.
-    TraceLimit { bytes_max: usize },
     /// Virtual time passed `time_max`.
     TimeLimit { time_max: Duration },
     /// Events or sockets left open, with `Sim::fail_on_leaks`.
@@ -472,11 +471,7 @@ impl fmt::Display for FailureKind {
             FailureKind::StepLimit { steps_max } => {
                 write!(f, "step limit: {steps_max} scheduling steps (Sim::steps_max)")
             }
-            FailureKind::TraceLimit { bytes_max } => write!(
-                f,
-                "trace limit: the kept trace took {} MiB (Sim::trace_bytes_max; a run that keeps only its hash has no bound: Sim::keep_trace(false))",
-                bytes_max >> 20
-            ),
+
             FailureKind::TimeLimit { time_max } => {
                 write!(f, "time limit: virtual time passed {time_max:?} (Sim::time_max)")
             }
@@ -687,7 +682,7 @@ impl Report {
         assert!(conservation.holds(), "wsasim: bytes lost without a trace, seed {seed}: {conservation:?}");
         let stalls = world.net.stalls();
         let (hash, records) =
-            std::mem::replace(&mut world.trace, trace::Trace::new(TraceKept::Nothing)).into_parts();
+            std::mem::replace(&mut world.trace, trace::Trace::new(TraceKept::Nothing, 0)).into_parts();
         Report {
             seed,
             hash,
@@ -789,7 +784,6 @@ impl Report {
                     Ending::Misuse => unreachable!("a misuse ending always has its finding"),
                     Ending::Deadlock => Some(FailureKind::Deadlock { blocked: self.blocked.clone() }),
                     Ending::StepLimit => Some(FailureKind::StepLimit { steps_max: limits.steps_max }),
-                    Ending::TraceLimit => Some(FailureKind::TraceLimit { bytes_max: limits.trace_bytes_max }),
                     Ending::TimeLimit => {
                         Some(FailureKind::TimeLimit { time_max: Duration::from_nanos(limits.time_max_ns) })
                     }

@@ -13,8 +13,9 @@ use crate::sim::Replay;
 use crate::{Failure, Outcome, Sim, Strategy, Swarm, SwarmSettings, TraceKept};
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// How a sweep's seeds decide.
@@ -111,7 +112,7 @@ pub enum Confirmed {
 pub struct JobResult {
     /// Seeds that ran.
     pub seeds_run: u64,
-    /// The failing ones, in seed order.
+    /// The failing ones, by seed.
     pub failures: Vec<SeedResult>,
     /// Host time spent on its seeds, over all workers.
     pub wall: Duration,
@@ -208,12 +209,42 @@ pub struct Runner<'a> {
     pub watchdog: Option<Watchdog<'a>>,
 }
 
+/// How far past the oldest unfinished seed a worker may start one: so many finished seeds
+/// at most wait for a slow one, however long it takes.
+const AHEAD_MAX: u64 = 1 << 16;
+
 /// Finished seeds, handed on in the order of the sweep (job by job, seed by seed) whatever
 /// order the workers finish them in: those that finish early wait here for the ones before.
 struct InOrder {
     next: u64,
     /// Finished seeds past `next`: the job and result of each, `None` for one skipped.
     waiting: BTreeMap<u64, Option<(usize, SeedResult)>>,
+}
+
+/// A worker leaving, however it leaves (a panic in the program's setup too): the watchdog
+/// stops watching it, the caller stops waiting for it, and after a panic no worker waits
+/// for the seed it held.
+struct Leaving<'a> {
+    slot: &'a Mutex<Option<(usize, u64, Instant)>>,
+    active: &'a AtomicUsize,
+    caller: &'a Thread,
+    abandoned: &'a AtomicBool,
+    in_order: &'a Mutex<InOrder>,
+    caught_up: &'a Condvar,
+}
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if std::thread::panicking() {
+            // Under the lock the waiters test it under, so none misses it.
+            let _o = self.in_order.lock().unwrap_or_else(|e| e.into_inner());
+            self.abandoned.store(true, Ordering::Relaxed);
+            self.caught_up.notify_all();
+        }
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        self.caller.unpark();
+    }
 }
 
 impl Runner<'_> {
@@ -263,6 +294,9 @@ impl Runner<'_> {
             }
         };
         let in_order = Mutex::new(InOrder { next: 0, waiting: BTreeMap::new() });
+        let caught_up = Condvar::new();
+        // A worker panicked (in the program's setup, say): the seed it held never finishes.
+        let abandoned = AtomicBool::new(false);
         let finished = |index: u64, done: Option<(usize, SeedResult)>| {
             let mut o = in_order.lock().expect("no worker panics holding it");
             o.waiting.insert(index, done);
@@ -275,6 +309,14 @@ impl Runner<'_> {
                     hand_on(j, result);
                 }
             }
+            caught_up.notify_all();
+        };
+        // Waits until `index` is within AHEAD_MAX of the oldest unfinished seed.
+        let wait_for_room = |index: u64| {
+            let mut o = in_order.lock().expect("no worker panics holding it");
+            while index >= o.next + AHEAD_MAX && !abandoned.load(Ordering::Relaxed) {
+                o = caught_up.wait(o).expect("no worker panics holding it");
+            }
         };
         // The smallest failing seed of each job so far, for `stop_at_failure`.
         let failed: Vec<Mutex<Option<u64>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
@@ -285,45 +327,55 @@ impl Runner<'_> {
         let running: Vec<Mutex<Option<(usize, u64, Instant)>>> =
             (0..workers).map(|_| Mutex::new(None)).collect();
         let (ids, active, caller) = (AtomicUsize::new(0), AtomicUsize::new(workers), std::thread::current());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    let slot = &running[ids.fetch_add(1, Ordering::Relaxed)];
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= total || stopped() {
-                            break;
-                        }
-                        let (j, seed) = locate(index);
-                        let beaten = |f: &Option<u64>| f.is_some_and(|best| best < seed);
-                        if self.stop_at_failure
-                            && beaten(&failed[j].lock().expect("no worker panics holding it"))
-                        {
-                            finished(index, None);
-                            continue;
-                        }
-                        let started = Instant::now();
-                        *slot.lock().expect("no worker panics holding it") = Some((j, seed, started));
-                        let result = run_seed(seed, &|kept| run(j, RunAs::seed(seed, kept, explorations[j])));
-                        *slot.lock().expect("no worker panics holding it") = None;
-                        if result.failure.is_some() {
-                            let mut f = failed[j].lock().expect("no worker panics holding it");
-                            if !beaten(&f) {
-                                *f = Some(seed);
+        let panicked = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let slot = &running[ids.fetch_add(1, Ordering::Relaxed)];
+                        let _leaving = Leaving {
+                            slot,
+                            active: &active,
+                            caller: &caller,
+                            abandoned: &abandoned,
+                            in_order: &in_order,
+                            caught_up: &caught_up,
+                        };
+                        loop {
+                            let index = next.fetch_add(1, Ordering::Relaxed);
+                            if index >= total || stopped() {
+                                break;
                             }
+                            wait_for_room(index);
+                            let (j, seed) = locate(index);
+                            let beaten = |f: &Option<u64>| f.is_some_and(|best| best < seed);
+                            if self.stop_at_failure
+                                && beaten(&failed[j].lock().expect("no worker panics holding it"))
+                            {
+                                finished(index, None);
+                                continue;
+                            }
+                            let started = Instant::now();
+                            *slot.lock().expect("no worker panics holding it") = Some((j, seed, started));
+                            let result =
+                                run_seed(seed, &|kept| run(j, RunAs::seed(seed, kept, explorations[j])));
+                            *slot.lock().expect("no worker panics holding it") = None;
+                            if result.failure.is_some() {
+                                let mut f = failed[j].lock().expect("no worker panics holding it");
+                                if !beaten(&f) {
+                                    *f = Some(seed);
+                                }
+                            }
+                            results[j].lock().expect("no worker panics holding it").wall += started.elapsed();
+                            finished(index, Some((j, result)));
                         }
-                        results[j].lock().expect("no worker panics holding it").wall += started.elapsed();
-                        finished(index, Some((j, result)));
-                    }
-                    active.fetch_sub(1, Ordering::Relaxed);
-                    caller.unpark();
-                });
-            }
+                    })
+                })
+                .collect();
             while active.load(Ordering::Relaxed) > 0 {
                 let Some(dog) = self.watchdog else { break };
                 std::thread::park_timeout(dog.after.min(Duration::from_millis(500)));
                 for slot in &running {
-                    if let Some((j, seed, since)) = *slot.lock().expect("no worker panics holding it") {
+                    if let Some((j, seed, since)) = *slot.lock().unwrap_or_else(|e| e.into_inner()) {
                         if since.elapsed() > dog.after {
                             eprintln!(
                                 "wsasim: seed {seed} has run for {} s of host time without ending ({WATCHDOG_VAR}): a loop that makes no Win32 call never reaches a scheduling point, so no step or time limit can stop it. The seed spins again, at the same place: {}",
@@ -335,7 +387,13 @@ impl Runner<'_> {
                     }
                 }
             }
+            // A worker's panic (the program's setup's, say) is the sweep's, as it was raised.
+            let ends: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+            ends.into_iter().find_map(Result::err)
         });
+        if let Some(payload) = panicked {
+            std::panic::resume_unwind(payload);
+        }
         // Stopped by an interrupt, seeds that finished after one that never started.
         let left = std::mem::take(&mut in_order.into_inner().expect("no worker panicked").waiting);
         for (j, result) in left.into_values().flatten() {
@@ -344,6 +402,8 @@ impl Runner<'_> {
         let mut results: Vec<JobResult> =
             results.into_iter().map(|r| r.into_inner().expect("no worker panicked")).collect();
         for (j, r) in results.iter_mut().enumerate() {
+            // A listed job's seeds may come in any order.
+            r.failures.sort_by_key(|f| f.seed);
             if self.stop_at_failure {
                 // Seeds above the smallest failure may have run before it was found.
                 r.failures.truncate(1);

@@ -214,6 +214,8 @@ struct Arrays {
     words: Vec<u64>,
     text: String,
     parties: Vec<ThreadId>,
+    /// The run went on past these entries without keeping more (`Sim::trace_bytes_max`).
+    cut: bool,
 }
 
 impl Arrays {
@@ -223,6 +225,7 @@ impl Arrays {
         words: Vec::new(),
         text: String::new(),
         parties: Vec::new(),
+        cut: false,
     };
 
     fn clear(&mut self) {
@@ -231,6 +234,7 @@ impl Arrays {
         self.words.clear();
         self.text.clear();
         self.parties.clear();
+        self.cut = false;
     }
 }
 
@@ -317,6 +321,11 @@ impl Records {
     /// entry's values to hash them as that run did, which allocates: it is asked for once
     /// per run at most, by a report, a test or the determinism check.
     pub(crate) fn hash(&self) -> u64 {
+        self.fold().finish()
+    }
+
+    /// The hasher of a run that kept only its hash, as it stands after these entries.
+    fn fold(&self) -> TraceHasher {
         let mut h = TraceHasher::default();
         for r in self.iter() {
             let (time_ns, thread) = (r.time_ns, r.thread);
@@ -333,7 +342,7 @@ impl Records {
                 Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. } => h.other(r),
             }
         }
-        h.finish()
+        h
     }
 
     fn keep(&mut self, value: &Value) -> Kept {
@@ -406,13 +415,17 @@ pub enum TraceKept {
 pub(crate) struct Trace {
     hasher: Option<TraceHasher>,
     records: Option<Records>,
+    /// The memory kept records may take: past it, they are cut and the hash folded in
+    /// from then on, so the run goes on exactly as one that keeps only its hash.
+    bytes_max: usize,
 }
 
 impl Trace {
-    pub(crate) fn new(kept: TraceKept) -> Trace {
+    pub(crate) fn new(kept: TraceKept, bytes_max: usize) -> Trace {
         Trace {
             hasher: (kept == TraceKept::Hash).then(TraceHasher::default),
             records: (kept == TraceKept::Records).then(Records::new),
+            bytes_max,
         }
     }
 
@@ -420,11 +433,6 @@ impl Trace {
     /// entries).
     pub(crate) fn hash(&self) -> Option<u64> {
         self.hasher.map(|h| h.finish())
-    }
-
-    /// The memory the kept entries take, 0 when the trace is not kept.
-    pub(crate) fn kept_bytes(&self) -> usize {
-        self.records.as_ref().map_or(0, Records::bytes)
     }
 
     /// Entries kept so far (none when the trace is not kept).
@@ -547,9 +555,13 @@ impl Trace {
         if let Some(h) = &mut self.hasher {
             hash(h);
         }
-        if let Some(records) = &mut self.records {
+        if let Some(records) = self.records.as_mut().filter(|r| !r.0.cut) {
             let entry = keep(records);
             records.push(time_ns, thread, entry);
+            if records.bytes() > self.bytes_max {
+                self.hasher = Some(records.fold());
+                records.0.cut = true;
+            }
         }
     }
 
@@ -602,6 +614,9 @@ pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) ->
             let _ = write!(out, "  <- deviation {k} of {of}");
         }
         out.push('\n');
+    }
+    if records.0.cut {
+        out.push_str("(the trace is cut here: it reached Sim::trace_bytes_max; the run went on, and its hash covers every entry)\n");
     }
     out
 }
@@ -876,7 +891,7 @@ mod tests {
 
     #[test]
     fn text_has_the_documented_columns() {
-        let mut t = Trace::new(TraceKept::Records);
+        let mut t = Trace::new(TraceKept::Records, usize::MAX);
         let (main, t1) = (ThreadId(0), ThreadId(1));
         t.call(
             1_000,
@@ -899,7 +914,7 @@ mod tests {
 
     #[test]
     fn jsonl_has_one_object_per_record() {
-        let mut t = Trace::new(TraceKept::Records);
+        let mut t = Trace::new(TraceKept::Records, usize::MAX);
         t.call(5, ThreadId(0), "SetEvent", &[Value::Hex(0x7)], Value::Bool(1), None);
         t.choice(6, ThreadId(1), "run", ThreadId(1), &[ThreadId(0), ThreadId(1)]);
         insta::assert_snapshot!(render_jsonl(t.records(), &names()), @r#"
@@ -911,7 +926,7 @@ mod tests {
     #[test]
     fn values_that_print_alike_or_split_text_differently_hash_apart() {
         let hash = |args: &[Value]| {
-            let mut t = Trace::new(TraceKept::Hash);
+            let mut t = Trace::new(TraceKept::Hash, usize::MAX);
             t.call(1, ThreadId(0), "f", args, Value::Void, None);
             t.hash().expect("a hash kept")
         };
@@ -930,7 +945,7 @@ mod tests {
     #[test]
     fn the_hash_computed_from_records_is_the_one_folded_in_and_depends_on_every_field() {
         let run = |kept: TraceKept, ms: u32| {
-            let mut t = Trace::new(kept);
+            let mut t = Trace::new(kept, usize::MAX);
             t.call(1, ThreadId(0), "Sleep", &[Value::Ms(ms)], Value::Void, None);
             t.blocks(2, ThreadId(1), "WaitForSingleObject", &[Value::Hex(0x104), Value::Ms(ms)]);
             t.choice(3, ThreadId(1), "run", ThreadId(0), &[ThreadId(0), ThreadId(1)]);

@@ -118,7 +118,7 @@ impl World {
             now_ns: 0,
             timers: BTreeSet::new(),
             oracle,
-            trace: Trace::new(kept),
+            trace: Trace::new(kept, limits.trace_bytes_max),
             current: ThreadId(0),
             local_streak: 0,
             runnable: ThreadSet::default(),
@@ -350,7 +350,6 @@ impl World {
         let alone = self.runnable.len() == 1
             && self.net.wire.next_due().is_none_or(|t| t > self.now_ns)
             && self.steps < self.limits.steps_max
-            && self.trace.kept_bytes() <= self.limits.trace_bytes_max
             && self.now_ns <= self.limits.time_max_ns
             && !self.oracle.diverged
             && self.finding.is_none();
@@ -454,6 +453,11 @@ impl World {
                 });
             }
         }
+        self.end(thread);
+    }
+
+    /// A running thread's end: its object signaled, the I/O it issued cancelled.
+    fn end(&mut self, thread: ThreadId) {
         let record = &mut self.threads[thread.index()];
         record.state = State::Finished;
         self.runnable.remove(thread);
@@ -467,7 +471,9 @@ impl World {
     /// are terminated", "all of the object handles opened by the process are closed"). Its
     /// threads run no more code (their stacks unwind at the run's end, when nothing can
     /// park); the I/O they issued is cancelled; its sockets close as `closesocket` closes
-    /// them, with a reset where data is unread. What a client host left open is a leak,
+    /// them, with a reset where data is unread. Its other handles stay open, seen by no
+    /// other host. A `wsasim::sync::Mutex` one of its threads held stays held, as a lock a
+    /// terminated thread held does on Windows. What a client host left open is a leak,
     /// recorded now, as the run's end would have found it.
     pub(crate) fn host_exited(&mut self, host: HostId) {
         if self.hosts[host as usize].client {
@@ -492,12 +498,7 @@ impl World {
                 self.make_runnable(thread, Wake::Teardown);
             }
             self.trace.push(Record { time_ns: self.now_ns, thread, entry: Entry::Exit });
-            let record = &mut self.threads[i];
-            record.state = State::Finished;
-            self.runnable.remove(thread);
-            let handle = record.handle;
-            self.signal(handle, |k| k.thread_exited(handle));
-            self.cancel_thread_io(thread);
+            self.end(thread);
         }
         self.close_host_sockets(host);
     }

@@ -301,19 +301,30 @@ fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(found.files)
 }
 
-/// Refuses reports that could not be written, before anything runs: two kinds at one path,
-/// or a path that cannot be opened for writing.
+/// Refuses reports that could not be written, before anything runs: a kind given twice, two
+/// at one path (however it is spelled), or a path that cannot be written. Nothing is left
+/// behind: a file made to try the path is removed.
 fn check_reports(reports: &[(ReportKind, PathBuf)]) -> Result<(), String> {
-    for (i, (_, path)) in reports.iter().enumerate() {
-        let same = |other: &PathBuf| std::path::absolute(other).ok() == std::path::absolute(path).ok();
-        if reports[..i].iter().any(|(_, other)| same(other)) {
-            return Err(format!("{}: two reports at one path", path.display()));
+    let mut seen = Vec::new();
+    for (i, (kind, path)) in reports.iter().enumerate() {
+        if reports[..i].iter().any(|(other, _)| other == kind) {
+            return Err(format!("{}: a second report of one kind", path.display()));
         }
+        let existed = path.exists();
         std::fs::OpenOptions::new()
             .append(true)
             .create(true)
             .open(path)
             .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+        let real = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()));
+        if !existed {
+            let _ = std::fs::remove_file(path);
+        }
+        let real = real?;
+        if seen.contains(&real) {
+            return Err(format!("{}: two reports at one path", path.display()));
+        }
+        seen.push(real);
     }
     Ok(())
 }
@@ -500,7 +511,7 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
     let rate = ran as f64 / wall.as_secs_f64().max(1e-9);
     say!(out, "wsasim: {ran} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
     say!(out, "{} passed, {failed} failed", scenarios.len() - failed);
-    if INTERRUPT.load(Ordering::Relaxed) {
+    if INTERRUPT.load(Ordering::Relaxed) && code != BAD_INPUT {
         eprintln!(
             "wsasim: interrupted: {ran} of {total} seeds ran; the results and reports above are theirs"
         );
