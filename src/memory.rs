@@ -26,6 +26,9 @@ const PAGE: usize = 4096;
 /// other out, for 32 KiB an OS thread.
 const REMEMBERED_BITS: u32 = 12;
 
+/// The low addresses no program has.
+const NULL_PARTITION: usize = 0x1_0000;
+
 /// How many pages one system call probes.
 const PER_CALL: usize = 64;
 
@@ -52,6 +55,12 @@ fn probe(start: usize, len: usize, write: bool) -> bool {
         return true;
     }
     let Some(last) = start.checked_add(len - 1) else { return false };
+    // The first 64 KiB are never mapped, on Windows (Microsoft KB Q92764, "Non-Addressable
+    // Range in Address Space": 0x00000000 to 0x0000FFFF) and Linux alike (vm.mmap_min_addr):
+    // NULL is refused without asking the kernel, so also where the kernel refuses the probe.
+    if start < NULL_PARTITION {
+        return false;
+    }
     let (first, last) = (start / PAGE, last / PAGE);
     // The common case, a buffer within a page used before: no system call.
     if first == last && known(first, write) {
@@ -143,6 +152,10 @@ mod tests {
         assert!(!usable(buffer.as_ptr(), usize::MAX, Read), "a length past the end of the address space");
         assert!(!usable(buffer.as_ptr(), 1 << 46, Read), "a length past what is mapped");
         assert!(usable(std::ptr::null(), 0, Read));
+        assert!(
+            !usable(std::ptr::null(), 1, Read) && !usable(std::ptr::without_provenance(0xffff), 1, Read),
+            "the first 64 KiB"
+        );
         static TEXT: &str = "read-only";
         assert!(usable(TEXT.as_ptr(), TEXT.len(), Read));
         assert!(!usable(TEXT.as_ptr(), TEXT.len(), Write), "a constant cannot be written");

@@ -335,11 +335,12 @@ const POLL_REQUESTS: i16 = POLLRDNORM | POLLRDBAND | POLLWRNORM;
 pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
     let call = enter("WSAPoll");
     // A NULL or unmapped array is WSAEFAULT (Wine sock.c test_WSAPoll: `WSAPoll(NULL, 1, 0)`;
-    // Doc: WSAPoll, "an exception occurred while reading user input parameters").
+    // Doc: WSAPoll, "an exception occurred while reading user input parameters"); NULL is
+    // never mapped.
     let mapped = (fds as usize)
         .checked_mul(size_of::<WSAPOLLFD>())
         .is_some_and(|len| memory::usable(fdarray.cast(), len, Access::Write));
-    let entries: &mut [WSAPOLLFD] = if fdarray.is_null() || fds == 0 || !mapped {
+    let entries: &mut [WSAPOLLFD] = if fds == 0 || !mapped {
         &mut []
     } else {
         // SAFETY: the caller passes `fds` entries, as for Windows; they were probed.
@@ -354,7 +355,7 @@ pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
     ];
     let r = if fds == 0 {
         Err(WSAEINVAL as u32)
-    } else if fdarray.is_null() || !mapped {
+    } else if !mapped {
         Err(WSAEFAULT as u32)
     } else {
         poll_entries(call, &args, entries, timeout)
