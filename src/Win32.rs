@@ -49,6 +49,7 @@ pub mod System {
             Sleep, SleepEx, WaitForMultipleObjects, WaitForMultipleObjectsEx, WaitForSingleObject,
             WaitForSingleObjectEx,
         };
+        pub use crate::win32_thread::{CreateThread, ExitThread, GetExitCodeThread, ResumeThread};
         pub use windows_sys::Win32::System::Threading::*;
     }
 }

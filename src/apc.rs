@@ -21,7 +21,7 @@ pub unsafe fn GetCurrentThread() -> HANDLE {
 /// multiple of 4, like Windows' thread ids.
 pub unsafe fn GetCurrentThreadId() -> u32 {
     let call = enter("GetCurrentThreadId");
-    let id = call.with(|w| 4 * (w.current().0 + 1));
+    let id = call.with(|w| crate::win32_thread::thread_id(w.current()));
     call.done(&[], Value::Int(id.into()), None);
     id
 }

@@ -52,6 +52,7 @@ pub mod thread;
 mod tick;
 pub mod time;
 mod wait;
+mod win32_thread;
 
 /// `windows-sys`'s `core` module (`BOOL`, `PCWSTR`, ...), at the path programs expect.
 pub use windows_sys::core;

@@ -30,3 +30,4 @@ mod tcp_close;
 mod threads;
 mod udp;
 mod waits;
+mod win32_threads;

@@ -8,7 +8,7 @@
 use crate::misuse::Misuse;
 use crate::net::Latency;
 use crate::panic::{self, Teardown};
-use crate::runtime::{self, Runtime};
+use crate::runtime::{self, Leave, Runtime};
 use crate::strategy::{Choice, Decision, Directive, Oracle, Recorded, Strategy};
 use crate::thread::{Role, State};
 use crate::trace::{Entry, Record, TraceKept};
@@ -106,7 +106,7 @@ pub(crate) enum Ending {
     Misuse,
 }
 
-type ThreadCoroutine = Coroutine<Wake, (), (), DefaultStack>;
+type ThreadCoroutine = Coroutine<Wake, Leave, (), DefaultStack>;
 
 thread_local! {
     /// Stacks of ended coroutines with their sizes, reused by the next runs on this OS
@@ -253,7 +253,11 @@ impl Execution<'_> {
     fn resume(&mut self, thread: ThreadId, wake: Wake) -> bool {
         let co = self.coroutines[thread.index()].as_mut().expect("a runnable thread has a coroutine");
         match runtime::as_simulated_thread(|| co.resume(wake)) {
-            CoroutineResult::Yield(()) => false,
+            CoroutineResult::Yield(Leave::Step) => false,
+            CoroutineResult::Yield(Leave::Exit) => {
+                self.abandon(thread);
+                true
+            }
             CoroutineResult::Return(()) => {
                 let co = self.coroutines[thread.index()].take().expect("just resumed");
                 let size = self.limits.stack_bytes;
@@ -261,6 +265,18 @@ impl Execution<'_> {
                 true
             }
         }
+    }
+
+    /// Ends a thread's coroutine without unwinding it (see `ThreadRecord::foreign`): what
+    /// its stack holds is never dropped, and the stack is reused.
+    fn abandon(&mut self, thread: ThreadId) {
+        let mut co = self.coroutines[thread.index()].take().expect("an abandoned thread has a coroutine");
+        // SAFETY: the frames left on the stack are never returned to, and nothing outside
+        // the stack points into it: the thread's yielder pointer is not used again, and
+        // what its frames own is leaked, which is safe.
+        unsafe { co.force_reset() };
+        let size = self.limits.stack_bytes;
+        STACKS.with_borrow_mut(|s| s.push((size, co.into_stack())));
     }
 
     /// Records a thread's end. A panic of a host's main thread, or `runtime::fail_run` in
@@ -309,7 +325,7 @@ impl Execution<'_> {
             let stack =
                 cached.unwrap_or_else(|| DefaultStack::new(size).expect("wsasim: cannot map a thread stack"));
             let rt: *const Runtime = self.rt;
-            let body = move |yielder: &Yielder<Wake, ()>, first: Wake| {
+            let body = move |yielder: &Yielder<Wake, Leave>, first: Wake| {
                 // SAFETY: the runtime outlives every coroutine: `execute` tears them all
                 // down before it drops the runtime.
                 let rt = unsafe { &*rt };
@@ -337,6 +353,11 @@ impl Execution<'_> {
         self.adopt_unborn();
         self.rt.world.borrow_mut().tearing_down = true;
         for i in 0..self.coroutines.len() {
+            let started = self.coroutines[i].as_ref().is_some_and(Coroutine::started);
+            if started && self.rt.world.borrow().threads[i].foreign {
+                self.abandon(ThreadId(i as u32));
+                continue;
+            }
             if self.coroutines[i].is_some() {
                 self.rt.world.borrow_mut().current = ThreadId(i as u32);
                 let ended = self.resume(ThreadId(i as u32), Wake::Teardown);

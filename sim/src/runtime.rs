@@ -22,7 +22,16 @@ pub(crate) struct Runtime {
     pub(crate) world: RefCell<World>,
     /// Each simulated thread's way back to the scheduler, by thread id. A pointer into that
     /// thread's coroutine stack, valid while the coroutine lives.
-    pub(crate) yielders: RefCell<Vec<*const Yielder<Wake, ()>>>,
+    pub(crate) yielders: RefCell<Vec<*const Yielder<Wake, Leave>>>,
+}
+
+/// Why a simulated thread gives the scheduler its OS thread back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leave {
+    /// At a scheduling point or a block: it goes on when resumed.
+    Step,
+    /// It called `ExitThread`: it has ended, and its stack is abandoned.
+    Exit,
 }
 
 thread_local! {
@@ -178,6 +187,46 @@ impl Cx {
         })
     }
 
+    /// Creates a thread for `CreateThread`: its code runs inside the program's `extern
+    /// "system"` function, so it never unwinds (see `ThreadRecord::foreign`); `suspended`
+    /// keeps it from running until [`Cx::resume_thread`].
+    pub fn spawn_foreign(&self, main: Box<dyn FnOnce()>, suspended: bool) -> (ThreadId, Handle) {
+        let (id, handle) = self.spawn(main);
+        self.with(|w| {
+            let record = &mut w.threads[id.index()];
+            record.foreign = true;
+            if suspended {
+                record.state =
+                    State::Blocked { call: "CreateThread", on: Blocker::Suspended, deadline_ns: None };
+                w.runnable.remove(id);
+            }
+        });
+        (id, handle)
+    }
+
+    /// `ResumeThread`'s step: the thread's suspend count before it, which is 1 for a thread
+    /// made suspended that has not been resumed (it now starts) and 0 for any other.
+    pub fn resume_thread(&self, thread: ThreadId) -> u32 {
+        self.with(|w| {
+            let suspended =
+                matches!(w.threads[thread.index()].state, State::Blocked { on: Blocker::Suspended, .. });
+            if suspended {
+                w.make_runnable(thread, Wake::Go);
+            }
+            u32::from(suspended)
+        })
+    }
+
+    /// Ends the calling thread with `code` where it stands (`ExitThread`): nothing on its
+    /// stack is dropped, as Windows runs no destructors then.
+    pub fn exit_thread(&self, code: u32) -> ! {
+        self.with(|w| w.set_exit_code(code));
+        let yielder = with_runtime(self.call, |rt| rt.yielders.borrow()[rt.world.borrow().current.index()]);
+        // SAFETY: as in `suspend`; the scheduler never resumes a thread that left this way.
+        unsafe { &*yielder }.suspend(Leave::Exit);
+        unreachable!("wsasim: a thread resumed after ExitThread")
+    }
+
     /// Takes the panic of an ended thread, so that the run does not report it.
     pub fn take_panic(&self, thread: ThreadId) -> Option<Box<dyn Any + Send>> {
         self.with(|w| w.threads[thread.index()].panicked.take()?.payload)
@@ -187,7 +236,7 @@ impl Cx {
         let yielder = with_runtime(self.call, |rt| rt.yielders.borrow()[rt.world.borrow().current.index()]);
         // SAFETY: this code runs on thread `me`'s coroutine, whose yielder lives as long
         // as the coroutine does.
-        let wake = unsafe { &*yielder }.suspend(());
+        let wake = unsafe { &*yielder }.suspend(Leave::Step);
         if wake == Wake::Teardown {
             std::panic::resume_unwind(Box::new(Teardown));
         }
@@ -216,6 +265,8 @@ pub(crate) fn add_thread(
         last_error: 0,
         apcs: VecDeque::new(),
         panicked: None,
+        exit_code: 0,
+        foreign: false,
     });
     w.unborn.push(crate::world::Unborn(id, main));
     (id, handle)

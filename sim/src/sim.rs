@@ -823,6 +823,7 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
         }
         Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
         Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
+        Blocker::Suspended => "suspended (CREATE_SUSPENDED) and never resumed".to_owned(),
     };
     let until = deadline_ns.map_or("forever".to_owned(), |d| format!("until {:?}", Duration::from_nanos(d)));
     Some(format!("{} blocked in {call}, {what}, {until}", t.name))

@@ -67,6 +67,9 @@ pub enum Blocker {
     Lock(SyncId),
     /// A `wsasim::sync::Condvar`.
     Notify(SyncId),
+    /// Made by `CreateThread` with `CREATE_SUSPENDED`: it starts at `ResumeThread` (Doc:
+    /// CreateThread, "the thread is created in a suspended state").
+    Suspended,
 }
 
 /// A thread's lifecycle.
@@ -165,4 +168,11 @@ pub(crate) struct ThreadRecord {
     pub(crate) last_error: u32,
     pub(crate) apcs: VecDeque<Apc>,
     pub(crate) panicked: Option<Panicked>,
+    /// What `GetExitCodeThread` gives once it has ended: its function's return value or
+    /// `ExitThread`'s argument.
+    pub(crate) exit_code: u32,
+    /// Its code runs inside an `extern "system"` function (`CreateThread`'s), which cannot
+    /// unwind: its end by `ExitThread` or at the run's end abandons its stack instead, as
+    /// Windows' `ExitThread` and `TerminateThread` run no destructors.
+    pub(crate) foreign: bool,
 }

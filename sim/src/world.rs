@@ -238,6 +238,18 @@ impl World {
         self.threads[self.current.index()].last_error = error;
     }
 
+    /// Sets the running thread's exit code (see `ThreadRecord::exit_code`).
+    pub fn set_exit_code(&mut self, code: u32) {
+        let me = self.current;
+        self.threads[me.index()].exit_code = code;
+    }
+
+    /// A thread's exit code once it has ended (see `ThreadRecord::exit_code`).
+    pub fn exit_code(&self, thread: ThreadId) -> Option<u32> {
+        let record = &self.threads[thread.index()];
+        matches!(record.state, State::Finished).then_some(record.exit_code)
+    }
+
     /// The thread a thread object belongs to, if `handle` is one on the running host.
     pub fn thread_of(&self, handle: Handle) -> Option<ThreadId> {
         match self.kernel.get(self.host(), handle) {
@@ -332,6 +344,7 @@ impl World {
                 SyncState::Condvar { waiters } => waiters.push(me),
                 other => unreachable!("{other:?}"),
             },
+            Blocker::Suspended => unreachable!("{call}: only a thread not yet started is suspended"),
         }
         if let Some(d) = deadline_ns {
             self.timers.insert((d, me));
