@@ -25,6 +25,7 @@
 
 mod check;
 mod execution;
+mod given;
 mod misuse;
 mod net;
 mod panic;

@@ -305,6 +305,8 @@ impl Sim {
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "wsasim: host name {name:?} must be letters, digits, '-' or '_'"
         );
+        // A DNS label's limit (RFC 1035 2.3.4), so the name fits what resolution returns.
+        assert!(name.len() <= 63, "wsasim: host name {name:?} is longer than 63 characters");
         for (a, h) in &self.hosts {
             assert!(h.name != name, "wsasim: two hosts are named {name:?}");
             assert!(*a != addr, "wsasim: hosts {:?} and {name:?} both have address {addr}", h.name);

@@ -14,7 +14,9 @@ use crate::strategy::{Choice, Oracle};
 use crate::thread::{Apc, Blocker, State, ThreadRecord, ThreadSet};
 use crate::trace::{Entry, Record, Trace, TraceKept};
 use crate::{ThreadId, Value, Wake};
+use std::any::Any;
 use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use wsasim_model::{Handle, HostId, Kernel, Object, WaitSpec};
 
@@ -96,6 +98,7 @@ pub struct World {
     waiting_on: Vec<Vec<ThreadId>>,
     /// What client hosts that ended left open (`World::host_exited`).
     pub(crate) exit_leaks: Vec<Leak>,
+    given: crate::given::Given,
 }
 
 /// A thread whose record exists and whose coroutine the scheduler has yet to create.
@@ -133,6 +136,7 @@ impl World {
             sync: Vec::new(),
             scratch: Vec::new(),
             spare_handles: Vec::new(),
+            given: crate::given::Given::default(),
             exit_leaks: Vec::new(),
             waiting_on: Vec::new(),
         }
@@ -236,6 +240,33 @@ impl World {
 
     pub fn set_last_error(&mut self, error: u32) {
         self.threads[self.current.index()].last_error = error;
+    }
+
+    /// Gives the program `value` until it hands it back with [`World::take_back`], or the
+    /// run ends (see `given`): a block `getaddrinfo` returns, say.
+    pub fn lend<T: Any>(&mut self, value: T) -> *mut T {
+        self.given.lend(value)
+    }
+
+    /// The block lent at `at`, if one of type `T` was and is still out.
+    pub fn take_back<T: Any>(&mut self, at: *const T) -> Option<T> {
+        self.given.take_back(at)
+    }
+
+    /// The running thread's buffer of type `T` (see `given`), where it was the last time.
+    pub fn thread_buffer<T: Any + Default>(&mut self) -> &mut T {
+        let me = self.current;
+        self.given.per_thread(me)
+    }
+
+    /// Each host's name and address, in the order they were added.
+    pub fn hosts_table(&self) -> impl Iterator<Item = (&str, Ipv4Addr)> {
+        self.hosts.iter().enumerate().map(|(i, h)| (h.name.as_str(), self.net.host_ip(i as HostId)))
+    }
+
+    /// The running thread's host's name.
+    pub fn host_name(&self) -> &str {
+        &self.hosts[self.host() as usize].name
     }
 
     /// Sets the running thread's exit code (see `ThreadRecord::exit_code`).

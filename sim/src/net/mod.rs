@@ -126,6 +126,10 @@ impl Net {
         self.hosts.push(NetHost { ip, started: 0 });
     }
 
+    pub(crate) fn host_ip(&self, host: HostId) -> Ipv4Addr {
+        self.hosts[host as usize].ip
+    }
+
     /// The host `ip` reaches from `from`: itself on 127.0.0.0/8, as Wine's tests do.
     fn route(&self, from: HostId, ip: Ipv4Addr) -> Option<HostId> {
         if ip.is_loopback() {
