@@ -11,13 +11,20 @@ pub mod Foundation {
 
 pub mod Networking {
     pub mod WinSock {
-        pub use crate::addr::{htonl, htons, inet_addr, inet_pton, ntohl, ntohs};
+        pub use crate::addr::{
+            InetNtopW, InetPtonW, htonl, htons, inet_addr, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs,
+        };
         pub use crate::error::{WSAGetLastError, WSASetLastError};
         pub use crate::event::{WSACloseEvent, WSACreateEvent, WSAResetEvent, WSASetEvent};
         pub use crate::io::{
             WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto,
         };
         pub use crate::readiness::{__WSAFDIsSet, WSAEnumNetworkEvents, WSAEventSelect, WSAPoll, select};
+        pub use crate::resolve::{
+            FreeAddrInfoW, GetAddrInfoW, GetHostNameW, GetNameInfoW, freeaddrinfo, getaddrinfo,
+            gethostbyaddr, gethostbyname, gethostname, getnameinfo,
+        };
+        pub use crate::services::{getprotobyname, getprotobynumber, getservbyname, getservbyport};
         pub use crate::socket::{
             WSACleanup, WSASocketW, WSAStartup, accept, bind, closesocket, connect, getpeername, getsockname,
             getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,

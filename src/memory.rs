@@ -136,6 +136,33 @@ fn refused_probe() -> bool {
     std::io::Error::last_os_error().raw_os_error() != Some(libc::EFAULT)
 }
 
+/// The NUL-terminated string of `T` units at `p` (`char` or `WCHAR`), without its NUL, if
+/// every page it spans is mapped and it ends within `max` units; each page is probed before
+/// it is read, so a string that runs into unmapped memory is refused, not followed.
+///
+/// # Safety
+/// `p` is the caller's pointer to a string, as the program promised Windows.
+pub(crate) unsafe fn text<T: Copy + Default + PartialEq>(p: *const T, max: usize) -> Option<Vec<T>> {
+    let mut units = Vec::new();
+    let mut next = p;
+    while units.len() <= max {
+        let at = next as usize;
+        if (units.is_empty() || at % PAGE < size_of::<T>())
+            && !usable(next.cast(), size_of::<T>(), Access::Read)
+        {
+            return None;
+        }
+        // SAFETY: the unit's page was just found mapped.
+        let unit = unsafe { next.read_unaligned() };
+        if unit == T::default() {
+            return Some(units);
+        }
+        units.push(unit);
+        next = next.wrapping_add(1);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
