@@ -26,8 +26,8 @@ pub mod Networking {
         };
         pub use crate::services::{getprotobyname, getprotobynumber, getservbyname, getservbyport};
         pub use crate::socket::{
-            WSACleanup, WSASocketW, WSAStartup, accept, bind, closesocket, connect, getpeername, getsockname,
-            getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,
+            WSACleanup, WSAConnect, WSASocketA, WSASocketW, WSAStartup, accept, bind, closesocket, connect,
+            getpeername, getsockname, getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,
         };
         pub use crate::wait::WSAWaitForMultipleEvents;
         pub use windows_sys::Win32::Networking::WinSock::*;

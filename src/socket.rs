@@ -86,12 +86,28 @@ pub unsafe fn WSASocketW(
     g: u32,
     dwflags: u32,
 ) -> SOCKET {
-    let call = enter("WSASocketW");
-    let extra = [Value::Ptr(!lpprotocolinfo.is_null()), Value::Int(g.into()), Value::Hex(dwflags.into())];
-    if !lpprotocolinfo.is_null() || g != 0 {
-        return refuse(call, &[Value::Int(af.into()), Value::Int(r#type.into())], WSAEINVAL as u32);
+    wsa_socket(enter("WSASocketW"), af, r#type, protocol, !lpprotocolinfo.is_null(), g, dwflags)
+}
+
+/// `WSASocketA` (Doc: WSASocketA function): [`WSASocketW`] with ANSI protocol info, which
+/// is not simulated either.
+pub unsafe fn WSASocketA(
+    af: i32,
+    r#type: i32,
+    protocol: i32,
+    lpprotocolinfo: *const WSAPROTOCOL_INFOA,
+    g: u32,
+    dwflags: u32,
+) -> SOCKET {
+    wsa_socket(enter("WSASocketA"), af, r#type, protocol, !lpprotocolinfo.is_null(), g, dwflags)
+}
+
+fn wsa_socket(call: Call, af: i32, kind: i32, protocol: i32, info: bool, g: u32, flags: u32) -> SOCKET {
+    let extra = [Value::Ptr(info), Value::Int(g.into()), Value::Hex(flags.into())];
+    if info || g != 0 {
+        return refuse(call, &[Value::Int(af.into()), Value::Int(kind.into())], WSAEINVAL as u32);
     }
-    open(call, af, r#type, protocol, dwflags & WSA_FLAG_OVERLAPPED != 0, &extra)
+    open(call, af, kind, protocol, flags & WSA_FLAG_OVERLAPPED != 0, &extra)
 }
 
 fn open(call: Call, af: i32, kind: i32, protocol: i32, overlapped: bool, extra: &[Value]) -> SOCKET {
@@ -231,12 +247,64 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
 /// handshake unless the socket is nonblocking (`WSAEWOULDBLOCK`); refused, it fails with
 /// `WSAECONNREFUSED` after the round trip. A UDP connect sets the default peer.
 pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
-    let call = enter("connect");
+    // SAFETY: the caller's address, as for Windows.
+    unsafe { connect_as(enter("connect"), s, name, namelen, &[], Ok(())) }
+}
+
+/// `WSAConnect` (Doc: WSAConnect function): [`connect`], where connect data and flow specs
+/// are not simulated: TCP carries no connect data, so `lpCalleeData`'s length is set to 0
+/// (Doc: WSAConnect, "if no user data is passed back, ... len ... set to 0"), and caller
+/// data or a QOS fails with `WSAEOPNOTSUPP`.
+pub unsafe fn WSAConnect(
+    s: SOCKET,
+    name: *const SOCKADDR,
+    namelen: i32,
+    lpcallerdata: *const WSABUF,
+    lpcalleedata: *mut WSABUF,
+    lpsqos: *const QOS,
+    lpgqos: *const QOS,
+) -> i32 {
+    let call = enter("WSAConnect");
+    let extra = [lpcallerdata.is_null(), lpcalleedata.is_null(), lpsqos.is_null(), lpgqos.is_null()]
+        .map(|n| Value::Ptr(!n));
+    let callee =
+        !lpcalleedata.is_null() && memory::usable(lpcalleedata.cast(), size_of::<WSABUF>(), Access::Write);
+    let supported = if !lpcallerdata.is_null() || !lpsqos.is_null() || !lpgqos.is_null() {
+        Err(WSAEOPNOTSUPP as u32)
+    } else if !lpcalleedata.is_null() && !callee {
+        Err(WSAEFAULT as u32)
+    } else {
+        Ok(())
+    };
+    // SAFETY: the caller's address, as for Windows.
+    let r = unsafe { connect_as(call, s, name, namelen, &extra, supported) };
+    if r == 0 && callee {
+        // SAFETY: writable, checked above.
+        unsafe { (*lpcalleedata).len = 0 };
+    }
+    r
+}
+
+/// # Safety
+/// `name` holds `namelen` bytes when it is not NULL.
+unsafe fn connect_as(
+    call: Call,
+    s: SOCKET,
+    name: *const SOCKADDR,
+    namelen: i32,
+    extra: &[Value],
+    supported: Result<(), u32>,
+) -> i32 {
     // SAFETY: the caller passes `namelen` bytes at `name`, as for Windows.
     let addr = unsafe { read_peer_name(name, namelen) };
-    let args =
-        [Value::Hex(s as u64), addr.map_or(Value::Ptr(!name.is_null()), show), Value::Int(namelen.into())];
+    let mut args = vec![
+        Value::Hex(s as u64),
+        addr.map_or(Value::Ptr(!name.is_null()), show),
+        Value::Int(namelen.into()),
+    ];
+    args.extend_from_slice(extra);
     let r = lookup(call, s).and_then(|id| {
+        supported?;
         if call.with(|w| w.connect(id, addr?))? {
             return Ok(());
         }
