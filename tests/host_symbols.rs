@@ -22,23 +22,44 @@ const MODULES: [&str; 6] = [
     "System/Threading",
 ];
 
-/// Where cargo keeps the `windows-sys` sources this crate builds with.
+/// Where cargo keeps the sources of the `windows-sys` wsasim builds with (the graph holds
+/// other versions too, for other crates).
 fn windows_sys_sources() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
+    let cargo = || std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().expect("cargo");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let tree = run(cargo()
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "wsasim",
+            "-e",
+            "normal",
+            "--depth",
+            "1",
+            "--prefix",
+            "none",
+            "--manifest-path",
+        ])
+        .arg(manifest));
+    let version =
+        tree.lines().find_map(|l| l.strip_prefix("windows-sys v")).expect("wsasim depends on windows-sys");
+    let metadata = run(cargo()
         .args(["metadata", "--offline", "--format-version", "1", "--manifest-path"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .output()
-        .expect("cargo metadata");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let json = String::from_utf8(out.stdout).unwrap();
-    let manifest = json
+        .arg(manifest));
+    let wanted = format!("/windows-sys-{version}/Cargo.toml");
+    let path = metadata
         .split("\"manifest_path\":\"")
         .skip(1)
         .map(|rest| &rest[..rest.find('"').unwrap()])
-        .find(|path| path.contains("/windows-sys-"))
+        .find(|path| path.ends_with(&wanted))
         .expect("windows-sys among the packages");
-    PathBuf::from(manifest).parent().unwrap().join("src/Windows/Win32")
+    PathBuf::from(path).parent().unwrap().join("src/Windows/Win32")
 }
 
 /// The functions a module declares (its `link!` lines).

@@ -686,15 +686,32 @@ fn sends_while_a_reset_is_on_its_way_are_taken_then_fail_with_wsaeconnreset() {
 fn wsasocketa_and_wsaconnect_connect_as_socket_and_connect_do_without_connect_data() {
     pair(0, accepting_server, || unsafe {
         startup();
-        let s = WSASocketA(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP, std::ptr::null(), 0, WSA_FLAG_OVERLAPPED);
+        let s =
+            WSASocketA(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP, std::ptr::null(), 0, WSA_FLAG_OVERLAPPED);
         assert_ne!(s, INVALID_SOCKET);
         let to = sockaddr("192.0.2.10:7");
         let mut data = [0u8; 4];
         let caller = WSABUF { len: 4, buf: data.as_mut_ptr() };
-        let refused = WSAConnect(s, (&raw const to).cast(), LEN, &caller, null_mut(), std::ptr::null(), std::ptr::null());
+        let refused = WSAConnect(
+            s,
+            (&raw const to).cast(),
+            LEN,
+            &caller,
+            null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        );
         assert_eq!((refused, WSAGetLastError()), (SOCKET_ERROR, WSAEOPNOTSUPP), "TCP has no connect data");
         let mut callee = WSABUF { len: 4, buf: data.as_mut_ptr() };
-        let r = WSAConnect(s, (&raw const to).cast(), LEN, std::ptr::null(), &mut callee, std::ptr::null(), std::ptr::null());
+        let r = WSAConnect(
+            s,
+            (&raw const to).cast(),
+            LEN,
+            std::ptr::null(),
+            &mut callee,
+            std::ptr::null(),
+            std::ptr::null(),
+        );
         assert_eq!(r, 0);
         assert_eq!(callee.len, 0, "no data came back");
         let mut peer = sockaddr("0.0.0.0:0");
