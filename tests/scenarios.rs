@@ -8,9 +8,12 @@ use std::process::{Command, ExitCode};
 use wsasim::TraceKept;
 use wsasim::scenario::{Params, Registry};
 
+/// The `wsasim` binary, as the replay commands it prints name it.
+const BIN: &str = env!("CARGO_BIN_EXE_wsasim");
+
 /// Runs the `wsasim` binary: exit code, standard output, standard error.
 fn wsasim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_wsasim")).args(args).output().expect("wsasim runs");
+    let out = Command::new(BIN).args(args).output().expect("wsasim runs");
     let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
     (out.status.code().expect("exited"), text(out.stdout), text(out.stderr))
 }
@@ -240,14 +243,14 @@ fn the_junit_report_has_the_required_structure() {
     );
     let [(message, text)] = &failures[..] else { panic!("one failure: {failures:?}") };
     assert!(message.starts_with("3 of 3 seeds failed; seed 0: "), "{message}");
-    assert!(text.contains("replay: wsasim replay tests/scenarios/failing.toml --seed 2"), "{text}");
+    assert!(text.contains(&format!("replay: {BIN} replay tests/scenarios/failing.toml --seed 2")), "{text}");
 }
 
 #[test]
 fn a_failure_names_its_seed_and_the_command_that_replays_it() {
     let (code, out, _) = wsasim(&["run", "tests/scenarios/failing.toml", "--seed", "4"]);
     assert_eq!(code, 1);
-    let replay = "wsasim replay tests/scenarios/failing.toml --seed 4";
+    let replay = format!("{BIN} replay tests/scenarios/failing.toml --seed 4");
     assert!(out.contains("  seed 4: thread a/main panicked: tests/scenarios/failing.toml:18:1: "), "{out}");
     assert!(out.contains(&format!("    replay: {replay}")), "{out}");
     assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
@@ -400,11 +403,11 @@ fn run_takes_a_strategy_writes_the_failing_schedule_and_replay_reproduces_it() {
     ]);
     assert_eq!(code, 1, "{out}");
     let replay = out.lines().find_map(|l| l.trim().strip_prefix("replay: ")).expect("a replay line");
-    assert!(replay.starts_with(&format!("wsasim replay {file} --seed 0 --strategy pct:2:")), "{out}");
+    assert!(replay.starts_with(&format!("{BIN} replay {file} --seed 0 --strategy pct:2:")), "{out}");
     let name = file.trim_end_matches(".toml").replace('/', "__");
     let written = schedules.join(format!("{name}-seed0.schedule"));
     assert!(out.contains(&format!("    schedule: {}", written.display())), "{out}");
-    let by_schedule = format!("wsasim replay {file} --schedule {}", written.display());
+    let by_schedule = format!("{BIN} replay {file} --schedule {}", written.display());
     assert!(out.contains(&format!("    replay the schedule: {by_schedule}")), "{out}");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["scenarios"][0]["results"][0]["schedule"], written.display().to_string());
@@ -446,7 +449,9 @@ fn swarm_and_file_strategies_reach_the_replay_command_and_bad_ones_are_refused()
         wsasim(&["run", "tests/scenarios/failing.toml", "--swarm", "--schedules", dir.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(
-        out.contains("replay: wsasim replay tests/scenarios/failing.toml --seed 0 --swarm --run-length "),
+        out.contains(&format!(
+            "replay: {BIN} replay tests/scenarios/failing.toml --seed 0 --swarm --run-length "
+        )),
         "{out}"
     );
     assert!(out.contains("\n    swarm: strategy "), "the failure names what the seed drew: {out}");
@@ -479,7 +484,7 @@ fn run_hands_back_a_minimised_schedule_that_fails_the_same_way() {
     let line = out.lines().find_map(|l| l.trim().strip_prefix("minimised: ")).expect("a minimised line");
     let written =
         schedules.join(format!("{}-seed3.schedule", file.trim_end_matches(".toml").replace('/', "__")));
-    assert_eq!(line, format!("wsasim replay {file} --schedule {}", written.display()));
+    assert_eq!(line, format!("{BIN} replay {file} --schedule {}", written.display()));
     assert!(out.contains(" deviations from the default schedule of "), "{out}");
     let schedule: wsasim::Schedule = std::fs::read_to_string(&written).unwrap().parse().unwrap();
     assert_eq!(schedule.seed, 3);
@@ -584,4 +589,36 @@ fn a_script_that_makes_a_buffer_in_a_loop_is_stopped_with_where() {
         .expect_err("stopped");
     let wsasim::FailureKind::Panic { message, .. } = failure.kind() else { panic!("{failure}") };
     assert!(message.starts_with("loop.toml:9:1: this host's scripts made more than 256 MiB"), "{message}");
+}
+
+#[test]
+fn zero_seeds_is_an_error_unless_asked_for_and_counts_read_as_english() {
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--seeds", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no seeds to run for scenarios/tcp/echo.toml (--seeds 0); pass --allow-no-seeds"),
+        "{err}"
+    );
+    let (code, out, _) = wsasim(&["run", "scenarios/tcp/echo.toml", "--seeds", "0", "--allow-no-seeds"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("ok    scenarios/tcp/echo.toml (0 seeds)"), "{out}");
+
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--shard", "3/3", "--seeds", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("(shard 3/3 gets none of their seeds)"), "{err}");
+    let (code, _, _) =
+        wsasim(&["run", "scenarios/tcp/echo.toml", "--shard", "3/3", "--seeds", "1", "--allow-no-seeds"]);
+    assert_eq!(code, 0);
+
+    let (code, _, err) = wsasim(&["run", "scenarios/tcp/echo.toml", "--jobs", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--jobs <N>"), "{err}");
+
+    let (code, out, _) = wsasim(&["run", "scenarios/tcp/echo.toml", "--seed", "3", "--jobs", "1"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("ok    scenarios/tcp/echo.toml (1 seed)\n"), "{out}");
+    assert!(out.contains("wsasim: 1 seed in ") && out.contains(" seeds/s, 1 job)"), "{out}");
+    let (code, out, _) = wsasim(&["run", "tests/scenarios/failing.toml", "--seed", "4"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAIL  tests/scenarios/failing.toml (1 of 1 seed failed)"), "{out}");
 }

@@ -64,8 +64,12 @@ struct RunArgs {
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
     /// OS threads to run seeds on (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     jobs: Option<usize>,
+    /// Succeed when a scenario is left no seeds to run (`--seeds 0`, or a shard of fewer
+    /// seeds than shards), which is otherwise an error.
+    #[arg(long)]
+    allow_no_seeds: bool,
     /// Write a report: junit=PATH (JUnit XML) or json=PATH (every seed's result).
     #[arg(long, value_name = "KIND=PATH", value_parser = parse_report)]
     report: Vec<(ReportKind, PathBuf)>,
@@ -246,13 +250,11 @@ pub fn main(
     ExitCode::from(code)
 }
 
-/// How a failure names this command: `wsasim` when that is what ran, else the path it
-/// was run by (a test or bench binary with its own programs).
+/// How a failure names this command: as it was run (`wsasim` through the `PATH`,
+/// `target/release/wsasim` after `cargo build`, a test binary's path), so that the replay
+/// commands it prints work as given from where it ran.
 fn command_name(argv0: &Path) -> String {
-    match argv0.file_stem().and_then(|s| s.to_str()) {
-        Some("wsasim") => "wsasim".into(),
-        _ => argv0.display().to_string(),
-    }
+    argv0.display().to_string()
 }
 
 /// Every scenario file the paths name, in order, each once however it is reached (`a`,
@@ -401,6 +403,22 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
         .zip(ranges)
         .map(|(s, r)| Job { seeds: shard.seeds(r), exploration: args.explore.over(s.exploration()) })
         .collect();
+    if !args.allow_no_seeds {
+        let empty = scenarios.iter().zip(&jobs).filter(|(_, j)| j.seeds.len() == 0);
+        let names: Vec<String> = empty.map(|(s, _)| s.path().to_string()).collect();
+        if !names.is_empty() {
+            let why = match args.shard {
+                _ if args.seeds == Some(0) => "--seeds 0".to_owned(),
+                Some(sh) => format!("shard {}/{} gets none of their seeds", sh.k, sh.n),
+                None => "no seeds chosen".to_owned(),
+            };
+            eprintln!(
+                "wsasim: no seeds to run for {} ({why}); pass --allow-no-seeds to accept that",
+                names.join(", ")
+            );
+            return BAD_INPUT;
+        }
+    }
     let total: u64 = jobs.iter().map(|j| j.seeds.len()).sum();
     let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
@@ -448,12 +466,12 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
         let n = result.seeds_run;
         schedules.push(None);
         if failures.is_empty() {
-            say!(out, "ok    {} ({n} seeds)", scenario.path());
+            say!(out, "ok    {} ({})", scenario.path(), count(n, "seed"));
             continue;
         }
         failed += 1;
         code = FAILED;
-        say!(out, "FAIL  {} ({} of {n} seeds failed)", scenario.path(), failures.len());
+        say!(out, "FAIL  {} ({} of {} failed)", scenario.path(), failures.len(), count(n, "seed"));
         const SHOWN: usize = 10;
         for f in failures.iter().take(SHOWN) {
             let why = f.failure.as_deref().unwrap_or_default().replace('\n', "\n        ");
@@ -509,7 +527,13 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
     }
     let ran: u64 = results.iter().map(|r| r.seeds_run).sum();
     let rate = ran as f64 / wall.as_secs_f64().max(1e-9);
-    say!(out, "wsasim: {ran} seeds in {:.2} s ({rate:.0} seeds/s, {workers} jobs)", wall.as_secs_f64());
+    say!(
+        out,
+        "wsasim: {} in {:.2} s ({rate:.0} seeds/s, {})",
+        count(ran, "seed"),
+        wall.as_secs_f64(),
+        count(workers as u64, "job")
+    );
     say!(out, "{} passed, {failed} failed", scenarios.len() - failed);
     if INTERRUPT.load(Ordering::Relaxed) && code != BAD_INPUT {
         eprintln!(
@@ -518,6 +542,11 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
         return INTERRUPTED;
     }
     code
+}
+
+/// `n` things, in the singular for one.
+pub(crate) fn count(n: u64, thing: &str) -> String {
+    if n == 1 { format!("1 {thing}") } else { format!("{n} {thing}s") }
 }
 
 /// The command that replays `seed` of `scenario` as it ran: the strategy (with the run

@@ -52,8 +52,9 @@ pub fn junit(entries: &[Entry]) -> String {
         };
         let why = first.failure.as_deref().unwrap_or_default();
         let message = format!(
-            "{} of {seeds} seeds failed; seed {}: {}",
+            "{} of {} failed; seed {}: {}",
             failures.len(),
+            super::cli::count(seeds, "seed"),
             first.seed,
             why.lines().next().unwrap_or_default()
         );
