@@ -404,7 +404,7 @@ fn run(registry: &Registry, program: &str, args: &RunArgs, out: &mut Out<'_>) ->
         .map(|(s, r)| Job { seeds: shard.seeds(r), exploration: args.explore.over(s.exploration()) })
         .collect();
     if !args.allow_no_seeds {
-        let empty = scenarios.iter().zip(&jobs).filter(|(_, j)| j.seeds.len() == 0);
+        let empty = scenarios.iter().zip(&jobs).filter(|(_, j)| j.seeds.is_empty());
         let names: Vec<String> = empty.map(|(s, _)| s.path().to_string()).collect();
         if !names.is_empty() {
             let why = match args.shard {
