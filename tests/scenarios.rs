@@ -18,12 +18,27 @@ fn wsasim(args: &[&str]) -> (i32, String, String) {
     (out.status.code().expect("exited"), text(out.stdout), text(out.stderr))
 }
 
-/// A fresh folder for one test's files.
-fn scratch(test: &str) -> PathBuf {
+/// A fresh folder for one test's files, removed when the test ends, failed or not.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(test: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("wsasim-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary folder");
-    dir
+    Scratch(dir)
 }
 
 /// The `*.toml` files under `dir`, sorted, as paths relative to the package.
@@ -439,7 +454,6 @@ fn run_takes_a_strategy_writes_the_failing_schedule_and_replay_reproduces_it() {
         err.starts_with(&format!("wsasim: {}:4:1: expected choice=chosen/options", edited.display())),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -461,7 +475,6 @@ fn swarm_and_file_strategies_reach_the_replay_command_and_bad_ones_are_refused()
     let (code, _, err) = wsasim(&["check", file.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains(":6:12: strategy = \"pct:0\": PCT's depth goes from 1 to 10"), "{err}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -495,7 +508,6 @@ fn run_hands_back_a_minimised_schedule_that_fails_the_same_way() {
         err.contains("`WSAGetOverlappedResult(s, ov, FALSE) == TRUE, bytes 8` gave 0"),
         "the same failure: {err}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -567,7 +579,7 @@ fn a_file_named_twice_or_reached_twice_runs_once() {
     let dir = scratch("twice");
     std::os::unix::fs::symlink(std::fs::canonicalize("scenarios/udp").unwrap(), dir.join("udp")).unwrap();
     // A cycle: a link to the folder that holds it.
-    std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+    std::os::unix::fs::symlink(&*dir, dir.join("again")).unwrap();
     let d = dir.display().to_string();
     let paths =
         ["scenarios/udp/truncation.toml", "./scenarios/udp//truncation.toml", &d, &format!("{d}/udp")];
