@@ -444,6 +444,11 @@ fn a_program_that_reads_hidden_state_is_caught_though_every_seed_passes() {
     let first = (0..200).find(|&s| wsasim_sim::runs_twice(s)).expect("one in 32 of 200 seeds");
     assert!(why.contains(&format!("seed {first} passed twice with two different traces")), "{why}");
     assert!(why.starts_with("wsasim: not deterministic: "), "{why}");
+    assert!(why.contains("the usual cause is state outside the simulation"), "{why}");
+    // Two more runs keep their traces: the first entry where they part is the send.
+    let parts = why.lines().skip_while(|l| !l.contains("they part at line")).collect::<Vec<_>>();
+    assert!(parts.len() == 3 && parts[1].contains("first:  ") && parts[1].contains("sendto("), "{why}");
+    assert!(parts[2].contains("second: ") && parts[2].contains("sendto(") && parts[1] != parts[2], "{why}");
     // Its twin takes the length from the run alone.
     assert_eq!(checked(|| 5), Ok(()));
 }
@@ -463,4 +468,28 @@ fn the_seeds_run_twice_are_one_in_32_of_any_range_and_of_each_shard() {
             );
         }
     }
+}
+
+#[test]
+fn a_seed_that_fails_then_passes_keeps_its_first_failure_in_the_report() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FAILED_ONCE: AtomicBool = AtomicBool::new(false);
+    let run = std::panic::catch_unwind(|| {
+        wsasim::Check::new(0..1).shrink(None).run(|sim| {
+            sim.client("a", "192.0.2.1", || {
+                let first = !FAILED_ONCE.swap(true, Ordering::Relaxed);
+                wsasim::thread::yield_now();
+                assert!(!first, "the first run of the process fails");
+            });
+        });
+    });
+    let why =
+        run.map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_default()).expect_err("it failed once");
+    assert!(
+        why.starts_with("wsasim: not deterministic: seed 0 failed (thread a/main panicked: the first run of the process fails"),
+        "{why}"
+    );
+    assert!(why.contains("then passed when run again"), "{why}");
+    assert!(why.contains("a `static` or a thread-local kept from run to run"), "{why}");
+    assert!(why.contains("two more runs kept their traces and agreed"), "{why}");
 }

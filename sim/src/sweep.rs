@@ -514,13 +514,52 @@ fn confirm(
     run: &(dyn Fn(usize, RunAs) -> Result<Outcome, Failure> + Sync),
 ) -> Confirmed {
     let (seed, failed_as) = (failed.seed, failed.failure.as_deref().unwrap_or_default());
-    if failed.differs {
-        return Confirmed::Differs { why: failed_as.to_owned() };
-    }
-    let why = match run(j, RunAs::seed(seed, TraceKept::Records, exploration)) {
-        Err(f) if Some(f.trace_hash()) == failed.trace_hash => return Confirmed::Same(Box::new(f)),
-        Err(f) => format!("seed {seed} failed ({failed_as}), then gave another trace ({})", f.kind()),
-        Ok(_) => format!("seed {seed} failed ({failed_as}), then passed"),
+    let kept = |r: Result<Outcome, Failure>| match r {
+        Ok(o) => o.trace_text(),
+        Err(f) => f.trace_text(),
     };
-    Confirmed::Differs { why: format!("not deterministic: {why} when run again keeping its trace") }
+    let why = if failed.differs {
+        failed_as.to_owned()
+    } else {
+        let again = run(j, RunAs::seed(seed, TraceKept::Records, exploration));
+        let why = match &again {
+            Err(f) if Some(f.trace_hash()) == failed.trace_hash => {
+                return Confirmed::Same(Box::new(again.expect_err("matched")));
+            }
+            Err(f) => format!("seed {seed} failed ({failed_as}), then gave another trace ({})", f.kind()),
+            Ok(_) => format!("seed {seed} failed ({failed_as}), then passed"),
+        };
+        format!("not deterministic: {why} when run again keeping its trace")
+    };
+    let first = kept(run(j, RunAs::seed(seed, TraceKept::Records, exploration)));
+    let second = kept(run(j, RunAs::seed(seed, TraceKept::Records, exploration)));
+    Confirmed::Differs {
+        why: format!("{why}\n{}\n{}", NONDETERMINISM_CAUSES, first_difference(&first, &second)),
+    }
+}
+
+/// What makes a program give two runs of one seed that differ, said with every such report.
+const NONDETERMINISM_CAUSES: &str = "  the usual cause is state outside the simulation, which a seed does not decide: a \
+     `static` or a thread-local kept from run to run (seeds run one after another on each OS thread, and \
+     in parallel on others), the host's clock or randomness, or a `std::thread` in place of \
+     `wsasim::thread`";
+
+/// Where two kept traces of one seed part, to start the search for what the program read.
+fn first_difference(a: &str, b: &str) -> String {
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    for line in 1.. {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => break,
+            (x, y) => {
+                let show = |l: Option<&str>| l.unwrap_or("(the trace ends)").to_owned();
+                return format!(
+                    "  two more runs kept their traces; they part at line {line}:\n    first:  {}\n    second: {}",
+                    show(x),
+                    show(y)
+                );
+            }
+        }
+    }
+    "  two more runs kept their traces and agreed: the difference did not show again".to_owned()
 }
