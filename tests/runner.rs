@@ -478,7 +478,7 @@ fn a_seed_that_fails_then_passes_keeps_its_first_failure_in_the_report() {
         wsasim::Check::new(0..1).shrink(None).run(|sim| {
             sim.client("a", "192.0.2.1", || {
                 let first = !FAILED_ONCE.swap(true, Ordering::Relaxed);
-                wsasim::thread::yield_now();
+                thread::yield_now();
                 assert!(!first, "the first run of the process fails");
             });
         });
