@@ -47,6 +47,7 @@ mod memory;
 mod names;
 mod readiness;
 mod resolve;
+#[cfg(feature = "cli")]
 pub mod scenario;
 mod services;
 mod socket;
