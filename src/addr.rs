@@ -7,7 +7,6 @@
 
 use crate::call::{Call, enter};
 use crate::memory::{Access, usable};
-use crate::names;
 use crate::text::{self, Unit};
 use std::ffi::{CStr, c_void};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
@@ -17,6 +16,7 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 use windows_sys::core::{PCSTR, PCWSTR, PSTR, PWSTR};
 use wsasim_model::address;
+use wsasim_sim::names::Meaning;
 use wsasim_sim::{Value, sockaddr};
 
 /// `htons`: host (little-endian on every Windows target) to network byte order.
@@ -70,7 +70,7 @@ pub unsafe fn InetPtonW(family: i32, pszaddrstring: PCWSTR, paddrbuf: *mut c_voi
 unsafe fn pton<C: Unit>(call: Call, family: i32, text: *const C, buf: *mut c_void) -> i32 {
     // SAFETY: the caller's string.
     let text = unsafe { text::read(text) };
-    let args = [Value::Text(names::family(family)), text::show(&text), Value::Ptr(!buf.is_null())];
+    let args = [Value::Const(Meaning::Family, family.into()), text::show(&text), Value::Ptr(!buf.is_null())];
     let parsed: Result<Option<Vec<u8>>, u32> = match (family, text) {
         (f, _) if f != i32::from(AF_INET) && f != i32::from(AF_INET6) => Err(WSAEAFNOSUPPORT as u32),
         (_, Ok(None) | Err(_)) => Err(WSAEFAULT as u32),
@@ -146,7 +146,7 @@ unsafe fn ntop<C: Unit>(call: Call, family: i32, addr: *const c_void, buf: *mut 
         unsafe { text::write(&units, buf) };
         Ok(t)
     });
-    let mut args = vec![Value::Text(names::family(family)), Value::Ptr(!addr.is_null())];
+    let mut args = vec![Value::Const(Meaning::Family, family.into()), Value::Ptr(!addr.is_null())];
     args.push(text.as_ref().map_or(Value::Ptr(!buf.is_null()), |t| Value::Text(format!("&{t:?}"))));
     args.push(Value::Int(size as i64));
     match text {

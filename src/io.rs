@@ -23,6 +23,7 @@ use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
 use wsasim_model::{Proto, Status};
+use wsasim_sim::names::Meaning;
 use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Misuse, Notify, Op, SocketId, Start, Value, Wake};
 
 /// How a blocking call's wait ended.
@@ -320,7 +321,8 @@ fn total(buffers: &Result<Vec<Buffer>, u32>) -> Value {
 /// `send` (Doc: send function).
 pub unsafe fn send(s: SOCKET, buf: PCSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     let call = enter("send");
-    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
+    let args =
+        [Value::Hex(s as u64), Value::Int(len.into()), Value::Const(Meaning::MessageFlags, flags.into())];
     let request = Request::plain(s, Direction::Send { to: Ok(None) }, buf.cast_mut(), len, flags);
     call.winsock(&args, count(transfer(call, &args, request)))
 }
@@ -331,7 +333,12 @@ pub unsafe fn sendto(s: SOCKET, buf: PCSTR, len: i32, flags: i32, to: *const SOC
     // SAFETY: the caller passes `tolen` bytes at `to` when it is not NULL.
     let dst = (!to.is_null()).then(|| unsafe { read_sockaddr(to, tolen) }).transpose();
     let shown = dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show));
-    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), shown];
+    let args = [
+        Value::Hex(s as u64),
+        Value::Int(len.into()),
+        Value::Const(Meaning::MessageFlags, flags.into()),
+        shown,
+    ];
     let request = Request::plain(s, Direction::Send { to: dst }, buf.cast_mut(), len, flags);
     call.winsock(&args, count(transfer(call, &args, request)))
 }
@@ -339,7 +346,8 @@ pub unsafe fn sendto(s: SOCKET, buf: PCSTR, len: i32, flags: i32, to: *const SOC
 /// `recv` (Doc: recv function): 0 at the end of a stream.
 pub unsafe fn recv(s: SOCKET, buf: PSTR, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     let call = enter("recv");
-    let args = [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into())];
+    let args =
+        [Value::Hex(s as u64), Value::Int(len.into()), Value::Const(Meaning::MessageFlags, flags.into())];
     let request = Request::plain(s, Direction::Receive { from: None }, buf, len, flags);
     call.winsock(&args, count(transfer(call, &args, request)))
 }
@@ -354,8 +362,12 @@ pub unsafe fn recvfrom(
     fromlen: *mut i32,
 ) -> i32 {
     let call = enter("recvfrom");
-    let args =
-        [Value::Hex(s as u64), Value::Int(len.into()), Value::Int(flags.into()), Value::Ptr(!from.is_null())];
+    let args = [
+        Value::Hex(s as u64),
+        Value::Int(len.into()),
+        Value::Const(Meaning::MessageFlags, flags.into()),
+        Value::Ptr(!from.is_null()),
+    ];
     let direction = Direction::Receive { from: Some(FromSlot { addr: from, len: fromlen }) };
     let request = Request::plain(s, direction, buf, len, flags);
     call.winsock(&args, count(transfer(call, &args, request)))
@@ -485,7 +497,7 @@ unsafe fn send_overlapped(
             total(&buffers),
             Value::Int(count.into()),
             Value::Ptr(!bytes.is_null()),
-            Value::Int(flags.into()),
+            Value::Const(Meaning::MessageFlags, flags.into()),
         ],
         to.map(|dst| dst.map_or(Value::Ptr(true), |d| d.map_or(Value::Ptr(false), show))),
         ov,

@@ -44,7 +44,6 @@ mod event;
 mod handle;
 mod io;
 mod memory;
-mod names;
 mod readiness;
 mod resolve;
 #[cfg(feature = "cli")]

@@ -10,24 +10,11 @@ use crate::memory::{self, Access};
 use crate::socket::lookup;
 use windows_sys::Win32::Networking::WinSock::*;
 use wsasim_model::{Enumerated, Handle};
+use wsasim_sim::names::{Meaning, NETWORK_EVENTS};
 use wsasim_sim::{Blocker, Readiness, SocketId, Value, Wake, World};
 
 /// Every FD_ bit (`FD_ALL_EVENTS`, which `windows-sys` does not export; Doc: WSAEventSelect).
 const FD_ALL_EVENTS: u32 = (1 << FD_MAX_EVENTS) - 1;
-
-/// The FD_ names, by bit, for the trace.
-const EVENT_NAMES: [&str; FD_MAX_EVENTS as usize] = [
-    "FD_READ",
-    "FD_WRITE",
-    "FD_OOB",
-    "FD_ACCEPT",
-    "FD_CONNECT",
-    "FD_CLOSE",
-    "FD_QOS",
-    "FD_GROUP_QOS",
-    "FD_ROUTING_INTERFACE_CHANGE",
-    "FD_ADDRESS_LIST_CHANGE",
-];
 
 /// `WSAEventSelect` (Doc: WSAEventSelect function): the socket's one selection, replaced
 /// whole; the socket becomes nonblocking. A NULL or invalid event with a nonzero mask, or
@@ -36,7 +23,11 @@ const EVENT_NAMES: [&str; FD_MAX_EVENTS as usize] = [
 pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: i32) -> i32 {
     let call = enter("WSAEventSelect");
     let mask = lnetworkevents as u32;
-    let args = [Value::Hex(s as u64), Value::Hex(heventobject as u64), Value::Text(show_mask(mask))];
+    let args = [
+        Value::Hex(s as u64),
+        Value::Hex(heventobject as u64),
+        Value::Const(Meaning::NetworkEvents, mask.into()),
+    ];
     let r = lookup(call, s).and_then(|id| {
         let event = event_handle(heventobject);
         call.with(|w| {
@@ -89,24 +80,13 @@ fn event_handle(h: WSAEVENT) -> Option<Handle> {
     (h != 0).then_some(Handle(h as usize))
 }
 
-fn show_mask(mask: u32) -> String {
-    let names: Vec<&str> = (0..FD_MAX_EVENTS)
-        .filter(|bit| mask & (1 << bit) != 0)
-        .map(|bit| EVENT_NAMES[bit as usize])
-        .collect();
-    if mask & !FD_ALL_EVENTS != 0 {
-        return format!("{mask:#x}");
-    }
-    if names.is_empty() { "0".to_owned() } else { names.join("|") }
-}
-
 /// `{FD_READ, FD_CLOSE 10053}`: the events found, each with its code when not 0.
 fn show_found(found: &Enumerated) -> String {
     let items: Vec<String> = found
         .entries()
         .map(|(bit, code)| match code {
-            0 => EVENT_NAMES[bit as usize].to_owned(),
-            code => format!("{} {code}", EVENT_NAMES[bit as usize]),
+            0 => NETWORK_EVENTS[bit as usize].0.to_owned(),
+            code => format!("{} {code}", NETWORK_EVENTS[bit as usize].0),
         })
         .collect();
     format!("{{{}}}", items.join(", "))

@@ -26,6 +26,7 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 use windows_sys::core::{PCSTR, PCWSTR, PSTR, PWSTR};
 use wsasim_model::address;
+use wsasim_sim::names::{Meaning, Shown};
 use wsasim_sim::{Value, World, runtime, sockaddr};
 
 /// Room for a name in what is returned: a host name is at most 63 characters (`Sim::host`),
@@ -158,7 +159,7 @@ pub unsafe fn gethostbyaddr(addr: PCSTR, len: i32, r#type: i32) -> *mut HOSTENT 
     let args = [
         ip.map_or(Value::Ptr(!addr.is_null()), |ip| Value::Text(ip.to_string())),
         Value::Int(len.into()),
-        family(r#type),
+        Value::Const(Meaning::Family, r#type.into()),
     ];
     let found = call.with(|w| {
         started(w)?;
@@ -624,14 +625,10 @@ fn show_hints(hints: &Result<Option<Hints>, u32>) -> Value {
         Ok(Some(h)) => Value::Text(format!(
             "{{flags {:#x}, {}, {}, {}}}",
             h.flags,
-            family(h.family),
-            crate::names::socket_type(h.socktype),
-            crate::names::protocol(h.protocol)
+            Shown(Meaning::Family, h.family.into()),
+            Shown(Meaning::SocketType, h.socktype.into()),
+            Shown(Meaning::Protocol, h.protocol.into())
         )),
         Err(_) => Value::Ptr(true),
     }
-}
-
-fn family(af: i32) -> Value {
-    Value::Text(crate::names::family(af))
 }

@@ -13,6 +13,7 @@ use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::core::{PCSTR, PSTR};
 use wsasim_model::{Proto, Status, Tcp};
+use wsasim_sim::names::Meaning;
 use wsasim_sim::{Notify, Op, SocketId, Value, World};
 
 /// `WSAStartup` (Doc: WSAStartup function): it always offers version 2.2; a request for
@@ -105,13 +106,21 @@ pub unsafe fn WSASocketA(
 fn wsa_socket(call: Call, af: i32, kind: i32, protocol: i32, info: bool, g: u32, flags: u32) -> SOCKET {
     let extra = [Value::Ptr(info), Value::Int(g.into()), Value::Hex(flags.into())];
     if info || g != 0 {
-        return refuse(call, &[Value::Int(af.into()), Value::Int(kind.into())], WSAEINVAL as u32);
+        return refuse(
+            call,
+            &[Value::Const(Meaning::Family, af.into()), Value::Const(Meaning::SocketType, kind.into())],
+            WSAEINVAL as u32,
+        );
     }
     open(call, af, kind, protocol, flags & WSA_FLAG_OVERLAPPED != 0, &extra)
 }
 
 fn open(call: Call, af: i32, kind: i32, protocol: i32, overlapped: bool, extra: &[Value]) -> SOCKET {
-    let mut args = vec![Value::Int(af.into()), Value::Int(kind.into()), Value::Int(protocol.into())];
+    let mut args = vec![
+        Value::Const(Meaning::Family, af.into()),
+        Value::Const(Meaning::SocketType, kind.into()),
+        Value::Const(Meaning::Protocol, protocol.into()),
+    ];
     args.extend_from_slice(extra);
     let proto = match (kind, protocol) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(Proto::Tcp),
@@ -335,7 +344,7 @@ pub unsafe fn closesocket(s: SOCKET) -> i32 {
 pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
     let call = enter("shutdown");
     let r = lookup(call, s).and_then(|id| call.with(|w| w.shutdown(id, how)));
-    call.winsock(&[Value::Hex(s as u64), Value::Int(how.into())], r.map(|()| 0))
+    call.winsock(&[Value::Hex(s as u64), Value::Const(Meaning::Shutdown, how.into())], r.map(|()| 0))
 }
 
 /// `ioctlsocket` (Doc: ioctlsocket function): `FIONBIO` (which cannot turn blocking mode
@@ -343,7 +352,7 @@ pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
 /// `WSAEINVAL`.
 pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     let call = enter("ioctlsocket");
-    let args = [Value::Hex(s as u64), Value::Hex(cmd as u32 as u64), Value::Ptr(!argp.is_null())];
+    let args = [Value::Hex(s as u64), Value::Const(Meaning::Ioctl, cmd.into()), Value::Ptr(!argp.is_null())];
     let r = lookup(call, s).and_then(|id| {
         if argp.is_null() {
             return Err(WSAEFAULT as u32);
@@ -385,7 +394,7 @@ enum OptionValue {
 /// `WSAENOPROTOOPT`.
 pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, optlen: i32) -> i32 {
     let call = enter("setsockopt");
-    let mut args = vec![Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];
+    let mut args = vec![Value::Hex(s as u64), level_arg(level), option_arg(level, optname)];
     let value = read_option(optname, optval, optlen);
     args.push(match &value {
         Ok(OptionValue::Int(v)) => Value::Int((*v).into()),
@@ -449,7 +458,7 @@ fn read_option(optname: i32, optval: PCSTR, optlen: i32) -> Result<OptionValue, 
 /// (reading it does not clear it: Wine sock.c test_select) and `SO_TYPE`.
 pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optlen: *mut i32) -> i32 {
     let call = enter("getsockopt");
-    let args = [Value::Hex(s as u64), Value::Int(level.into()), Value::Int(optname.into())];
+    let args = [Value::Hex(s as u64), level_arg(level), option_arg(level, optname)];
     let r = lookup(call, s).and_then(|id| {
         let value = call.with(|w| {
             let socket = w.socket(id);
@@ -528,4 +537,18 @@ fn name_of(
     // SAFETY: the caller passes room for the address, as for Windows.
     unsafe { write_sockaddr(name, namelen, addr) }?;
     Ok(0)
+}
+
+/// How the trace shows an option's level.
+fn level_arg(level: i32) -> Value {
+    Value::Const(Meaning::Level, level.into())
+}
+
+/// How the trace shows an option: by its name at its level.
+fn option_arg(level: i32, optname: i32) -> Value {
+    match level {
+        SOL_SOCKET => Value::Const(Meaning::SocketOption, optname.into()),
+        IPPROTO_TCP => Value::Const(Meaning::TcpOption, optname.into()),
+        _ => Value::Int(optname.into()),
+    }
 }

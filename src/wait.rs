@@ -232,7 +232,8 @@ pub unsafe fn SleepEx(dwmilliseconds: u32, balertable: BOOL) -> u32 {
     let call = if dwmilliseconds == 0 { enter_yielding("SleepEx") } else { enter("SleepEx") };
     let args = [Value::Ms(dwmilliseconds), Value::Bool(balertable)];
     let r = sleep(call, &args, dwmilliseconds, balertable != 0);
-    call.done(&args, Value::Int(r.into()), None);
+    // 0, or WAIT_IO_COMPLETION by name.
+    call.done(&args, if r == 0 { Value::Int(0) } else { Value::Wait(r) }, None);
     r
 }
 

@@ -27,6 +27,7 @@ mod check;
 mod execution;
 mod given;
 mod misuse;
+pub mod names;
 mod net;
 mod panic;
 pub mod runtime;

@@ -21,6 +21,7 @@
 //! fields: `t_ns`, `thread`, `kind`, and the kind's own fields.
 
 use crate::ThreadId;
+use crate::names::{Meaning, Shown};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -44,6 +45,8 @@ pub enum Value {
     Ptr(bool),
     Str(&'static str),
     Text(String),
+    /// A number whose meaning is known, shown by its name (`AF_INET`, `FIONBIO`).
+    Const(Meaning, i64),
     /// A call that returns nothing.
     Void,
 }
@@ -80,6 +83,7 @@ impl fmt::Display for Value {
             Value::Ptr(true) => f.write_str("&"),
             Value::Str(s) => f.write_str(s),
             Value::Text(s) => f.write_str(s),
+            Value::Const(meaning, n) => meaning.write(*n, f),
             Value::Void => f.write_str("()"),
         }
     }
@@ -117,6 +121,7 @@ impl Hash for Value {
                 h.write(t.as_bytes());
             }
             Value::Void => h.write_u64(key(9)),
+            Value::Const(meaning, n) => h.write_u64(key(10 + *meaning as u64) ^ *n as u64),
         }
     }
 }
@@ -154,6 +159,7 @@ pub(crate) enum Kept {
     Ptr(bool),
     Str(&'static str),
     Text(Span),
+    Const(Meaning, i64),
     Void,
 }
 
@@ -301,6 +307,7 @@ impl Records {
             Kept::Ptr(p) => Value::Ptr(p),
             Kept::Str(s) => Value::Str(s),
             Kept::Text(span) => Value::Text(self.text(span).to_owned()),
+            Kept::Const(meaning, n) => Value::Const(meaning, n),
             Kept::Void => Value::Void,
         }
     }
@@ -388,6 +395,7 @@ fn keep(words: &mut Vec<u64>, text: &mut String, value: &Value) -> Kept {
         Value::Ptr(p) => Kept::Ptr(*p),
         Value::Str(s) => Kept::Str(s),
         Value::Text(t) => Kept::Text(keep_text(text, t)),
+        Value::Const(meaning, n) => Kept::Const(*meaning, *n),
         Value::Void => Kept::Void,
     }
 }
@@ -628,7 +636,7 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
             render_call(out, name, &records.values(*args));
             let _ = write!(out, " = {}", records.value(*ret));
             if let Some(e) = error {
-                let _ = write!(out, ", error {e}");
+                let _ = write!(out, ", error {}", Shown(Meaning::Error, i64::from(*e)));
             }
         }
         Entry::Blocks { name, args } => {
@@ -711,16 +719,33 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
         name: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         args: Option<Vec<String>>,
+        /// Beside `args`, which keep the numbers: the name of each that has one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        arg_names: Option<Vec<Option<String>>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         ret: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        error_name: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         options: Option<Vec<&'a str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     }
-    let strings = |args: &[Value]| Some(args.iter().map(ToString::to_string).collect());
+    let strings = |args: &[Value]| {
+        let number = |v: &Value| match v {
+            Value::Const(meaning, n) if *meaning == Meaning::Ioctl => format!("{:#x}", *n as u32),
+            Value::Const(_, n) => n.to_string(),
+            other => other.to_string(),
+        };
+        Some(args.iter().map(number).collect())
+    };
+    let names_of = |args: &[Value]| {
+        let named = |v: &Value| matches!(v, Value::Const(..)).then(|| v.to_string());
+        let names: Vec<Option<String>> = args.iter().map(named).collect();
+        names.iter().any(Option::is_some).then_some(names)
+    };
     let mut out = String::new();
     for r in records.iter() {
         let mut line = Line {
@@ -729,15 +754,20 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
             kind: "",
             name: None,
             args: None,
+            arg_names: None,
             ret: None,
             error: None,
+            error_name: None,
             options: None,
             message: None,
         };
         match &r.entry {
             Entry::Call { name, args, ret, error } => {
-                (line.kind, line.name, line.args) = ("call", Some(*name), strings(&records.values(*args)));
+                let args = records.values(*args);
+                (line.kind, line.name, line.args, line.arg_names) =
+                    ("call", Some(*name), strings(&args), names_of(&args));
                 (line.ret, line.error) = (Some(records.value(*ret).to_string()), *error);
+                line.error_name = error.and_then(|e| Meaning::Error.name(i64::from(e)));
             }
             Entry::Blocks { name, args } => {
                 (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(&records.values(*args)))

@@ -237,61 +237,9 @@ macro_rules! constants {
     };
 }
 
-/// The constants a script may name, with `windows-sys`'s values. Error codes come first,
-/// so that a value's name in a message is an error's where one has it.
+/// The constants a script may name besides those `wsasim_sim::names` has (errors, families,
+/// socket types, protocols, options, ioctls, flags), with `windows-sys`'s values.
 pub const CONSTANTS: &[(&str, i64)] = constants![
-    ws::WSA_IO_PENDING,
-    ws::WSA_IO_INCOMPLETE,
-    ws::WSA_INVALID_HANDLE,
-    ws::WSA_INVALID_PARAMETER,
-    ws::WSA_OPERATION_ABORTED,
-    ws::WSA_NOT_ENOUGH_MEMORY,
-    ws::WSAEINTR,
-    ws::WSAEBADF,
-    ws::WSAEACCES,
-    ws::WSAEFAULT,
-    ws::WSAEINVAL,
-    ws::WSAEMFILE,
-    ws::WSAEWOULDBLOCK,
-    ws::WSAEINPROGRESS,
-    ws::WSAEALREADY,
-    ws::WSAENOTSOCK,
-    ws::WSAEDESTADDRREQ,
-    ws::WSAEMSGSIZE,
-    ws::WSAEPROTOTYPE,
-    ws::WSAENOPROTOOPT,
-    ws::WSAEPROTONOSUPPORT,
-    ws::WSAESOCKTNOSUPPORT,
-    ws::WSAEOPNOTSUPP,
-    ws::WSAEPFNOSUPPORT,
-    ws::WSAEAFNOSUPPORT,
-    ws::WSAEADDRINUSE,
-    ws::WSAEADDRNOTAVAIL,
-    ws::WSAENETDOWN,
-    ws::WSAENETUNREACH,
-    ws::WSAENETRESET,
-    ws::WSAECONNABORTED,
-    ws::WSAECONNRESET,
-    ws::WSAENOBUFS,
-    ws::WSAEISCONN,
-    ws::WSAENOTCONN,
-    ws::WSAESHUTDOWN,
-    ws::WSAETIMEDOUT,
-    ws::WSAECONNREFUSED,
-    ws::WSAEHOSTUNREACH,
-    ws::WSAEDISCON,
-    ws::WSANOTINITIALISED,
-    ws::WSASYSNOTREADY,
-    ws::WSAVERNOTSUPPORTED,
-    foundation::ERROR_SUCCESS,
-    foundation::ERROR_INVALID_HANDLE,
-    foundation::ERROR_INVALID_PARAMETER,
-    foundation::ERROR_NOACCESS,
-    foundation::ERROR_NOT_FOUND,
-    foundation::ERROR_NOT_SUPPORTED,
-    foundation::ERROR_IO_PENDING,
-    foundation::ERROR_IO_INCOMPLETE,
-    foundation::ERROR_OPERATION_ABORTED,
     foundation::TRUE,
     foundation::FALSE,
     foundation::WAIT_OBJECT_0,
@@ -306,37 +254,7 @@ pub const CONSTANTS: &[(&str, i64)] = constants![
     ws::WSA_WAIT_FAILED,
     ws::SOCKET_ERROR,
     ws::INVALID_SOCKET,
-    ws::AF_INET,
-    ws::SOCK_STREAM,
-    ws::SOCK_DGRAM,
-    ws::IPPROTO_TCP,
-    ws::IPPROTO_UDP,
     ws::WSA_FLAG_OVERLAPPED,
-    ws::SOL_SOCKET,
-    ws::SO_SNDBUF,
-    ws::SO_RCVBUF,
-    ws::SO_REUSEADDR,
-    ws::SO_RCVTIMEO,
-    ws::SO_ERROR,
-    ws::SO_TYPE,
-    ws::SO_OOBINLINE,
-    ws::TCP_NODELAY,
-    ws::FIONBIO,
-    ws::FIONREAD,
-    ws::SIOCATMARK,
-    ws::MSG_PEEK,
-    ws::MSG_OOB,
-    ws::MSG_PARTIAL,
-    ws::MSG_DONTROUTE,
-    ws::SD_RECEIVE,
-    ws::SD_SEND,
-    ws::SD_BOTH,
-    ws::FD_READ,
-    ws::FD_WRITE,
-    ws::FD_OOB,
-    ws::FD_ACCEPT,
-    ws::FD_CONNECT,
-    ws::FD_CLOSE,
     ws::FD_READ_BIT,
     ws::FD_WRITE_BIT,
     ws::FD_OOB_BIT,
@@ -353,16 +271,6 @@ pub fn constant(name: &str) -> Option<i64> {
     if name == NULL {
         return Some(0);
     }
-    CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
-
-/// A value as a message shows it: with an error constant's name where one has it.
-pub fn describe_error(value: i64) -> String {
-    let name = CONSTANTS[..CONSTANTS.iter().position(|(n, _)| *n == "TRUE").expect("TRUE is listed")]
-        .iter()
-        .find(|(_, v)| *v == value);
-    match name {
-        Some((n, _)) => format!("{n} ({value})"),
-        None => value.to_string(),
-    }
+    let own = || CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    wsasim_sim::names::value_of(name).or_else(own)
 }

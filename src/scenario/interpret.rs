@@ -7,7 +7,7 @@
 //! that makes one each time cannot fill the machine's memory, a host's scripts may make
 //! [`MADE_BYTES_MAX`] of them in one run.
 
-use super::calls::{self, F};
+use super::calls::F;
 use super::check::{Action, Expect, HostPlan, Step, Val};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt::Write as _;
@@ -20,6 +20,7 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::Handle;
+use wsasim_sim::names::Meaning;
 use wsasim_sim::runtime;
 
 use crate::Win32::Foundation as foundation;
@@ -200,6 +201,10 @@ unsafe extern "system" fn routine(error: u32, bytes: u32, overlapped: *mut OVERL
 struct Got {
     value: i64,
     error: u32,
+    /// The last error as it was before the call: one the call left alone is not its own.
+    error_before: u32,
+    /// The call returns a wait's result (`WAIT_TIMEOUT`, ...).
+    waits: bool,
     bytes: Option<u32>,
     data: Option<Vec<u8>>,
     flags: Option<u32>,
@@ -287,7 +292,16 @@ fn holds(x: &Expect, got: &Got) -> bool {
 }
 
 fn describe(got: &Got) -> String {
-    let mut s = format!("{}, error {}", got.value, calls::describe_error(got.error.into()));
+    let value = match u32::try_from(got.value) {
+        Ok(v) if got.waits => format!("{} ({v})", wsasim_sim::Value::Wait(v)),
+        _ => got.value.to_string(),
+    };
+    let error = Meaning::Error.describe(got.error.into());
+    let mut s = if got.error == got.error_before && got.error != 0 {
+        format!("{value}, last error {error} (left by an earlier call)")
+    } else {
+        format!("{value}, error {error}")
+    };
     if let Some(b) = got.bytes {
         let _ = write!(s, ", bytes {b}");
     }
@@ -494,7 +508,15 @@ impl Op {
 fn run_step(thread: &Thread, step: &Step) -> Got {
     let a = Args { thread, step };
     let state = thread.state;
-    let mut got = Got::default();
+    let mut got = Got { error_before: last_error(), ..Got::default() };
+    got.waits = matches!(
+        step.f,
+        F::WSAWaitForMultipleEvents
+            | F::WaitForSingleObject
+            | F::WaitForSingleObjectEx
+            | F::WaitForMultipleObjects
+            | F::WaitForMultipleObjectsEx
+    );
     // SAFETY: every pointer passed below is to memory this function or the host's state
     // owns for as long as the callee, or the transport after it, may use it.
     let value: i64 = unsafe {
