@@ -14,9 +14,9 @@ macro_rules! named {
     };
 }
 
-/// The error codes a call may leave as the last error or return, Winsock's first (so that
-/// 997 is `WSA_IO_PENDING`, which is also `ERROR_IO_PENDING`).
-pub const ERRORS: &[(&str, i64)] = named![
+/// Winsock's error codes. Six are kernel32's under other names (`WSA_IO_PENDING` is
+/// `ERROR_IO_PENDING`, 997): a Winsock call's error is named from this table first.
+pub const WINSOCK_ERRORS: &[(&str, i64)] = named![
     ws::WSA_IO_PENDING,
     ws::WSA_IO_INCOMPLETE,
     ws::WSA_INVALID_HANDLE,
@@ -65,6 +65,10 @@ pub const ERRORS: &[(&str, i64)] = named![
     ws::WSATRY_AGAIN,
     ws::WSANO_RECOVERY,
     ws::WSANO_DATA,
+];
+
+/// kernel32's error codes, which a kernel32 call's error is named from first.
+pub const ERRORS: &[(&str, i64)] = named![
     foundation::ERROR_SUCCESS,
     foundation::ERROR_INVALID_HANDLE,
     foundation::ERROR_INVALID_PARAMETER,
@@ -142,6 +146,7 @@ pub const NETWORK_EVENTS: &[(&str, i64)] = &[
 /// The value of a constant any table here names.
 pub fn value_of(name: &str) -> Option<i64> {
     let tables = [
+        WINSOCK_ERRORS,
         ERRORS,
         NTSTATUS_ERRORS,
         FAMILIES,
@@ -158,11 +163,21 @@ pub fn value_of(name: &str) -> Option<i64> {
     tables.iter().flat_map(|t| t.iter()).find(|(n, _)| *n == name).map(|(_, v)| *v)
 }
 
+/// How the errors of the function named `call` are named: Winsock's (`WSA...` and the
+/// lowercase BSD names) by Winsock's names, kernel32's by theirs.
+pub fn errors_of(call: &str) -> Meaning {
+    let winsock = call.starts_with("WSA") || call.starts_with(|c: char| c.is_ascii_lowercase());
+    if winsock { Meaning::Error } else { Meaning::Win32Error }
+}
+
 /// What a number means where a call takes or gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Meaning {
-    /// An error code: a last error, or what `getaddrinfo` returns.
+    /// A Winsock call's error code: a last error, or what `getaddrinfo` returns.
+    #[default]
     Error,
+    /// A kernel32 call's error code.
+    Win32Error,
     Family,
     SocketType,
     Protocol,
@@ -185,7 +200,8 @@ pub enum Meaning {
 impl Meaning {
     fn table(self) -> &'static [(&'static str, i64)] {
         match self {
-            Meaning::Error => ERRORS,
+            Meaning::Error => WINSOCK_ERRORS,
+            Meaning::Win32Error => ERRORS,
             Meaning::Family => FAMILIES,
             Meaning::SocketType => SOCKET_TYPES,
             Meaning::Protocol => PROTOCOLS,
@@ -206,8 +222,13 @@ impl Meaning {
     /// The name `value` has, for a meaning whose values are not flags.
     pub fn name(self, value: i64) -> Option<&'static str> {
         let value = if self == Meaning::Ioctl { i64::from(value as u32) } else { value };
-        let extra: &[(&str, i64)] = if self == Meaning::Error { NTSTATUS_ERRORS } else { &[] };
-        self.table().iter().chain(extra).find(|(_, v)| *v == value).map(|(n, _)| *n)
+        let extra: &[(&str, i64)] = match self {
+            Meaning::Error => ERRORS,
+            Meaning::Win32Error => WINSOCK_ERRORS,
+            _ => &[],
+        };
+        let errors = if matches!(self, Meaning::Error | Meaning::Win32Error) { NTSTATUS_ERRORS } else { &[] };
+        self.table().iter().chain(extra).chain(errors).find(|(_, v)| *v == value).map(|(n, _)| *n)
     }
 
     /// Writes `value` as a trace shows it.
@@ -274,5 +295,9 @@ mod tests {
         assert_eq!(Shown(Meaning::NetworkEvents, 0x1_0001).to_string(), "FD_READ|0x10000");
         assert_eq!(Shown(Meaning::MessageFlags, 0).to_string(), "0");
         assert_eq!(Meaning::Error.describe(10035), "WSAEWOULDBLOCK (10035)");
+        assert_eq!(Shown(errors_of("SetEvent"), 6).to_string(), "ERROR_INVALID_HANDLE");
+        assert_eq!(Shown(errors_of("WSASetEvent"), 6).to_string(), "WSA_INVALID_HANDLE");
+        assert_eq!(Shown(errors_of("closesocket"), 10038).to_string(), "WSAENOTSOCK");
+        assert_eq!(Shown(errors_of("GetOverlappedResult"), 996).to_string(), "ERROR_IO_INCOMPLETE");
     }
 }

@@ -21,7 +21,7 @@
 //! fields: `t_ns`, `thread`, `kind`, and the kind's own fields.
 
 use crate::ThreadId;
-use crate::names::{Meaning, Shown};
+use crate::names::{Meaning, Shown, errors_of};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -636,7 +636,7 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
             render_call(out, name, &records.values(*args));
             let _ = write!(out, " = {}", records.value(*ret));
             if let Some(e) = error {
-                let _ = write!(out, ", error {}", Shown(Meaning::Error, i64::from(*e)));
+                let _ = write!(out, ", error {}", Shown(errors_of(name), i64::from(*e)));
             }
         }
         Entry::Blocks { name, args } => {
@@ -767,7 +767,7 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
                 (line.kind, line.name, line.args, line.arg_names) =
                     ("call", Some(*name), strings(&args), names_of(&args));
                 (line.ret, line.error) = (Some(records.value(*ret).to_string()), *error);
-                line.error_name = error.and_then(|e| Meaning::Error.name(i64::from(e)));
+                line.error_name = error.and_then(|e| errors_of(name).name(i64::from(e)));
             }
             Entry::Blocks { name, args } => {
                 (line.kind, line.name, line.args) = ("blocks", Some(*name), strings(&records.values(*args)))
@@ -939,7 +939,7 @@ mod tests {
         0.000001000  a/main  WaitForSingleObject(0x104, INFINITE) = WAIT_OBJECT_0
         0.000002000  a/t1    Sleep(5) blocks
         0.000003000  a/t1    ~ run a/t1 of [a/main a/t1]
-        1.000000000  a/main  SetEvent(0x7) = FALSE, error 6
+        1.000000000  a/main  SetEvent(0x7) = FALSE, error ERROR_INVALID_HANDLE
         ");
     }
 

@@ -219,6 +219,11 @@ pub fn signature(name: &str) -> Option<&'static Signature> {
     SIGNATURES.iter().find(|s| s.name == name)
 }
 
+/// The Win32 name of a function a script calls.
+pub fn name_of(f: F) -> &'static str {
+    SIGNATURES.iter().find(|s| s.f == f).map_or("?", |s| s.name)
+}
+
 /// The name of a clause bit, for messages.
 pub fn clause_name(bit: u8) -> &'static str {
     match bit {

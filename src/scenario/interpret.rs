@@ -7,7 +7,7 @@
 //! that makes one each time cannot fill the machine's memory, a host's scripts may make
 //! [`MADE_BYTES_MAX`] of them in one run.
 
-use super::calls::F;
+use super::calls::{self, F};
 use super::check::{Action, Expect, HostPlan, Step, Val};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt::Write as _;
@@ -205,6 +205,8 @@ struct Got {
     error_before: u32,
     /// The call returns a wait's result (`WAIT_TIMEOUT`, ...).
     waits: bool,
+    /// How its errors are named: Winsock's or kernel32's.
+    errors: Meaning,
     bytes: Option<u32>,
     data: Option<Vec<u8>>,
     flags: Option<u32>,
@@ -296,7 +298,7 @@ fn describe(got: &Got) -> String {
         Ok(v) if got.waits => format!("{} ({v})", wsasim_sim::Value::Wait(v)),
         _ => got.value.to_string(),
     };
-    let error = Meaning::Error.describe(got.error.into());
+    let error = got.errors.describe(got.error.into());
     let mut s = if got.error == got.error_before && got.error != 0 {
         format!("{value}, last error {error} (left by an earlier call)")
     } else {
@@ -508,7 +510,8 @@ impl Op {
 fn run_step(thread: &Thread, step: &Step) -> Got {
     let a = Args { thread, step };
     let state = thread.state;
-    let mut got = Got { error_before: last_error(), ..Got::default() };
+    let errors = wsasim_sim::names::errors_of(calls::name_of(step.f));
+    let mut got = Got { error_before: last_error(), errors, ..Got::default() };
     got.waits = matches!(
         step.f,
         F::WSAWaitForMultipleEvents
