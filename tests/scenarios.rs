@@ -634,3 +634,28 @@ fn zero_seeds_is_an_error_unless_asked_for_and_counts_read_as_english() {
     assert_eq!(code, 1);
     assert!(out.contains("FAIL  tests/scenarios/failing.toml (1 of 1 seed failed)"), "{out}");
 }
+
+#[test]
+fn a_failure_names_a_waits_result_and_an_error_left_by_an_earlier_call() {
+    let dir = scratch("named");
+    let file = dir.join("timeout.toml");
+    let source = std::fs::read_to_string("tests/scenarios/failing.toml").unwrap();
+    let source = source.replace(
+        "WSAGetOverlappedResult(s, ov, FALSE) == TRUE, bytes 8",
+        "WSAWaitForMultipleEvents([ev], FALSE, 10) == WSA_WAIT_EVENT_0",
+    );
+    std::fs::write(&file, source).unwrap();
+    let (code, out, _) = wsasim(&["run", file.to_str().unwrap(), "--seed", "0"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("gave WAIT_TIMEOUT (258), last error WSA_IO_PENDING (997) (left by an earlier call)"),
+        "{out}"
+    );
+    let source = std::fs::read_to_string("tests/scenarios/failing.toml").unwrap();
+    let source =
+        source.replace("ev = WSACreateEvent()", "ev = WSACreateEvent()\nclosesocket(s) == SOCKET_ERROR");
+    std::fs::write(&file, source).unwrap();
+    let (code, out, _) = wsasim(&["run", file.to_str().unwrap(), "--seed", "0"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("`closesocket(s) == SOCKET_ERROR` gave 0, error 0"), "{out}");
+}

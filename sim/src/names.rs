@@ -262,6 +262,8 @@ impl Meaning {
     /// `value` as a message shows it: its name and its number, or the number alone.
     pub fn describe(self, value: i64) -> String {
         match self.name(value) {
+            // No error is plainer as 0 than as ERROR_SUCCESS.
+            _ if value == 0 && matches!(self, Meaning::Error | Meaning::Win32Error) => "0".to_owned(),
             Some(name) => format!("{name} ({value})"),
             None => value.to_string(),
         }

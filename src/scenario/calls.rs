@@ -219,9 +219,9 @@ pub fn signature(name: &str) -> Option<&'static Signature> {
     SIGNATURES.iter().find(|s| s.name == name)
 }
 
-/// The Win32 name of a function a script calls.
-pub fn name_of(f: F) -> &'static str {
-    SIGNATURES.iter().find(|s| s.f == f).map_or("?", |s| s.name)
+/// The signature of a function a script calls.
+pub fn signature_of(f: F) -> &'static Signature {
+    SIGNATURES.iter().find(|s| s.f == f).expect("every function has its signature")
 }
 
 /// The name of a clause bit, for messages.

@@ -207,6 +207,8 @@ struct Got {
     waits: bool,
     /// How its errors are named: Winsock's or kernel32's.
     errors: Meaning,
+    /// The call returns a handle, which messages show in hex as traces do.
+    handle: bool,
     bytes: Option<u32>,
     data: Option<Vec<u8>>,
     flags: Option<u32>,
@@ -296,6 +298,7 @@ fn holds(x: &Expect, got: &Got) -> bool {
 fn describe(got: &Got) -> String {
     let value = match u32::try_from(got.value) {
         Ok(v) if got.waits => format!("{} ({v})", wsasim_sim::Value::Wait(v)),
+        _ if got.handle => format!("{:#x}", got.value),
         _ => got.value.to_string(),
     };
     let error = got.errors.describe(got.error.into());
@@ -510,8 +513,10 @@ impl Op {
 fn run_step(thread: &Thread, step: &Step) -> Got {
     let a = Args { thread, step };
     let state = thread.state;
-    let errors = wsasim_sim::names::errors_of(calls::name_of(step.f));
-    let mut got = Got { error_before: last_error(), errors, ..Got::default() };
+    let signature = calls::signature_of(step.f);
+    let errors = wsasim_sim::names::errors_of(signature.name);
+    let handle = matches!(signature.ret, calls::Ret::Socket | calls::Ret::Event);
+    let mut got = Got { error_before: last_error(), errors, handle, ..Got::default() };
     got.waits = matches!(
         step.f,
         F::WSAWaitForMultipleEvents
