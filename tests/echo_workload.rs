@@ -26,6 +26,8 @@ impl Echo {
     pub const ISSUE: Echo = Echo { clients: 4, rounds: 100, message: 64, one_receive_per_message: false };
 
     pub fn setup(self, sim: &mut Sim) {
+        // The server is up first, as these programs expect (see `Sim::start_spread`).
+        sim.start_spread(std::time::Duration::ZERO);
         let clients = self.clients;
         sim.host("srv", "192.0.2.10", move || server(clients));
         for c in 0..self.clients {

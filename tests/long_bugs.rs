@@ -362,6 +362,8 @@ fn config_not_ready(sim: &mut Sim, fixed: bool) {
 /// between is cut off. The fixed twin checks and closes under a lock the request task
 /// holds while its request is out.
 fn recycle_races_receive(sim: &mut Sim, fixed: bool) {
+    // The server is up first, as the program expects (see `Sim::start_spread`).
+    sim.start_spread(Duration::ZERO);
     sim.host("srv", "192.0.2.10", || unsafe {
         startup();
         let l = listener(7);
@@ -457,6 +459,8 @@ fn recycle_races_receive(sim: &mut Sim, fixed: bool) {
 /// connection request arrives just while the listener is closed. The fixed twin's client
 /// retries a refused connect.
 fn connect_during_restart(sim: &mut Sim, fixed: bool) {
+    // The server is up first, as the program expects (see `Sim::start_spread`).
+    sim.start_spread(Duration::ZERO);
     sim.host("srv", "192.0.2.10", move || unsafe {
         startup();
         let mut l = listener(7);

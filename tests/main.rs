@@ -27,6 +27,7 @@ mod scenario_inputs;
 mod scenarios;
 mod select_echo;
 mod shrink;
+mod start_order;
 mod tcp;
 mod tcp_close;
 mod threads;

@@ -46,6 +46,8 @@ impl SelectEcho {
     pub const ISSUE: SelectEcho = SelectEcho { clients: 20, rounds: 5, message: 64, flaw: Flaw::None };
 
     pub fn setup(self, sim: &mut Sim) {
+        // The server is up first, as these programs expect (see `Sim::start_spread`).
+        sim.start_spread(std::time::Duration::ZERO);
         let (clients, flaw) = (self.clients, self.flaw);
         sim.host("srv", "192.0.2.10", move || server(clients, flaw));
         for c in 0..self.clients {

@@ -25,6 +25,8 @@ fn pair_allowing(
     client: impl FnOnce() + 'static,
 ) -> wsasim::Outcome {
     let mut sim = Sim::new(seed);
+    // The server is up first, as these programs expect (see `Sim::start_spread`).
+    sim.start_spread(std::time::Duration::ZERO);
     sim.host("srv", "192.0.2.10", server).client("cli", "192.0.2.20", client);
     if let Some(m) = misuse {
         sim.allow(m);

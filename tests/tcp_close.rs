@@ -51,6 +51,8 @@ fn nonblocking(s: SOCKET) {
 /// client reads until the end of stream.
 fn send_buffering(seed: u64, data: &Rc<Vec<u8>>, in_thread: bool) {
     let mut sim = Sim::new(seed);
+    // The server is up first, as these programs expect (see `Sim::start_spread`).
+    sim.start_spread(std::time::Duration::ZERO);
     let sent = data.clone();
     sim.host("srv", "192.0.2.10", move || {
         startup();
@@ -153,12 +155,18 @@ fn a_connection_that_can_never_drain_fails_the_run_naming_it() {
     for seed in 0..10 {
         let got = Rc::new(std::cell::Cell::new(0));
         let mut sim = Sim::new(seed);
+        sim.start_spread(std::time::Duration::ZERO);
+        // The server is up first, as these programs expect (see `Sim::start_spread`).
+        sim.start_spread(std::time::Duration::ZERO);
         close_after_send(&mut sim, data.clone(), got.clone());
         sim.run().unwrap_or_else(|f| panic!("{f}"));
         assert_eq!(got.get(), 1 << 20, "seed {seed}");
 
         let got = Rc::new(std::cell::Cell::new(0));
         let mut sim = Sim::new(seed);
+        sim.start_spread(std::time::Duration::ZERO);
+        // The server is up first, as these programs expect (see `Sim::start_spread`).
+        sim.start_spread(std::time::Duration::ZERO);
         close_after_send(&mut sim, data.clone(), got.clone());
         let failure = sim.plant_stall().run().expect_err("a stalled connection fails the run");
         let FailureKind::Stalled { connections, then: None } = failure.kind() else { panic!("{failure}") };
@@ -295,6 +303,8 @@ fn two_clients(
     b_main: impl FnOnce(SOCKET) + 'static,
 ) -> Result<wsasim::Outcome, wsasim::Failure> {
     let mut sim = Sim::new(seed);
+    // The server is up first, as these programs expect (see `Sim::start_spread`).
+    sim.start_spread(std::time::Duration::ZERO);
     sim.client("a", "192.0.2.1", move || {
         startup();
         a_main(connected("192.0.2.2:7"));

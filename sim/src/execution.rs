@@ -57,6 +57,8 @@ pub(crate) struct NetSettings {
     pub(crate) planted_stall: bool,
     /// Misuses the program may make (`Sim::allow`).
     pub(crate) allowed: BTreeSet<Misuse>,
+    /// Each host starts this many microseconds after the run at most (`Sim::start_spread`).
+    pub(crate) start_spread_us: u64,
 }
 
 impl Default for NetSettings {
@@ -68,6 +70,7 @@ impl Default for NetSettings {
             cut_odds: NetSettings::CUT_ODDS,
             planted_stall: false,
             allowed: BTreeSet::new(),
+            start_spread_us: NetSettings::START_SPREAD_US,
         }
     }
 }
@@ -78,6 +81,9 @@ impl NetSettings {
     pub(crate) const CUT_ODDS: usize = 4;
     /// `Sim::pend_immediate(true)`: half the operations that could complete at once pend.
     pub(crate) const PEND_ODDS: usize = 2;
+    /// Hosts start within a millisecond of each other: well beyond a step (1 µs) and a
+    /// packet's default latency (50 to 150 µs), so that which host is up first is in play.
+    pub(crate) const START_SPREAD_US: u64 = 1_000;
 }
 
 /// Where a run's decisions come from.
@@ -152,12 +158,17 @@ pub(crate) fn execute(
         (w.net.pend_odds, w.net.cut_odds) = (net.pend_odds, net.cut_odds);
         w.net.planted_stall = net.planted_stall;
         w.allowed = net.allowed;
+        // One host alone has no other to be up before or after.
+        let spread =
+            if hosts.len() > 1 { usize::try_from(net.start_spread_us).unwrap_or(usize::MAX - 1) } else { 0 };
         for (i, h) in hosts.into_iter().enumerate() {
             w.net.add_host(h.ip);
             let role = if h.client { Role::Client } else { Role::Server };
             let name = format!("{}/main", h.name);
             w.hosts.push(HostRecord { name: h.name, client: h.client, threads: 0 });
-            runtime::add_thread(&mut w, name, i as u32, role, h.main);
+            let (main, _) = runtime::add_thread(&mut w, name, i as u32, role, h.main);
+            let start_us = if spread == 0 { 0 } else { w.oracle.pick(Choice::Start, spread + 1) };
+            w.start_later(main, start_us as u64 * 1_000);
         }
     }
     let ending = exec.run();

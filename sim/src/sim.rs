@@ -154,6 +154,16 @@ impl Sim {
         self
     }
 
+    /// How far apart the hosts start: in a run of two hosts or more, each host's main thread
+    /// starts at a seeded moment from 0 to `spread` after the run's start, in whole
+    /// microseconds (1 ms by default), as real machines are not started in step;
+    /// `Duration::ZERO` starts them together. Each start is a recorded decision (`start` in
+    /// a schedule file), whose default is 0.
+    pub fn start_spread(&mut self, spread: Duration) -> &mut Sim {
+        self.net.start_spread_us = u64::try_from(spread.as_micros()).unwrap_or(u64::MAX);
+        self
+    }
+
     /// The latency of every link (default 50 to 150 µs): each packet's is drawn from
     /// `min..=max` by the strategy; `min == max` fixes it.
     pub fn latency(&mut self, min: Duration, max: Duration) -> &mut Sim {
@@ -826,6 +836,7 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
         Blocker::Lock(id) => format!("waiting for mutex #{}", id.0),
         Blocker::Notify(id) => format!("waiting on condition variable #{}", id.0),
         Blocker::Suspended => "suspended (CREATE_SUSPENDED) and never resumed".to_owned(),
+        Blocker::Start => "not started yet (Sim::start_spread)".to_owned(),
     };
     let until = deadline_ns.map_or("forever".to_owned(), |d| format!("until {:?}", Duration::from_nanos(d)));
     Some(format!("{} blocked in {call}, {what}, {until}", t.name))

@@ -67,6 +67,9 @@ pub enum Blocker {
     Lock(SyncId),
     /// A `wsasim::sync::Condvar`.
     Notify(SyncId),
+    /// A host's main thread before its start (`Sim::start_spread`): it starts at its
+    /// deadline.
+    Start,
     /// Made by `CreateThread` with `CREATE_SUSPENDED`: it starts at `ResumeThread` (Doc:
     /// CreateThread, "the thread is created in a suspended state").
     Suspended,

@@ -269,6 +269,17 @@ impl World {
         &self.hosts[self.host() as usize].name
     }
 
+    /// Holds a host's main thread, not yet run, until `at_ns` (`Sim::start_spread`).
+    pub(crate) fn start_later(&mut self, thread: ThreadId, at_ns: u64) {
+        if at_ns == 0 {
+            return;
+        }
+        self.threads[thread.index()].state =
+            State::Blocked { call: "start", on: Blocker::Start, deadline_ns: Some(at_ns) };
+        self.timers.insert((at_ns, thread));
+        self.runnable.remove(thread);
+    }
+
     /// Sets the running thread's exit code (see `ThreadRecord::exit_code`).
     pub fn set_exit_code(&mut self, code: u32) {
         let me = self.current;
@@ -375,7 +386,9 @@ impl World {
                 SyncState::Condvar { waiters } => waiters.push(me),
                 other => unreachable!("{other:?}"),
             },
-            Blocker::Suspended => unreachable!("{call}: only a thread not yet started is suspended"),
+            Blocker::Suspended | Blocker::Start => {
+                unreachable!("{call}: only a thread not yet started waits so")
+            }
         }
         if let Some(d) = deadline_ns {
             self.timers.insert((d, me));

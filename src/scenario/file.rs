@@ -50,6 +50,8 @@ pub struct RunSettings {
 pub struct Network {
     /// The latency of every link, `[min, max]` in microseconds.
     pub latency_us: Option<Spanned<[u64; 2]>>,
+    /// How far apart the hosts start, in microseconds (`Sim::start_spread`; 0: together).
+    pub start_spread_us: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

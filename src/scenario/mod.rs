@@ -199,6 +199,15 @@ impl Registry {
                 ));
             }
         }
+        if let Some(s) = &file.network.start_spread_us
+            && *s.get_ref() > LATENCY_MAX_US
+        {
+            let expected = format!("at most {LATENCY_MAX_US} (an hour)");
+            return Err(error(
+                s.span().start,
+                format!("start_spread_us = {}: expected {expected}", s.get_ref()),
+            ));
+        }
         let misuse = |key: &str, name: &toml::Spanned<String>| {
             Misuse::from_name(name.get_ref()).ok_or_else(|| {
                 let known = Misuse::ALL.map(Misuse::name).join(", ");
@@ -235,6 +244,11 @@ impl Registry {
                 allowed,
                 expected_misuse,
                 latency: file.network.latency_us.as_ref().map(|l| l.get_ref().map(Duration::from_micros)),
+                start_spread: file
+                    .network
+                    .start_spread_us
+                    .as_ref()
+                    .map(|s| Duration::from_micros(*s.get_ref())),
             },
             exploration: Exploration { strategy, swarm: file.run.swarm.then(Swarm::default), run_length: 0 },
             body,
@@ -263,6 +277,7 @@ struct Settings {
     allowed: Vec<Misuse>,
     expected_misuse: Option<Misuse>,
     latency: Option<[Duration; 2]>,
+    start_spread: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -307,6 +322,9 @@ impl Scenario {
         }
         if let Some([min, max]) = s.latency {
             sim.latency(min, max);
+        }
+        if let Some(spread) = s.start_spread {
+            sim.start_spread(spread);
         }
         sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
         s.allowed.iter().for_each(|m| _ = sim.allow(*m));

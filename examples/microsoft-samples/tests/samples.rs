@@ -9,14 +9,34 @@ use microsoft_samples::{wait_echo_server, wait_echo_server_fixed, wsarecv_client
 use std::ptr::null_mut;
 use wsasim::Sim;
 
+fn pair(sim: &mut Sim) {
+    sim.client("server", "192.0.2.10", || assert_eq!(wsasend_server::main(), 0));
+    sim.client("client", "192.0.2.20", || {
+        assert_eq!(wsarecv_client::main(&["wsarecv", "server"]), (0, 10 * 4096));
+    });
+}
+
 #[test]
 fn the_wsasend_server_and_the_wsarecv_client_make_a_pair() {
+    // As the samples are run: the server first, the client once it is up.
     wsasim::check(0..200, |sim| {
-        sim.client("server", "192.0.2.10", || assert_eq!(wsasend_server::main(), 0));
-        sim.client("client", "192.0.2.20", || {
-            assert_eq!(wsarecv_client::main(&["wsarecv", "server"]), (0, 10 * 4096));
-        });
+        sim.start_spread(std::time::Duration::ZERO);
+        pair(sim);
     });
+}
+
+/// The client tries the server's address once: started before the server listens, it is
+/// refused and gives up, as the sample does on Windows.
+#[test]
+fn the_wsarecv_client_gives_up_when_it_starts_before_the_server() {
+    let refused = (0..50)
+        .filter(|&seed| {
+            let mut sim = Sim::new(seed);
+            pair(&mut sim);
+            sim.run().err().is_some_and(|f| f.to_string().contains("left: (1, 0)"))
+        })
+        .count();
+    assert!(refused > 5, "{refused} of 50 seeds");
 }
 
 /// A client of the echo server: sends each message in turn and reads its echo back, then

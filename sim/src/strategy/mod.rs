@@ -47,10 +47,13 @@ pub enum Choice {
     CutAt,
     /// Whether an operation that could complete at once pends (`Sim::pend_immediate`).
     Pend,
+    /// How long after the run's start a host starts, in microseconds
+    /// (`Sim::start_spread`).
+    Start,
 }
 
 impl Choice {
-    pub(crate) const ALL: [Choice; 9] = [
+    pub(crate) const ALL: [Choice; 10] = [
         Choice::Run,
         Choice::Wake,
         Choice::Lock,
@@ -60,6 +63,7 @@ impl Choice {
         Choice::Cut,
         Choice::CutAt,
         Choice::Pend,
+        Choice::Start,
     ];
 
     /// Its name in a schedule file.
@@ -74,6 +78,7 @@ impl Choice {
             Choice::Cut => "cut",
             Choice::CutAt => "cut-at",
             Choice::Pend => "pend",
+            Choice::Start => "start",
         }
     }
 
@@ -88,7 +93,8 @@ impl Choice {
 
     /// The documented default among `count` options, for any choice but [`Choice::Run`]:
     /// the first waiter, the first port, the lowest latency, a segment not cut (cutting is
-    /// option 0), an operation that completes at once (pending is the last option). A
+    /// option 0), an operation that completes at once (pending is the last option), a host
+    /// that starts with the run. A
     /// decision that takes another is a deviation.
     pub fn default_option(self, count: usize) -> usize {
         match self {
