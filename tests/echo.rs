@@ -70,3 +70,12 @@ fn check_finds_the_client_that_takes_one_receive_for_a_whole_message() {
 fn planted_replay_target() {
     wsasim::check(0..100, planted);
 }
+
+/// All that a failing `check` says, as a user reads it under the test's output: the seed,
+/// what failed and where, the commands that replay it, the minimised schedule.
+#[test]
+fn a_failing_check_says_this_and_no_more() {
+    let message = crate::runner::failure_of(|| wsasim::check(0..100, planted));
+    let message = message.replace(env!("CARGO_MANIFEST_DIR"), "[root]");
+    insta::assert_snapshot!(message);
+}
