@@ -223,59 +223,42 @@ trait Char: Unit {
     fn info(answer: &Answer, addr: *mut SOCKADDR, canonical: *mut Self) -> Self::Info;
 }
 
-impl Char for u8 {
-    type Info = ADDRINFOA;
-    fn hints(i: &ADDRINFOA) -> Hints {
-        let clean =
-            i.ai_addrlen == 0 && i.ai_canonname.is_null() && i.ai_addr.is_null() && i.ai_next.is_null();
-        Hints {
-            flags: i.ai_flags as u32,
-            family: i.ai_family,
-            socktype: i.ai_socktype,
-            protocol: i.ai_protocol,
-            clean,
+/// `Char` for a unit and its ADDRINFO, whose fields are named alike.
+macro_rules! char_with {
+    ($unit:ty, $info:ident) => {
+        impl Char for $unit {
+            type Info = $info;
+            fn hints(i: &$info) -> Hints {
+                let clean = i.ai_addrlen == 0
+                    && i.ai_canonname.is_null()
+                    && i.ai_addr.is_null()
+                    && i.ai_next.is_null();
+                Hints {
+                    flags: i.ai_flags as u32,
+                    family: i.ai_family,
+                    socktype: i.ai_socktype,
+                    protocol: i.ai_protocol,
+                    clean,
+                }
+            }
+            fn info(a: &Answer, addr: *mut SOCKADDR, canonical: *mut $unit) -> $info {
+                $info {
+                    ai_flags: a.flags,
+                    ai_family: AF_INET.into(),
+                    ai_socktype: a.socktype,
+                    ai_protocol: a.protocol,
+                    ai_addrlen: size_of::<SOCKADDR_IN>(),
+                    ai_canonname: if a.canonical.is_some() { canonical } else { std::ptr::null_mut() },
+                    ai_addr: addr,
+                    ai_next: std::ptr::null_mut(),
+                }
+            }
         }
-    }
-    fn info(a: &Answer, addr: *mut SOCKADDR, canonical: *mut u8) -> ADDRINFOA {
-        ADDRINFOA {
-            ai_flags: a.flags,
-            ai_family: AF_INET.into(),
-            ai_socktype: a.socktype,
-            ai_protocol: a.protocol,
-            ai_addrlen: size_of::<SOCKADDR_IN>(),
-            ai_canonname: if a.canonical.is_some() { canonical } else { std::ptr::null_mut() },
-            ai_addr: addr,
-            ai_next: std::ptr::null_mut(),
-        }
-    }
+    };
 }
 
-impl Char for u16 {
-    type Info = ADDRINFOW;
-    fn hints(i: &ADDRINFOW) -> Hints {
-        let clean =
-            i.ai_addrlen == 0 && i.ai_canonname.is_null() && i.ai_addr.is_null() && i.ai_next.is_null();
-        Hints {
-            flags: i.ai_flags as u32,
-            family: i.ai_family,
-            socktype: i.ai_socktype,
-            protocol: i.ai_protocol,
-            clean,
-        }
-    }
-    fn info(a: &Answer, addr: *mut SOCKADDR, canonical: *mut u16) -> ADDRINFOW {
-        ADDRINFOW {
-            ai_flags: a.flags,
-            ai_family: AF_INET.into(),
-            ai_socktype: a.socktype,
-            ai_protocol: a.protocol,
-            ai_addrlen: size_of::<SOCKADDR_IN>(),
-            ai_canonname: if a.canonical.is_some() { canonical } else { std::ptr::null_mut() },
-            ai_addr: addr,
-            ai_next: std::ptr::null_mut(),
-        }
-    }
-}
+char_with!(u8, ADDRINFOA);
+char_with!(u16, ADDRINFOW);
 
 /// What a program asked `getaddrinfo` for.
 #[derive(Debug, Default)]

@@ -238,16 +238,8 @@ fn service_entry(call: Call, args: &[Value], found: Option<Service>) -> *mut SER
         };
         Ok((&raw mut b.entry, s))
     });
-    match entry {
-        Ok((e, s)) => {
-            call.done(args, Value::Text(format!("&{{{:?}, {}, {:?}}}", s.name, s.port, s.proto)), None);
-            e
-        }
-        Err(e) => {
-            call.done(args, Value::Ptr(false), Some(e));
-            std::ptr::null_mut()
-        }
-    }
+    let shown = entry.map(|(e, s)| (e, format!("&{{{:?}, {}, {:?}}}", s.name, s.port, s.proto)));
+    finish(call, args, shown)
 }
 
 fn protocol_entry(call: Call, args: &[Value], found: Option<Protocol>) -> *mut PROTOENT {
@@ -267,9 +259,14 @@ fn protocol_entry(call: Call, args: &[Value], found: Option<Protocol>) -> *mut P
         };
         Ok((&raw mut b.entry, p))
     });
+    finish(call, args, entry.map(|(e, p)| (e, format!("&{{{:?}, {}}}", p.name, p.number))))
+}
+
+/// Ends a lookup: the thread's entry, shown as found, or NULL with the error.
+fn finish<T>(call: Call, args: &[Value], entry: Result<(*mut T, String), u32>) -> *mut T {
     match entry {
-        Ok((e, p)) => {
-            call.done(args, Value::Text(format!("&{{{:?}, {}}}", p.name, p.number)), None);
+        Ok((e, shown)) => {
+            call.done(args, Value::Text(shown), None);
             e
         }
         Err(e) => {

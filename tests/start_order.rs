@@ -1,33 +1,19 @@
 //! Hosts start at seeded moments (`Sim::start_spread`), so a program that assumes its
 //! server is up first is caught. The planted twin: a client that connects once, at once,
-//! with the network's default latency; its fixed twin tries again while refused.
+//! with the network's default latency (`planted_bugs`' `connect_before_listen` at 50 to
+//! 150 µs); its fixed twin tries again while refused.
 
 use crate::harness::distinct_traces;
-use crate::planted_bugs::{LEN, listener, sockaddr, startup};
-use std::ptr::null_mut;
 use std::time::Duration;
 use wsasim::Sim;
-use wsasim::Win32::Foundation::GetLastError;
-use wsasim::Win32::Networking::WinSock::*;
-use wsasim::Win32::System::Threading::{INFINITE, Sleep};
+use wsasim::Win32::System::Threading::Sleep;
 
+/// The planted `connect_before_listen`, with the network's default latency back.
 fn connects_once(sim: &mut Sim, fixed: bool) {
-    sim.host("srv", "192.0.2.10", || unsafe {
-        startup();
-        let l = listener(7);
-        let s = accept(l, null_mut(), null_mut());
-        assert_ne!(s, INVALID_SOCKET);
-        Sleep(INFINITE);
-    });
-    sim.client("cli", "192.0.2.20", move || unsafe {
-        startup();
-        let addr = sockaddr([192, 0, 2, 10], 7);
-        let s = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
-        while connect(s, (&raw const addr).cast(), LEN) != 0 {
-            assert!(fixed, "connect failed with {}", GetLastError());
-            Sleep(1);
-        }
-    });
+    (crate::planted_bugs::BUGS.iter().find(|b| b.name == "connect_before_listen").expect("planted").setup)(
+        sim, fixed,
+    );
+    sim.latency(Duration::from_micros(50), Duration::from_micros(150));
 }
 
 /// The seeds of `seeds` on which the program fails.

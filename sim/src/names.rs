@@ -7,7 +7,9 @@ use std::fmt;
 use windows_sys::Win32::Foundation as foundation;
 use windows_sys::Win32::Networking::WinSock as ws;
 
-/// `(name, value)` pairs from `windows-sys`'s constants.
+/// `(name, value)` pairs from `windows-sys`'s constants, as `&[(&str, i64)]` (scenario
+/// scripts name theirs so too).
+#[macro_export]
 macro_rules! named {
     ($($module:ident :: $name:ident),* $(,)?) => {
         &[$((stringify!($name), $module::$name as i64)),*]

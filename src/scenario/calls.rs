@@ -236,15 +236,9 @@ pub fn clause_name(bit: u8) -> &'static str {
     }
 }
 
-macro_rules! constants {
-    ($($module:ident :: $name:ident),* $(,)?) => {
-        &[$((stringify!($name), $module::$name as i64)),*]
-    };
-}
-
 /// The constants a script may name besides those `wsasim_sim::names` has (errors, families,
 /// socket types, protocols, options, ioctls, flags), with `windows-sys`'s values.
-pub const CONSTANTS: &[(&str, i64)] = constants![
+pub const CONSTANTS: &[(&str, i64)] = wsasim_sim::named![
     foundation::TRUE,
     foundation::FALSE,
     foundation::WAIT_OBJECT_0,
