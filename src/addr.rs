@@ -102,7 +102,7 @@ unsafe fn pton<C: Unit>(call: Call, family: i32, text: *const C, buf: *mut c_voi
 /// returns; NULL with `WSAEAFNOSUPPORT` for a family other than `AF_INET` / `AF_INET6`, or
 /// with `STATUS_INVALID_PARAMETER` for a NULL buffer or one too small for the text and its
 /// NUL (Wine protocol.c test_addr_to_print; the page says `ERROR_INVALID_PARAMETER`, what
-/// Windows 7 gave).
+/// Windows 7 gave), with `WSAEFAULT` for an address that cannot be read (inferred).
 pub unsafe fn inet_ntop(family: i32, paddr: *const c_void, pstringbuf: PSTR, stringbufsize: usize) -> PCSTR {
     // SAFETY: the caller's pointers, as for Windows.
     unsafe { ntop(enter("inet_ntop"), family, paddr, pstringbuf, stringbufsize) }
@@ -186,10 +186,12 @@ pub unsafe fn inet_ntoa(r#in: IN_ADDR) -> PSTR {
 /// # Safety
 /// `name` must be valid for `len` bytes when it is not NULL.
 pub(crate) unsafe fn read_sockaddr(name: *const SOCKADDR, len: i32) -> Result<SocketAddrV4, u32> {
-    if name.is_null() || usize::try_from(len).unwrap_or(0) < size_of::<SOCKADDR_IN>() {
+    if usize::try_from(len).unwrap_or(0) < size_of::<SOCKADDR_IN>()
+        || !usable(name.cast(), size_of::<SOCKADDR_IN>(), Access::Read)
+    {
         return Err(WSAEFAULT as u32);
     }
-    // SAFETY: the caller's contract, for a length that holds a SOCKADDR_IN.
+    // SAFETY: readable, just checked, for a length that holds a SOCKADDR_IN.
     let sin = unsafe { name.cast::<SOCKADDR_IN>().read_unaligned() };
     if sin.sin_family != AF_INET {
         return Err(WSAEAFNOSUPPORT as u32);

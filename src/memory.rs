@@ -147,9 +147,9 @@ pub(crate) unsafe fn text<T: Copy + Default + PartialEq>(p: *const T, max: usize
     let mut next = p;
     while units.len() <= max {
         let at = next as usize;
-        if (units.is_empty() || at % PAGE < size_of::<T>())
-            && !usable(next.cast(), size_of::<T>(), Access::Read)
-        {
+        // The first unit, and each whose last byte is in a page not yet probed.
+        let new_page = (at + size_of::<T>() - 1) % PAGE < size_of::<T>();
+        if (units.is_empty() || new_page) && !usable(next.cast(), size_of::<T>(), Access::Read) {
             return None;
         }
         // SAFETY: the unit's page was just found mapped.

@@ -183,7 +183,8 @@ struct Found {
     name: String,
 }
 
-fn started(w: &World) -> Result<(), u32> {
+/// `WSANOTINITIALISED` before the host's `WSAStartup`.
+pub(crate) fn started(w: &World) -> Result<(), u32> {
     if w.net_started() { Ok(()) } else { Err(WSANOTINITIALISED as u32) }
 }
 
@@ -424,8 +425,9 @@ unsafe fn get_addr_info<C: Char>(
 fn free_addr_info<C: Char>(call: Call, list: *const C::Info) {
     let args = [Value::Ptr(!list.is_null())];
     if !list.is_null() && call.with(|w| w.take_back(list.cast::<List<C>>())).is_none() {
+        // No address in the message: it would differ from run to run.
         runtime::fail_run(format!(
-            "{}: {list:p} is not a list getaddrinfo returned, or it was freed already: Windows' heap would be corrupted",
+            "{}: the pointer is not a list getaddrinfo returned, or it was freed already: Windows' heap would be corrupted",
             call.name
         ));
     }
@@ -454,6 +456,7 @@ unsafe fn get_name_info<C: Char>(
     let addr = unsafe { crate::addr::read_sockaddr(sa, salen) };
     let mut args = vec![addr.map_or(Value::Ptr(!sa.is_null()), crate::addr::show), Value::Int(salen.into())];
     let names = call.with(|w| {
+        started(w)?;
         let addr = addr?;
         if out.host.is_null() && out.serv.is_null() {
             // Doc: getnameinfo, EAI_NONAME: "both the host and serv parameters were NULL".
@@ -519,14 +522,13 @@ unsafe fn write_text<C: Unit>(text: &Option<Vec<C>>, at: *mut C) {
 unsafe fn get_host_name<C: Unit>(call: Call, name: *mut C, namelen: i32) -> i32 {
     let r = call.with(|w| {
         started(w)?;
-        let text = Some(C::encode(w.host_name()));
+        let text = C::encode(w.host_name());
         let room = usize::try_from(namelen).unwrap_or(0);
-        let len = text.as_ref().map_or(0, Vec::len);
-        if len >= room || !usable(name.cast(), (len + 1) * size_of::<C>(), Access::Write) {
+        if text.len() >= room || !usable(name.cast(), (text.len() + 1) * size_of::<C>(), Access::Write) {
             return Err(WSAEFAULT as u32);
         }
         // SAFETY: it holds the name and its NUL, just checked.
-        unsafe { write_text(&text, name) };
+        unsafe { text::write(&text, name) };
         Ok(w.host_name().to_owned())
     });
     let args = [

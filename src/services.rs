@@ -4,8 +4,9 @@
 //! (a subset of the services; every protocol).
 
 use crate::call::{Call, enter};
-use crate::memory;
-use windows_sys::Win32::Networking::WinSock::{PROTOENT, SERVENT, WSANO_DATA, WSANOTINITIALISED};
+use crate::resolve::started;
+use crate::text;
+use windows_sys::Win32::Networking::WinSock::{PROTOENT, SERVENT, WSANO_DATA};
 use windows_sys::core::PCSTR;
 use wsasim_sim::Value;
 
@@ -179,9 +180,12 @@ impl Default for ProtocolBuffer {
 pub unsafe fn getservbyname(name: PCSTR, proto: PCSTR) -> *mut SERVENT {
     let call = enter("getservbyname");
     // SAFETY: the caller's strings, as for Windows.
-    let (name, proto) = unsafe { (read(name), read(proto)) };
-    let args = [shown(&name), shown(&proto)];
-    let found = name.as_deref().and_then(|n| by_name(n, proto.as_deref()));
+    let (name, proto) = unsafe { (text::read(name), text::read(proto)) };
+    let args = [text::show(&name), text::show(&proto)];
+    let found = name.and_then(|n| {
+        let proto = proto?;
+        Ok(n.and_then(|n| by_name(&n, proto.as_deref())))
+    });
     service_entry(call, &args, found)
 }
 
@@ -190,10 +194,10 @@ pub unsafe fn getservbyname(name: PCSTR, proto: PCSTR) -> *mut SERVENT {
 pub unsafe fn getservbyport(port: i32, proto: PCSTR) -> *mut SERVENT {
     let call = enter("getservbyport");
     // SAFETY: the caller's string, as for Windows.
-    let proto = unsafe { read(proto) };
+    let proto = unsafe { text::read(proto) };
     let port = u16::from_be(port as u16);
-    let args = [Value::Text(format!("htons({port})")), shown(&proto)];
-    service_entry(call, &args, by_port(port, proto.as_deref()))
+    let args = [Value::Text(format!("htons({port})")), text::show(&proto)];
+    service_entry(call, &args, proto.map(|p| by_port(port, p.as_deref())))
 }
 
 /// `getprotobyname` (Doc: getprotobyname function): the thread's PROTOENT for a protocol
@@ -201,10 +205,14 @@ pub unsafe fn getservbyport(port: i32, proto: PCSTR) -> *mut SERVENT {
 pub unsafe fn getprotobyname(name: PCSTR) -> *mut PROTOENT {
     let call = enter("getprotobyname");
     // SAFETY: the caller's string, as for Windows.
-    let name = unsafe { read(name) };
-    let args = [shown(&name)];
-    let found = name.as_deref().and_then(|n| {
-        PROTOCOLS.iter().copied().find(|p| p.name.eq_ignore_ascii_case(n) || p.alias.eq_ignore_ascii_case(n))
+    let name = unsafe { text::read(name) };
+    let args = [text::show(&name)];
+    let found = name.map(|n| {
+        let n = n?;
+        PROTOCOLS
+            .iter()
+            .copied()
+            .find(|p| p.name.eq_ignore_ascii_case(&n) || p.alias.eq_ignore_ascii_case(&n))
     });
     protocol_entry(call, &args, found)
 }
@@ -213,15 +221,15 @@ pub unsafe fn getprotobyname(name: PCSTR) -> *mut PROTOENT {
 pub unsafe fn getprotobynumber(number: i32) -> *mut PROTOENT {
     let call = enter("getprotobynumber");
     let found = PROTOCOLS.iter().copied().find(|p| i32::from(p.number) == number);
-    protocol_entry(call, &[Value::Int(number.into())], found)
+    protocol_entry(call, &[Value::Int(number.into())], Ok(found))
 }
 
-fn service_entry(call: Call, args: &[Value], found: Option<Service>) -> *mut SERVENT {
+/// The thread's SERVENT filled in with what was found: `Err` for a string that cannot be
+/// read (`WSAEFAULT`), `Ok(None)` for none found.
+fn service_entry(call: Call, args: &[Value], found: Result<Option<Service>, u32>) -> *mut SERVENT {
     let entry = call.with(|w| {
-        if !w.net_started() {
-            return Err(WSANOTINITIALISED as u32);
-        }
-        let s = found.ok_or(WSANO_DATA as u32)?;
+        started(w)?;
+        let s = found?.ok_or(WSANO_DATA as u32)?;
         let b = w.thread_buffer::<ServiceBuffer>();
         b.name = padded(s.name);
         b.proto = padded(s.proto);
@@ -242,12 +250,11 @@ fn service_entry(call: Call, args: &[Value], found: Option<Service>) -> *mut SER
     finish(call, args, shown)
 }
 
-fn protocol_entry(call: Call, args: &[Value], found: Option<Protocol>) -> *mut PROTOENT {
+/// As [`service_entry`], for a PROTOENT.
+fn protocol_entry(call: Call, args: &[Value], found: Result<Option<Protocol>, u32>) -> *mut PROTOENT {
     let entry = call.with(|w| {
-        if !w.net_started() {
-            return Err(WSANOTINITIALISED as u32);
-        }
-        let p = found.ok_or(WSANO_DATA as u32)?;
+        started(w)?;
+        let p = found?.ok_or(WSANO_DATA as u32)?;
         let b = w.thread_buffer::<ProtocolBuffer>();
         b.name = padded(p.name);
         b.alias = padded(p.alias);
@@ -281,18 +288,4 @@ fn padded(name: &str) -> [u8; ROOM] {
     let mut room = [0; ROOM];
     room[..name.len()].copy_from_slice(name.as_bytes());
     room
-}
-
-/// # Safety
-/// The caller's string pointer, as the program promised Windows.
-unsafe fn read(p: PCSTR) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: the caller's promise; a string that cannot be read matches nothing.
-    unsafe { memory::text(p, 256) }.map(|t| String::from_utf8_lossy(&t).into_owned())
-}
-
-fn shown(text: &Option<String>) -> Value {
-    text.as_ref().map_or(Value::Ptr(false), |t| Value::Text(format!("{t:?}")))
 }

@@ -72,9 +72,10 @@ impl<T> JoinHandle<T> {
         let value = self.result.borrow_mut().take();
         let r = match value {
             Some(v) => Ok(v),
-            None if ended => {
-                Err(call.cx.take_panic(self.thread.id).expect("an ended thread returned or panicked"))
-            }
+            // Neither returned nor panicked: it called `ExitThread`.
+            None if ended => Err(call.cx.take_panic(self.thread.id).unwrap_or_else(|| {
+                Box::new("wsasim: the thread ended by ExitThread, with no result") as Box<dyn Any + Send>
+            })),
             None => {
                 Err(Box::new("wsasim: the run ended before the joined thread did") as Box<dyn Any + Send>)
             }

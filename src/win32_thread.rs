@@ -84,7 +84,7 @@ pub unsafe fn ResumeThread(hthread: HANDLE) -> u32 {
 /// `ExitThread` (Doc: ExitThread function): ends the calling thread with `dwexitcode` as
 /// its exit code. Values on its stack are not dropped. On a host's main thread it ends the
 /// host as the main thread's return does (where Windows keeps the process while other
-/// threads run: a README deviation).
+/// threads run: a README deviation); on a `wsasim::thread` thread, its `join` gives `Err`.
 pub unsafe fn ExitThread(dwexitcode: u32) -> ! {
     let call = enter("ExitThread");
     call.done(&[Value::Int(dwexitcode.into())], Value::Void, None);

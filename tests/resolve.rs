@@ -424,3 +424,86 @@ fn each_call_is_in_the_trace_and_the_same_seed_gives_the_same_trace() {
     });
     assert!(distinct > 1, "{distinct}");
 }
+
+/// Two pages of which the second is unmapped, for strings and addresses that run into it.
+fn edge_of_mapped_memory() -> *mut u8 {
+    // SAFETY: a fresh anonymous mapping of two pages, the second then unmapped.
+    unsafe {
+        let two = libc::mmap(
+            null_mut(),
+            8192,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(two, libc::MAP_FAILED);
+        assert_eq!(libc::munmap(two.cast::<u8>().add(4096).cast(), 4096), 0);
+        two.cast::<u8>().add(4096)
+    }
+}
+
+#[test]
+fn text_and_addresses_that_run_into_unmapped_memory_are_wsaefault_not_a_crash() {
+    let edge = edge_of_mapped_memory() as usize;
+    on_client(move || unsafe {
+        startup();
+        // A wide string whose last unit starts on the last byte of the mapped page.
+        let odd = (edge - 3) as *mut u8;
+        odd.write(b'a');
+        odd.add(1).write(0);
+        odd.add(2).write(b'b');
+        let mut result = null_mut();
+        assert_eq!(GetAddrInfoW(odd.cast(), null(), null(), &mut result), WSAEFAULT);
+        let sa = (edge - 8) as *const SOCKADDR;
+        let len = size_of::<SOCKADDR_IN>() as i32;
+        let mut host = [0u8; 64];
+        assert_eq!(getnameinfo(sa, len, host.as_mut_ptr(), 64, null_mut(), 0, 0), WSAEFAULT);
+        let s = crate::harness::net::udp();
+        assert_eq!(bind(s, sa, len), SOCKET_ERROR);
+        assert_eq!(WSAGetLastError(), WSAEFAULT);
+        let unreadable = (edge + 16) as *const u8;
+        assert!(getservbyname(c"http".as_ptr().cast(), unreadable).is_null());
+        assert_eq!(WSAGetLastError(), WSAEFAULT, "an unreadable protocol is not 'any'");
+    });
+}
+
+#[test]
+fn getnameinfo_needs_wsastartup() {
+    on_client(|| unsafe {
+        let sa = sockaddr("192.0.2.2:80");
+        let mut host = [0u8; 64];
+        let len = size_of::<SOCKADDR_IN>() as i32;
+        assert_eq!(
+            getnameinfo((&raw const sa).cast(), len, host.as_mut_ptr(), 64, null_mut(), 0, 0),
+            WSANOTINITIALISED
+        );
+    });
+}
+
+unsafe extern "system" fn frees_twice(_: *mut std::ffi::c_void) -> u32 {
+    unsafe {
+        let mut result = null_mut();
+        assert_eq!(getaddrinfo(c"localhost".as_ptr().cast(), null(), null(), &mut result), 0);
+        freeaddrinfo(result);
+        freeaddrinfo(result);
+    }
+    0
+}
+
+#[test]
+fn a_double_free_in_a_thread_function_ends_the_run_the_same_way_every_time() {
+    use wsasim::Win32::System::Threading::{CreateThread, INFINITE, WaitForSingleObject};
+    let failure = || {
+        let mut sim = Sim::new(0);
+        sim.client("client", "192.0.2.1", || unsafe {
+            startup();
+            let t = CreateThread(null(), 0, Some(frees_twice), null(), 0, null_mut());
+            WaitForSingleObject(t, INFINITE);
+        });
+        sim.run().expect_err("a double free").to_string()
+    };
+    let first = failure();
+    assert!(first.contains("freeaddrinfo: the pointer is not a list getaddrinfo returned"), "{first}");
+    assert_eq!(first, failure(), "no address in the message");
+}

@@ -658,4 +658,14 @@ fn a_failure_names_a_waits_result_and_an_error_left_by_an_earlier_call() {
     let (code, out, _) = wsasim(&["run", file.to_str().unwrap(), "--seed", "0"]);
     assert_eq!(code, 1);
     assert!(out.contains("`closesocket(s) == SOCKET_ERROR` gave 0, error 0"), "{out}");
+    // A call that sets the error it had already is not blamed on an earlier one.
+    let source = std::fs::read_to_string("tests/scenarios/failing.toml").unwrap();
+    let source = source.replace(
+        "WSAGetOverlappedResult(s, ov, FALSE) == TRUE, bytes 8",
+        "ev2 = WSACreateEvent()\nWSARecvFrom(s, buf(8), ov(ev2)) == 0",
+    );
+    std::fs::write(&file, source).unwrap();
+    let (code, out, _) = wsasim(&["run", file.to_str().unwrap(), "--seed", "0"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("gave -1, error WSA_IO_PENDING (997)"), "{out}");
 }

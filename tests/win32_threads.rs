@@ -182,3 +182,15 @@ fn the_same_seed_gives_the_same_trace() {
     });
     assert!(distinct > 1, "three threads gave one interleaving in 20 seeds");
 }
+
+#[test]
+fn exit_thread_in_a_spawned_thread_ends_it_and_join_says_so() {
+    run(|| {
+        let t = wsasim::thread::spawn(|| -> u8 { unsafe { ExitThread(3) } });
+        let payload = t.join().expect_err("no result");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"wsasim: the thread ended by ExitThread, with no result")
+        );
+    });
+}

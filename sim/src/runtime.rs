@@ -133,7 +133,26 @@ pub fn local(call: &'static str) -> Cx {
 /// whose every failure is the run's, such as scenario scripts. The failure has no source
 /// location: the message says where.
 pub fn fail_run(message: String) -> ! {
-    std::panic::resume_unwind(Box::new(panic::RunFailure(message)))
+    let foreign = with_world("fail_run", |w| w.threads[w.current.index()].foreign);
+    if !foreign {
+        std::panic::resume_unwind(Box::new(panic::RunFailure(message)))
+    }
+    // Code inside an `extern "system"` function cannot unwind: the failure is recorded as
+    // the unwinding would have, and the thread leaves its stack as `ExitThread` does.
+    with_world("fail_run", |w| {
+        let payload: Box<dyn Any + Send> = Box::new(panic::RunFailure(message.clone()));
+        let panicked = crate::thread::Panicked { message, location: String::new(), payload: Some(payload) };
+        w.threads[w.current.index()].panicked = Some(panicked);
+    });
+    leave()
+}
+
+/// Leaves the running thread's stack for good (see `Leave::Exit`).
+fn leave() -> ! {
+    let yielder = with_runtime("leave", |rt| rt.yielders.borrow()[rt.world.borrow().current.index()]);
+    // SAFETY: as in `Cx::suspend`; the scheduler never resumes a thread that left this way.
+    unsafe { &*yielder }.suspend(Leave::Exit);
+    unreachable!("wsasim: a thread resumed after it left")
 }
 
 /// The world without a scheduling point: for reading the clock, and for destructors.
@@ -221,10 +240,7 @@ impl Cx {
     /// stack is dropped, as Windows runs no destructors then.
     pub fn exit_thread(&self, code: u32) -> ! {
         self.with(|w| w.set_exit_code(code));
-        let yielder = with_runtime(self.call, |rt| rt.yielders.borrow()[rt.world.borrow().current.index()]);
-        // SAFETY: as in `suspend`; the scheduler never resumes a thread that left this way.
-        unsafe { &*yielder }.suspend(Leave::Exit);
-        unreachable!("wsasim: a thread resumed after ExitThread")
+        leave()
     }
 
     /// Takes the panic of an ended thread, so that the run does not report it.
@@ -263,6 +279,7 @@ pub(crate) fn add_thread(
         state: State::Runnable(Wake::Go),
         handle,
         last_error: 0,
+        last_error_sets: 0,
         apcs: VecDeque::new(),
         panicked: None,
         exit_code: 0,

@@ -169,6 +169,8 @@ pub(crate) struct ThreadRecord {
     pub(crate) handle: Handle,
     /// `GetLastError`: per thread, as on Windows.
     pub(crate) last_error: u32,
+    /// See `World::last_error_sets`.
+    pub(crate) last_error_sets: u32,
     pub(crate) apcs: VecDeque<Apc>,
     pub(crate) panicked: Option<Panicked>,
     /// What `GetExitCodeThread` gives once it has ended: its function's return value or

@@ -239,7 +239,15 @@ impl World {
     }
 
     pub fn set_last_error(&mut self, error: u32) {
-        self.threads[self.current.index()].last_error = error;
+        let me = &mut self.threads[self.current.index()];
+        me.last_error = error;
+        me.last_error_sets = me.last_error_sets.wrapping_add(1);
+    }
+
+    /// How many times the running thread's last error was set, for telling an error a call
+    /// set from one an earlier call left (the value alone cannot: a call may set the same).
+    pub fn last_error_sets(&self) -> u32 {
+        self.threads[self.current.index()].last_error_sets
     }
 
     /// Gives the program `value` until it hands it back with [`World::take_back`], or the

@@ -201,8 +201,9 @@ unsafe extern "system" fn routine(error: u32, bytes: u32, overlapped: *mut OVERL
 struct Got {
     value: i64,
     error: u32,
-    /// The last error as it was before the call: one the call left alone is not its own.
-    error_before: u32,
+    /// The call set the last error (to what it was before, maybe): if not, the error is an
+    /// earlier call's.
+    set_error: bool,
     /// The call returns a wait's result (`WAIT_TIMEOUT`, ...).
     waits: bool,
     /// How its errors are named: Winsock's or kernel32's.
@@ -302,7 +303,7 @@ fn describe(got: &Got) -> String {
         _ => got.value.to_string(),
     };
     let error = got.errors.describe(got.error.into());
-    let mut s = if got.error == got.error_before && got.error != 0 {
+    let mut s = if !got.set_error && got.error != 0 {
         format!("{value}, last error {error} (left by an earlier call)")
     } else {
         format!("{value}, error {error}")
@@ -516,7 +517,8 @@ fn run_step(thread: &Thread, step: &Step) -> Got {
     let signature = calls::signature_of(step.f);
     let errors = wsasim_sim::names::errors_of(signature.name);
     let handle = matches!(signature.ret, calls::Ret::Socket | calls::Ret::Event);
-    let mut got = Got { error_before: last_error(), errors, handle, ..Got::default() };
+    let sets_before = last_error_sets();
+    let mut got = Got { errors, handle, ..Got::default() };
     got.waits = matches!(
         step.f,
         F::WSAWaitForMultipleEvents
@@ -736,6 +738,7 @@ fn run_step(thread: &Thread, step: &Step) -> Got {
     };
     got.value = value;
     got.error = last_error();
+    got.set_error = last_error_sets() != sets_before;
     bind(step, state, Value::Int(value));
     got
 }
@@ -743,6 +746,10 @@ fn run_step(thread: &Thread, step: &Step) -> Got {
 /// The thread's last error, read without a call of its own in the trace.
 fn last_error() -> u32 {
     runtime::with_world("scenario", |w| w.last_error())
+}
+
+fn last_error_sets() -> u32 {
+    runtime::with_world("scenario", |w| w.last_error_sets())
 }
 
 fn bind(step: &Step, state: &HostState, value: Value) {
