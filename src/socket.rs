@@ -151,7 +151,7 @@ fn open(call: Call, af: i32, kind: i32, protocol: i32, overlapped: bool, extra: 
 }
 
 fn refuse(call: Call, args: &[Value], e: u32) -> SOCKET {
-    call.done(args, Value::Hex(INVALID_SOCKET as u64), Some(e));
+    call.done(args, Value::Str("INVALID_SOCKET"), Some(e));
     INVALID_SOCKET
 }
 
