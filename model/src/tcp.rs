@@ -14,8 +14,9 @@ use windows_sys::Win32::Networking::WinSock::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tcp {
     /// Made by `socket`; enters again when a connect fails (a socket may connect again
-    /// after a refusal: Wine sock.c test_connect). Leaves by `listen` or `connect`.
-    Idle { bound: bool },
+    /// after a refusal: Wine sock.c test_connect). Leaves by `listen` or `connect`. Whether
+    /// it is bound is the socket's address, not a state of its own.
+    Idle,
     /// After `listen`. Final until close.
     Listening,
     /// A connect is under way; leaves when it is accepted or refused.
@@ -39,7 +40,7 @@ fn err(e: i32) -> Win32Error {
 
 impl Tcp {
     pub fn new() -> Tcp {
-        Tcp::Idle { bound: false }
+        Tcp::Idle
     }
 
     /// A socket made by `accept`: established from the start.
@@ -47,28 +48,18 @@ impl Tcp {
         Tcp::Connected { send_open: true, receive_open: true }
     }
 
-    /// `bind` done (the address rules are `ports`'s).
-    pub fn bound(&mut self) -> Result<(), Win32Error> {
-        match self {
-            Tcp::Idle { bound: false } => {
-                *self = Tcp::Idle { bound: true };
-                Ok(())
-            }
-            // Doc: bind: WSAEINVAL, "the socket is already bound to an address".
-            _ => Err(err(WSAEINVAL)),
-        }
-    }
-
-    /// `listen` (Doc: listen): an unbound socket is `WSAEINVAL`, a connected one
-    /// `WSAEISCONN`; listening again only changes the backlog. A socket still connecting
-    /// gets `WSAEALREADY`, as `connect` does then [inferred: no page or test covers it].
-    pub fn listen(&mut self) -> Result<(), Win32Error> {
+    /// `listen` (Doc: listen), on a socket `bound` to an address or not: an unbound socket
+    /// is `WSAEINVAL`, a connected one `WSAEISCONN`; listening again only changes the
+    /// backlog. A socket still connecting gets `WSAEALREADY`, as `connect` does then
+    /// [inferred: no page or test covers it].
+    pub fn listen(&mut self, bound: bool) -> Result<(), Win32Error> {
         match *self {
-            Tcp::Idle { bound: true } | Tcp::Listening => {
+            Tcp::Idle if bound => {
                 *self = Tcp::Listening;
                 Ok(())
             }
-            Tcp::Idle { bound: false } => Err(err(WSAEINVAL)),
+            Tcp::Listening => Ok(()),
+            Tcp::Idle => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
             Tcp::Connected { .. } | Tcp::Reset { .. } => Err(err(WSAEISCONN)),
         }
@@ -79,7 +70,7 @@ impl Tcp {
     /// shut down: Wine sock.c test_shutdown) `WSAEISCONN`.
     pub fn connect(&mut self) -> Result<(), Win32Error> {
         match *self {
-            Tcp::Idle { .. } => {
+            Tcp::Idle => {
                 *self = Tcp::Connecting;
                 Ok(())
             }
@@ -99,7 +90,7 @@ impl Tcp {
     /// ephemeral port).
     pub fn refused(&mut self) {
         assert_eq!(*self, Tcp::Connecting, "refused without a connect");
-        *self = Tcp::Idle { bound: true };
+        *self = Tcp::Idle;
     }
 
     /// The peer reset the connection, after its end of stream arrived or not.
@@ -175,8 +166,16 @@ mod tests {
     fn each_call_gets_the_error_of_its_state() {
         let reset = Tcp::Reset { after_fin: false };
         let aborted = Tcp::Reset { after_fin: true };
-        let states =
-            [Tcp::new(), Tcp::Idle { bound: true }, Tcp::Listening, Tcp::Connecting, OPEN, reset, aborted];
+        // Each state with whether its socket is bound.
+        let states = [
+            (Tcp::new(), false),
+            (Tcp::Idle, true),
+            (Tcp::Listening, true),
+            (Tcp::Connecting, true),
+            (OPEN, true),
+            (reset, true),
+            (aborted, true),
+        ];
         // (listen, connect, send, receive) for each state, 0 for success.
         let expected: [[i32; 4]; 7] = [
             [WSAEINVAL, 0, WSAENOTCONN, WSAENOTCONN],
@@ -188,9 +187,9 @@ mod tests {
             [WSAEISCONN, WSAEISCONN, WSAECONNABORTED, WSAECONNABORTED],
         ];
         let code = |r: Result<(), Win32Error>| r.err().map_or(0, |e| e as i32);
-        for (state, row) in states.into_iter().zip(expected) {
+        for ((state, bound), row) in states.into_iter().zip(expected) {
             let got = [
-                code(state.clone().listen()),
+                code(state.clone().listen(bound)),
                 code(state.clone().connect()),
                 code(state.may_send()),
                 code(state.may_receive()),
@@ -221,7 +220,7 @@ mod tests {
         let mut s = Tcp::new();
         s.connect().unwrap();
         s.refused();
-        assert_eq!(s, Tcp::Idle { bound: true });
+        assert_eq!(s, Tcp::Idle);
         s.connect().unwrap();
         s.established();
         assert_eq!(s, OPEN);
@@ -229,12 +228,5 @@ mod tests {
         assert_eq!(s.may_send(), Err(WSAECONNRESET as u32));
         s.reset(true);
         assert_eq!(s.may_send(), Err(WSAECONNRESET as u32), "a reset is final");
-    }
-
-    #[test]
-    fn a_socket_binds_once() {
-        let mut s = Tcp::new();
-        s.bound().unwrap();
-        assert_eq!(s.bound(), Err(WSAEINVAL as u32));
     }
 }

@@ -257,9 +257,6 @@ impl World {
         let sharing = if reuse { wsasim_model::Sharing::ReuseAddr } else { wsasim_model::Sharing::Default };
         let bound = SocketAddrV4::new(ip, port);
         self.net.ports.bind(host, proto, handle, bound, sharing)?;
-        if proto == Proto::Tcp {
-            self.socket_mut(s).tcp.bound().expect("an unbound TCP socket is idle");
-        }
         let socket = self.socket_mut(s);
         (socket.local, socket.holds_port) = (Some(bound), true);
         if proto == Proto::Udp {

@@ -115,7 +115,7 @@ impl World {
                     ..Readiness::default()
                 }
             }
-            (Proto::Tcp, Tcp::Idle { .. }, None) => {
+            (Proto::Tcp, Tcp::Idle, None) => {
                 Readiness { connect_failed: socket.error != 0, ..Readiness::default() }
             }
             (Proto::Tcp, ..) => Readiness::default(),

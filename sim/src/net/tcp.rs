@@ -34,7 +34,8 @@ impl World {
         if socket.proto != Proto::Tcp {
             return Err(windows_sys::Win32::Networking::WinSock::WSAEOPNOTSUPP as Win32Error);
         }
-        socket.tcp.listen()?;
+        let bound = socket.local.is_some();
+        socket.tcp.listen(bound)?;
         socket.backlog_max = usize::try_from(backlog).unwrap_or(0).clamp(1, BACKLOG_MAX);
         Ok(())
     }
