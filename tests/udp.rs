@@ -201,3 +201,104 @@ fn a_connect_to_port_0_succeeds_and_one_to_no_address_disconnects() {
     });
     assert_eq!(outcome.conservation().udp_discarded, 8, "both datagrams to port 0 were dropped");
 }
+
+/// Two hosts: `cli` runs `main`; `srv` (192.0.2.10) binds nothing.
+fn with_a_silent_host(seed: u64, main: impl FnOnce() + 'static) -> wsasim::Outcome {
+    let mut sim = Sim::new(seed);
+    sim.host("srv", "192.0.2.10", || unsafe { Sleep(INFINITE) });
+    sim.client("cli", "192.0.2.20", main);
+    sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()))
+}
+
+#[test]
+fn a_datagram_to_an_unbound_port_fails_the_senders_next_receives_with_wsaeconnreset() {
+    let outcome = with_a_silent_host(0, || {
+        startup();
+        let s = udp();
+        bind_to(s, "0.0.0.0:9000");
+        // Sends go on succeeding (Wine sock.c test_UDP).
+        assert_eq!(send_to(s, b"one", "192.0.2.10:7"), 3);
+        assert_eq!(send_to(s, b"two", "192.0.2.10:7"), 3);
+        settle();
+        // Readable, as select says (Microsoft KB 263823).
+        let mut reads = FD_SET { fd_count: 1, fd_array: [0; 64] };
+        reads.fd_array[0] = s;
+        let zero = TIMEVAL { tv_sec: 0, tv_usec: 0 };
+        let ready = unsafe { select(0, &mut reads, std::ptr::null_mut(), std::ptr::null_mut(), &zero) };
+        assert_eq!(ready, 1);
+        // One receive for each message (Doc: recvfrom, WSAECONNRESET).
+        assert_eq!(recv_from(s, 8).0, Err(WSAECONNRESET as u32));
+        assert_eq!(recv_from(s, 8).0, Err(WSAECONNRESET as u32));
+        let mut on = 1u32;
+        unsafe { assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0) };
+        assert_eq!(recv_from(s, 8).0, Err(WSAEWOULDBLOCK as u32), "both reported");
+        // To a bound port, none: the datagram comes back.
+        assert_eq!(send_to(s, b"self", "127.0.0.1:9000"), 4);
+        settle();
+        assert_eq!(recv_from(s, 8).0, Ok(b"self".to_vec()));
+    });
+    let trace = outcome.trace_text();
+    assert!(trace.contains("port unreachable 192.0.2.10:7 > 192.0.2.20:9000"), "{trace}");
+    let c = outcome.conservation();
+    assert_eq!(
+        (c.udp_sent, c.udp_read, c.udp_discarded),
+        (10, 4, 6),
+        "the datagrams are still dropped, and counted"
+    );
+    assert!(c.holds());
+}
+
+#[test]
+fn a_pending_overlapped_receive_completes_with_the_port_unreachable() {
+    with_a_silent_host(0, || unsafe {
+        startup();
+        let s = udp();
+        bind_to(s, "0.0.0.0:9000");
+        let event = WSACreateEvent();
+        let mut ov = overlapped(event as HANDLE);
+        let mut buf = [0u8; 8];
+        let wsabuf = WSABUF { len: 8, buf: buf.as_mut_ptr() };
+        let mut flags = 0;
+        let r = WSARecvFrom(
+            s,
+            &wsabuf,
+            1,
+            std::ptr::null_mut(),
+            &mut flags,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut *ov,
+            None,
+        );
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+        assert_eq!(send_to(s, b"x", "192.0.2.10:7"), 1);
+        assert_eq!(
+            WSAWaitForMultipleEvents(1, &(event as HANDLE), TRUE, 1000, FALSE),
+            WSA_WAIT_EVENT_0 as u32
+        );
+        let mut bytes = 0;
+        assert_eq!(WSAGetOverlappedResult(s, &*ov, &mut bytes, FALSE, &mut flags), FALSE);
+        assert_eq!(WSAGetLastError(), WSAECONNRESET);
+        // kernel32 reads the same status as ERROR_PORT_UNREACHABLE.
+        assert_eq!(
+            wsasim::Win32::System::IO::GetOverlappedResult(s as HANDLE, &*ov, &mut bytes, FALSE),
+            FALSE
+        );
+        assert_eq!(GetLastError(), ERROR_PORT_UNREACHABLE);
+    });
+}
+
+#[test]
+fn port_unreachables_replay_with_their_seed() {
+    let distinct = crate::harness::distinct_traces(0..10, |sim| {
+        sim.host("srv", "192.0.2.10", || unsafe { Sleep(INFINITE) });
+        sim.client("cli", "192.0.2.20", || {
+            startup();
+            let s = udp();
+            bind_to(s, "0.0.0.0:9000");
+            send_to(s, b"x", "192.0.2.10:7");
+            assert_eq!(recv_from(s, 8).0, Err(WSAECONNRESET as u32));
+        });
+    });
+    assert!(distinct > 1);
+}

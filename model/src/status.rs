@@ -25,6 +25,9 @@ impl Status {
     pub const CONNECTION_RESET: Status = Status(STATUS_CONNECTION_RESET);
     pub const CONNECTION_ABORTED: Status = Status(STATUS_CONNECTION_ABORTED);
     pub const CONNECTION_REFUSED: Status = Status(STATUS_CONNECTION_REFUSED);
+    /// A UDP receive ended by an ICMP port unreachable (`WSAECONNRESET`: Wine sock.c
+    /// test_WSAGetOverlappedResult's map).
+    pub const PORT_UNREACHABLE: Status = Status(STATUS_PORT_UNREACHABLE);
 
     /// `WSAGetOverlappedResult`'s reading (Wine sock.c test_WSAGetOverlappedResult and the
     /// table of its map_status, checked on Windows): `Ok` with the last error a success

@@ -580,6 +580,7 @@ impl World {
             Packet::Segment { conn, side, segment } => self.tcp_segment(conn, side, segment),
             Packet::Rst { conn, side } => self.tcp_rst(conn, side),
             Packet::Datagram { host, from, to, data } => self.udp_arrival(host, from, to, data),
+            Packet::PortUnreachable { host, from, to } => self.udp_port_unreachable(host, from, to),
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(client),
             Packet::Serve { socket } => {
                 // A receive pended at random (Sim::pend_immediate) completes as the

@@ -51,7 +51,7 @@ impl World {
     pub(super) fn received(&mut self, s: SocketId) {
         let left = match self.socket(s).proto {
             Proto::Tcp => self.readable(s) > 0,
-            Proto::Udp => !self.socket(s).datagrams.is_empty(),
+            Proto::Udp => !self.socket(s).datagrams.is_empty() || self.socket(s).port_unreachable > 0,
         };
         self.reenable(s, FD_READ, left);
     }
@@ -96,7 +96,10 @@ impl World {
         match (socket.proto, socket.tcp, socket.end) {
             // An unbound UDP socket is writable too (Wine sock.c test_select).
             (Proto::Udp, ..) => {
-                Readiness { data: !socket.datagrams.is_empty(), writable: true, ..Readiness::default() }
+                // A port unreachable to report makes it readable too (Microsoft KB 263823:
+                // select reports it readable, and recvfrom then fails).
+                let data = !socket.datagrams.is_empty() || socket.port_unreachable > 0;
+                Readiness { data, writable: true, ..Readiness::default() }
             }
             (Proto::Tcp, Tcp::Listening, _) => {
                 Readiness { data: !socket.backlog.is_empty(), ..Readiness::default() }

@@ -75,6 +75,8 @@ pub struct Socket {
     pub backlog_max: usize,
     /// UDP only.
     pub datagrams: DatagramQueue,
+    /// UDP only: ICMP port unreachable messages not yet reported, each to one receive.
+    pub port_unreachable: u32,
     /// UDP only: `shutdown` turned sending, receiving off (TCP keeps it in `tcp`).
     pub shut_send: bool,
     pub shut_receive: bool,
@@ -113,6 +115,7 @@ impl Socket {
             backlog: VecDeque::new(),
             backlog_max: 0,
             datagrams: DatagramQueue::new(),
+            port_unreachable: 0,
             shut_send: false,
             shut_receive: false,
             receives: VecDeque::new(),

@@ -4,6 +4,11 @@
 //! with `STATUS_BUFFER_OVERFLOW` (Wine afd.c test_recv; Wine sock.c test_icmp). One that no
 //! socket takes (no host, no binding, a connected socket's other peer, a full queue) is
 //! dropped, as a network drops it; every dropped byte is counted.
+//!
+//! A host answers a datagram to a port nothing has bound with an ICMP port unreachable,
+//! which the sender's next receive reports as `WSAECONNRESET` (Doc: recvfrom, "a previous
+//! send operation resulted in an ICMP Port Unreachable message"), one receive per message
+//! (inferred; Windows counts them); its sends go on succeeding (Wine sock.c test_UDP).
 
 use super::op::{gather, scatter, write_from};
 use super::{Notify, Op, Packet, SocketId, Start};
@@ -11,8 +16,8 @@ use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, WSAEADDRNOTAVAIL, WSAEINVAL, WSAEMSGSIZE, WSAENOTCONN,
-    WSAESHUTDOWN,
+    FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, WSAEADDRNOTAVAIL, WSAECONNRESET, WSAEINVAL, WSAEMSGSIZE,
+    WSAENOTCONN, WSAESHUTDOWN,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -28,6 +33,11 @@ impl World {
         if socket.local.is_none() {
             // Doc: recvfrom: WSAEINVAL, "the socket has not been bound with bind".
             return Start::Failed(WSAEINVAL as Win32Error);
+        }
+        if socket.port_unreachable > 0 {
+            // Before any datagram queued behind it (inferred: no source says).
+            self.socket_mut(s).port_unreachable -= 1;
+            return Start::Failed(WSAECONNRESET as Win32Error);
         }
         let overlapped = !matches!(op.notify, Notify::Waiter);
         if socket.receives.is_empty()
@@ -159,5 +169,29 @@ impl World {
             }
             None => self.net.udp_dropped += len as u64,
         }
+        if target.is_none()
+            && let Some(sender) = self.net.route(host, *from.ip())
+        {
+            self.send_packet(host, sender, 0, Packet::PortUnreachable { host: sender, from: to, to: from });
+        }
+    }
+
+    /// An ICMP port unreachable arrives for the socket bound to `to`: a pending receive
+    /// completes with it, else the next receive reports it (with FD_READ, as select reports
+    /// the socket readable: Microsoft KB 263823; FD_READ itself is inferred).
+    pub(super) fn udp_port_unreachable(&mut self, host: u32, from: SocketAddrV4, to: SocketAddrV4) {
+        let entry = Entry::Packet { what: "port unreachable", from, to, bytes: 0 };
+        let (time_ns, thread) = (self.now_ns, self.current);
+        self.trace.push(Record { time_ns, thread, entry });
+        let target = self.net.ports.lookup(host, Proto::Udp, to).and_then(|h| self.kernel.socket(host, h));
+        let Some(s) = target.map(SocketId).filter(|s| !self.socket(*s).closed) else { return };
+        if let Some(mut op) = self.socket_mut(s).receives.pop_front() {
+            let handle = self.socket(s).handle;
+            self.receive_guard_ends(handle, &mut op);
+            self.complete(handle, op, Status::PORT_UNREACHABLE, 0);
+            return;
+        }
+        self.socket_mut(s).port_unreachable += 1;
+        self.occur(s, FD_READ, 0);
     }
 }

@@ -50,6 +50,13 @@ pub(crate) enum Packet {
         to: SocketAddrV4,
         data: Vec<u8>,
     },
+    /// The ICMP port unreachable a host answers a datagram with when nothing is bound to
+    /// its port: back to the sender's address `to`, about the address `from`.
+    PortUnreachable {
+        host: HostId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+    },
     /// Not a packet: a connect to an address no host has gives up (after Windows' 21 s of
     /// SYN retries, TcpMaxConnectRetransmissions 2).
     ConnectTimeout {
