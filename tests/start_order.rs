@@ -1,19 +1,19 @@
 //! Hosts start at seeded moments (`Sim::start_spread`), so a program that assumes its
 //! server is up first is caught. The planted twin: a client that connects once, at once,
-//! with the network's default latency (`planted_bugs`' `connect_before_listen` at 50 to
-//! 150 µs); its fixed twin tries again while refused.
+//! with the network's default latency (`planted_bugs`' `connect_before_listen` with the
+//! defaults: 50 to 150 µs, hosts within 1 ms); its fixed twin tries again while refused.
 
 use crate::harness::distinct_traces;
 use std::time::Duration;
 use wsasim::Sim;
 use wsasim::Win32::System::Threading::Sleep;
 
-/// The planted `connect_before_listen`, with the network's default latency back.
+/// The planted `connect_before_listen`, with the default latency and start spread back.
 fn connects_once(sim: &mut Sim, fixed: bool) {
     (crate::planted_bugs::BUGS.iter().find(|b| b.name == "connect_before_listen").expect("planted").setup)(
         sim, fixed,
     );
-    sim.latency(Duration::from_micros(50), Duration::from_micros(150));
+    sim.latency(Duration::from_micros(50), Duration::from_micros(150)).start_spread(Duration::from_millis(1));
 }
 
 /// The seeds of `seeds` on which the program fails.
