@@ -19,6 +19,7 @@ pub mod Networking {
         pub use crate::io::{
             WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto,
         };
+        pub use crate::ioctl::{WSAIoctl, ioctlsocket};
         pub use crate::readiness::{__WSAFDIsSet, WSAEnumNetworkEvents, WSAEventSelect, WSAPoll, select};
         pub use crate::resolve::{
             FreeAddrInfoW, GetAddrInfoW, GetHostNameW, GetNameInfoW, freeaddrinfo, getaddrinfo,
@@ -27,7 +28,7 @@ pub mod Networking {
         pub use crate::services::{getprotobyname, getprotobynumber, getservbyname, getservbyport};
         pub use crate::socket::{
             WSACleanup, WSAConnect, WSASocketA, WSASocketW, WSAStartup, accept, bind, closesocket, connect,
-            getpeername, getsockname, getsockopt, ioctlsocket, listen, setsockopt, shutdown, socket,
+            getpeername, getsockname, getsockopt, listen, setsockopt, shutdown, socket,
         };
         pub use crate::wait::WSAWaitForMultipleEvents;
         pub use windows_sys::Win32::Networking::WinSock::*;

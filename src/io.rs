@@ -22,7 +22,7 @@ use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
-use wsasim_model::{Proto, Status};
+use wsasim_model::{Handle, Proto, Status};
 use wsasim_sim::names::Meaning;
 use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Misuse, Notify, Op, SocketId, Start, Value, Wake};
 
@@ -168,20 +168,12 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     };
     check_flags(kind, flags, proto)?;
     let overlapped = !r.overlapped.is_null() && overlapped_socket;
-    let notify = match (overlapped, r.routine, r.overlapped) {
-        (false, ..) => Notify::Waiter,
-        (true, Some(_), _) => Notify::Routine(r.routine),
+    let notify = if overlapped {
         // SAFETY: the caller's OVERLAPPED, valid until the operation completes (Doc: WSARecv,
         // Doc: WSASend).
-        (true, None, ov) => match unsafe { (*ov).hEvent } {
-            h if h.is_null() => Notify::Object(handle),
-            h => {
-                if !call.with(|w| is_event(w, self::handle(h))) {
-                    return Err(WSA_INVALID_HANDLE as u32);
-                }
-                Notify::Object(self::handle(h))
-            }
-        },
+        unsafe { notify_of(call, handle, r.overlapped, r.routine)? }
+    } else {
+        Notify::Waiter
     };
     // A blocking call, or a non-overlapped socket given an OVERLAPPED (it blocks, and fills
     // the OVERLAPPED: Wine sock.c test_nonblocking_async_recv), waits on an OVERLAPPED of
@@ -244,6 +236,29 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
                 Blocked::TimedOut => Err(WSAETIMEDOUT as u32),
             }
         }
+    }
+}
+
+/// How an overlapped operation on the socket `handle` makes its completion known: its
+/// completion routine, else its OVERLAPPED's event, else the socket (Doc: WSARecv); an
+/// `hEvent` that is not an event is `WSA_INVALID_HANDLE`.
+///
+/// # Safety
+/// `ov` is the caller's OVERLAPPED, not NULL.
+pub(crate) unsafe fn notify_of(
+    call: Call,
+    handle: Handle,
+    ov: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> Result<Notify, u32> {
+    if routine.is_some() {
+        return Ok(Notify::Routine(routine));
+    }
+    // SAFETY: the caller's promise.
+    match unsafe { (*ov).hEvent } {
+        h if h.is_null() => Ok(Notify::Object(handle)),
+        h if call.with(|w| is_event(w, self::handle(h))) => Ok(Notify::Object(self::handle(h))),
+        _ => Err(WSA_INVALID_HANDLE as u32),
     }
 }
 

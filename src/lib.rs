@@ -43,6 +43,7 @@ mod error;
 mod event;
 mod handle;
 mod io;
+mod ioctl;
 mod memory;
 mod readiness;
 mod resolve;

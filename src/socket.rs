@@ -347,42 +347,6 @@ pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
     call.winsock(&[Value::Hex(s as u64), Value::Const(Meaning::Shutdown, how.into())], r.map(|()| 0))
 }
 
-/// `ioctlsocket` (Doc: ioctlsocket function): `FIONBIO` (which cannot turn blocking mode
-/// back on while `WSAEventSelect` holds the socket) and `FIONREAD`; any other command is
-/// `WSAEINVAL`.
-pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
-    let call = enter("ioctlsocket");
-    let args = [Value::Hex(s as u64), Value::Const(Meaning::Ioctl, cmd.into()), Value::Ptr(!argp.is_null())];
-    let r = lookup(call, s).and_then(|id| {
-        if argp.is_null() {
-            return Err(WSAEFAULT as u32);
-        }
-        match cmd {
-            FIONBIO => {
-                // SAFETY: the caller passes a u32, as for Windows.
-                let nonblocking = unsafe { *argp } != 0;
-                call.with(|w| {
-                    let socket = w.socket_mut(id);
-                    if !nonblocking && socket.events.selected() {
-                        // Doc: WSAEventSelect; Wine sock.c test_fionbio.
-                        return Err(WSAEINVAL as u32);
-                    }
-                    socket.options.nonblocking = nonblocking;
-                    Ok(())
-                })?;
-            }
-            FIONREAD => {
-                let n = call.with(|w| w.readable(id));
-                // SAFETY: as above.
-                unsafe { *argp = u32::try_from(n).unwrap_or(u32::MAX) };
-            }
-            _ => return Err(WSAEINVAL as u32),
-        }
-        Ok(())
-    });
-    call.winsock(&args, r.map(|()| 0))
-}
-
 /// An option's value, as `setsockopt` and `getsockopt` pass it.
 enum OptionValue {
     Int(u32),

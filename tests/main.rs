@@ -15,6 +15,7 @@ mod events;
 mod exploration;
 mod harness;
 mod host_symbols;
+mod ioctl;
 mod long_bugs;
 mod misuse;
 mod network_events;

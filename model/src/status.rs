@@ -28,6 +28,9 @@ impl Status {
     /// A UDP receive ended by an ICMP port unreachable (`WSAECONNRESET`: Wine sock.c
     /// test_WSAGetOverlappedResult's map).
     pub const PORT_UNREACHABLE: Status = Status(STATUS_PORT_UNREACHABLE);
+    /// A control the provider does not have, completed through its OVERLAPPED (Wine sock.c
+    /// test_unsupported_ioctls).
+    pub const NOT_SUPPORTED: Status = Status(STATUS_NOT_SUPPORTED);
 
     /// `WSAGetOverlappedResult`'s reading (Wine sock.c test_WSAGetOverlappedResult and the
     /// table of its map_status, checked on Windows): `Ok` with the last error a success

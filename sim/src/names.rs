@@ -118,6 +118,9 @@ const IOCTLS: &[(&str, i64)] = &[
     ("FIONBIO", ws::FIONBIO as u32 as i64),
     ("FIONREAD", ws::FIONREAD as u32 as i64),
     ("SIOCATMARK", ws::SIOCATMARK as u32 as i64),
+    ("SIO_KEEPALIVE_VALS", ws::SIO_KEEPALIVE_VALS as i64),
+    ("SIO_UDP_CONNRESET", ws::SIO_UDP_CONNRESET as i64),
+    ("SIO_GET_EXTENSION_FUNCTION_POINTER", ws::SIO_GET_EXTENSION_FUNCTION_POINTER as i64),
 ];
 
 pub const SHUTDOWN: &[(&str, i64)] = named![ws::SD_RECEIVE, ws::SD_SEND, ws::SD_BOTH];

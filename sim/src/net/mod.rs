@@ -486,6 +486,15 @@ impl World {
         }
     }
 
+    /// An operation that moves no data and completes in its call (`WSAIoctl`), as one
+    /// that completes at once does: its OVERLAPPED written, its event signaled or its
+    /// routine queued.
+    pub fn complete_now(&mut self, s: SocketId, op: Op, status: Status) {
+        self.begin(&op);
+        let handle = self.socket(s).handle;
+        self.complete(handle, op, status, 0);
+    }
+
     /// A receive: `may_pend` for an overlapped or blocking call, not for a nonblocking one
     /// (which then gets `WSAEWOULDBLOCK`).
     pub fn start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {

@@ -25,6 +25,9 @@ pub struct Options {
     pub no_delay: bool,
     /// `SO_OOBINLINE`: urgent bytes stay in the stream (Wine sock.c test_select, OOB part).
     pub oob_inline: bool,
+    /// `SIO_UDP_CONNRESET`: ICMP port unreachables are reported (on by default: the Winsock
+    /// IOCTLs page; Microsoft KB 263823).
+    pub report_unreachable: bool,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             receive_timeout_ms: 0,
             no_delay: false,
             oob_inline: false,
+            report_unreachable: true,
         }
     }
 }

@@ -11,7 +11,7 @@
 //! (inferred; Windows counts them); its sends go on succeeding (Wine sock.c test_UDP).
 
 use super::op::{gather, scatter, write_from};
-use super::{Notify, Op, Packet, SocketId, Start};
+use super::{Notify, Op, Packet, Socket, SocketId, Start};
 use crate::World;
 use crate::trace::{Entry, Record};
 use std::net::SocketAddrV4;
@@ -184,7 +184,8 @@ impl World {
         let (time_ns, thread) = (self.now_ns, self.current);
         self.trace.push(Record { time_ns, thread, entry });
         let target = self.net.ports.lookup(host, Proto::Udp, to).and_then(|h| self.kernel.socket(host, h));
-        let Some(s) = target.map(SocketId).filter(|s| !self.socket(*s).closed) else { return };
+        let reported = |s: &Socket| !s.closed && s.options.report_unreachable;
+        let Some(s) = target.map(SocketId).filter(|s| reported(self.socket(*s))) else { return };
         if let Some(mut op) = self.socket_mut(s).receives.pop_front() {
             let handle = self.socket(s).handle;
             self.receive_guard_ends(handle, &mut op);
