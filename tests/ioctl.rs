@@ -47,7 +47,10 @@ fn fionbio_and_fionread_as_wine_tests_them() {
         assert_eq!(ioctl(c, FIONREAD as u32, &[], &mut value), (0, 0, 4));
         assert_eq!(u32::from_ne_bytes(value), 5);
         // ioctlsocket refuses an argument it cannot use (test_fionbio: `(u_long *)1`).
-        assert_eq!(unsafe { ioctlsocket(c, FIONBIO, std::ptr::without_provenance_mut::<u32>(1)) }, SOCKET_ERROR);
+        assert_eq!(
+            unsafe { ioctlsocket(c, FIONBIO, std::ptr::without_provenance_mut::<u32>(1)) },
+            SOCKET_ERROR
+        );
         assert_eq!(unsafe { WSAGetLastError() }, WSAEFAULT);
     });
 }
