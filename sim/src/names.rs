@@ -176,10 +176,9 @@ pub fn errors_of(call: &str) -> Meaning {
 }
 
 /// What a number means where a call takes or gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Meaning {
     /// A Winsock call's error code: a last error, or what `getaddrinfo` returns.
-    #[default]
     Error,
     /// A kernel32 call's error code.
     Win32Error,

@@ -20,7 +20,6 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::Handle;
-use wsasim_sim::names::Meaning;
 use wsasim_sim::runtime;
 
 use crate::Win32::Foundation as foundation;
@@ -204,12 +203,6 @@ struct Got {
     /// The call set the last error (to what it was before, maybe): if not, the error is an
     /// earlier call's.
     set_error: bool,
-    /// The call returns a wait's result (`WAIT_TIMEOUT`, ...).
-    waits: bool,
-    /// How its errors are named: Winsock's or kernel32's.
-    errors: Meaning,
-    /// The call returns a handle, which messages show in hex as traces do.
-    handle: bool,
     bytes: Option<u32>,
     data: Option<Vec<u8>>,
     flags: Option<u32>,
@@ -262,7 +255,7 @@ fn run_actions(t: &Thread, actions: &[Action]) {
                         .name
                         .as_ref()
                         .map_or_else(String::new, |n| format!(" (thread {n})"));
-                    fail(format!("{}: `{}` gave {}{named}", step.at, step.source, describe(&got)));
+                    fail(format!("{}: `{}` gave {}{named}", step.at, step.source, describe(step.f, &got)));
                 }
             }
             Action::Repeat { body, until } => loop {
@@ -296,13 +289,24 @@ fn holds(x: &Expect, got: &Got) -> bool {
         && x.out.is_none_or(|o| got.out == Some(o))
 }
 
-fn describe(got: &Got) -> String {
+/// What `f` gave, as a message shows it: a wait's result by name, a handle in hex as the
+/// trace shows it, the error by the name its family of functions gives it.
+fn describe(f: F, got: &Got) -> String {
+    let signature = calls::signature_of(f);
+    let waits = matches!(
+        f,
+        F::WSAWaitForMultipleEvents
+            | F::WaitForSingleObject
+            | F::WaitForSingleObjectEx
+            | F::WaitForMultipleObjects
+            | F::WaitForMultipleObjectsEx
+    );
     let value = match u32::try_from(got.value) {
-        Ok(v) if got.waits => format!("{} ({v})", wsasim_sim::Value::Wait(v)),
-        _ if got.handle => format!("{:#x}", got.value),
+        Ok(v) if waits => format!("{} ({v})", wsasim_sim::Value::Wait(v)),
+        _ if matches!(signature.ret, calls::Ret::Socket | calls::Ret::Event) => format!("{:#x}", got.value),
         _ => got.value.to_string(),
     };
-    let error = got.errors.describe(got.error.into());
+    let error = wsasim_sim::names::errors_of(signature.name).describe(got.error.into());
     let mut s = if !got.set_error && got.error != 0 {
         format!("{value}, last error {error} (left by an earlier call)")
     } else {
@@ -514,19 +518,8 @@ impl Op {
 fn run_step(thread: &Thread, step: &Step) -> Got {
     let a = Args { thread, step };
     let state = thread.state;
-    let signature = calls::signature_of(step.f);
-    let errors = wsasim_sim::names::errors_of(signature.name);
-    let handle = matches!(signature.ret, calls::Ret::Socket | calls::Ret::Event);
     let sets_before = last_error_sets();
-    let mut got = Got { errors, handle, ..Got::default() };
-    got.waits = matches!(
-        step.f,
-        F::WSAWaitForMultipleEvents
-            | F::WaitForSingleObject
-            | F::WaitForSingleObjectEx
-            | F::WaitForMultipleObjects
-            | F::WaitForMultipleObjectsEx
-    );
+    let mut got = Got::default();
     // SAFETY: every pointer passed below is to memory this function or the host's state
     // owns for as long as the callee, or the transport after it, may use it.
     let value: i64 = unsafe {
