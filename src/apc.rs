@@ -2,7 +2,7 @@
 //! `QueueUserAPC`. The queued routines run in the thread's alertable waits (Doc:
 //! WSAWaitForMultipleEvents, `fAlertable`).
 
-use crate::call::{enter, handle, hex};
+use crate::call::{enter, hex};
 use windows_sys::Win32::Foundation::{
     ERROR_GEN_FAILURE, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, HANDLE, PAPCFUNC,
 };
@@ -40,9 +40,7 @@ pub unsafe fn QueueUserAPC(pfnapc: PAPCFUNC, hthread: HANDLE, dwdata: usize) -> 
     let args = [Value::Ptr(pfnapc.is_some()), hex(hthread), Value::Ptr(dwdata != 0)];
     let r = call.with(|w| {
         let routine = pfnapc.ok_or(ERROR_INVALID_PARAMETER)?;
-        let target = handle(hthread);
-        let thread = if target == Handle::CURRENT_THREAD { Some(w.current()) } else { w.thread_of(target) };
-        let thread = thread.ok_or(ERROR_INVALID_HANDLE)?;
+        let thread = crate::win32_thread::thread_of(w, hthread).ok_or(ERROR_INVALID_HANDLE)?;
         // SAFETY: the routine is the caller's, called with the caller's argument on the
         // thread it chose, as Windows calls it.
         let run = Box::new(move || unsafe { routine(dwdata) });

@@ -114,7 +114,7 @@ pub unsafe fn GetExitCodeThread(hthread: HANDLE, lpexitcode: *mut u32) -> i32 {
 }
 
 /// The thread a handle names, the `GetCurrentThread` pseudo-handle included.
-fn thread_of(w: &World, h: HANDLE) -> Option<ThreadId> {
+pub(crate) fn thread_of(w: &World, h: HANDLE) -> Option<ThreadId> {
     let target = handle(h);
     if target == Handle::CURRENT_THREAD { Some(w.current()) } else { w.thread_of(target) }
 }

@@ -51,7 +51,7 @@ impl World {
     pub(super) fn received(&mut self, s: SocketId) {
         let left = match self.socket(s).proto {
             Proto::Tcp => self.readable(s) > 0,
-            Proto::Udp => !self.socket(s).datagrams.is_empty() || self.socket(s).port_unreachable > 0,
+            Proto::Udp => self.socket(s).udp_readable(),
         };
         self.reenable(s, FD_READ, left);
     }
@@ -98,8 +98,7 @@ impl World {
             (Proto::Udp, ..) => {
                 // A port unreachable to report makes it readable too (Microsoft KB 263823:
                 // select reports it readable, and recvfrom then fails).
-                let data = !socket.datagrams.is_empty() || socket.port_unreachable > 0;
-                Readiness { data, writable: true, ..Readiness::default() }
+                Readiness { data: socket.udp_readable(), writable: true, ..Readiness::default() }
             }
             (Proto::Tcp, Tcp::Listening, _) => {
                 Readiness { data: !socket.backlog.is_empty(), ..Readiness::default() }

@@ -104,6 +104,12 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// A UDP socket's receive would complete now: a datagram is queued, or a port
+    /// unreachable waits to be reported.
+    pub fn udp_readable(&self) -> bool {
+        !self.datagrams.is_empty() || self.port_unreachable > 0
+    }
+
     pub fn new(handle: Handle, host: HostId, proto: Proto, overlapped: bool) -> Socket {
         Socket {
             handle,
