@@ -104,6 +104,9 @@ pub fn plan(path: &str, source: &str, file: &File) -> Result<Plan, Vec<Diagnosti
         let name_at = c.at(host.name.span().start);
         if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
             c.error(name_at, format!("host name {name:?}: expected letters, digits, `-` or `_`"));
+        } else if name.len() > 63 {
+            // `Sim::host`'s bound: a DNS label's (RFC 1035 2.3.4).
+            c.error(name_at, format!("host name {name:?}: expected at most 63 characters"));
         }
         let address_at = c.at(host.address.span().start);
         let address = match host.address.get_ref().parse::<Ipv4Addr>() {
