@@ -192,6 +192,7 @@ pub(crate) fn started(w: &World) -> Result<(), u32> {
 /// takes a dotted address only.
 fn lookup(w: &World, node: &str, numeric: bool) -> Result<Found, u32> {
     if let Some(ip) = address::inet_pton4(node.as_bytes()) {
+        // Its canonical name is itself [inferred: no page or test says].
         return Ok(Found { ip, name: node.to_owned() });
     }
     if numeric {
@@ -209,7 +210,8 @@ fn lookup(w: &World, node: &str, numeric: bool) -> Result<Found, u32> {
     Ok(Found { ip, name: name.to_owned() })
 }
 
-/// The name an address has: a host's, or `localhost` for loopback.
+/// The name an address has: a host's, or `localhost` for loopback [inferred: Windows may
+/// give the machine's name; no page or test says].
 fn name_of(w: &World, ip: Ipv4Addr) -> Option<String> {
     if ip.is_loopback() {
         return Some("localhost".to_owned());

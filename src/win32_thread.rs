@@ -23,7 +23,8 @@ use wsasim_sim::{ThreadId, Value, World, runtime};
 /// [`ResumeThread`]. The security attributes and the stack size are accepted and ignored:
 /// every simulated thread has `Sim::stack_bytes`. A NULL function ends the run, as the
 /// new thread's jump to address 0 would end the process; an id pointer that cannot be
-/// written fails with `ERROR_NOACCESS`, the kernel's answer to a bad pointer, and no thread.
+/// written fails with `ERROR_NOACCESS`, the kernel's answer to a bad pointer, and no thread
+/// [inferred: no page or test says].
 pub unsafe fn CreateThread(
     lpthreadattributes: *const SECURITY_ATTRIBUTES,
     dwstacksize: usize,
