@@ -49,8 +49,20 @@ fn windows_sys_sources() -> PathBuf {
         .arg(manifest));
     let version =
         tree.lines().find_map(|l| l.strip_prefix("windows-sys v")).expect("wsasim depends on windows-sys");
+    // This platform's packages only: the others' need not have been downloaded.
+    let rustc =
+        run(std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())).arg("-vV"));
+    let host = rustc.lines().find_map(|l| l.strip_prefix("host: ")).expect("rustc -vV names the host");
     let metadata = run(cargo()
-        .args(["metadata", "--offline", "--format-version", "1", "--manifest-path"])
+        .args([
+            "metadata",
+            "--offline",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            host,
+            "--manifest-path",
+        ])
         .arg(manifest));
     let wanted = format!("/windows-sys-{version}/Cargo.toml");
     let path = metadata
