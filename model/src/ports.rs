@@ -1,4 +1,4 @@
-//! Local transport addresses: which socket has bound which (address, port), whether a new
+//! Local transport addresses: which socket (by the transport's id) has bound which (address, port), whether a new
 //! `bind` may share one, and which socket an arriving packet is for.
 //!
 //! Sharing follows Microsoft's table of a second bind against a first one (Doc: "Sharing
@@ -6,7 +6,7 @@
 //! SO_EXCLUSIVEADDRUSE" describes in prose). Every program of a run is one user, so the
 //! table's CHECK cases (a security check against the first socket's owner) succeed.
 
-use crate::{Handle, HostId, Win32Error};
+use crate::{HostId, Win32Error};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Networking::WinSock::{WSAEACCES, WSAEADDRINUSE};
@@ -34,7 +34,7 @@ pub const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Bound {
-    socket: Handle,
+    socket: u32,
     ip: Ipv4Addr,
     sharing: Sharing,
 }
@@ -56,7 +56,7 @@ impl Ports {
         &mut self,
         host: HostId,
         proto: Proto,
-        socket: Handle,
+        socket: u32,
         addr: SocketAddrV4,
         sharing: Sharing,
     ) -> Result<(), Win32Error> {
@@ -75,7 +75,7 @@ impl Ports {
     }
 
     /// Drops a socket's binding (when it closes).
-    pub fn unbind(&mut self, host: HostId, proto: Proto, socket: Handle, port: u16) {
+    pub fn unbind(&mut self, host: HostId, proto: Proto, socket: u32, port: u16) {
         let key = (host, proto, port);
         let entries = self.bound.get_mut(&key).expect("a bound socket has an entry");
         entries.retain(|b| b.socket != socket);
@@ -92,7 +92,7 @@ impl Ports {
 
     /// The socket a packet to `dst` on `host` is for: a binding to the exact address wins
     /// over the wildcard; among equals, the earliest.
-    pub fn lookup(&self, host: HostId, proto: Proto, dst: SocketAddrV4) -> Option<Handle> {
+    pub fn lookup(&self, host: HostId, proto: Proto, dst: SocketAddrV4) -> Option<u32> {
         let entries = self.bound.get(&(host, proto, dst.port()))?;
         let exact = entries.iter().find(|b| b.ip == *dst.ip());
         exact.or_else(|| entries.iter().find(|b| b.ip.is_unspecified())).map(|b| b.socket)
@@ -142,8 +142,8 @@ mod tests {
     const WILD: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
     const HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
-    fn bind(p: &mut Ports, s: usize, ip: Ipv4Addr, sharing: Sharing) -> Result<(), Win32Error> {
-        p.bind(0, Proto::Tcp, Handle::from_index(s), SocketAddrV4::new(ip, 7000), sharing)
+    fn bind(p: &mut Ports, s: u32, ip: Ipv4Addr, sharing: Sharing) -> Result<(), Win32Error> {
+        p.bind(0, Proto::Tcp, s, SocketAddrV4::new(ip, 7000), sharing)
     }
 
     #[test]
@@ -176,11 +176,10 @@ mod tests {
         let mut p = Ports::new();
         bind(&mut p, 0, HOST, Sharing::Default).unwrap();
         bind(&mut p, 1, Ipv4Addr::LOCALHOST, Sharing::Default).unwrap();
-        let udp =
-            p.bind(0, Proto::Udp, Handle::from_index(2), SocketAddrV4::new(HOST, 7000), Sharing::Default);
+        let udp = p.bind(0, Proto::Udp, 2, SocketAddrV4::new(HOST, 7000), Sharing::Default);
         assert_eq!(udp, Ok(()));
         assert_eq!(
-            p.bind(1, Proto::Tcp, Handle::from_index(3), SocketAddrV4::new(HOST, 7000), Sharing::Default),
+            p.bind(1, Proto::Tcp, 3, SocketAddrV4::new(HOST, 7000), Sharing::Default),
             Ok(()),
             "another host"
         );
@@ -190,7 +189,7 @@ mod tests {
     fn unbinding_frees_the_port() {
         let mut p = Ports::new();
         bind(&mut p, 0, WILD, Sharing::Default).unwrap();
-        p.unbind(0, Proto::Tcp, Handle::from_index(0), 7000);
+        p.unbind(0, Proto::Tcp, 0, 7000);
         assert_eq!(bind(&mut p, 1, WILD, Sharing::Default), Ok(()));
     }
 
@@ -199,11 +198,8 @@ mod tests {
         let mut p = Ports::new();
         bind(&mut p, 0, WILD, Sharing::Default).unwrap();
         bind(&mut p, 1, HOST, Sharing::Default).unwrap();
-        assert_eq!(p.lookup(0, Proto::Tcp, SocketAddrV4::new(HOST, 7000)), Some(Handle::from_index(1)));
-        assert_eq!(
-            p.lookup(0, Proto::Tcp, SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000)),
-            Some(Handle::from_index(0))
-        );
+        assert_eq!(p.lookup(0, Proto::Tcp, SocketAddrV4::new(HOST, 7000)), Some(1));
+        assert_eq!(p.lookup(0, Proto::Tcp, SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000)), Some(0));
         assert_eq!(p.lookup(0, Proto::Tcp, SocketAddrV4::new(HOST, 7001)), None);
     }
 
@@ -213,8 +209,7 @@ mod tests {
         let first = *EPHEMERAL.start();
         assert!(p.is_free(0, Proto::Udp, HOST, first));
         assert_eq!(first, 49152);
-        p.bind(0, Proto::Udp, Handle::from_index(0), SocketAddrV4::new(WILD, first), Sharing::Default)
-            .unwrap();
+        p.bind(0, Proto::Udp, 0, SocketAddrV4::new(WILD, first), Sharing::Default).unwrap();
         assert!(!p.is_free(0, Proto::Udp, HOST, 49152));
         assert!(p.is_free(0, Proto::Tcp, HOST, 49152), "ports are per protocol");
         assert_eq!(

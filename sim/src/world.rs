@@ -60,6 +60,9 @@ pub(crate) struct HostRecord {
 pub struct World {
     pub(crate) kernel: Kernel,
     pub(crate) net: crate::net::Net,
+    /// What the network's last step asked of the world, kept for the next one's (see
+    /// `World::with_net`).
+    pub(crate) net_effects: Vec<crate::net::Effect>,
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) hosts: Vec<HostRecord>,
     pub(crate) now_ns: u64,
@@ -116,6 +119,7 @@ impl World {
         World {
             kernel: Kernel::new(),
             net: crate::net::Net::default(),
+            net_effects: Vec::new(),
             threads: Vec::new(),
             hosts: Vec::new(),
             now_ns: 0,
@@ -172,9 +176,25 @@ impl World {
         if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
             return;
         }
-        let thread = self.threads[thread.index()].name.clone();
         let trace_line = self.trace.kept().map(|n| n + 1);
-        self.finding = Some(Finding { misuse, call, thread, object: object(), trace_line });
+        self.found(thread, misuse, call, object(), trace_line);
+    }
+
+    /// Keeps the run's first misuse not allowed, found when the trace had `trace_line`
+    /// entries.
+    pub(crate) fn found(
+        &mut self,
+        thread: ThreadId,
+        misuse: Misuse,
+        call: &'static str,
+        object: String,
+        trace_line: Option<usize>,
+    ) {
+        if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
+            return;
+        }
+        let thread = self.threads[thread.index()].name.clone();
+        self.finding = Some(Finding { misuse, call, thread, object, trace_line });
     }
 
     /// The host of the thread that is running.

@@ -7,9 +7,10 @@
 //! Windows, so a program that touches them while the operation pends sees what it would
 //! see there.
 
-use crate::thread::{Blocker, State};
-use crate::trace::{Entry, Record};
-use crate::{ThreadId, Value, Wake, World};
+use super::effects::{Effect, NetCx, Routine};
+use crate::ThreadId;
+use crate::trace::Entry;
+use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::{Handle, Spares, Status};
@@ -304,80 +305,102 @@ pub unsafe fn write_from(from: FromSlot, addr: std::net::SocketAddrV4) {
     }
 }
 
-impl World {
-    /// Completes `op` of `socket` with `status` and `bytes`: fills its OVERLAPPED as
+impl Op {
+    /// The operation starts: its OVERLAPPED says pending until it completes, and its
+    /// event, or the socket when it has none, is reset (Wine sock.c
+    /// test_nonblocking_async_recv; Doc: WSAGetOverlappedResult, "the function that
+    /// started the operation resets the hEvent member").
+    pub(crate) fn begin(&self, cx: &mut NetCx) {
+        // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc: WSARecv,
+        // Doc: WSASend).
+        unsafe { (*self.overlapped).Internal = STATUS_PENDING as u32 as usize };
+        if let Notify::Object(h) = self.notify {
+            cx.effect(Effect::Reset(h));
+        }
+    }
+
+    /// The operation pends: an overlapped one's buffers are guarded until it completes
+    /// (see `Op::guard`); a blocking call's belong to its thread, which is blocked.
+    pub(crate) fn guard_while_pending(&mut self, receive: bool) {
+        if !matches!(self.notify, Notify::Waiter) {
+            // SAFETY: the program's buffers, the system's while the operation pends (Doc:
+            // WSARecv, Doc: WSASend).
+            unsafe { self.guard(receive) };
+        }
+    }
+
+    /// Completes the operation of `socket` with `status` and `bytes`: fills its OVERLAPPED as
     /// Windows does (Wine sock.c test_nonblocking_async_recv: `Internal` the status,
     /// `InternalHigh` the count; the receive flags, none for TCP and UDP, in `Offset`, where
     /// Winsock providers keep them for `WSAGetOverlappedResult`), then notifies. Once the
     /// run is over, its OVERLAPPED is not written: the program's memory may be gone.
-    pub(crate) fn complete(&mut self, socket: Handle, op: Op, status: Status, bytes: usize) {
-        self.finish_op(socket, op, status, bytes, true);
+    pub(crate) fn complete(self, cx: &mut NetCx, socket: Handle, status: Status, bytes: usize) {
+        self.finish(cx, socket, status, bytes, true);
     }
 
-    /// Completes `op` without writing its OVERLAPPED: its thread has exited, and a program
+    /// Completes the operation without writing its OVERLAPPED: its thread has exited, and a program
     /// that lets a thread exit with I/O pending has often freed that memory already
     /// (Windows writes it anyway). Its event is still signaled.
-    pub(crate) fn abandon(&mut self, socket: Handle, op: Op, status: Status) {
-        self.finish_op(socket, op, status, 0, false);
+    pub(crate) fn abandon(self, cx: &mut NetCx, socket: Handle, status: Status) {
+        self.finish(cx, socket, status, 0, false);
     }
 
     /// A guarded receive ends, before its data is written: a program that wrote its
     /// buffers meanwhile made a misuse.
-    pub(crate) fn receive_guard_ends(&mut self, socket: Handle, op: &mut Op) {
+    pub(crate) fn receive_guard_ends(&mut self, cx: &mut NetCx, socket: Handle) {
         // SAFETY: a pending receive's buffers are the system's until it completes (Doc:
         // WSARecv), which is now.
-        if unsafe { op.unguard_receive() } {
-            let (call, thread) = (op.call, op.thread);
-            self.misuse_by(thread, crate::Misuse::ReceiveBufferTouched, call, || {
-                format!("the buffers of a {call} pending on socket {socket}")
-            });
+        if unsafe { self.unguard_receive() } {
+            let (call, thread) = (self.call, self.thread);
+            let object = format!("the buffers of a {call} pending on socket {socket}");
+            cx.misuse(thread, crate::Misuse::ReceiveBufferTouched, call, object);
         }
     }
 
-    fn finish_op(&mut self, socket: Handle, mut op: Op, status: Status, bytes: usize, write: bool) {
+    fn finish(mut self, cx: &mut NetCx, socket: Handle, status: Status, bytes: usize, write: bool) {
         // An operation abandoned (its thread ended) or torn down leaves its buffers alone:
         // the program may have freed them.
-        if write && !self.tearing_down {
-            self.receive_guard_ends(socket, &mut op);
+        if write && !cx.tearing_down {
+            self.receive_guard_ends(cx, socket);
         }
-        recycle(std::mem::take(&mut op.buffers));
-        if let Some(guard) = op.saved.take() {
+        recycle(std::mem::take(&mut self.buffers));
+        if let Some(guard) = self.saved.take() {
             recycle_guard(guard);
         }
         let flags = 0;
-        let entry =
-            Entry::Complete { call: op.call, socket, status: status.0, bytes: bytes as u64, by: op.thread };
-        let (time_ns, thread) = (self.now_ns, self.current);
-        self.trace.push(Record { time_ns, thread, entry });
-        if self.tearing_down {
+        let entry = Entry::Complete {
+            call: self.call,
+            socket,
+            status: status.0,
+            bytes: bytes as u64,
+            by: self.thread,
+        };
+        cx.record(entry);
+        if cx.tearing_down {
             return;
         }
         if write {
             // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc:
             // WSARecv), which is now.
             unsafe {
-                (*op.overlapped).Internal = status.0 as u32 as usize;
-                (*op.overlapped).InternalHigh = bytes;
-                (*op.overlapped).Anonymous.Anonymous.Offset = flags;
+                (*self.overlapped).Internal = status.0 as u32 as usize;
+                (*self.overlapped).InternalHigh = bytes;
+                (*self.overlapped).Anonymous.Anonymous.Offset = flags;
             }
         }
-        match op.notify {
-            Notify::Object(h) => self.signal(h, |k| k.object_mut(h).set_signaled(true)),
+        match self.notify {
+            Notify::Object(h) => cx.effect(Effect::Signal(h)),
             Notify::Routine(routine) => {
                 let routine = routine.expect("a routine notification has a routine");
                 let error = status.wsa_result().err().unwrap_or(0);
-                let ov = op.overlapped;
+                let ov = self.overlapped;
                 // SAFETY: the program's completion routine, called on the issuing thread
                 // inside an alertable wait, with the arguments Windows passes (Doc:
                 // WSARecv; Wine sock.c test_ip_pktinfo).
                 let run = Box::new(move || unsafe { routine(error, bytes as u32, ov, flags) });
-                self.queue_apc(op.thread, Value::Str(op.call), run);
+                cx.effect(Effect::Apc { thread: self.thread, call: self.call, run: Routine(run) });
             }
-            Notify::Waiter => {
-                if let State::Blocked { on: Blocker::Io { .. }, .. } = self.threads[op.thread.index()].state {
-                    self.make_runnable(op.thread, Wake::Io);
-                }
-            }
+            Notify::Waiter => cx.effect(Effect::Io(self.thread)),
         }
     }
 }

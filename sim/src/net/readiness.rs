@@ -3,15 +3,13 @@
 //! happen), and the readiness `select` and `WSAPoll` read.
 //!
 //! Every change that can make a socket readable, writable or failed goes through
-//! [`World::occur`] or [`World::poke`], which also wake the threads waiting for it in
+//! [`Net::occur`] or [`Net::poke`], which also wake the threads waiting for it in
 //! `select` or `WSAPoll`.
 
-use super::SocketId;
-use crate::World;
-use crate::thread::{Blocker, State};
-use crate::{ThreadId, Wake};
+use super::effects::{Effect, NetCx};
+use super::{Net, SocketId};
 use windows_sys::Win32::Networking::WinSock::FD_READ;
-use wsasim_model::{Enumerated, Handle, Proto, Tcp, Win32Error};
+use wsasim_model::{Handle, Proto, Tcp, Win32Error};
 
 /// What `select` and `WSAPoll` see of a socket now; each call reads it its own way
 /// (Wine sock.c test_select, test_WSAPoll, test_tcp_reset).
@@ -31,63 +29,47 @@ pub struct Readiness {
     pub connect_failed: bool,
 }
 
-impl World {
+impl Net {
     /// `event` (an FD_ bit) happened on socket `s` with `error`: it is recorded, the
     /// selected event is set if it is selected, and waiting `select`s look again.
-    pub(super) fn occur(&mut self, s: SocketId, event: u32, error: Win32Error) {
+    pub(super) fn occur(&mut self, cx: &mut NetCx, s: SocketId, event: u32, error: Win32Error) {
         let set = self.socket_mut(s).events.occur(event, error);
-        self.set_selected(set);
-        self.poke(s);
+        set_selected(cx, set);
+        self.poke(cx, s);
     }
 
     /// A re-enabling call for `event` succeeded on `s` (Wine sock.c test_read_events,
     /// test_accept_events); `still` is whether its condition holds.
-    pub(super) fn reenable(&mut self, s: SocketId, event: u32, still: bool) {
+    pub(super) fn reenable(&mut self, cx: &mut NetCx, s: SocketId, event: u32, still: bool) {
         let set = self.socket_mut(s).events.reenable(event, still);
-        self.set_selected(set);
+        set_selected(cx, set);
     }
 
     /// A receive completed in its call: FD_READ is re-enabled (Wine sock.c test_read_events).
-    pub(super) fn received(&mut self, s: SocketId) {
+    pub(super) fn received(&mut self, cx: &mut NetCx, s: SocketId) {
         let left = match self.socket(s).proto {
             Proto::Tcp => self.readable(s) > 0,
             Proto::Udp => self.socket(s).udp_readable(),
         };
-        self.reenable(s, FD_READ, left);
+        self.reenable(cx, s, FD_READ, left);
     }
 
     /// The send buffer of `s` has room again: FD_WRITE if a send was refused since the
     /// last one (Wine sock.c test_write_events), and waiting `select`s look again.
-    pub(super) fn send_room(&mut self, s: SocketId) {
+    pub(super) fn send_room(&mut self, cx: &mut NetCx, s: SocketId) {
         let set = self.socket_mut(s).events.send_room();
-        self.set_selected(set);
-        self.poke(s);
-    }
-
-    fn set_selected(&mut self, event: Option<Handle>) {
-        if let Some(h) = event {
-            self.signal(h, |k| k.object_mut(h).set_signaled(true));
-        }
+        set_selected(cx, set);
+        self.poke(cx, s);
     }
 
     /// `WSAEventSelect(s, event, mask)` (Doc: WSAEventSelect; Wine sock.c test_fionbio,
     /// test_accept_events): the socket becomes nonblocking, and the event is set at once
     /// when recorded events are in the new mask.
-    pub fn event_select(&mut self, s: SocketId, event: Option<Handle>, mask: u32) {
+    pub(crate) fn event_select(&mut self, cx: &mut NetCx, s: SocketId, event: Option<Handle>, mask: u32) {
         let socket = self.socket_mut(s);
         socket.options.nonblocking = true;
         let set = socket.events.select(event, mask);
-        self.set_selected(set);
-    }
-
-    /// `WSAEnumNetworkEvents` (Doc: WSAEnumNetworkEvents): takes the recorded events in the
-    /// mask, and resets `event` in the same step.
-    pub fn enumerate_events(&mut self, s: SocketId, event: Option<Handle>) -> Enumerated {
-        if let Some(h) = event {
-            let host = self.host();
-            self.kernel_mut().event_mut(host, h).expect("checked by the caller").reset();
-        }
-        self.socket_mut(s).events.enumerate()
+        set_selected(cx, set);
     }
 
     /// What `select` and `WSAPoll` report for `s` now.
@@ -124,22 +106,16 @@ impl World {
         }
     }
 
-    /// Wakes the threads waiting in `select` or `WSAPoll` on `s`: its readiness may have
-    /// changed, and they look again.
-    pub(super) fn poke(&mut self, s: SocketId) {
-        if self.polling == 0 {
-            return;
-        }
-        let handle = self.socket(s).handle;
-        let waiting: Vec<ThreadId> = (0..self.threads.len() as u32)
-            .map(ThreadId)
-            .filter(|t| {
-                matches!(&self.threads[t.index()].state,
-                    State::Blocked { on: Blocker::Poll { sockets }, .. } if sockets.contains(&handle))
-            })
-            .collect();
-        for t in waiting {
-            self.make_runnable(t, Wake::Io);
-        }
+    /// The threads waiting in `select` or `WSAPoll` on `s` look again: its readiness may
+    /// have changed.
+    pub(super) fn poke(&self, cx: &mut NetCx, s: SocketId) {
+        cx.effect(Effect::Poke(self.socket(s).handle));
+    }
+}
+
+/// The selected event of a socket is set, if an event was selected and set.
+fn set_selected(cx: &mut NetCx, event: Option<Handle>) {
+    if let Some(h) = event {
+        cx.effect(Effect::Signal(h));
     }
 }

@@ -7,12 +7,12 @@
 //! complete with any part of what was sent: Doc: WSARecv), and each arrival serves the
 //! receiver's pending receives in the order posted (Wine sock.c test_simultaneous_async_recv).
 
+use super::effects::NetCx;
 use super::op::{for_each_part, gather, scatter, scatter_at};
 use super::socket::End;
-use super::{Conn, ConnId, EndState, Notify, Op, Packet, SocketId, Start};
-use crate::World;
+use super::{Conn, ConnId, EndState, Net, Notify, Op, Packet, SocketId, Start};
 use crate::strategy::Choice;
-use crate::trace::{Entry, Record};
+use crate::trace::Entry;
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
 use windows_sys::Win32::Networking::WinSock::{
@@ -27,7 +27,7 @@ const MSS: usize = 1460;
 /// Windows clamps a listen backlog to 200 (Doc: listen, SOMAXCONN).
 const BACKLOG_MAX: usize = 200;
 
-impl World {
+impl Net {
     /// `listen` (Doc: listen).
     pub fn listen(&mut self, s: SocketId, backlog: i32) -> Result<(), Win32Error> {
         let socket = self.socket_mut(s);
@@ -42,9 +42,9 @@ impl World {
 
     /// `connect`: `Ok(true)` when it is done (UDP), `Ok(false)` when the handshake is under
     /// way; the socket's state then says how it ended.
-    pub fn connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
+    pub fn connect(&mut self, cx: &mut NetCx, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
         if self.socket(s).proto == Proto::Udp {
-            self.udp_connect(s, to)?;
+            self.udp_connect(cx, s, to)?;
             return Ok(true);
         }
         if to.ip().is_unspecified() || to.port() == 0 {
@@ -54,26 +54,26 @@ impl World {
         }
         let mut tcp = self.socket(s).tcp;
         tcp.connect()?;
-        self.bind_implicitly(s)?;
+        self.bind_implicitly(cx, s)?;
         let socket = self.socket_mut(s);
         socket.tcp = tcp;
         socket.peer = Some(to);
         socket.error = 0;
         let (host, local) = (socket.host, socket.local.expect("bound above"));
-        let ip = if local.ip().is_unspecified() { self.net.source_ip(host, *to.ip()) } else { *local.ip() };
+        let ip = if local.ip().is_unspecified() { self.source_ip(host, *to.ip()) } else { *local.ip() };
         let from = SocketAddrV4::new(ip, local.port());
-        match self.net.route(host, *to.ip()) {
+        match self.route(host, *to.ip()) {
             Some(dst) => {
-                self.send_packet(host, dst, 0, Packet::Syn { client: s, from, to, host: dst });
+                self.send_packet(cx, host, dst, 0, Packet::Syn { client: s, from, to, host: dst });
             }
-            None => self.net.wire.push(self.now_ns + 21_000_000_000, Packet::ConnectTimeout { client: s }),
+            None => self.wire.push(cx.now_ns + 21_000_000_000, Packet::ConnectTimeout { client: s }),
         }
         Ok(false)
     }
 
-    /// `accept`: the next established connection of a listener, as a new socket that
-    /// inherits the listener's options; `None` while the backlog is empty.
-    pub fn accept(&mut self, s: SocketId) -> Result<Option<SocketId>, Win32Error> {
+    /// Whether `accept` on `s` would take a connection now: an error for a socket that is
+    /// not a listener (or no longer open), `false` while its backlog is empty.
+    pub(crate) fn may_accept(&self, s: SocketId) -> Result<bool, Win32Error> {
         let listener = self.socket(s);
         if listener.closed {
             // Another thread closed it while this call waited (Doc: closesocket).
@@ -83,14 +83,17 @@ impl World {
             // Doc: accept: "The listen function was not invoked prior to accept".
             return Err(WSAEINVAL as Win32Error);
         }
-        let (options, overlapped, events) =
-            (listener.options, listener.overlapped, listener.events.inherited());
-        let Some(c) = self.socket_mut(s).backlog.pop_front() else {
-            return Ok(None);
-        };
+        Ok(!listener.backlog.is_empty())
+    }
+
+    /// `accept` of the listener's next connection, `may_accept` having said there is one:
+    /// the new socket `new` takes it, with the listener's options.
+    pub(crate) fn accept(&mut self, cx: &mut NetCx, s: SocketId, new: SocketId) {
+        let listener = self.socket(s);
+        let (options, events) = (listener.options, listener.events.inherited());
+        let c = self.socket_mut(s).backlog.pop_front().expect("may_accept saw one");
         let more = !self.socket(s).backlog.is_empty();
-        self.reenable(s, FD_ACCEPT, more);
-        let new = self.open_socket(Proto::Tcp, overlapped);
+        self.reenable(cx, s, FD_ACCEPT, more);
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
         // The reset, on its way or arrived, follows any end of stream sent before it.
@@ -102,36 +105,35 @@ impl World {
         socket.local = Some(addrs[1]);
         socket.peer = Some(addrs[0]);
         socket.end = Some(End { conn: c, side: 1 });
-        self.accepted_events(new, c, was_reset);
-        Ok(Some(new))
+        self.accepted_events(cx, new, c, was_reset);
     }
 
     /// What an accepted socket's record starts with (Wine sock.c test_accept_events; Wine
     /// afd.c test_event_select: FD_WRITE only, never FD_CONNECT), and what already arrived
     /// on its connection while it waited in the backlog.
-    fn accepted_events(&mut self, s: SocketId, c: ConnId, was_reset: bool) {
+    fn accepted_events(&mut self, cx: &mut NetCx, s: SocketId, c: ConnId, was_reset: bool) {
         let incoming = &self.conn(c).streams[0];
         let (data, urgent, fin) =
             (incoming.readable() > 0, incoming.urgent_pending(), incoming.fin_arrived());
         if was_reset {
-            self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
+            self.occur(cx, s, FD_CLOSE, WSAECONNABORTED as Win32Error);
             return;
         }
-        self.occur(s, FD_WRITE, 0);
+        self.occur(cx, s, FD_WRITE, 0);
         if data {
-            self.occur(s, FD_READ, 0);
+            self.occur(cx, s, FD_READ, 0);
         }
         if urgent {
-            self.occur(s, FD_OOB, 0);
+            self.occur(cx, s, FD_OOB, 0);
         }
         if fin {
-            self.occur(s, FD_CLOSE, 0);
+            self.occur(cx, s, FD_CLOSE, 0);
         }
     }
 
     /// `shutdown` (Doc: shutdown; Wine sock.c test_shutdown): `SD_SEND` sends the end of
     /// stream after the data already sent.
-    pub fn shutdown(&mut self, s: SocketId, how: i32) -> Result<(), Win32Error> {
+    pub fn shutdown(&mut self, cx: &mut NetCx, s: SocketId, how: i32) -> Result<(), Win32Error> {
         let socket = self.socket_mut(s);
         if socket.proto == Proto::Udp {
             // Wine sock.c test_shutdown: on UDP it succeeds, even unconnected, and turns the
@@ -147,52 +149,61 @@ impl World {
         socket.tcp.shutdown(how)?;
         if let (SD_SEND | SD_BOTH, Some(end)) = (how, socket.end) {
             socket.finish_after_sends = true;
-            self.serve_sends(end.conn, end.side);
+            self.serve_sends(cx, end.conn, end.side);
         }
         Ok(())
     }
 
     /// Copies `SO_SNDBUF`, `SO_RCVBUF` and `SO_OOBINLINE` to a connected socket's
     /// streams.
-    pub fn apply_options(&mut self, s: SocketId) {
+    pub fn apply_options(&mut self, cx: &mut NetCx, s: SocketId) {
         let socket = self.socket(s);
         let (options, Some(end)) = (socket.options, socket.end) else { return };
         let conn = self.conn_mut(end.conn);
         conn.streams[end.side].set_send_buffer(options.send_buffer);
         conn.streams[1 - end.side].set_receive_buffer(options.receive_buffer);
         conn.streams[1 - end.side].set_oob_inline(options.oob_inline);
-        self.serve_sends(end.conn, end.side);
+        self.serve_sends(cx, end.conn, end.side);
         // A larger receive buffer opens the peer's window: its pending sends go on.
-        self.serve_sends(end.conn, 1 - end.side);
+        self.serve_sends(cx, end.conn, 1 - end.side);
     }
 
     /// A receive on a TCP socket: at once if bytes or the end of stream are there and no
     /// receive is ahead of it; otherwise it pends (`may_pend`) or would block.
-    pub(super) fn tcp_start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+    pub(super) fn tcp_start_receive(&mut self, cx: &mut NetCx, s: SocketId, op: Op, may_pend: bool) -> Start {
         let socket = self.socket(s);
         if let Err(e) = socket.tcp.may_receive() {
             return Start::Failed(e);
         }
         let end = socket.end.expect("a connected socket has a connection");
         if op.flags & MSG_OOB as u32 != 0 {
-            return self.read_urgent(s, end, op);
+            return self.read_urgent(cx, s, end, op);
         }
         let overlapped = !matches!(op.notify, Notify::Waiter);
-        if socket.receives.is_empty() && self.receive_ready(end) && !(overlapped && self.pend_at_random(s)) {
-            self.begin(&op);
+        if socket.receives.is_empty()
+            && self.receive_ready(end)
+            && !(overlapped && self.pend_at_random(cx, s))
+        {
+            op.begin(cx);
             let (status, bytes) = self.read_into(end, &op);
-            self.after_read(end);
-            self.received(s);
-            return self.done_at_once(s, op, status, bytes);
+            self.after_read(cx, end);
+            self.received(cx, s);
+            return self.done_at_once(cx, s, op, status, bytes);
         }
-        self.pend_receive(s, op, may_pend)
+        self.pend_receive(cx, s, op, may_pend)
     }
 
     /// A send on a TCP socket: taken whole at once while less than `SO_SNDBUF` is buffered
     /// and no send is ahead of it; otherwise it pends, and hands its bytes over as buffer
     /// space comes back, completing with the full count (Wine sock.c test_send), or would
     /// block (Wine sock.c test_write_events).
-    pub(super) fn tcp_start_send(&mut self, s: SocketId, mut op: Op, may_pend: bool) -> Start {
+    pub(super) fn tcp_start_send(
+        &mut self,
+        cx: &mut NetCx,
+        s: SocketId,
+        mut op: Op,
+        may_pend: bool,
+    ) -> Start {
         let socket = self.socket(s);
         if let Err(e) = socket.tcp.may_send() {
             return Start::Failed(e);
@@ -201,15 +212,15 @@ impl World {
         let room = self.conn(end.conn).streams[end.side].buffered() < socket.options.send_buffer;
         let overlapped = !matches!(op.notify, Notify::Waiter);
         let at_once = socket.sends.is_empty() && room;
-        if at_once && overlapped && self.pend_at_random(s) {
+        if at_once && overlapped && self.pend_at_random(cx, s) {
             // Served by the `Serve` event, not in the call.
-            self.begin(&op);
-            self.guard(&mut op, false);
+            op.begin(cx);
+            op.guard_while_pending(false);
             self.socket_mut(s).sends.push_back(op);
             return Start::Pending;
         }
         if at_once {
-            self.begin(&op);
+            op.begin(cx);
             let total = op.capacity();
             let stream = &mut self.conn_mut(end.conn).streams[end.side];
             let take = |part: &[u8]| assert!(stream.accept_all(part), "a stream that may send takes bytes");
@@ -219,24 +230,24 @@ impl World {
                 stream.mark_urgent();
             }
             op.taken = total;
-            self.pump(end.conn, end.side);
-            return self.done_at_once(s, op, Status::SUCCESS, total);
+            self.pump(cx, end.conn, end.side);
+            return self.done_at_once(cx, s, op, Status::SUCCESS, total);
         }
         if !may_pend {
             self.socket_mut(s).events.send_blocked();
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
-        self.begin(&op);
-        self.guard(&mut op, false);
+        op.begin(cx);
+        op.guard_while_pending(false);
         self.socket_mut(s).sends.push_back(op);
-        self.serve_sends(end.conn, end.side);
+        self.serve_sends(cx, end.conn, end.side);
         Start::Pending
     }
 
     /// `recv(MSG_OOB)`: the oldest urgent byte set aside, at once. With
     /// `SO_OOBINLINE` it is `WSAEINVAL` (Wine sock.c test_select); with none waiting,
     /// `WSAEWOULDBLOCK`, whatever the mode (a README deviation: it does not wait).
-    fn read_urgent(&mut self, s: SocketId, end: End, op: Op) -> Start {
+    fn read_urgent(&mut self, cx: &mut NetCx, s: SocketId, end: End, op: Op) -> Start {
         if self.socket(s).options.oob_inline {
             return Start::Failed(WSAEINVAL as Win32Error);
         }
@@ -244,20 +255,20 @@ impl World {
         if !stream.urgent_pending() {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
-        self.begin(&op);
+        op.begin(cx);
         if op.capacity() == 0 {
             // As for a zero-length receive (Wine sock.c test_empty_recv): nothing is consumed.
-            return self.done_at_once(s, op, Status::SUCCESS, 0);
+            return self.done_at_once(cx, s, op, Status::SUCCESS, 0);
         }
         let peek = op.flags & MSG_PEEK as u32 != 0;
         let stream = &mut self.conn_mut(end.conn).streams[1 - end.side];
         let byte = stream.read_urgent(peek).expect("checked");
         let more = stream.urgent_pending();
         // Wine sock.c test_oob_events: FD_OOB again while another urgent byte waits.
-        self.reenable(s, FD_OOB, more);
+        self.reenable(cx, s, FD_OOB, more);
         // SAFETY: the receive's buffers, valid for the call.
         unsafe { scatter(&op.buffers, &[byte]) };
-        self.done_at_once(s, op, Status::SUCCESS, 1)
+        self.done_at_once(cx, s, op, Status::SUCCESS, 1)
     }
 
     fn receive_ready(&self, end: End) -> bool {
@@ -286,25 +297,25 @@ impl World {
     }
 
     /// After a read, the receiver's window has opened: the sender may go on.
-    fn after_read(&mut self, end: End) {
-        self.serve_sends(end.conn, 1 - end.side);
+    fn after_read(&mut self, cx: &mut NetCx, end: End) {
+        self.serve_sends(cx, end.conn, 1 - end.side);
     }
 
     /// Serves a socket's pending receives in the order posted, while there is something
     /// for them; whether it served any.
-    pub(super) fn serve_receives(&mut self, s: SocketId) -> bool {
+    pub(super) fn serve_receives(&mut self, cx: &mut NetCx, s: SocketId) -> bool {
         let Some(end) = self.socket(s).end else { return false };
         let handle = self.socket(s).handle;
         let mut served = false;
         while !self.socket(s).receives.is_empty() && self.receive_ready(end) {
             let mut op = self.socket_mut(s).receives.pop_front().expect("checked");
-            self.receive_guard_ends(handle, &mut op);
+            op.receive_guard_ends(cx, handle);
             let (status, bytes) = self.read_into(end, &op);
-            self.complete(handle, op, status, bytes);
+            op.complete(cx, handle, status, bytes);
             served = true;
         }
         if served {
-            self.after_read(end);
+            self.after_read(cx, end);
         }
         served
     }
@@ -314,17 +325,17 @@ impl World {
     /// A closed socket has no sends left, but its connection still transmits: a graceful
     /// close delivers every byte already taken, then the end of stream (Wine sock.c
     /// test_send_buffering).
-    pub(super) fn serve_sends(&mut self, c: ConnId, side: usize) {
+    pub(super) fn serve_sends(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let EndState::Open(s) = self.conn(c).ends[side] else {
-            if !self.net.planted_stall {
-                self.pump(c, side);
+            if !self.planted_stall {
+                self.pump(cx, c, side);
             }
             return;
         };
         let handle = self.socket(s).handle;
         let mut touched = None;
-        while let Some(op) = self.net.sockets[s.0 as usize].sends.front_mut() {
-            let stream = &mut self.net.conns[c.0 as usize].streams[side];
+        while let Some(op) = self.sockets[s.0 as usize].sends.front_mut() {
+            let stream = &mut self.conns[c.0 as usize].streams[side];
             let remaining = op.capacity() - op.taken;
             let n = remaining.min(stream.send_space());
             if n > 0 {
@@ -350,12 +361,11 @@ impl World {
             }
             let op = self.socket_mut(s).sends.pop_front().expect("checked");
             let taken = op.taken;
-            self.complete(handle, op, Status::SUCCESS, taken);
+            op.complete(cx, handle, Status::SUCCESS, taken);
         }
         if let Some((thread, call)) = touched {
-            self.misuse_by(thread, crate::Misuse::SendBufferTouched, call, || {
-                format!("the buffers of a {call} pending on socket {handle}")
-            });
+            let object = format!("the buffers of a {call} pending on socket {handle}");
+            cx.misuse(thread, crate::Misuse::SendBufferTouched, call, object);
         }
         let socket = self.socket_mut(s);
         if socket.finish_after_sends && socket.sends.is_empty() {
@@ -364,15 +374,15 @@ impl World {
             socket.finish_after_sends = false;
             self.conn_mut(c).streams[side].finish();
         }
-        self.pump(c, side);
+        self.pump(cx, c, side);
         if self.conn(c).streams[side].buffered() < self.socket(s).options.send_buffer {
-            self.send_room(s);
+            self.send_room(cx, s);
         }
     }
 
     /// Puts on the wire what side `side`'s stream may send now, in segments. Nothing
     /// goes out after a reset.
-    fn pump(&mut self, c: ConnId, side: usize) {
+    fn pump(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         if self.conn(c).reset {
             return;
         }
@@ -382,36 +392,36 @@ impl World {
                 return;
             }
             let window = stream.window();
-            let len = self.segment_len(window);
+            let len = self.segment_len(cx, window);
             let conn = self.conn_mut(c);
             let segment = conn.streams[side].transmit(len);
             let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-            let at = self.send_packet(from, to, after, Packet::Segment { conn: c, side, segment });
+            let at = self.send_packet(cx, from, to, after, Packet::Segment { conn: c, side, segment });
             self.conn_mut(c).last_arrival[side] = at;
         }
     }
 
     /// How much of a window of `window` bytes the next segment carries: all of it up to
     /// the MSS, or, one time in `cut_odds`, a random part, so receives see every split.
-    fn segment_len(&mut self, window: usize) -> usize {
+    fn segment_len(&mut self, cx: &mut NetCx, window: usize) -> usize {
         let max = window.min(MSS);
-        let odds = self.net.cut_odds;
-        if max > 1 && odds > 0 && self.oracle.pick(Choice::Cut, odds) == 0 {
-            1 + self.oracle.pick(Choice::CutAt, max - 1)
+        let odds = self.cut_odds;
+        if max > 1 && odds > 0 && cx.pick(Choice::Cut, odds) == 0 {
+            1 + cx.pick(Choice::CutAt, max - 1)
         } else {
             max
         }
     }
 
     /// `closesocket` of a TCP socket, after its operations were completed.
-    pub(super) fn tcp_close(&mut self, s: SocketId) {
+    pub(super) fn tcp_close(&mut self, cx: &mut NetCx, s: SocketId) {
         let socket = self.socket(s);
         match (socket.tcp, socket.end) {
             (Tcp::Listening, _) => {
                 // Connections never accepted are reset.
                 for c in std::mem::take(&mut self.socket_mut(s).backlog) {
                     self.conn_mut(c).ends[1] = EndState::Closed;
-                    self.abort(c, 1);
+                    self.abort(cx, c, 1);
                 }
             }
             (_, Some(end)) => {
@@ -423,12 +433,12 @@ impl World {
                     (true, _) => {}
                     // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
                     // answers with a reset (RFC 1122, 4.2.2.13).
-                    (false, true) => self.abort(end.conn, end.side),
+                    (false, true) => self.abort(cx, end.conn, end.side),
                     // Bytes already taken are still delivered, then the end of stream (Wine
                     // sock.c test_write_events, test_send_buffering).
                     (false, false) => {
                         self.conn_mut(end.conn).streams[end.side].finish();
-                        self.pump(end.conn, end.side);
+                        self.pump(cx, end.conn, end.side);
                     }
                 }
             }
@@ -440,44 +450,45 @@ impl World {
     /// Side `side` resets the connection: it drops what it received, sends nothing more,
     /// and a reset goes to the other side, which keeps what it has until the reset
     /// arrives.
-    fn abort(&mut self, c: ConnId, side: usize) {
+    fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
         conn.reset = true;
         conn.streams[1 - side].abort();
         let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-        let at = self.send_packet(from, to, after, Packet::Rst { conn: c, side });
+        let at = self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side });
         self.conn_mut(c).last_arrival[side] = at;
-    }
-
-    fn trace_packet(&mut self, what: &'static str, from: SocketAddrV4, to: SocketAddrV4, bytes: usize) {
-        let entry = Entry::Packet { what, from, to, bytes: bytes as u64 };
-        let (time_ns, thread) = (self.now_ns, self.current);
-        self.trace.push(Record { time_ns, thread, entry });
     }
 
     /// A connection request arrives: a listener with room in its backlog takes it and
     /// answers; anything else refuses it (Doc: connect, WSAECONNREFUSED).
-    pub(super) fn tcp_syn(&mut self, client: SocketId, from: SocketAddrV4, to: SocketAddrV4, host: u32) {
-        self.trace_packet("syn", from, to, 0);
-        let listener = self.net.ports.lookup(host, Proto::Tcp, to).and_then(|h| self.kernel.socket(host, h));
+    pub(super) fn tcp_syn(
+        &mut self,
+        cx: &mut NetCx,
+        client: SocketId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        host: u32,
+    ) {
+        trace_packet(cx, "syn", from, to, 0);
+        let listener = self.ports.lookup(host, Proto::Tcp, to);
         let listener = listener.map(SocketId).filter(|l| {
             let l = self.socket(*l);
             l.tcp == Tcp::Listening && !l.closed && l.backlog.len() < l.backlog_max
         });
         let client_host = self.socket(client).host;
         let Some(l) = listener else {
-            self.send_packet(host, client_host, 0, Packet::Refused { client, from, to });
+            self.send_packet(cx, host, client_host, 0, Packet::Refused { client, from, to });
             return;
         };
         let (lopt, copt) = (self.socket(l).options, self.socket(client).options);
-        let c = ConnId(self.net.conns.len() as u32);
+        let c = ConnId(self.conns.len() as u32);
         let mut streams = [
             Stream::new(copt.send_buffer, lopt.receive_buffer.max(1)),
             Stream::new(lopt.send_buffer, copt.receive_buffer.max(1)),
         ];
         streams[0].set_oob_inline(lopt.oob_inline);
         streams[1].set_oob_inline(copt.oob_inline);
-        self.net.conns.push(Conn {
+        self.conns.push(Conn {
             streams,
             ends: [EndState::Open(client), EndState::Unaccepted],
             addrs: [from, to],
@@ -486,103 +497,109 @@ impl World {
             reset: false,
         });
         self.socket_mut(l).backlog.push_back(c);
-        self.wake_state_waiters(l, Status::SUCCESS);
-        self.occur(l, FD_ACCEPT, 0);
-        let at = self.send_packet(host, client_host, 0, Packet::SynAck { conn: c });
+        self.wake_state_waiters(cx, l, Status::SUCCESS);
+        self.occur(cx, l, FD_ACCEPT, 0);
+        let at = self.send_packet(cx, host, client_host, 0, Packet::SynAck { conn: c });
         self.conn_mut(c).last_arrival[1] = at;
     }
 
     /// The listener's answer: the client's connect is done, unless the client closed
     /// meanwhile, which resets the connection.
-    pub(super) fn tcp_syn_ack(&mut self, c: ConnId) {
+    pub(super) fn tcp_syn_ack(&mut self, cx: &mut NetCx, c: ConnId) {
         let (addrs, end) = (self.conn(c).addrs, self.conn(c).ends[0]);
-        self.trace_packet("syn-ack", addrs[1], addrs[0], 0);
+        trace_packet(cx, "syn-ack", addrs[1], addrs[0], 0);
         let EndState::Open(client) = end else { unreachable!("a connection starts open") };
         if self.socket(client).closed {
             self.conn_mut(c).ends[0] = EndState::Closed;
-            self.abort(c, 0);
+            self.abort(cx, c, 0);
             return;
         }
         let socket = self.socket_mut(client);
         socket.tcp.established();
         socket.end = Some(End { conn: c, side: 0 });
-        self.wake_state_waiters(client, Status::SUCCESS);
+        self.wake_state_waiters(cx, client, Status::SUCCESS);
         // FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
-        self.occur(client, FD_CONNECT, 0);
-        self.occur(client, FD_WRITE, 0);
-        self.serve(client);
+        self.occur(cx, client, FD_CONNECT, 0);
+        self.occur(cx, client, FD_WRITE, 0);
+        self.serve(cx, client);
     }
 
     /// The connect was refused (Wine sock.c test_errors, test_connect): `SO_ERROR` says so,
     /// and the socket may connect again.
-    pub(super) fn tcp_refused(&mut self, client: SocketId, from: SocketAddrV4, to: SocketAddrV4) {
-        self.trace_packet("refused", to, from, 0);
-        self.connect_failed(client, WSAECONNREFUSED as Win32Error, Status::CONNECTION_REFUSED);
+    pub(super) fn tcp_refused(
+        &mut self,
+        cx: &mut NetCx,
+        client: SocketId,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+    ) {
+        trace_packet(cx, "refused", to, from, 0);
+        self.connect_failed(cx, client, WSAECONNREFUSED as Win32Error, Status::CONNECTION_REFUSED);
     }
 
-    pub(super) fn tcp_connect_timeout(&mut self, client: SocketId) {
-        self.connect_failed(client, WSAETIMEDOUT as Win32Error, Status(STATUS_IO_TIMEOUT));
+    pub(super) fn tcp_connect_timeout(&mut self, cx: &mut NetCx, client: SocketId) {
+        self.connect_failed(cx, client, WSAETIMEDOUT as Win32Error, Status(STATUS_IO_TIMEOUT));
     }
 
-    fn connect_failed(&mut self, client: SocketId, error: Win32Error, status: Status) {
+    fn connect_failed(&mut self, cx: &mut NetCx, client: SocketId, error: Win32Error, status: Status) {
         let socket = self.socket_mut(client);
         if socket.closed || socket.tcp != Tcp::Connecting {
             return;
         }
         socket.tcp.refused();
         socket.error = error;
-        self.wake_state_waiters(client, status);
+        self.wake_state_waiters(cx, client, status);
         // FD_CONNECT alone, with the error (Wine afd.c test_get_events).
-        self.occur(client, FD_CONNECT, error);
+        self.occur(cx, client, FD_CONNECT, error);
     }
 
     /// A segment arrives: its bytes join the receiver's queue and serve its pending
     /// receives; the sender's buffer has room again. Bytes for a closed socket are
     /// answered with a reset.
-    pub(super) fn tcp_segment(&mut self, c: ConnId, side: usize, segment: Segment) {
+    pub(super) fn tcp_segment(&mut self, cx: &mut NetCx, c: ConnId, side: usize, segment: Segment) {
         let conn = self.conn(c);
         let what = match (segment.data.is_empty(), segment.fin) {
             (true, _) => "fin",
             (false, true) => "data+fin",
             (false, false) => "data",
         };
-        self.trace_packet(what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
+        trace_packet(cx, what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
         let (bytes, fin) = (segment.data.len(), segment.fin);
         let urgent = self.conn_mut(c).streams[side].deliver(segment);
         match self.conn(c).ends[1 - side] {
             EndState::Open(s) => {
-                self.serve_receives(s);
+                self.serve_receives(cx, s);
                 // Bytes a pending receive took record nothing (Wine sock.c test_read_events);
                 // urgent bytes set aside are FD_OOB, not FD_READ (Doc: WSAEventSelect).
                 if bytes > urgent && self.conn(c).streams[side].readable() > 0 {
-                    self.occur(s, FD_READ, 0);
+                    self.occur(cx, s, FD_READ, 0);
                 }
                 if urgent > 0 {
-                    self.occur(s, FD_OOB, 0);
+                    self.occur(cx, s, FD_OOB, 0);
                 }
                 // FD_CLOSE as the FIN arrives, even before the data is read (Wine
                 // sock.c test_close_events, todo_wine).
                 if fin {
-                    self.occur(s, FD_CLOSE, 0);
+                    self.occur(cx, s, FD_CLOSE, 0);
                 }
             }
-            EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(c, 1 - side),
+            EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(cx, c, 1 - side),
             _ => {}
         }
-        self.serve_sends(c, side);
+        self.serve_sends(cx, c, side);
     }
 
     /// A reset arrives (Wine sock.c test_tcp_reset): the receiver's pending operations fail
     /// with `STATUS_CONNECTION_RESET`, and its later calls at once with `WSAECONNRESET`; or,
     /// when the peer's end of stream came first, with `STATUS_CONNECTION_ABORTED` and
     /// `WSAECONNABORTED` (Wine sock.c test_shutdown; see `Tcp::Reset`).
-    pub(super) fn tcp_rst(&mut self, c: ConnId, side: usize) {
+    pub(super) fn tcp_rst(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
         let after_fin = conn.streams[side].fin_arrived();
         conn.reset = true;
         conn.streams.iter_mut().for_each(Stream::abort);
         let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[1 - side]);
-        self.trace_packet("rst", from, to, 0);
+        trace_packet(cx, "rst", from, to, 0);
         let EndState::Open(s) = end else { return };
         let socket = self.socket_mut(s);
         socket.tcp.reset(after_fin);
@@ -592,17 +609,24 @@ impl World {
         // aborted, as later calls fail [inferred: no test has one pending then].
         let status = if after_fin { Status::CONNECTION_ABORTED } else { Status::CONNECTION_RESET };
         for op in ops {
-            self.complete(handle, op, status, 0);
+            op.complete(cx, handle, status, 0);
         }
         // WSAECONNABORTED, not the documented WSAECONNRESET (Wine sock.c
         // test_close_events, "Trigger RST").
-        self.occur(s, FD_CLOSE, WSAECONNABORTED as Win32Error);
+        self.occur(cx, s, FD_CLOSE, WSAECONNABORTED as Win32Error);
     }
 
     /// A completion in the call that started the operation: an overlapped one still
     /// notifies (Doc: WSARecv; Wine sock.c test_completion_port); a blocking or nonblocking
     /// call just returns.
-    pub(super) fn done_at_once(&mut self, s: SocketId, op: Op, status: Status, bytes: usize) -> Start {
+    pub(super) fn done_at_once(
+        &mut self,
+        cx: &mut NetCx,
+        s: SocketId,
+        op: Op,
+        status: Status,
+        bytes: usize,
+    ) -> Start {
         if matches!(op.notify, Notify::Waiter) {
             // SAFETY: the call's OVERLAPPED (its own, or the program's, which is filled: Wine
             // sock.c test_nonblocking_async_recv).
@@ -612,8 +636,12 @@ impl World {
             }
         } else {
             let handle = self.socket(s).handle;
-            self.complete(handle, op, status, bytes);
+            op.complete(cx, handle, status, bytes);
         }
         Start::Done { status, bytes }
     }
+}
+
+fn trace_packet(cx: &mut NetCx, what: &'static str, from: SocketAddrV4, to: SocketAddrV4, bytes: usize) {
+    cx.record(Entry::Packet { what, from, to, bytes: bytes as u64 });
 }

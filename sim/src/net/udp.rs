@@ -10,10 +10,10 @@
 //! send operation resulted in an ICMP Port Unreachable message"), one receive per message
 //! (inferred; Windows counts them); its sends go on succeeding (Wine sock.c test_UDP).
 
+use super::effects::NetCx;
 use super::op::{gather, scatter, write_from};
-use super::{Notify, Op, Packet, Socket, SocketId, Start};
-use crate::World;
-use crate::trace::{Entry, Record};
+use super::{Net, Notify, Op, Packet, Socket, SocketId, Start};
+use crate::trace::Entry;
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
     FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, WSAEADDRNOTAVAIL, WSAECONNRESET, WSAEINVAL, WSAEMSGSIZE,
@@ -24,8 +24,8 @@ use wsasim_model::{Datagram, Proto, Status, Win32Error};
 /// The largest UDP payload over IPv4: 65535 less the IP and UDP headers.
 const DATAGRAM_MAX: usize = 65507;
 
-impl World {
-    pub(super) fn udp_start_receive(&mut self, s: SocketId, op: Op, may_pend: bool) -> Start {
+impl Net {
+    pub(super) fn udp_start_receive(&mut self, cx: &mut NetCx, s: SocketId, op: Op, may_pend: bool) -> Start {
         let socket = self.socket(s);
         if socket.shut_receive {
             return Start::Failed(WSAESHUTDOWN as Win32Error);
@@ -42,14 +42,14 @@ impl World {
         let overlapped = !matches!(op.notify, Notify::Waiter);
         if socket.receives.is_empty()
             && !socket.datagrams.is_empty()
-            && !(overlapped && self.pend_at_random(s))
+            && !(overlapped && self.pend_at_random(cx, s))
         {
-            self.begin(&op);
+            op.begin(cx);
             let (status, bytes) = self.read_datagram(s, &op);
-            self.received(s);
-            return self.done_at_once(s, op, status, bytes);
+            self.received(cx, s);
+            return self.done_at_once(cx, s, op, status, bytes);
         }
-        self.pend_receive(s, op, may_pend)
+        self.pend_receive(cx, s, op, may_pend)
     }
 
     /// Takes the next datagram into `op`'s buffers, and writes its sender where asked.
@@ -69,14 +69,14 @@ impl World {
     }
 
     /// Serves pending receives with queued datagrams; whether it served any.
-    pub(super) fn udp_serve_receives(&mut self, s: SocketId) -> bool {
+    pub(super) fn udp_serve_receives(&mut self, cx: &mut NetCx, s: SocketId) -> bool {
         let handle = self.socket(s).handle;
         let mut served = false;
         while !self.socket(s).receives.is_empty() && !self.socket(s).datagrams.is_empty() {
             let mut op = self.socket_mut(s).receives.pop_front().expect("checked");
-            self.receive_guard_ends(handle, &mut op);
+            op.receive_guard_ends(cx, handle);
             let (status, bytes) = self.read_datagram(s, &op);
-            self.complete(handle, op, status, bytes);
+            op.complete(cx, handle, status, bytes);
             served = true;
         }
         served
@@ -87,24 +87,35 @@ impl World {
     /// succeeds), or, given no address, clears it (Doc: connect: "If the address member of
     /// the structure specified by name is filled with zeros, the socket will be
     /// disconnected"; Wine sock.c test_connect_udp).
-    pub(super) fn udp_connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<(), Win32Error> {
+    pub(super) fn udp_connect(
+        &mut self,
+        cx: &mut NetCx,
+        s: SocketId,
+        to: SocketAddrV4,
+    ) -> Result<(), Win32Error> {
         if to.ip().is_unspecified() {
             self.socket_mut(s).peer = None;
             return Ok(());
         }
-        self.bind_implicitly(s)?;
+        self.bind_implicitly(cx, s)?;
         self.socket_mut(s).peer = Some(to);
         // Windows records FD_CONNECT and FD_WRITE (Wine sock.c test_connect_events,
         // todo_wine).
-        self.occur(s, FD_CONNECT, 0);
-        self.occur(s, FD_WRITE, 0);
+        self.occur(cx, s, FD_CONNECT, 0);
+        self.occur(cx, s, FD_WRITE, 0);
         Ok(())
     }
 
     /// A datagram goes out at once, to `to` or the connected peer; an unbound socket is
     /// bound first (Doc: sendto, "an implicit bind"). To port 0 it goes out like any other,
     /// and no socket takes it (Wine sock.c test_UDP, "Test sending to port 0").
-    pub(super) fn udp_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>) -> Start {
+    pub(super) fn udp_send(
+        &mut self,
+        cx: &mut NetCx,
+        s: SocketId,
+        op: Op,
+        to: Option<SocketAddrV4>,
+    ) -> Start {
         if self.socket(s).shut_send {
             return Start::Failed(WSAESHUTDOWN as Win32Error);
         }
@@ -119,31 +130,39 @@ impl World {
         if total > DATAGRAM_MAX {
             return Start::Failed(WSAEMSGSIZE as Win32Error);
         }
-        if let Err(e) = self.bind_implicitly(s) {
+        if let Err(e) = self.bind_implicitly(cx, s) {
             return Start::Failed(e);
         }
-        self.begin(&op);
+        op.begin(cx);
         // SAFETY: the program's buffers, valid for the call (Doc: WSASendTo).
         let data = unsafe { gather(&op.buffers, 0, total) };
         let (host, local) = (self.socket(s).host, self.socket(s).local.expect("bound above"));
-        let ip = if local.ip().is_unspecified() { self.net.source_ip(host, *dst.ip()) } else { *local.ip() };
+        let ip = if local.ip().is_unspecified() { self.source_ip(host, *dst.ip()) } else { *local.ip() };
         let from = SocketAddrV4::new(ip, local.port());
-        self.net.udp_sent += total as u64;
-        match self.net.route(host, *dst.ip()) {
+        self.udp_sent += total as u64;
+        match self.route(host, *dst.ip()) {
             Some(h) => {
-                let after = self.net.wire.datagram_last.get(&(host, h)).copied().unwrap_or(0);
-                let at = self.send_packet(host, h, after, Packet::Datagram { host: h, from, to: dst, data });
-                self.net.wire.datagram_last.insert((host, h), at);
+                let after = self.wire.datagram_last.get(&(host, h)).copied().unwrap_or(0);
+                let at =
+                    self.send_packet(cx, host, h, after, Packet::Datagram { host: h, from, to: dst, data });
+                self.wire.datagram_last.insert((host, h), at);
             }
-            None => self.net.udp_dropped += total as u64,
+            None => self.udp_dropped += total as u64,
         }
-        self.done_at_once(s, op, Status::SUCCESS, total)
+        self.done_at_once(cx, s, op, Status::SUCCESS, total)
     }
 
     /// A datagram arrives at `host`.
-    pub(super) fn udp_arrival(&mut self, host: u32, from: SocketAddrV4, to: SocketAddrV4, data: Vec<u8>) {
+    pub(super) fn udp_arrival(
+        &mut self,
+        cx: &mut NetCx,
+        host: u32,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        data: Vec<u8>,
+    ) {
         let len = data.len();
-        let target = self.net.ports.lookup(host, Proto::Udp, to).and_then(|h| self.kernel.socket(host, h));
+        let target = self.ports.lookup(host, Proto::Udp, to);
         let taken = target.map(SocketId).filter(|s| {
             let socket = self.socket(*s);
             let queued = socket.datagrams.counts().queued as usize;
@@ -157,42 +176,52 @@ impl World {
             to,
             bytes: len as u64,
         };
-        let (time_ns, thread) = (self.now_ns, self.current);
-        self.trace.push(Record { time_ns, thread, entry });
+        cx.record(entry);
         match taken {
             Some(s) => {
                 self.socket_mut(s).datagrams.push(Datagram { from, data });
-                self.udp_serve_receives(s);
+                self.udp_serve_receives(cx, s);
                 if !self.socket(s).datagrams.is_empty() {
-                    self.occur(s, FD_READ, 0);
+                    self.occur(cx, s, FD_READ, 0);
                 }
             }
-            None => self.net.udp_dropped += len as u64,
+            None => self.udp_dropped += len as u64,
         }
         if target.is_none()
-            && let Some(sender) = self.net.route(host, *from.ip())
+            && let Some(sender) = self.route(host, *from.ip())
         {
-            self.send_packet(host, sender, 0, Packet::PortUnreachable { host: sender, from: to, to: from });
+            self.send_packet(
+                cx,
+                host,
+                sender,
+                0,
+                Packet::PortUnreachable { host: sender, from: to, to: from },
+            );
         }
     }
 
     /// An ICMP port unreachable arrives for the socket bound to `to`: a pending receive
     /// completes with it, else the next receive reports it (with FD_READ, as select reports
     /// the socket readable: Microsoft KB 263823; FD_READ itself is inferred).
-    pub(super) fn udp_port_unreachable(&mut self, host: u32, from: SocketAddrV4, to: SocketAddrV4) {
+    pub(super) fn udp_port_unreachable(
+        &mut self,
+        cx: &mut NetCx,
+        host: u32,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+    ) {
         let entry = Entry::Packet { what: "port unreachable", from, to, bytes: 0 };
-        let (time_ns, thread) = (self.now_ns, self.current);
-        self.trace.push(Record { time_ns, thread, entry });
-        let target = self.net.ports.lookup(host, Proto::Udp, to).and_then(|h| self.kernel.socket(host, h));
+        cx.record(entry);
+        let target = self.ports.lookup(host, Proto::Udp, to);
         let reported = |s: &Socket| !s.closed && s.options.report_unreachable;
         let Some(s) = target.map(SocketId).filter(|s| reported(self.socket(*s))) else { return };
         if let Some(mut op) = self.socket_mut(s).receives.pop_front() {
             let handle = self.socket(s).handle;
-            self.receive_guard_ends(handle, &mut op);
-            self.complete(handle, op, Status::PORT_UNREACHABLE, 0);
+            op.receive_guard_ends(cx, handle);
+            op.complete(cx, handle, Status::PORT_UNREACHABLE, 0);
             return;
         }
         self.socket_mut(s).port_unreachable += 1;
-        self.occur(s, FD_READ, 0);
+        self.occur(cx, s, FD_READ, 0);
     }
 }

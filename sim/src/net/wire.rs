@@ -1,12 +1,12 @@
 //! The network between hosts: packets on their way, each due at a virtual time.
 //!
-//! Every packet goes through [`World::send_packet`], the one place that decides its fate:
+//! Every packet goes through [`Net::send_packet`], the one place that decides its fate:
 //! today, arrival after a latency drawn from the link's range, never before an earlier
 //! packet of the same TCP direction (TCP delivers in order). Loss, duplication, reordering
 //! and partitions belong there too.
 
-use super::{ConnId, SocketId};
-use crate::World;
+use super::effects::NetCx;
+use super::{ConnId, Net, SocketId};
 use crate::strategy::Choice;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
@@ -155,15 +155,22 @@ impl Wire {
     }
 }
 
-impl World {
+impl Net {
     /// Puts a packet from host `from` to host `to` on the wire. `after_ns` is the arrival
     /// of the previous packet it must not overtake (0 for none); the arrival is returned.
-    pub(crate) fn send_packet(&mut self, from: HostId, to: HostId, after_ns: u64, packet: Packet) -> u64 {
-        let Latency { min_ns, max_ns } = self.net.wire.latency(from, to);
+    pub(crate) fn send_packet(
+        &mut self,
+        cx: &mut NetCx,
+        from: HostId,
+        to: HostId,
+        after_ns: u64,
+        packet: Packet,
+    ) -> u64 {
+        let Latency { min_ns, max_ns } = self.wire.latency(from, to);
         let spread = (max_ns - min_ns) as usize;
-        let drawn = if spread == 0 { 0 } else { self.oracle.pick(Choice::Latency, spread + 1) as u64 };
-        let at = (self.now_ns + min_ns + drawn).max(after_ns);
-        self.net.wire.push(at, packet);
+        let drawn = if spread == 0 { 0 } else { cx.pick(Choice::Latency, spread + 1) as u64 };
+        let at = (cx.now_ns + min_ns + drawn).max(after_ns);
+        self.wire.push(at, packet);
         at
     }
 }
