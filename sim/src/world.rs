@@ -161,27 +161,21 @@ impl World {
     /// run stops at its next scheduling point and fails naming it. The call itself goes on
     /// as Windows would.
     pub fn misuse(&mut self, misuse: Misuse, call: &'static str, object: impl FnOnce() -> String) {
-        self.misuse_by(self.current, misuse, call, object);
-    }
-
-    /// As [`World::misuse`], found while another party ran (a packet's arrival, say): the
-    /// misuse is `thread`'s, whose `call` started the operation.
-    pub(crate) fn misuse_by(
-        &mut self,
-        thread: ThreadId,
-        misuse: Misuse,
-        call: &'static str,
-        object: impl FnOnce() -> String,
-    ) {
-        if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
-            return;
+        if self.counts(misuse) {
+            let trace_line = self.trace.kept().map(|n| n + 1);
+            self.found(self.current, misuse, call, object(), trace_line);
         }
-        let trace_line = self.trace.kept().map(|n| n + 1);
-        self.found(thread, misuse, call, object(), trace_line);
     }
 
-    /// Keeps the run's first misuse not allowed, found when the trace had `trace_line`
-    /// entries.
+    /// Whether `misuse` would be the run's finding now: not allowed, none found before,
+    /// the run not over.
+    fn counts(&self, misuse: Misuse) -> bool {
+        !self.allowed.contains(&misuse) && self.finding.is_none() && !self.tearing_down
+    }
+
+    /// Keeps `thread`'s misuse as the run's finding if it counts (see [`World::misuse`]),
+    /// found when the trace had `trace_line` entries; the network finds them as packets
+    /// arrive, for the thread whose `call` started the operation.
     pub(crate) fn found(
         &mut self,
         thread: ThreadId,
@@ -190,11 +184,10 @@ impl World {
         object: String,
         trace_line: Option<usize>,
     ) {
-        if self.allowed.contains(&misuse) || self.finding.is_some() || self.tearing_down {
-            return;
+        if self.counts(misuse) {
+            let thread = self.threads[thread.index()].name.clone();
+            self.finding = Some(Finding { misuse, call, thread, object, trace_line });
         }
-        let thread = self.threads[thread.index()].name.clone();
-        self.finding = Some(Finding { misuse, call, thread, object, trace_line });
     }
 
     /// The host of the thread that is running.

@@ -1,12 +1,15 @@
 //! The simulated transport provider: sockets, TCP connections and UDP datagrams between
 //! the hosts of a run, over a wire with latency.
 //!
-//! Calls come from the front end through the `World` methods here; packets come due in
-//! the scheduler, which hands them to [`World::deliver_next`]. Operations that cannot
-//! complete at once wait in their socket's queues and complete as packets arrive, so a
-//! completion is always made by either the call that started the operation (at once) or an
-//! arrival (later), each traced.
+//! [`Net`] owns the transport's state; each of its steps (a call of the front end, an
+//! arrival the scheduler hands it) is given a [`NetCx`] and leaves the effects it has
+//! outside the network (signals, APCs, wake-ups) for the world to apply. Operations that
+//! cannot complete at once wait in their socket's queues and complete as packets arrive,
+//! so a completion is always made by either the call that started the operation (at
+//! once) or an arrival (later), each traced.
 //!
+//! - `calls`: the transport as the world reaches it.
+//! - `effects`: what a step may use, and what it asks of the world.
 //! - `socket`: a socket's record and options.
 //! - `conservation`: where every byte went, and connections whose bytes can never move.
 //! - `op`: an operation in progress and how its completion is delivered.
