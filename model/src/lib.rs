@@ -31,6 +31,7 @@ pub mod spares;
 pub mod status;
 pub mod stream;
 pub mod tcp;
+pub mod udp;
 pub mod wait;
 
 pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
@@ -43,6 +44,7 @@ pub use spares::Spares;
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};
 pub use tcp::Tcp;
+pub use udp::Udp;
 pub use wait::{WaitError, WaitSpec};
 
 /// A Win32 error code, as `GetLastError` returns it (`WIN32_ERROR` in `windows-sys`).

@@ -319,6 +319,11 @@ impl Stream {
         }
     }
 
+    /// Whether a reset ended the stream (`abort`).
+    pub fn is_reset(&self) -> bool {
+        self.reset
+    }
+
     /// An abortive close or a reset: what was not yet read is thrown away and counted, and
     /// segments still in flight are discarded when they arrive.
     pub fn abort(&mut self) {

@@ -78,7 +78,7 @@ impl Net {
             }
         }
         let mut stalls = Vec::new();
-        for (i, conn) in self.conns.iter().enumerate().filter(|(_, c)| !c.reset) {
+        for (i, conn) in self.conns.iter().enumerate().filter(|(_, c)| !c.reset()) {
             for side in 0..2 {
                 let stream = &conn.streams[side];
                 let mut stuck = Vec::new();
@@ -148,7 +148,6 @@ mod tests {
             addrs: [addr("192.0.2.1:1000"), addr("192.0.2.2:7")],
             hosts: [0, 1],
             last_arrival: [0, 0],
-            reset: false,
         });
         net
     }
@@ -176,7 +175,7 @@ mod tests {
         let segment = net.conns[0].streams[0].transmit(5);
         net.wire.push(10, Packet::Segment { conn: ConnId(0), side: 0, segment });
         assert!(net.stalls().is_empty(), "{:?}", net.stalls());
-        net.conns[0].reset = true;
+        net.conns[0].streams[1].abort();
         net.wire = Default::default();
         assert!(net.stalls().is_empty(), "a reset connection owes nothing");
     }

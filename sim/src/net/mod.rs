@@ -93,8 +93,6 @@ struct Conn {
     hosts: [HostId; 2],
     /// When the last packet from each side arrives, so the next never overtakes it.
     last_arrival: [u64; 2],
-    /// A reset went out: both streams are dropped.
-    reset: bool,
 }
 
 /// A simulated host, as the transport sees it.
@@ -123,6 +121,14 @@ pub(crate) struct Net {
     udp_dropped: u64,
     /// `Sim::plant_stall`: connections of closed sockets stop transmitting.
     pub(crate) planted_stall: bool,
+}
+
+impl Conn {
+    /// A reset went out (one stream is aborted at once, the other as it arrives): nothing
+    /// more is sent on it.
+    fn reset(&self) -> bool {
+        self.streams.iter().any(Stream::is_reset)
+    }
 }
 
 impl Net {

@@ -5,7 +5,7 @@ use super::ConnId;
 use super::op::Op;
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddrV4;
-use wsasim_model::{DatagramQueue, Handle, HostId, NetworkEvents, Proto, Tcp};
+use wsasim_model::{DatagramQueue, Handle, HostId, NetworkEvents, Proto, Tcp, Udp};
 
 /// The options a program can set, with Windows' defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,9 +81,8 @@ pub struct Socket {
     pub datagrams: DatagramQueue,
     /// UDP only: ICMP port unreachable messages not yet reported, each to one receive.
     pub port_unreachable: u32,
-    /// UDP only: `shutdown` turned sending, receiving off (TCP keeps it in `tcp`).
-    pub shut_send: bool,
-    pub shut_receive: bool,
+    /// UDP only: what `shutdown` turned off.
+    pub udp: Udp,
     /// Pending receives and sends, each served in the order posted (Wine sock.c
     /// test_simultaneous_async_recv; Doc: WSARecv, Doc: WSASend).
     pub receives: VecDeque<Op>,
@@ -126,8 +125,7 @@ impl Socket {
             backlog_max: 0,
             datagrams: DatagramQueue::new(),
             port_unreachable: 0,
-            shut_send: false,
-            shut_receive: false,
+            udp: Udp::default(),
             receives: VecDeque::new(),
             sends: VecDeque::new(),
             waiters: Vec::new(),

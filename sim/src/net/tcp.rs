@@ -16,8 +16,8 @@ use crate::trace::Entry;
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
 use windows_sys::Win32::Networking::WinSock::{
-    FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_OOB, FD_READ, FD_WRITE, MSG_OOB, MSG_PEEK, SD_BOTH, SD_RECEIVE,
-    SD_SEND, WSAEADDRNOTAVAIL, WSAECONNABORTED, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
+    FD_ACCEPT, FD_CLOSE, FD_CONNECT, FD_OOB, FD_READ, FD_WRITE, MSG_OOB, MSG_PEEK, SD_BOTH, SD_SEND,
+    WSAEADDRNOTAVAIL, WSAECONNABORTED, WSAECONNREFUSED, WSAEINVAL, WSAETIMEDOUT, WSAEWOULDBLOCK,
 };
 use wsasim_model::{Proto, Segment, Status, Stream, Tcp, Win32Error};
 
@@ -97,7 +97,7 @@ impl Net {
         let conn = self.conn_mut(c);
         conn.ends[1] = EndState::Open(new);
         // The reset, on its way or arrived, follows any end of stream sent before it.
-        let (addrs, was_reset, after_fin) = (conn.addrs, conn.reset, conn.streams[0].fin_sent());
+        let (addrs, was_reset, after_fin) = (conn.addrs, conn.reset(), conn.streams[0].fin_sent());
         let socket = self.socket_mut(new);
         socket.options = options;
         socket.events = events;
@@ -136,15 +136,7 @@ impl Net {
     pub fn shutdown(&mut self, cx: &mut NetCx, s: SocketId, how: i32) -> Result<(), Win32Error> {
         let socket = self.socket_mut(s);
         if socket.proto == Proto::Udp {
-            // Wine sock.c test_shutdown: on UDP it succeeds, even unconnected, and turns the
-            // directions off.
-            match how {
-                SD_RECEIVE => socket.shut_receive = true,
-                SD_SEND => socket.shut_send = true,
-                SD_BOTH => (socket.shut_send, socket.shut_receive) = (true, true),
-                _ => return Err(WSAEINVAL as Win32Error),
-            }
-            return Ok(());
+            return socket.udp.shutdown(how);
         }
         socket.tcp.shutdown(how)?;
         if let (SD_SEND | SD_BOTH, Some(end)) = (how, socket.end) {
@@ -383,7 +375,7 @@ impl Net {
     /// Puts on the wire what side `side`'s stream may send now, in segments. Nothing
     /// goes out after a reset.
     fn pump(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
-        if self.conn(c).reset {
+        if self.conn(c).reset() {
             return;
         }
         loop {
@@ -428,7 +420,7 @@ impl Net {
                 let abortive = socket.options.linger == Some(0)
                     || self.conn(end.conn).streams[1 - end.side].readable() > 0;
                 self.conn_mut(end.conn).ends[end.side] = EndState::Closed;
-                match (self.conn(end.conn).reset, abortive) {
+                match (self.conn(end.conn).reset(), abortive) {
                     // A reset connection has nothing left to close.
                     (true, _) => {}
                     // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
@@ -452,7 +444,6 @@ impl Net {
     /// arrives.
     fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
-        conn.reset = true;
         conn.streams[1 - side].abort();
         let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
         let at = self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side });
@@ -494,7 +485,6 @@ impl Net {
             addrs: [from, to],
             hosts: [client_host, host],
             last_arrival: [0, 0],
-            reset: false,
         });
         self.socket_mut(l).backlog.push_back(c);
         self.wake_state_waiters(cx, l, Status::SUCCESS);
@@ -583,7 +573,7 @@ impl Net {
                     self.occur(cx, s, FD_CLOSE, 0);
                 }
             }
-            EndState::Closed if bytes > 0 && !self.conn(c).reset => self.abort(cx, c, 1 - side),
+            EndState::Closed if bytes > 0 && !self.conn(c).reset() => self.abort(cx, c, 1 - side),
             _ => {}
         }
         self.serve_sends(cx, c, side);
@@ -596,7 +586,6 @@ impl Net {
     pub(super) fn tcp_rst(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
         let after_fin = conn.streams[side].fin_arrived();
-        conn.reset = true;
         conn.streams.iter_mut().for_each(Stream::abort);
         let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[1 - side]);
         trace_packet(cx, "rst", from, to, 0);

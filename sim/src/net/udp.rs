@@ -17,7 +17,7 @@ use crate::trace::Entry;
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
     FD_CONNECT, FD_READ, FD_WRITE, MSG_PEEK, WSAEADDRNOTAVAIL, WSAECONNRESET, WSAEINVAL, WSAEMSGSIZE,
-    WSAENOTCONN, WSAESHUTDOWN,
+    WSAENOTCONN,
 };
 use wsasim_model::{Datagram, Proto, Status, Win32Error};
 
@@ -27,8 +27,8 @@ const DATAGRAM_MAX: usize = 65507;
 impl Net {
     pub(super) fn udp_start_receive(&mut self, cx: &mut NetCx, s: SocketId, op: Op, may_pend: bool) -> Start {
         let socket = self.socket(s);
-        if socket.shut_receive {
-            return Start::Failed(WSAESHUTDOWN as Win32Error);
+        if let Err(e) = socket.udp.may_receive() {
+            return Start::Failed(e);
         }
         if socket.local.is_none() {
             // Doc: recvfrom: WSAEINVAL, "the socket has not been bound with bind".
@@ -116,8 +116,8 @@ impl Net {
         op: Op,
         to: Option<SocketAddrV4>,
     ) -> Start {
-        if self.socket(s).shut_send {
-            return Start::Failed(WSAESHUTDOWN as Win32Error);
+        if let Err(e) = self.socket(s).udp.may_send() {
+            return Start::Failed(e);
         }
         let Some(dst) = to.or(self.socket(s).peer) else {
             return Start::Failed(WSAENOTCONN as Win32Error);
