@@ -319,6 +319,27 @@ impl Stream {
         }
     }
 
+    /// A segment that will never arrive (its retransmissions ran out): its bytes are
+    /// thrown away and counted, and nothing after it can arrive in order, so the stream
+    /// ends as by a reset.
+    pub fn lose(&mut self, segment: Segment) {
+        let len = segment.data.len();
+        assert!(len <= self.in_flight, "lost {len} bytes with {} in flight", self.in_flight);
+        self.in_flight -= len;
+        self.discarded += len as u64;
+        spare(segment.data);
+        self.abort();
+    }
+
+    /// The receiver forgot the connection: what it had not read is thrown away and
+    /// counted.
+    pub fn forget_received(&mut self) {
+        self.discarded += (self.received.len() + self.urgent.len()) as u64;
+        self.received.clear();
+        self.urgent.clear();
+        self.check();
+    }
+
     /// Whether a reset ended the stream (`abort`).
     pub fn is_reset(&self) -> bool {
         self.reset

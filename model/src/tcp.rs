@@ -32,6 +32,10 @@ pub enum Tcp {
     /// test_tcp_reset). That a reset after a half-close with no data sent is the same is
     /// inferred: no test separates the two.
     Reset { after_fin: bool },
+    /// This side gave up on the connection: its retransmissions ran out (TCP's user
+    /// timeout, RFC 1122 4.2.3.5). Sends and receives fail at once with
+    /// [`Tcp::DROPPED_ERROR`]. Final.
+    Dropped,
 }
 
 fn err(e: i32) -> Win32Error {
@@ -61,7 +65,7 @@ impl Tcp {
             Tcp::Listening => Ok(()),
             Tcp::Idle => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset { .. } => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped => Err(err(WSAEISCONN)),
         }
     }
 
@@ -76,7 +80,7 @@ impl Tcp {
             }
             Tcp::Listening => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset { .. } => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped => Err(err(WSAEISCONN)),
         }
     }
 
@@ -97,6 +101,17 @@ impl Tcp {
     pub fn reset(&mut self, after_fin: bool) {
         if let Tcp::Connected { .. } = self {
             *self = Tcp::Reset { after_fin };
+        }
+    }
+
+    /// What a dropped connection's operations fail with: Doc: WSASend, WSAECONNABORTED,
+    /// "The virtual circuit was terminated due to a time-out or other failure".
+    pub const DROPPED_ERROR: Win32Error = WSAECONNABORTED as Win32Error;
+
+    /// This side gives up on an established connection.
+    pub fn drop_connection(&mut self) {
+        if let Tcp::Connected { .. } = self {
+            *self = Tcp::Dropped;
         }
     }
 
@@ -121,7 +136,7 @@ impl Tcp {
                 *receive_open &= !receive;
                 Ok(())
             }
-            Tcp::Reset { .. } => Ok(()),
+            Tcp::Reset { .. } | Tcp::Dropped => Ok(()),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -134,6 +149,7 @@ impl Tcp {
             Tcp::Connected { send_open: true, .. } => Ok(()),
             Tcp::Connected { send_open: false, .. } => Err(err(WSAESHUTDOWN)),
             Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
+            Tcp::Dropped => Err(Tcp::DROPPED_ERROR),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -145,6 +161,7 @@ impl Tcp {
             Tcp::Connected { receive_open: true, .. } => Ok(()),
             Tcp::Connected { receive_open: false, .. } => Err(err(WSAESHUTDOWN)),
             Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
+            Tcp::Dropped => Err(Tcp::DROPPED_ERROR),
             _ => Err(err(WSAENOTCONN)),
         }
     }

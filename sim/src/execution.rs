@@ -6,7 +6,7 @@
 //! thread until its next scheduling point.
 
 use crate::misuse::Misuse;
-use crate::net::Latency;
+use crate::net::{Faults, Latency};
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Leave, Runtime};
 use crate::strategy::{Choice, Decision, Directive, Oracle, Recorded, Strategy};
@@ -59,6 +59,8 @@ pub(crate) struct NetSettings {
     pub(crate) allowed: BTreeSet<Misuse>,
     /// Each host starts this many microseconds after the run at most (`Sim::start_spread`).
     pub(crate) start_spread_us: u64,
+    /// What the network gets wrong, hosts named by index.
+    pub(crate) faults: Faults,
 }
 
 impl Default for NetSettings {
@@ -71,6 +73,7 @@ impl Default for NetSettings {
             planted_stall: false,
             allowed: BTreeSet::new(),
             start_spread_us: NetSettings::START_SPREAD_US,
+            faults: Faults::default(),
         }
     }
 }
@@ -157,6 +160,8 @@ pub(crate) fn execute(
         w.net.wire.latency = net.links;
         (w.net.pend_odds, w.net.cut_odds) = (net.pend_odds, net.cut_odds);
         w.net.planted_stall = net.planted_stall;
+        w.net.faults_on = !net.faults.none();
+        w.net.faults = net.faults;
         w.allowed = net.allowed;
         // One host alone has no other to be up before or after.
         let spread =

@@ -3,7 +3,7 @@
 use crate::ThreadId;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::misuse::{Finding, Misuse};
-use crate::net::{Conservation, Latency};
+use crate::net::{Chance, Conservation, Latency, LinkFaults, Partition};
 use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, Role, State};
@@ -37,6 +37,42 @@ pub struct Sim {
     net: NetSettings,
     /// Links named by host, resolved when the run starts.
     links: Vec<(String, String, Latency)>,
+    /// Faults of links named by host, in the order set.
+    link_faults: Vec<(String, String, FaultKind, Chance)>,
+    /// Partitions by host name: when, until when, and the two sides.
+    partitions: Vec<(Duration, Duration, Vec<String>, Vec<String>)>,
+}
+
+/// A kind of fault a link can be given a chance of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaultKind {
+    Loss,
+    Duplicate,
+    Reorder,
+}
+
+impl FaultKind {
+    /// The `Sim` method that sets it for a link.
+    fn call(self) -> &'static str {
+        match self {
+            FaultKind::Loss => "link_loss",
+            FaultKind::Duplicate => "link_duplicate",
+            FaultKind::Reorder => "link_reorder",
+        }
+    }
+
+    fn set(self, link: &mut LinkFaults, chance: Chance) {
+        match self {
+            FaultKind::Loss => link.loss = chance,
+            FaultKind::Duplicate => link.duplicate = chance,
+            FaultKind::Reorder => link.reorder = chance,
+        }
+    }
+}
+
+/// A probability a fault setting was given, checked.
+fn chance(call: &str, p: f64) -> Chance {
+    Chance::of(p).unwrap_or_else(|| panic!("wsasim: Sim::{call} takes a probability from 0 to 1, not {p}"))
 }
 
 impl fmt::Debug for Sim {
@@ -83,6 +119,8 @@ impl Sim {
             expected_misuse: None,
             net: NetSettings::default(),
             links: Vec::new(),
+            link_faults: Vec::new(),
+            partitions: Vec::new(),
         }
     }
 
@@ -178,6 +216,65 @@ impl Sim {
         self
     }
 
+    /// Loses each packet on every link with probability `p` (0 by default). A datagram (or
+    /// ICMP message) lost is gone, counted as lost; TCP sends a lost segment again after a
+    /// retransmission timeout, so the program sees only the delay, unless its
+    /// retransmissions run out (see the README's table of TCP timers). Each loss is a
+    /// recorded decision (`loss` in a schedule file) and a `fault:` line of the trace.
+    pub fn loss(&mut self, p: f64) -> &mut Sim {
+        self.net.faults.all.loss = chance("loss", p);
+        self
+    }
+
+    /// Duplicates each packet on every link with probability `p`: a datagram arrives twice;
+    /// a TCP segment's copy is discarded by the receiver.
+    pub fn duplicate(&mut self, p: f64) -> &mut Sim {
+        self.net.faults.all.duplicate = chance("duplicate", p);
+        self
+    }
+
+    /// Holds each packet back with probability `p`, by up to four times the link's
+    /// greatest latency, so that datagrams sent after it may arrive first; TCP still
+    /// delivers in order, so a segment held back delays the ones behind it.
+    pub fn reorder(&mut self, p: f64) -> &mut Sim {
+        self.net.faults.all.reorder = chance("reorder", p);
+        self
+    }
+
+    /// [`Sim::loss`] between two hosts, by name, over the setting for every link.
+    pub fn link_loss(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
+        self.link_faults.push((a.to_owned(), b.to_owned(), FaultKind::Loss, chance("link_loss", p)));
+        self
+    }
+
+    /// [`Sim::duplicate`] between two hosts, by name.
+    pub fn link_duplicate(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
+        self.link_faults.push((
+            a.to_owned(),
+            b.to_owned(),
+            FaultKind::Duplicate,
+            chance("link_duplicate", p),
+        ));
+        self
+    }
+
+    /// [`Sim::reorder`] between two hosts, by name.
+    pub fn link_reorder(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
+        self.link_faults.push((a.to_owned(), b.to_owned(), FaultKind::Reorder, chance("link_reorder", p)));
+        self
+    }
+
+    /// Cuts the hosts named in `a` off from those in `b` from `at` after the run's start
+    /// until `heal_at` (`Duration::MAX`: for good). A packet sent across meanwhile is lost:
+    /// datagrams are gone; TCP retransmits, and a connection whose retransmissions run out
+    /// before the partition heals is dropped (its operations fail with `WSAECONNABORTED`),
+    /// as is a connect (`WSAETIMEDOUT` after 21 s).
+    pub fn partition(&mut self, at: Duration, heal_at: Duration, a: &[&str], b: &[&str]) -> &mut Sim {
+        let names = |side: &[&str]| side.iter().map(|n| (*n).to_owned()).collect();
+        self.partitions.push((at, heal_at, names(a), names(b)));
+        self
+    }
+
     /// Makes overlapped operations that could complete at once pend instead, at seeded
     /// random (default off: they complete at once, as on Windows: Wine sock.c
     /// test_completion_port). A program must handle both outcomes; this finds the ones that
@@ -261,13 +358,26 @@ impl Sim {
             "wsasim: Sim::run needs a client host (Sim::client)"
         );
         let mut net = self.net.clone();
+        let index = |call: &str, name: &str| {
+            let i = self.hosts.iter().position(|(_, h)| h.name == name);
+            i.unwrap_or_else(|| panic!("wsasim: Sim::{call} names no host {name:?}")) as u32
+        };
+        let pair = |call: &str, a: &str, b: &str| {
+            let (a, b) = (index(call, a), index(call, b));
+            (a.min(b), a.max(b))
+        };
         for (a, b, l) in &self.links {
-            let index = |name: &str| {
-                let i = self.hosts.iter().position(|(_, h)| h.name == name);
-                i.unwrap_or_else(|| panic!("wsasim: Sim::link_latency names no host {name:?}")) as u32
-            };
-            let (a, b) = (index(a), index(b));
-            net.links.insert((a.min(b), a.max(b)), *l);
+            net.links.insert(pair("link_latency", a, b), *l);
+        }
+        for (a, b, kind, chance) in &self.link_faults {
+            let all = net.faults.all;
+            kind.set(net.faults.links.entry(pair(kind.call(), a, b)).or_insert(all), *chance);
+        }
+        for (at, heal, a, b) in &self.partitions {
+            let side = |names: &[String]| names.iter().map(|n| index("partition", n)).collect();
+            let ns = |d: &Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+            let p = Partition { from_ns: ns(at), heal_ns: ns(heal), sides: [side(a), side(b)] };
+            net.faults.partitions.push(p);
         }
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
         let (decide, strategy, drawn) = self.decide(&mut net);

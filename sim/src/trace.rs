@@ -163,6 +163,40 @@ pub(crate) enum Kept {
     Void,
 }
 
+/// What a fault did to a packet (see `net::faults`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Fault {
+    /// It never arrives.
+    Lost,
+    /// Lost `times` times, it is sent again and arrives; the last copy leaves `after_ns`
+    /// after the first.
+    Resent { times: u32, after_ns: u64 },
+    /// Every retransmission is lost: the sender gives up `after_ns` after the first.
+    GivesUp { after_ns: u64 },
+    /// A copy follows it (a TCP receiver discards it).
+    Duplicated,
+    /// Held back `ns`, so that later packets may overtake it.
+    Held { ns: u64 },
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        match *self {
+            Fault::Lost => f.write_str("lost"),
+            Fault::Resent { times: 1, after_ns } => write!(f, "lost, resent after {} ms", ms(after_ns)),
+            Fault::Resent { times, after_ns } => {
+                write!(f, "lost {times} times, resent after {} ms", ms(after_ns))
+            }
+            Fault::GivesUp { after_ns } => {
+                write!(f, "lost every time: the sender gives up after {} ms", ms(after_ns))
+            }
+            Fault::Duplicated => f.write_str("duplicated"),
+            Fault::Held { ns } => write!(f, "held back {} µs", ns as f64 / 1e3),
+        }
+    }
+}
+
 /// One entry of the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Entry {
@@ -194,6 +228,14 @@ pub(crate) enum Entry {
         from: SocketAddrV4,
         to: SocketAddrV4,
         bytes: u64,
+    },
+    /// The network made a fault of a packet sent now (see `net::faults`).
+    Fault {
+        what: &'static str,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        bytes: u32,
+        fault: Fault,
     },
     /// An overlapped operation of thread `by` on `socket` completes.
     Complete {
@@ -346,7 +388,9 @@ impl Records {
                 }
                 Entry::Panic { message } => h.panic(time_ns, thread, self.text(message)),
                 Entry::Apc { argument } => h.apc(time_ns, thread, &self.value(argument)),
-                Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. } => h.other(r),
+                Entry::Exit | Entry::Packet { .. } | Entry::Fault { .. } | Entry::Complete { .. } => {
+                    h.other(r)
+                }
             }
         }
         h
@@ -546,7 +590,10 @@ impl Trace {
     /// Any other entry (an exit, a packet, a completion), which refers to nothing kept
     /// apart.
     pub(crate) fn push(&mut self, record: Record) {
-        debug_assert!(matches!(record.entry, Entry::Exit | Entry::Packet { .. } | Entry::Complete { .. }));
+        debug_assert!(matches!(
+            record.entry,
+            Entry::Exit | Entry::Packet { .. } | Entry::Fault { .. } | Entry::Complete { .. }
+        ));
         self.record(record.time_ns, record.thread, |h| h.other(&record), |_| record.entry);
     }
 
@@ -611,7 +658,7 @@ pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) ->
             }
             _ => None,
         };
-        let scheduling = matches!(r.entry, Entry::Choice { .. } | Entry::Packet { .. });
+        let scheduling = matches!(r.entry, Entry::Choice { .. } | Entry::Packet { .. } | Entry::Fault { .. });
         if view.calls_only && scheduling {
             continue;
         }
@@ -665,6 +712,13 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
             if *bytes > 0 {
                 let _ = write!(out, " {bytes} bytes");
             }
+        }
+        Entry::Fault { what, from, to, bytes, fault } => {
+            let _ = write!(out, "fault: {what} {from} > {to}");
+            if *bytes > 0 {
+                let _ = write!(out, " {bytes} bytes");
+            }
+            let _ = write!(out, " {fault}");
         }
         Entry::Complete { call, socket, status, bytes, by } => {
             let (by, status) = (name(names, *by), status_name(*status));
@@ -787,6 +841,11 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
             Entry::Packet { what, from, to, bytes } => {
                 (line.kind, line.name) = ("packet", Some(*what));
                 line.args = Some(vec![from.to_string(), to.to_string(), bytes.to_string()]);
+            }
+            Entry::Fault { what, from, to, bytes, fault } => {
+                (line.kind, line.name) = ("fault", Some(*what));
+                line.args =
+                    Some(vec![from.to_string(), to.to_string(), bytes.to_string(), fault.to_string()]);
             }
             Entry::Complete { call, socket, status, bytes, by } => {
                 (line.kind, line.name) = ("complete", Some(*call));

@@ -20,24 +20,33 @@ pub struct Conservation {
     pub tcp_read: u64,
     pub tcp_pending: u64,
     pub tcp_discarded: u64,
-    /// UDP: sent; read; queued or on the wire; cut by truncation or dropped (no
-    /// receiver, full queue, closed socket).
+    /// UDP: sent, and copies the network made of what was sent (`Sim::duplicate`); read;
+    /// queued or on the wire; cut by truncation or dropped (no receiver, full queue,
+    /// closed socket); lost by the network (`Sim::loss`, a partition).
     pub udp_sent: u64,
+    pub udp_duplicated: u64,
     pub udp_read: u64,
     pub udp_pending: u64,
     pub udp_discarded: u64,
+    pub udp_lost: u64,
 }
 
 impl Conservation {
     pub fn holds(&self) -> bool {
         self.tcp_accepted == self.tcp_read + self.tcp_pending + self.tcp_discarded
-            && self.udp_sent == self.udp_read + self.udp_pending + self.udp_discarded
+            && self.udp_sent + self.udp_duplicated
+                == self.udp_read + self.udp_pending + self.udp_discarded + self.udp_lost
     }
 }
 
 impl Net {
     pub(crate) fn conservation(&self) -> Conservation {
-        let mut c = Conservation { udp_sent: self.udp_sent, ..Conservation::default() };
+        let mut c = Conservation {
+            udp_sent: self.udp_sent,
+            udp_duplicated: self.udp_duplicated,
+            udp_lost: self.udp_lost,
+            ..Conservation::default()
+        };
         for s in self.conns.iter().flat_map(|c| &c.streams) {
             let k = s.counts();
             c.tcp_accepted += k.accepted;
@@ -71,7 +80,7 @@ impl Net {
         for packet in self.wire.packets() {
             match packet {
                 Packet::Serve { socket } => _ = served.insert(*socket),
-                Packet::Segment { conn, side, segment } => {
+                Packet::Segment { conn, side, segment } | Packet::GaveUp { conn, side, segment } => {
                     *carried.entry((conn.0, *side)).or_default() += segment.data.len() as u64;
                 }
                 _ => {}
@@ -82,7 +91,7 @@ impl Net {
             for side in 0..2 {
                 let stream = &conn.streams[side];
                 let mut stuck = Vec::new();
-                if stream.can_transmit() {
+                if stream.can_transmit() && !conn.giving_up[side] && conn.ends[side] != EndState::Gone {
                     stuck.push(match stream.counts().unsent {
                         0 => "the end of stream unsent".to_owned(),
                         unsent => format!("{unsent} bytes unsent with the window open"),
@@ -148,6 +157,7 @@ mod tests {
             addrs: [addr("192.0.2.1:1000"), addr("192.0.2.2:7")],
             hosts: [0, 1],
             last_arrival: [0, 0],
+            giving_up: [false, false],
         });
         net
     }

@@ -20,6 +20,7 @@
 mod calls;
 mod conservation;
 mod effects;
+mod faults;
 mod op;
 mod readiness;
 mod socket;
@@ -29,11 +30,12 @@ mod wire;
 
 pub use conservation::Conservation;
 pub(crate) use effects::{Effect, NetCx};
+pub use faults::{Chance, Faults, LinkFaults, Partition};
 pub use op::{Buffer, FromSlot, Notify, Op, buffer_list};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};
 pub use wire::Latency;
-pub(crate) use wire::{Packet, Wire};
+pub(crate) use wire::{Packet, Sent, Wire};
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use windows_sys::Win32::Networking::WinSock::{
@@ -80,8 +82,11 @@ enum EndState {
     /// In the listener's backlog, not yet accepted.
     Unaccepted,
     Open(SocketId),
-    /// Its socket was closed.
+    /// Its socket was closed; its host still carries the connection.
     Closed,
+    /// Its host has forgotten the connection: it reset it, or gave up on it. A segment
+    /// that reaches it draws a reset (RFC 793, 3.4: "reset generation").
+    Gone,
 }
 
 /// A TCP connection: one stream each way. `streams[s]` carries what side `s` sends.
@@ -93,6 +98,9 @@ struct Conn {
     hosts: [HostId; 2],
     /// When the last packet from each side arrives, so the next never overtakes it.
     last_arrival: [u64; 2],
+    /// Each side's retransmissions of a segment will run out (`Packet::GaveUp` is on its
+    /// way): it sends nothing more.
+    giving_up: [bool; 2],
 }
 
 /// A simulated host, as the transport sees it.
@@ -119,6 +127,13 @@ pub(crate) struct Net {
     udp_sent: u64,
     /// Datagrams no socket took.
     udp_dropped: u64,
+    /// Datagram bytes the network lost, and the bytes of the copies it made.
+    udp_lost: u64,
+    udp_duplicated: u64,
+    pub(crate) faults: Faults,
+    /// Whether `faults` makes any (`!Faults::none`), asked once: without, the packet
+    /// gate draws only latencies.
+    pub(crate) faults_on: bool,
     /// `Sim::plant_stall`: connections of closed sockets stop transmitting.
     pub(crate) planted_stall: bool,
 }
@@ -524,6 +539,7 @@ impl Net {
             Packet::Datagram { host, from, to, data } => self.udp_arrival(cx, host, from, to, data),
             Packet::PortUnreachable { host, from, to } => self.udp_port_unreachable(cx, host, from, to),
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(cx, client),
+            Packet::GaveUp { conn, side, segment } => self.tcp_gave_up(cx, conn, side, segment),
             Packet::Serve { socket } => {
                 // A receive pended at random (Sim::pend_immediate) completes as the
                 // receive that completed in its call it stands for: it re-enables FD_READ,

@@ -8,9 +8,10 @@
 //! receiver's pending receives in the order posted (Wine sock.c test_simultaneous_async_recv).
 
 use super::effects::NetCx;
+use super::faults::Retransmit;
 use super::op::{for_each_part, gather, scatter, scatter_at};
 use super::socket::End;
-use super::{Conn, ConnId, EndState, Net, Notify, Op, Packet, SocketId, Start};
+use super::{Conn, ConnId, EndState, Net, Notify, Op, Packet, Sent, SocketId, Start};
 use crate::strategy::Choice;
 use crate::trace::Entry;
 use std::net::SocketAddrV4;
@@ -64,11 +65,23 @@ impl Net {
         let from = SocketAddrV4::new(ip, local.port());
         match self.route(host, *to.ip()) {
             Some(dst) => {
-                self.send_packet(cx, host, dst, 0, Packet::Syn { client: s, from, to, host: dst });
+                let sent = self.send_packet(cx, host, dst, 0, Packet::Syn { client: s, from, to, host: dst });
+                self.handshake_sent(s, sent);
             }
-            None => self.wire.push(cx.now_ns + 21_000_000_000, Packet::ConnectTimeout { client: s }),
+            None => {
+                let at = cx.now_ns + Retransmit::SYN.gives_up_after_ns();
+                self.wire.push(at, Packet::ConnectTimeout { client: s });
+            }
         }
         Ok(false)
+    }
+
+    /// A packet of `client`'s handshake went out: when every retransmission of it is lost,
+    /// the connect gives up (Doc: connect, WSAETIMEDOUT).
+    fn handshake_sent(&mut self, client: SocketId, sent: Sent) {
+        if let Sent::GivesUp(at, _) = sent {
+            self.wire.push(at, Packet::ConnectTimeout { client });
+        }
     }
 
     /// Whether `accept` on `s` would take a connection now: an error for a socket that is
@@ -373,9 +386,10 @@ impl Net {
     }
 
     /// Puts on the wire what side `side`'s stream may send now, in segments. Nothing
-    /// goes out after a reset.
+    /// goes out from an end whose host forgot the connection, or behind a segment that
+    /// will never get through.
     fn pump(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
-        if self.conn(c).reset() {
+        if self.conn(c).ends[side] == EndState::Gone || self.conn(c).giving_up[side] {
             return;
         }
         loop {
@@ -388,8 +402,15 @@ impl Net {
             let conn = self.conn_mut(c);
             let segment = conn.streams[side].transmit(len);
             let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-            let at = self.send_packet(cx, from, to, after, Packet::Segment { conn: c, side, segment });
-            self.conn_mut(c).last_arrival[side] = at;
+            match self.send_packet(cx, from, to, after, Packet::Segment { conn: c, side, segment }) {
+                Sent::At(at) => self.conn_mut(c).last_arrival[side] = at,
+                Sent::GivesUp(at, Packet::Segment { segment, .. }) => {
+                    self.conn_mut(c).giving_up[side] = true;
+                    self.wire.push(at, Packet::GaveUp { conn: c, side, segment });
+                    return;
+                }
+                sent => unreachable!("a segment is retransmitted: {sent:?}"),
+            }
         }
     }
 
@@ -416,6 +437,8 @@ impl Net {
                     self.abort(cx, c, 1);
                 }
             }
+            // Given up on: nothing is left to close.
+            (_, Some(end)) if self.conn(end.conn).ends[end.side] == EndState::Gone => {}
             (_, Some(end)) => {
                 let abortive = socket.options.linger == Some(0)
                     || self.conn(end.conn).streams[1 - end.side].readable() > 0;
@@ -444,10 +467,18 @@ impl Net {
     /// arrives.
     fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn_mut(c);
+        conn.ends[side] = EndState::Gone;
         conn.streams[1 - side].abort();
+        self.send_reset(cx, c, side);
+    }
+
+    /// Side `side` sends a reset: once, never retransmitted.
+    fn send_reset(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
+        let conn = self.conn(c);
         let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-        let at = self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side });
-        self.conn_mut(c).last_arrival[side] = at;
+        if let Sent::At(at) = self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side }) {
+            self.conn_mut(c).last_arrival[side] = at;
+        }
     }
 
     /// A connection request arrives: a listener with room in its backlog takes it and
@@ -468,7 +499,8 @@ impl Net {
         });
         let client_host = self.socket(client).host;
         let Some(l) = listener else {
-            self.send_packet(cx, host, client_host, 0, Packet::Refused { client, from, to });
+            let sent = self.send_packet(cx, host, client_host, 0, Packet::Refused { client, from, to });
+            self.handshake_sent(client, sent);
             return;
         };
         let (lopt, copt) = (self.socket(l).options, self.socket(client).options);
@@ -485,12 +517,19 @@ impl Net {
             addrs: [from, to],
             hosts: [client_host, host],
             last_arrival: [0, 0],
+            giving_up: [false, false],
         });
+        let sent = self.send_packet(cx, host, client_host, 0, Packet::SynAck { conn: c });
+        let Sent::At(at) = sent else {
+            // The handshake never completes: neither end holds the connection (Windows
+            // queues a connection for accept once the handshake is done).
+            self.conn_mut(c).ends = [EndState::Gone, EndState::Gone];
+            return self.handshake_sent(client, sent);
+        };
+        self.conn_mut(c).last_arrival[1] = at;
         self.socket_mut(l).backlog.push_back(c);
         self.wake_state_waiters(cx, l, Status::SUCCESS);
         self.occur(cx, l, FD_ACCEPT, 0);
-        let at = self.send_packet(cx, host, client_host, 0, Packet::SynAck { conn: c });
-        self.conn_mut(c).last_arrival[1] = at;
     }
 
     /// The listener's answer: the client's connect is done, unless the client closed
@@ -573,10 +612,38 @@ impl Net {
                     self.occur(cx, s, FD_CLOSE, 0);
                 }
             }
-            EndState::Closed if bytes > 0 && !self.conn(c).reset() => self.abort(cx, c, 1 - side),
+            // Unread data at close (RFC 1122, 4.2.2.13), or a connection the host forgot
+            // (RFC 793, 3.4), answered with a reset, once.
+            EndState::Closed | EndState::Gone if bytes > 0 && !self.conn(c).streams[side].is_reset() => {
+                self.abort(cx, c, 1 - side)
+            }
             _ => {}
         }
         self.serve_sends(cx, c, side);
+    }
+
+    /// Side `side` gives up on `segment`, every retransmission of which was lost: its host
+    /// forgets the connection without a word to the peer (RFC 1122, 4.2.3.5, R2), and its
+    /// socket's pending and later operations fail with `Tcp::DROPPED_ERROR`. The peer
+    /// finds out when a segment of its own reaches this host, which answers with a reset,
+    /// or when its own retransmissions run out.
+    pub(super) fn tcp_gave_up(&mut self, cx: &mut NetCx, c: ConnId, side: usize, segment: Segment) {
+        let conn = self.conn_mut(c);
+        let bytes = segment.data.len();
+        conn.streams[side].lose(segment);
+        conn.streams[1 - side].forget_received();
+        let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[side]);
+        conn.ends[side] = EndState::Gone;
+        trace_packet(cx, "gave up", from, to, bytes);
+        let EndState::Open(s) = end else { return };
+        let socket = self.socket_mut(s);
+        socket.tcp.drop_connection();
+        let handle = socket.handle;
+        let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+        for op in ops {
+            op.complete(cx, handle, Status::CONNECTION_ABORTED, 0);
+        }
+        self.occur(cx, s, FD_CLOSE, Tcp::DROPPED_ERROR);
     }
 
     /// A reset arrives (Wine sock.c test_tcp_reset): the receiver's pending operations fail

@@ -142,10 +142,7 @@ impl Net {
         self.udp_sent += total as u64;
         match self.route(host, *dst.ip()) {
             Some(h) => {
-                let after = self.wire.datagram_last.get(&(host, h)).copied().unwrap_or(0);
-                let at =
-                    self.send_packet(cx, host, h, after, Packet::Datagram { host: h, from, to: dst, data });
-                self.wire.datagram_last.insert((host, h), at);
+                self.send_packet(cx, host, h, 0, Packet::Datagram { host: h, from, to: dst, data });
             }
             None => self.udp_dropped += total as u64,
         }

@@ -1,13 +1,15 @@
 //! The network between hosts: packets on their way, each due at a virtual time.
 //!
 //! Every packet goes through [`Net::send_packet`], the one place that decides its fate:
-//! today, arrival after a latency drawn from the link's range, never before an earlier
-//! packet of the same TCP direction (TCP delivers in order). Loss, duplication, reordering
-//! and partitions belong there too.
+//! arrival after a latency drawn from the link's range, never before an earlier packet of
+//! the same TCP direction (TCP delivers in order), unless the run's faults (`faults`)
+//! decide otherwise.
 
 use super::effects::NetCx;
+use super::faults::{Carriage, Fate, Retransmit};
 use super::{ConnId, Net, SocketId};
 use crate::strategy::Choice;
+use crate::trace::{Entry, Fault};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::SocketAddrV4;
@@ -57,10 +59,17 @@ pub(crate) enum Packet {
         from: SocketAddrV4,
         to: SocketAddrV4,
     },
-    /// Not a packet: a connect to an address no host has gives up (after Windows' 21 s of
-    /// SYN retries, TcpMaxConnectRetransmissions 2).
+    /// Not a packet: a connect to an address no host has, or whose handshake every
+    /// retransmission of which was lost, gives up (`Retransmit::SYN`).
     ConnectTimeout {
         client: SocketId,
+    },
+    /// Not a packet: side `side` of a connection gives up on `segment`, every
+    /// retransmission of which was lost.
+    GaveUp {
+        conn: ConnId,
+        side: usize,
+        segment: Segment,
     },
     /// Not a packet: pending operations a socket could complete at once, under
     /// `Sim::pend_immediate`, complete now.
@@ -155,9 +164,22 @@ impl Wire {
     }
 }
 
+/// What became of a packet put on the wire.
+#[derive(Debug)]
+pub(crate) enum Sent {
+    /// It arrives then.
+    At(u64),
+    /// It never arrives (a datagram, an ICMP message or a reset, lost).
+    Lost,
+    /// Every retransmission of it is lost: its sender gives up then, and has it back.
+    GivesUp(u64, Packet),
+}
+
 impl Net {
-    /// Puts a packet from host `from` to host `to` on the wire. `after_ns` is the arrival
-    /// of the previous packet it must not overtake (0 for none); the arrival is returned.
+    /// Puts a packet from host `from` to host `to` on the wire, with the fate the run's
+    /// faults give it. `after_ns` is the arrival of the previous packet it must not
+    /// overtake (0 for none); datagrams keep their order by host pair here, unless one is
+    /// held back.
     pub(crate) fn send_packet(
         &mut self,
         cx: &mut NetCx,
@@ -165,14 +187,101 @@ impl Net {
         to: HostId,
         after_ns: u64,
         packet: Packet,
-    ) -> u64 {
-        let Latency { min_ns, max_ns } = self.wire.latency(from, to);
-        let spread = (max_ns - min_ns) as usize;
-        let drawn = if spread == 0 { 0 } else { cx.pick(Choice::Latency, spread + 1) as u64 };
-        let at = (cx.now_ns + min_ns + drawn).max(after_ns);
-        self.wire.push(at, packet);
-        at
+    ) -> Sent {
+        let latency = self.wire.latency(from, to);
+        let datagram = matches!(packet, Packet::Datagram { .. });
+        let after_ns = match datagram {
+            true => self.wire.datagram_last.get(&(from, to)).copied().unwrap_or(0),
+            false => after_ns,
+        };
+        if !self.faults_on {
+            let at = (cx.now_ns + draw_latency(cx, latency)).max(after_ns);
+            self.wire.push(at, packet);
+            if datagram {
+                self.wire.datagram_last.insert((from, to), at);
+            }
+            return Sent::At(at);
+        }
+        let carriage = match &packet {
+            Packet::Datagram { .. } => Carriage::Datagram,
+            Packet::PortUnreachable { .. } => Carriage::Icmp,
+            Packet::Rst { .. } => Carriage::Once,
+            Packet::Syn { .. } | Packet::SynAck { .. } | Packet::Refused { .. } => {
+                Carriage::Reliable(Retransmit::SYN)
+            }
+            Packet::Segment { .. } => Carriage::Reliable(Retransmit::data(2 * latency.max_ns)),
+            Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
+                unreachable!("not a packet: {packet:?}")
+            }
+        };
+        let now = cx.now_ns;
+        let fate = self.faults.fate(cx, from, to, carriage, 4 * latency.max_ns);
+        let record = |cx: &mut NetCx, fault| cx.record(fault_entry(&self.conns, &packet, fault));
+        match fate {
+            Fate::Lost => {
+                record(cx, Fault::Lost);
+                if let Packet::Datagram { data, .. } = &packet {
+                    self.udp_lost += data.len() as u64;
+                }
+                Sent::Lost
+            }
+            Fate::GivesUp { at_ns } => {
+                record(cx, Fault::GivesUp { after_ns: at_ns - now });
+                Sent::GivesUp(at_ns, packet)
+            }
+            Fate::Arrives { sent_ns, held_ns, duplicated, losses } => {
+                if losses > 0 {
+                    record(cx, Fault::Resent { times: losses, after_ns: sent_ns - now });
+                }
+                if held_ns > 0 {
+                    record(cx, Fault::Held { ns: held_ns });
+                }
+                if duplicated {
+                    record(cx, Fault::Duplicated);
+                }
+                if let (true, Packet::Datagram { host, from, to, data }) = (duplicated, &packet) {
+                    // The copy goes its own way; a TCP receiver would discard it unseen.
+                    self.udp_duplicated += data.len() as u64;
+                    let copy = Packet::Datagram { host: *host, from: *from, to: *to, data: data.clone() };
+                    let at = sent_ns + draw_latency(cx, latency);
+                    self.wire.push(at, copy);
+                }
+                let after_ns = if held_ns > 0 && datagram { 0 } else { after_ns };
+                let at = (sent_ns + draw_latency(cx, latency) + held_ns).max(after_ns);
+                self.wire.push(at, packet);
+                if datagram && held_ns == 0 {
+                    self.wire.datagram_last.insert((from, to), at);
+                }
+                Sent::At(at)
+            }
+        }
     }
+}
+
+fn draw_latency(cx: &mut NetCx, latency: Latency) -> u64 {
+    let spread = (latency.max_ns - latency.min_ns) as usize;
+    latency.min_ns + if spread == 0 { 0 } else { cx.pick(Choice::Latency, spread + 1) as u64 }
+}
+
+/// The trace entry of a fault made of `packet`.
+fn fault_entry(conns: &[super::Conn], packet: &Packet, fault: Fault) -> Entry {
+    let addrs = |conn: &ConnId| conns[conn.0 as usize].addrs;
+    let (what, from, to, bytes) = match packet {
+        Packet::Syn { from, to, .. } => ("syn", *from, *to, 0),
+        Packet::SynAck { conn } => ("syn-ack", addrs(conn)[1], addrs(conn)[0], 0),
+        Packet::Refused { from, to, .. } => ("refused", *to, *from, 0),
+        Packet::Segment { conn, side, segment } => {
+            let what = if segment.data.is_empty() { "fin" } else { "data" };
+            (what, addrs(conn)[*side], addrs(conn)[1 - side], segment.data.len())
+        }
+        Packet::Rst { conn, side } => ("rst", addrs(conn)[*side], addrs(conn)[1 - side], 0),
+        Packet::Datagram { from, to, data, .. } => ("udp", *from, *to, data.len()),
+        Packet::PortUnreachable { from, to, .. } => ("port unreachable", *from, *to, 0),
+        Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
+            unreachable!("not a packet")
+        }
+    };
+    Entry::Fault { what, from, to, bytes: bytes as u32, fault }
 }
 
 #[cfg(test)]

@@ -50,10 +50,18 @@ pub enum Choice {
     /// How long after the run's start a host starts, in microseconds
     /// (`Sim::start_spread`).
     Start,
+    /// Whether a packet is lost (`Sim::loss`); option 0, the default, is that it is not.
+    Loss,
+    /// Whether a packet is duplicated (`Sim::duplicate`).
+    Duplicate,
+    /// Whether a packet is held back, so that later ones may overtake it (`Sim::reorder`).
+    Reorder,
+    /// How long a packet held back is held, in nanoseconds.
+    Hold,
 }
 
 impl Choice {
-    pub(crate) const ALL: [Choice; 10] = [
+    pub(crate) const ALL: [Choice; 14] = [
         Choice::Run,
         Choice::Wake,
         Choice::Lock,
@@ -64,6 +72,10 @@ impl Choice {
         Choice::CutAt,
         Choice::Pend,
         Choice::Start,
+        Choice::Loss,
+        Choice::Duplicate,
+        Choice::Reorder,
+        Choice::Hold,
     ];
 
     /// Its name in a schedule file.
@@ -79,6 +91,10 @@ impl Choice {
             Choice::CutAt => "cut-at",
             Choice::Pend => "pend",
             Choice::Start => "start",
+            Choice::Loss => "loss",
+            Choice::Duplicate => "duplicate",
+            Choice::Reorder => "reorder",
+            Choice::Hold => "hold",
         }
     }
 
