@@ -47,9 +47,11 @@ impl Echo {
             let s = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
             let addr = sockaddr(SERVER);
             // The server may not listen yet (swarm settings draw latencies near zero, and
-            // found this): a refused connect is tried again, as a real client must.
+            // found this), or every try of the handshake may be lost (`Sim::loss`): a
+            // refused or timed-out connect is tried again, as a real client must.
             while connect(s, (&raw const addr).cast(), size_of::<SOCKADDR_IN>() as i32) != 0 {
-                assert_eq!(WSAGetLastError(), WSAECONNREFUSED, "connect");
+                let error = WSAGetLastError();
+                assert!(error == WSAECONNREFUSED || error == WSAETIMEDOUT, "connect: {error}");
                 wsasim::Win32::System::Threading::Sleep(1);
             }
             let ev = WSACreateEvent() as HANDLE;

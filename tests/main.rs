@@ -13,6 +13,7 @@ mod echo;
 mod echo_workload;
 mod events;
 mod exploration;
+mod faults;
 mod harness;
 mod host_symbols;
 mod ioctl;

@@ -216,7 +216,8 @@ impl Sim {
         self
     }
 
-    /// Loses each packet on every link with probability `p` (0 by default). A datagram (or
+    /// Loses each packet on every link between hosts (a host's loopback makes no fault)
+    /// with probability `p` (0 by default). A datagram (or
     /// ICMP message) lost is gone, counted as lost; TCP sends a lost segment again after a
     /// retransmission timeout, so the program sees only the delay, unless its
     /// retransmissions run out (see the README's table of TCP timers). Each loss is a

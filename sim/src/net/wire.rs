@@ -194,7 +194,8 @@ impl Net {
             true => self.wire.datagram_last.get(&(from, to)).copied().unwrap_or(0),
             false => after_ns,
         };
-        if !self.faults_on {
+        // A host's loopback makes no fault.
+        if !self.faults_on || from == to {
             let at = (cx.now_ns + draw_latency(cx, latency)).max(after_ns);
             self.wire.push(at, packet);
             if datagram {
