@@ -128,6 +128,11 @@ impl Sim {
         self.seed
     }
 
+    /// The names of the hosts added so far, in order.
+    pub fn host_names(&self) -> impl Iterator<Item = &str> {
+        self.hosts.iter().map(|(_, h)| h.name.as_str())
+    }
+
     /// A host whose main thread must return: the run succeeds when every client's has.
     pub fn client(&mut self, name: &str, ipv4: &str, main: impl FnOnce() + 'static) -> &mut Sim {
         self.add_host(name, ipv4, true, Box::new(main))

@@ -17,6 +17,8 @@ pub struct File {
     #[serde(default)]
     pub network: Network,
     #[serde(default)]
+    pub faults: super::faults::FaultsTable,
+    #[serde(default)]
     pub host: Vec<Host>,
     pub program: Option<Spanned<String>>,
     #[serde(default)]

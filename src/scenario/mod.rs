@@ -6,6 +6,7 @@
 mod calls;
 mod check;
 mod cli;
+mod faults;
 mod file;
 mod interpret;
 mod report;
@@ -160,6 +161,7 @@ impl Registry {
         let error = |offset: usize, message: String| {
             vec![Diagnostic::new(path, file::SourceMap::new(source).position(offset), message)]
         };
+        let hosts: Vec<String>;
         let body = match (&file.program, file.host.is_empty()) {
             (Some(p), true) => {
                 let Some(setup) = self.programs.get(p.get_ref()) else {
@@ -174,8 +176,10 @@ impl Registry {
                     ));
                 };
                 let params = Params(file.params.clone());
-                setup(&params, &mut Sim::new(0))
+                let mut probe = Sim::new(0);
+                setup(&params, &mut probe)
                     .map_err(|m| error(p.span().start, format!("program {:?}: {m}", p.get_ref())))?;
+                hosts = probe.host_names().map(str::to_owned).collect();
                 Body::Program { name: p.get_ref().clone(), params }
             }
             (Some(p), false) => {
@@ -187,8 +191,13 @@ impl Registry {
             (None, true) => {
                 return Err(error(0, "no `[[host]]` and no `program`: expected one or the other".into()));
             }
-            (None, false) => Body::Script(Arc::new(check::plan(path, source, &file)?)),
+            (None, false) => {
+                hosts = file.host.iter().map(|h| h.name.get_ref().clone()).collect();
+                Body::Script(Arc::new(check::plan(path, source, &file)?))
+            }
         };
+        let faults =
+            file.faults.check(&|name| hosts.iter().any(|h| h == name)).map_err(|(at, m)| error(at, m))?;
         if let Some(l) = &file.network.latency_us {
             let [min, max] = *l.get_ref();
             if min > max || max > LATENCY_MAX_US {
@@ -249,6 +258,7 @@ impl Registry {
                     .start_spread_us
                     .as_ref()
                     .map(|s| Duration::from_micros(*s.get_ref())),
+                faults,
             },
             exploration: Exploration { strategy, swarm: file.run.swarm.then(Swarm::default), run_length: 0 },
             body,
@@ -278,6 +288,7 @@ struct Settings {
     expected_misuse: Option<Misuse>,
     latency: Option<[Duration; 2]>,
     start_spread: Option<Duration>,
+    faults: faults::Faults,
 }
 
 #[derive(Debug)]
@@ -327,6 +338,7 @@ impl Scenario {
             sim.start_spread(spread);
         }
         sim.pend_immediate(s.pend_immediate).fail_on_leaks(s.fail_on_leaks);
+        s.faults.apply(&mut sim);
         s.allowed.iter().for_each(|m| _ = sim.allow(*m));
         if let Some(m) = s.expected_misuse {
             sim.expect_misuse(m);
