@@ -9,6 +9,7 @@
 mod addresses;
 mod apcs;
 mod arguments;
+mod crash;
 mod echo;
 mod echo_workload;
 mod events;

@@ -340,6 +340,20 @@ impl Stream {
         self.check();
     }
 
+    /// The sender's host forgot the connection (it crashed): what it had not sent is
+    /// thrown away and counted, and its end of stream never goes; what is on the wire
+    /// still arrives.
+    pub fn forget_unsent(&mut self) {
+        self.discarded += self.unsent.len() as u64;
+        self.unsent.clear();
+        let on_the_wire = self.arrived + self.in_flight as u64;
+        self.marks.retain(|m| *m < on_the_wire);
+        if self.fin == Fin::Queued {
+            self.fin = Fin::Open;
+        }
+        self.check();
+    }
+
     /// Whether a reset ended the stream (`abort`).
     pub fn is_reset(&self) -> bool {
         self.reset
@@ -435,6 +449,22 @@ mod tests {
         pump(&mut s, 30);
         assert_eq!(s.readable(), 50);
         assert_eq!(s.accept(&[3; 100]), 20);
+    }
+
+    #[test]
+    fn a_crashed_sender_discards_what_it_had_not_sent_and_its_segments_on_the_wire_arrive() {
+        let mut s = Stream::new(100, 100);
+        assert_eq!(s.accept(b"abcdef"), 6);
+        let on_the_wire = s.transmit(2);
+        s.finish();
+        s.forget_unsent();
+        assert!(!s.can_transmit(), "nothing left to send, not even the FIN");
+        s.deliver(on_the_wire);
+        assert_eq!(s.read(10, false), b"ab");
+        assert!(!s.at_end(), "the end of stream never went");
+        let c = s.counts();
+        assert_eq!((c.accepted, c.read, c.discarded), (6, 2, 4));
+        assert!(c.conserved());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! strategy pick one runnable thread, advance the clock by one quantum, and resume that
 //! thread until its next scheduling point.
 
+use crate::crash::HostEvent;
 use crate::misuse::Misuse;
 use crate::net::{Faults, Latency};
 use crate::panic::{self, Teardown};
@@ -142,6 +143,7 @@ pub(crate) fn execute(
     limits: Limits,
     net: NetSettings,
     hosts: Vec<HostStart>,
+    host_events: Vec<HostEvent>,
 ) -> Finished {
     panic::install_hook();
     let oracle = match decide {
@@ -163,6 +165,7 @@ pub(crate) fn execute(
         w.net.faults_on = !net.faults.none();
         w.net.faults = net.faults;
         w.allowed = net.allowed;
+        w.host_events = host_events.into();
         // One host alone has no other to be up before or after.
         let spread =
             if hosts.len() > 1 { usize::try_from(net.start_spread_us).unwrap_or(usize::MAX - 1) } else { 0 };
@@ -204,6 +207,13 @@ impl Execution<'_> {
             if w.finding.is_some() {
                 return Ending::Misuse;
             }
+            if w.next_host_event().is_some_and(|at| at <= w.now_ns) {
+                w.host_events_due();
+                if w.clients_done() {
+                    return Ending::Done;
+                }
+                continue;
+            }
             w.expire_timers();
             runnable.clear();
             w.runnable.list_into(&mut runnable);
@@ -213,7 +223,7 @@ impl Execution<'_> {
             }
             if runnable.is_empty() {
                 let timer = w.timers.first().map(|&(deadline, _)| deadline);
-                let Some(next) = timer.into_iter().chain(packet).min() else {
+                let Some(next) = timer.into_iter().chain(packet).chain(w.next_host_event()).min() else {
                     return Ending::Deadlock;
                 };
                 if next > self.limits.time_max_ns {
@@ -321,9 +331,7 @@ impl Execution<'_> {
             let host = w.threads[thread.index()].host;
             w.host_exited(host);
         }
-        let clients_done = role == Role::Client
-            && w.threads.iter().all(|t| t.role != Role::Client || matches!(t.state, State::Finished));
-        clients_done.then_some(Ending::Done)
+        (role == Role::Client && w.clients_done()).then_some(Ending::Done)
     }
 
     /// Creates the coroutines of threads spawned since the last step.

@@ -10,6 +10,7 @@
 //! - `execution`: the scheduler loop of one run, and the coroutines it resumes.
 //! - `world`: the state of one run that simulated threads and the scheduler share.
 //! - `thread`: a simulated thread's record and what it can block on.
+//! - `crash`: hosts that crash and restart at set times.
 //! - `strategy`: the oracle every decision goes through, and the strategies behind it.
 //! - `swarm`: a configuration drawn per seed.
 //! - `shrink`: minimising a failing schedule to its fewest deviations.
@@ -24,6 +25,7 @@
 //! `strategy`.
 
 mod check;
+mod crash;
 mod execution;
 mod given;
 mod misuse;

@@ -1,6 +1,7 @@
 //! The builder of a run ([`Sim`]) and what a run returns ([`Outcome`] or [`Failure`]).
 
 use crate::ThreadId;
+use crate::crash::HostEvent;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::misuse::{Finding, Misuse};
 use crate::net::{Chance, Conservation, Latency, LinkFaults, Partition};
@@ -41,7 +42,12 @@ pub struct Sim {
     link_faults: Vec<(String, String, FaultKind, Chance)>,
     /// Partitions by host name: when, until when, and the two sides.
     partitions: Vec<(Duration, Duration, Vec<String>, Vec<String>)>,
+    /// Crashes and restarts (with the main thread to run) by host name, in the order set.
+    host_events: Vec<NamedHostEvent>,
 }
+
+/// A crash (no main) or restart (with the main thread it runs) of a host, by name.
+type NamedHostEvent = (Duration, String, Option<Box<dyn FnOnce()>>);
 
 /// A kind of fault a link can be given a chance of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +127,7 @@ impl Sim {
             links: Vec::new(),
             link_faults: Vec::new(),
             partitions: Vec::new(),
+            host_events: Vec::new(),
         }
     }
 
@@ -281,6 +288,25 @@ impl Sim {
         self
     }
 
+    /// Crashes host `name` at `at` after the run's start, as a power cut would: its threads
+    /// end where they stand, its handles are gone, and its sockets vanish without a FIN or
+    /// a reset, so a peer finds out only by its own timeout (its retransmissions into the
+    /// host, which is down, run out) or, once the host has restarted, from the reset its
+    /// next segment draws. A crashed client host counts as finished, unless it restarts.
+    pub fn crash(&mut self, name: &str, at: Duration) -> &mut Sim {
+        self.host_events.push((at, name.to_owned(), None));
+        self
+    }
+
+    /// Boots host `name` again at `at` (crashing it first if it is up), on a fresh host:
+    /// same name and address, no handles, `WSAStartup` not yet called, and `main` as its
+    /// main thread (a host's first main has run already, so it is given again: often the
+    /// same function). A server can so be tested for clients that reconnect.
+    pub fn restart(&mut self, name: &str, at: Duration, main: impl FnOnce() + 'static) -> &mut Sim {
+        self.host_events.push((at, name.to_owned(), Some(Box::new(main))));
+        self
+    }
+
     /// Makes overlapped operations that could complete at once pend instead, at seeded
     /// random (default off: they complete at once, as on Windows: Wine sock.c
     /// test_completion_port). A program must handle both outcomes; this finds the ones that
@@ -385,9 +411,12 @@ impl Sim {
             let p = Partition { from_ns: ns(at), heal_ns: ns(heal), sides: [side(a), side(b)] };
             net.faults.partitions.push(p);
         }
+        let events = std::mem::take(&mut self.host_events);
+        let host_events = host_events(events, &index, self.hosts.len() as u32, &mut net.faults.partitions);
         let hosts = std::mem::take(&mut self.hosts).into_iter().map(|(_, h)| h).collect();
         let (decide, strategy, drawn) = self.decide(&mut net);
-        let finished = execution::execute(self.seed, decide, self.trace_kept, self.limits, net, hosts);
+        let finished =
+            execution::execute(self.seed, decide, self.trace_kept, self.limits, net, hosts, host_events);
         let replay =
             || self.replay.clone().unwrap_or_else(|| crate::check::replay_command(None, &Default::default()));
         let mut report = Box::new(Report::new(self.seed, strategy, finished));
@@ -440,6 +469,47 @@ impl Sim {
         self.hosts.push((addr, HostStart { name: name.to_owned(), ip: addr, client, main }));
         self
     }
+}
+
+/// The crashes and restarts, earliest first, hosts by index; the time each host is
+/// down (from a crash to its restart, or for good) joins `partitions`, between it and
+/// every other host, so that packets sent to it are lost and TCP retransmits them.
+fn host_events(
+    events: Vec<NamedHostEvent>,
+    index: &dyn Fn(&str, &str) -> u32,
+    hosts: u32,
+    partitions: &mut Vec<Partition>,
+) -> Vec<HostEvent> {
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let mut events: Vec<HostEvent> = events
+        .into_iter()
+        .map(|(at, name, restart)| {
+            let call = if restart.is_some() { "restart" } else { "crash" };
+            HostEvent { at_ns: ns(at), host: index(call, &name), restart }
+        })
+        .collect();
+    events.sort_by_key(|e| e.at_ns);
+    for host in 0..hosts {
+        let others = (0..hosts).filter(|h| *h != host).collect::<Vec<_>>();
+        let mut down_since = None;
+        let mut down = |from_ns, heal_ns| {
+            partitions.push(Partition { from_ns, heal_ns, sides: [vec![host], others.clone()] });
+        };
+        for e in events.iter().filter(|e| e.host == host) {
+            match (&e.restart, down_since) {
+                (None, None) => down_since = Some(e.at_ns),
+                (Some(_), Some(from)) => {
+                    down(from, e.at_ns);
+                    down_since = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(from) = down_since {
+            down(from, u64::MAX);
+        }
+    }
+    events
 }
 
 fn latency(min: Duration, max: Duration) -> Latency {

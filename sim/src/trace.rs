@@ -237,6 +237,10 @@ pub(crate) enum Entry {
         bytes: u32,
         fault: Fault,
     },
+    /// The host of the record's thread crashes (`Sim::crash`).
+    Crash,
+    /// The host restarts, the record's thread its new main thread (`Sim::restart`).
+    Restart,
     /// An overlapped operation of thread `by` on `socket` completes.
     Complete {
         call: &'static str,
@@ -388,9 +392,12 @@ impl Records {
                 }
                 Entry::Panic { message } => h.panic(time_ns, thread, self.text(message)),
                 Entry::Apc { argument } => h.apc(time_ns, thread, &self.value(argument)),
-                Entry::Exit | Entry::Packet { .. } | Entry::Fault { .. } | Entry::Complete { .. } => {
-                    h.other(r)
-                }
+                Entry::Exit
+                | Entry::Crash
+                | Entry::Restart
+                | Entry::Packet { .. }
+                | Entry::Fault { .. }
+                | Entry::Complete { .. } => h.other(r),
             }
         }
         h
@@ -592,7 +599,12 @@ impl Trace {
     pub(crate) fn push(&mut self, record: Record) {
         debug_assert!(matches!(
             record.entry,
-            Entry::Exit | Entry::Packet { .. } | Entry::Fault { .. } | Entry::Complete { .. }
+            Entry::Exit
+                | Entry::Crash
+                | Entry::Restart
+                | Entry::Packet { .. }
+                | Entry::Fault { .. }
+                | Entry::Complete { .. }
         ));
         self.record(record.time_ns, record.thread, |h| h.other(&record), |_| record.entry);
     }
@@ -665,7 +677,7 @@ pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) ->
         let name = name(names, r.thread);
         let (s, ns) = (r.time_ns / 1_000_000_000, r.time_ns % 1_000_000_000);
         let _ = write!(out, "{s}.{ns:09}  {name:<width$}  ");
-        render_entry(&mut out, records, &r.entry, names);
+        render_entry(&mut out, records, r, names);
         if let Some((k, of)) = mark {
             let _ = write!(out, "  <- deviation {k} of {of}");
         }
@@ -677,8 +689,9 @@ pub(crate) fn render_text_as(records: &Records, names: &[String], view: View) ->
     out
 }
 
-fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[String]) {
-    match entry {
+fn render_entry(out: &mut String, records: &Records, record: &Record, names: &[String]) {
+    let thread = record.thread;
+    match &record.entry {
         Entry::Call { name, args, ret, error } => {
             render_call(out, name, &records.values(*args));
             let _ = write!(out, " = {}", records.value(*ret));
@@ -701,6 +714,17 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
             out.push(']');
         }
         Entry::Exit => out.push_str("exit"),
+        Entry::Crash => {
+            let host = host_of(name(names, thread));
+            let _ = write!(out, "crash: host {host} goes down: its threads end, its sockets are gone");
+        }
+        Entry::Restart => {
+            let _ = write!(
+                out,
+                "restart: host {} is up again, with a new main thread",
+                host_of(name(names, thread))
+            );
+        }
         Entry::Panic { message } => {
             let _ = write!(out, "panic: {}", records.text(*message).replace('\n', " | "));
         }
@@ -725,6 +749,11 @@ fn render_entry(out: &mut String, records: &Records, entry: &Entry, names: &[Str
             let _ = write!(out, "complete {call} on {socket} of {by}: {status}, {bytes} bytes");
         }
     }
+}
+
+/// The host of a thread, by the thread's name (`host/main`).
+fn host_of(thread: &str) -> &str {
+    thread.split('/').next().unwrap_or(thread)
 }
 
 /// A thread's name, or `net` for the network.
@@ -832,6 +861,8 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
                 line.options = Some(records.parties(*options).iter().map(|o| name(names, *o)).collect());
             }
             Entry::Exit => line.kind = "exit",
+            Entry::Crash => line.kind = "crash",
+            Entry::Restart => line.kind = "restart",
             Entry::Panic { message } => {
                 (line.kind, line.message) = ("panic", Some(records.text(*message).to_owned()));
             }

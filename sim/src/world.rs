@@ -101,6 +101,8 @@ pub struct World {
     waiting_on: Vec<Vec<ThreadId>>,
     /// What client hosts that ended left open (`World::host_exited`).
     pub(crate) exit_leaks: Vec<Leak>,
+    /// Crashes and restarts to come, earliest first (see `crash`).
+    pub(crate) host_events: std::collections::VecDeque<crate::crash::HostEvent>,
     given: crate::given::Given,
 }
 
@@ -142,6 +144,7 @@ impl World {
             spare_handles: Vec::new(),
             given: crate::given::Given::default(),
             exit_leaks: Vec::new(),
+            host_events: std::collections::VecDeque::new(),
             waiting_on: Vec::new(),
         }
     }
@@ -558,6 +561,13 @@ impl World {
             let leaks = self.open_leaks(|h| h == host);
             self.exit_leaks.extend(leaks);
         }
+        self.end_host_threads(host);
+        self.close_host_sockets(host);
+    }
+
+    /// Ends every thread of `host` where it stands: it runs no more code, and its I/O is
+    /// cancelled.
+    pub(crate) fn end_host_threads(&mut self, host: HostId) {
         for i in 0..self.threads.len() {
             let thread = ThreadId(i as u32);
             let record = &self.threads[i];
@@ -578,7 +588,6 @@ impl World {
             self.trace.push(Record { time_ns: self.now_ns, thread, entry: Entry::Exit });
             self.end(thread);
         }
-        self.close_host_sockets(host);
     }
 
     /// The events and sockets open on the hosts `on` picks, as leaks.

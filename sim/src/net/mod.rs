@@ -12,6 +12,7 @@
 //! - `effects`: what a step may use, and what it asks of the world.
 //! - `socket`: a socket's record and options.
 //! - `conservation`: where every byte went, and connections whose bytes can never move.
+//! - `crash`: a host that goes down, and comes back.
 //! - `op`: an operation in progress and how its completion is delivered.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
 //! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
@@ -19,6 +20,7 @@
 
 mod calls;
 mod conservation;
+mod crash;
 mod effects;
 mod faults;
 mod op;
@@ -109,6 +111,8 @@ struct NetHost {
     ip: Ipv4Addr,
     /// `WSAStartup` calls not yet matched by `WSACleanup`.
     started: u32,
+    /// Crashed and not restarted (`Sim::crash`): packets to it are dropped.
+    down: bool,
 }
 
 /// The transport's state in a run.
@@ -148,7 +152,7 @@ impl Conn {
 
 impl Net {
     pub(crate) fn add_host(&mut self, ip: Ipv4Addr) {
-        self.hosts.push(NetHost { ip, started: 0 });
+        self.hosts.push(NetHost { ip, started: 0, down: false });
     }
 
     pub(crate) fn host_ip(&self, host: HostId) -> Ipv4Addr {
@@ -530,12 +534,21 @@ impl Net {
     /// Hands the next due packet to its destination.
     pub(crate) fn deliver_next(&mut self, cx: &mut NetCx) {
         let packet = self.wire.pop().expect("a packet is due");
+        // Hosts go down only in runs with faults: a crash's down time is a partition.
+        let packet = if self.faults_on {
+            match self.unless_host_down(cx, packet) {
+                Some(p) => p,
+                None => return,
+            }
+        } else {
+            packet
+        };
         match packet {
             Packet::Syn { client, from, to, host } => self.tcp_syn(cx, client, from, to, host),
             Packet::SynAck { conn } => self.tcp_syn_ack(cx, conn),
             Packet::Refused { client, from, to } => self.tcp_refused(cx, client, from, to),
             Packet::Segment { conn, side, segment } => self.tcp_segment(cx, conn, side, segment),
-            Packet::Rst { conn, side } => self.tcp_rst(cx, conn, side),
+            Packet::Rst { conn, side, .. } => self.tcp_rst(cx, conn, side),
             Packet::Datagram { host, from, to, data } => self.udp_arrival(cx, host, from, to, data),
             Packet::PortUnreachable { host, from, to } => self.udp_port_unreachable(cx, host, from, to),
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(cx, client),

@@ -78,7 +78,7 @@ impl Net {
 
     /// A packet of `client`'s handshake went out: when every retransmission of it is lost,
     /// the connect gives up (Doc: connect, WSAETIMEDOUT).
-    fn handshake_sent(&mut self, client: SocketId, sent: Sent) {
+    pub(super) fn handshake_sent(&mut self, client: SocketId, sent: Sent) {
         if let Sent::GivesUp(at, _) = sent {
             self.wire.push(at, Packet::ConnectTimeout { client });
         }
@@ -399,18 +399,29 @@ impl Net {
             }
             let window = stream.window();
             let len = self.segment_len(cx, window);
-            let conn = self.conn_mut(c);
-            let segment = conn.streams[side].transmit(len);
-            let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-            match self.send_packet(cx, from, to, after, Packet::Segment { conn: c, side, segment }) {
-                Sent::At(at) => self.conn_mut(c).last_arrival[side] = at,
-                Sent::GivesUp(at, Packet::Segment { segment, .. }) => {
-                    self.conn_mut(c).giving_up[side] = true;
-                    self.wire.push(at, Packet::GaveUp { conn: c, side, segment });
-                    return;
-                }
-                sent => unreachable!("a segment is retransmitted: {sent:?}"),
+            let segment = self.conn_mut(c).streams[side].transmit(len);
+            if !self.send_segment(cx, c, side, segment) {
+                return;
             }
+        }
+    }
+
+    /// Puts a segment of side `side` on the wire; `false` if its retransmissions will run
+    /// out, and the side gives up on the connection.
+    pub(super) fn send_segment(&mut self, cx: &mut NetCx, c: ConnId, side: usize, segment: Segment) -> bool {
+        let conn = self.conn(c);
+        let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
+        match self.send_packet(cx, from, to, after, Packet::Segment { conn: c, side, segment }) {
+            Sent::At(at) => {
+                self.conn_mut(c).last_arrival[side] = at;
+                true
+            }
+            Sent::GivesUp(at, Packet::Segment { segment, .. }) => {
+                self.conn_mut(c).giving_up[side] = true;
+                self.wire.push(at, Packet::GaveUp { conn: c, side, segment });
+                false
+            }
+            sent => unreachable!("a segment is retransmitted: {sent:?}"),
         }
     }
 
@@ -434,7 +445,7 @@ impl Net {
                 // Connections never accepted are reset.
                 for c in std::mem::take(&mut self.socket_mut(s).backlog) {
                     self.conn_mut(c).ends[1] = EndState::Closed;
-                    self.abort(cx, c, 1);
+                    self.abort(cx, c, 1, false);
                 }
             }
             // Given up on: nothing is left to close.
@@ -448,7 +459,7 @@ impl Net {
                     (true, _) => {}
                     // SO_LINGER {1, 0} (Doc: closesocket), or unread data, which TCP
                     // answers with a reset (RFC 1122, 4.2.2.13).
-                    (false, true) => self.abort(cx, end.conn, end.side),
+                    (false, true) => self.abort(cx, end.conn, end.side, false),
                     // Bytes already taken are still delivered, then the end of stream (Wine
                     // sock.c test_write_events, test_send_buffering).
                     (false, false) => {
@@ -464,20 +475,21 @@ impl Net {
 
     /// Side `side` resets the connection: it drops what it received, sends nothing more,
     /// and a reset goes to the other side, which keeps what it has until the reset
-    /// arrives.
-    fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
+    /// arrives. A reset that `answers` a packet of the other side's goes again with each
+    /// of its retransmissions, until one gets through or they run out.
+    fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize, answers: bool) {
         let conn = self.conn_mut(c);
         conn.ends[side] = EndState::Gone;
         conn.streams[1 - side].abort();
-        self.send_reset(cx, c, side);
-    }
-
-    /// Side `side` sends a reset: once, never retransmitted.
-    fn send_reset(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
         let conn = self.conn(c);
         let (from, to, after) = (conn.hosts[side], conn.hosts[1 - side], conn.last_arrival[side]);
-        if let Sent::At(at) = self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side }) {
-            self.conn_mut(c).last_arrival[side] = at;
+        match self.send_packet(cx, from, to, after, Packet::Rst { conn: c, side, answers }) {
+            Sent::At(at) => self.conn_mut(c).last_arrival[side] = at,
+            Sent::Lost => {}
+            Sent::GivesUp(at, _) => {
+                let nothing = Segment { data: Vec::new(), fin: false };
+                self.wire.push(at, Packet::GaveUp { conn: c, side: 1 - side, segment: nothing });
+            }
         }
     }
 
@@ -540,7 +552,7 @@ impl Net {
         let EndState::Open(client) = end else { unreachable!("a connection starts open") };
         if self.socket(client).closed {
             self.conn_mut(c).ends[0] = EndState::Closed;
-            self.abort(cx, c, 0);
+            self.abort(cx, c, 0, true);
             return;
         }
         let socket = self.socket_mut(client);
@@ -615,7 +627,7 @@ impl Net {
             // Unread data at close (RFC 1122, 4.2.2.13), or a connection the host forgot
             // (RFC 793, 3.4), answered with a reset, once.
             EndState::Closed | EndState::Gone if bytes > 0 && !self.conn(c).streams[side].is_reset() => {
-                self.abort(cx, c, 1 - side)
+                self.abort(cx, c, 1 - side, true)
             }
             _ => {}
         }

@@ -41,10 +41,13 @@ pub(crate) enum Packet {
         side: usize,
         segment: Segment,
     },
-    /// A reset from side `side` to the other.
+    /// A reset from side `side` to the other; `answers` a segment of the other's, which
+    /// that side sends again until a reset gets through (its data unacknowledged), rather
+    /// than on its own (an abortive close), when a lost one is gone.
     Rst {
         conn: ConnId,
         side: usize,
+        answers: bool,
     },
     Datagram {
         host: HostId,
@@ -206,11 +209,13 @@ impl Net {
         let carriage = match &packet {
             Packet::Datagram { .. } => Carriage::Datagram,
             Packet::PortUnreachable { .. } => Carriage::Icmp,
-            Packet::Rst { .. } => Carriage::Once,
+            Packet::Rst { answers: false, .. } => Carriage::Once,
             Packet::Syn { .. } | Packet::SynAck { .. } | Packet::Refused { .. } => {
                 Carriage::Reliable(Retransmit::SYN)
             }
-            Packet::Segment { .. } => Carriage::Reliable(Retransmit::data(2 * latency.max_ns)),
+            Packet::Segment { .. } | Packet::Rst { answers: true, .. } => {
+                Carriage::Reliable(Retransmit::data(2 * latency.max_ns))
+            }
             Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
                 unreachable!("not a packet: {packet:?}")
             }
@@ -275,7 +280,7 @@ fn fault_entry(conns: &[super::Conn], packet: &Packet, fault: Fault) -> Entry {
             let what = if segment.data.is_empty() { "fin" } else { "data" };
             (what, addrs(conn)[*side], addrs(conn)[1 - side], segment.data.len())
         }
-        Packet::Rst { conn, side } => ("rst", addrs(conn)[*side], addrs(conn)[1 - side], 0),
+        Packet::Rst { conn, side, .. } => ("rst", addrs(conn)[*side], addrs(conn)[1 - side], 0),
         Packet::Datagram { from, to, data, .. } => ("udp", *from, *to, data.len()),
         Packet::PortUnreachable { from, to, .. } => ("port unreachable", *from, *to, 0),
         Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
