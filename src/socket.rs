@@ -137,6 +137,9 @@ fn open(call: Call, af: i32, kind: i32, protocol: i32, overlapped: bool, extra: 
             return Err(WSAEAFNOSUPPORT as u32);
         }
         let proto = proto.map_err(|e| e as u32)?;
+        if let Some(e) = w.injected(call.name) {
+            return Err(e);
+        }
         w.set_last_error(0);
         Ok(w.open_socket(proto, overlapped))
     });
@@ -314,7 +317,7 @@ unsafe fn connect_as(
     args.extend_from_slice(extra);
     let r = lookup(call, s).and_then(|id| {
         supported?;
-        if call.with(|w| w.connect(id, addr?))? {
+        if call.with(|w| w.connect(id, addr?, call.name))? {
             return Ok(());
         }
         if call.with(|w| w.socket(id).options.nonblocking) {

@@ -17,6 +17,7 @@ mod exploration;
 mod faults;
 mod harness;
 mod host_symbols;
+mod inject;
 mod ioctl;
 mod long_bugs;
 mod misuse;

@@ -7,7 +7,7 @@
 
 use crate::crash::HostEvent;
 use crate::misuse::Misuse;
-use crate::net::{Faults, Latency};
+use crate::net::{Faults, Injection, Latency};
 use crate::panic::{self, Teardown};
 use crate::runtime::{self, Leave, Runtime};
 use crate::strategy::{Choice, Decision, Directive, Oracle, Recorded, Strategy};
@@ -62,6 +62,8 @@ pub(crate) struct NetSettings {
     pub(crate) start_spread_us: u64,
     /// What the network gets wrong, hosts named by index.
     pub(crate) faults: Faults,
+    /// Errors to inject into calls.
+    pub(crate) injections: Vec<Injection>,
 }
 
 impl Default for NetSettings {
@@ -75,6 +77,7 @@ impl Default for NetSettings {
             allowed: BTreeSet::new(),
             start_spread_us: NetSettings::START_SPREAD_US,
             faults: Faults::default(),
+            injections: Vec::new(),
         }
     }
 }
@@ -164,6 +167,7 @@ pub(crate) fn execute(
         w.net.planted_stall = net.planted_stall;
         w.net.faults_on = !net.faults.none();
         w.net.faults = net.faults;
+        w.net.injections = net.injections;
         w.allowed = net.allowed;
         w.host_events = host_events.into();
         // One host alone has no other to be up before or after.

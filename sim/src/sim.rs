@@ -4,7 +4,7 @@ use crate::ThreadId;
 use crate::crash::HostEvent;
 use crate::execution::{self, Decide, Ending, Finished, HostStart, Limits, NetSettings};
 use crate::misuse::{Finding, Misuse};
-use crate::net::{Chance, Conservation, Latency, LinkFaults, Partition};
+use crate::net::{Chance, Conservation, Injection, Latency, LinkFaults, Partition};
 use crate::strategy::{Directive, Schedule, Strategy};
 use crate::swarm::{Swarm, SwarmSettings};
 use crate::thread::{Blocker, Role, State};
@@ -285,6 +285,19 @@ impl Sim {
     pub fn partition(&mut self, at: Duration, heal_at: Duration, a: &[&str], b: &[&str]) -> &mut Sim {
         let names = |side: &[&str]| side.iter().map(|n| (*n).to_owned()).collect();
         self.partitions.push((at, heal_at, names(a), names(b)));
+        self
+    }
+
+    /// Makes `call` fail with `error` with probability `p` each time it would otherwise go
+    /// ahead, as Windows fails it when short of resources: `WSAENOBUFS` from a send, say,
+    /// which a program must retry. The failure is the call's own (`SOCKET_ERROR` and the
+    /// last error, no completion for an overlapped call), a recorded decision (`inject`
+    /// in a schedule) and a line of the trace. Panics if the call's Microsoft page does not
+    /// list the error, or if the error says what became of a connection (those come from
+    /// `Sim::reset` and the other faults); the README's table lists what can be injected.
+    pub fn inject(&mut self, call: &str, error: u32, p: f64) -> &mut Sim {
+        let injection = Injection::new(call, error, chance("inject", p));
+        self.net.injections.push(injection.unwrap_or_else(|e| panic!("wsasim: Sim::inject: {e}")));
         self
     }
 

@@ -237,6 +237,12 @@ pub(crate) enum Entry {
         bytes: u32,
         fault: Fault,
     },
+    /// An error injected into the record's thread's call, which fails with it next
+    /// (`Sim::inject`).
+    Injected {
+        call: &'static str,
+        error: u32,
+    },
     /// The host of the record's thread crashes (`Sim::crash`).
     Crash,
     /// The host restarts, the record's thread its new main thread (`Sim::restart`).
@@ -393,6 +399,7 @@ impl Records {
                 Entry::Panic { message } => h.panic(time_ns, thread, self.text(message)),
                 Entry::Apc { argument } => h.apc(time_ns, thread, &self.value(argument)),
                 Entry::Exit
+                | Entry::Injected { .. }
                 | Entry::Crash
                 | Entry::Restart
                 | Entry::Packet { .. }
@@ -600,6 +607,7 @@ impl Trace {
         debug_assert!(matches!(
             record.entry,
             Entry::Exit
+                | Entry::Injected { .. }
                 | Entry::Crash
                 | Entry::Restart
                 | Entry::Packet { .. }
@@ -714,6 +722,9 @@ fn render_entry(out: &mut String, records: &Records, record: &Record, names: &[S
             out.push(']');
         }
         Entry::Exit => out.push_str("exit"),
+        Entry::Injected { call, error } => {
+            let _ = write!(out, "injected: {call} fails with {}", Shown(errors_of(call), i64::from(*error)));
+        }
         Entry::Crash => {
             let host = host_of(name(names, thread));
             let _ = write!(out, "crash: host {host} goes down: its threads end, its sockets are gone");
@@ -861,6 +872,10 @@ pub(crate) fn render_jsonl(records: &Records, names: &[String]) -> String {
                 line.options = Some(records.parties(*options).iter().map(|o| name(names, *o)).collect());
             }
             Entry::Exit => line.kind = "exit",
+            Entry::Injected { call, error } => {
+                (line.kind, line.name) = ("injected", Some(*call));
+                line.ret = Some(Shown(errors_of(call), i64::from(*error)).to_string());
+            }
             Entry::Crash => line.kind = "crash",
             Entry::Restart => line.kind = "restart",
             Entry::Panic { message } => {

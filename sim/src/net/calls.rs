@@ -164,6 +164,14 @@ impl World {
         self.with_net(|net, cx| net.start_receive(cx, s, op, may_pend))
     }
 
+    /// Whether `call`, about to go ahead, fails with an injected error (`Net::injected`).
+    pub fn injected(&mut self, call: &'static str) -> Option<Win32Error> {
+        if self.net.injections.is_empty() {
+            return None;
+        }
+        self.with_net(|net, cx| net.injected(cx, call))
+    }
+
     /// See `Net::start_send`.
     pub fn start_send(&mut self, s: SocketId, op: Op, to: Option<SocketAddrV4>, may_pend: bool) -> Start {
         self.with_net(|net, cx| net.start_send(cx, s, op, to, may_pend))
@@ -185,8 +193,8 @@ impl World {
     }
 
     /// See `Net::connect`.
-    pub fn connect(&mut self, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
-        self.with_net(|net, cx| net.connect(cx, s, to))
+    pub fn connect(&mut self, s: SocketId, to: SocketAddrV4, call: &'static str) -> Result<bool, Win32Error> {
+        self.with_net(|net, cx| net.connect(cx, s, to, call))
     }
 
     /// `accept`: the next established connection of a listener, as a new socket that
@@ -194,6 +202,11 @@ impl World {
     pub fn accept(&mut self, s: SocketId) -> Result<Option<SocketId>, Win32Error> {
         if !self.net.may_accept(s)? {
             return Ok(None);
+        }
+        // The connection stays queued for the next accept (Doc: accept, WSAEMFILE: "The
+        // queue is nonempty upon entry to accept and there are no descriptors available").
+        if let Some(e) = self.injected("accept") {
+            return Err(e);
         }
         let new = self.open_socket(Proto::Tcp, self.socket(s).overlapped);
         self.with_net(|net, cx| net.accept(cx, s, new));

@@ -36,7 +36,7 @@ impl Chance {
 
     /// Whether it happens this time: a decision of the oracle, drawn only when it can. Its
     /// option 0, the default a schedule falls back to, is that it does not happen.
-    fn happens(self, cx: &mut NetCx, choice: Choice) -> bool {
+    pub(super) fn happens(self, cx: &mut NetCx, choice: Choice) -> bool {
         self.0 > 0 && cx.pick(choice, Chance::WHOLE as usize) >= (Chance::WHOLE - self.0) as usize
     }
 }

@@ -13,6 +13,7 @@
 //! - `socket`: a socket's record and options.
 //! - `conservation`: where every byte went, and connections whose bytes can never move.
 //! - `crash`: a host that goes down, and comes back.
+//! - `inject`: errors injected into calls, and which call may be given which.
 //! - `op`: an operation in progress and how its completion is delivered.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
 //! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
@@ -23,6 +24,7 @@ mod conservation;
 mod crash;
 mod effects;
 mod faults;
+mod inject;
 mod op;
 mod readiness;
 mod socket;
@@ -33,6 +35,7 @@ mod wire;
 pub use conservation::Conservation;
 pub(crate) use effects::{Effect, NetCx};
 pub use faults::{Chance, Faults, LinkFaults, Partition};
+pub use inject::Injection;
 pub use op::{Buffer, FromSlot, Notify, Op, buffer_list};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};
@@ -138,6 +141,8 @@ pub(crate) struct Net {
     /// Whether `faults` makes any (`!Faults::none`), asked once: without, the packet
     /// gate draws only latencies.
     pub(crate) faults_on: bool,
+    /// Errors to inject into calls (`Sim::inject`).
+    pub(crate) injections: Vec<Injection>,
     /// `Sim::plant_stall`: connections of closed sockets stop transmitting.
     pub(crate) planted_stall: bool,
 }

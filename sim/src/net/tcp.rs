@@ -43,7 +43,13 @@ impl Net {
 
     /// `connect`: `Ok(true)` when it is done (UDP), `Ok(false)` when the handshake is under
     /// way; the socket's state then says how it ended.
-    pub fn connect(&mut self, cx: &mut NetCx, s: SocketId, to: SocketAddrV4) -> Result<bool, Win32Error> {
+    pub fn connect(
+        &mut self,
+        cx: &mut NetCx,
+        s: SocketId,
+        to: SocketAddrV4,
+        call: &'static str,
+    ) -> Result<bool, Win32Error> {
         if self.socket(s).proto == Proto::Udp {
             self.udp_connect(cx, s, to)?;
             return Ok(true);
@@ -55,6 +61,9 @@ impl Net {
         }
         let mut tcp = self.socket(s).tcp;
         tcp.connect()?;
+        if let Some(e) = self.injected(cx, call) {
+            return Err(e);
+        }
         self.bind_implicitly(cx, s)?;
         let socket = self.socket_mut(s);
         socket.tcp = tcp;
@@ -209,10 +218,13 @@ impl Net {
         mut op: Op,
         may_pend: bool,
     ) -> Start {
-        let socket = self.socket(s);
-        if let Err(e) = socket.tcp.may_send() {
+        if let Err(e) = self.socket(s).tcp.may_send() {
             return Start::Failed(e);
         }
+        if let Some(e) = self.injected(cx, op.call) {
+            return Start::Failed(e);
+        }
+        let socket = self.socket(s);
         let end = socket.end.expect("a connected socket has a connection");
         let room = self.conn(end.conn).streams[end.side].buffered() < socket.options.send_buffer;
         let overlapped = !matches!(op.notify, Notify::Waiter);

@@ -130,6 +130,9 @@ impl Net {
         if total > DATAGRAM_MAX {
             return Start::Failed(WSAEMSGSIZE as Win32Error);
         }
+        if let Some(e) = self.injected(cx, op.call) {
+            return Start::Failed(e);
+        }
         if let Err(e) = self.bind_implicitly(cx, s) {
             return Start::Failed(e);
         }

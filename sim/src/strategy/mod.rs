@@ -58,10 +58,14 @@ pub enum Choice {
     Reorder,
     /// How long a packet held back is held, in nanoseconds.
     Hold,
+    /// Whether a TCP segment makes the network reset its connection (`Sim::reset`).
+    Reset,
+    /// Whether a call fails with an error injected into it (`Sim::inject`).
+    Inject,
 }
 
 impl Choice {
-    pub(crate) const ALL: [Choice; 14] = [
+    pub(crate) const ALL: [Choice; 16] = [
         Choice::Run,
         Choice::Wake,
         Choice::Lock,
@@ -76,6 +80,8 @@ impl Choice {
         Choice::Duplicate,
         Choice::Reorder,
         Choice::Hold,
+        Choice::Reset,
+        Choice::Inject,
     ];
 
     /// Its name in a schedule file.
@@ -95,6 +101,8 @@ impl Choice {
             Choice::Duplicate => "duplicate",
             Choice::Reorder => "reorder",
             Choice::Hold => "hold",
+            Choice::Reset => "reset",
+            Choice::Inject => "inject",
         }
     }
 
