@@ -263,3 +263,33 @@ fn every_fault_replays_with_its_seed() {
     });
     assert!(distinct > 190, "{distinct} distinct traces");
 }
+
+#[test]
+fn a_connection_the_network_resets_fails_at_both_ends_with_wsaeconnreset() {
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("b", "192.0.2.2", || {
+        startup();
+        let l = listener("0.0.0.0:7");
+        let s = accept_one(l);
+        // The reset comes first: the segment behind it is discarded.
+        assert_eq!(recv_some(s, 5), Err(WSAECONNRESET as u32));
+    });
+    sim.client("a", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        // One byte: one segment, however the stream is cut.
+        send_all(s, b"h");
+        assert_eq!(recv_some(s, 5), Err(WSAECONNRESET as u32));
+        close(s);
+        // SAFETY: a plain value: the server's checks run before the run ends.
+        unsafe { wsasim::Win32::System::Threading::Sleep(50) };
+    });
+    // Only data makes a reset: the handshake gets through.
+    sim.link_reset("a", "b", 1.0);
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    let trace = outcome.trace_text();
+    assert!(trace.contains("resets its connection: a reset reaches each end ahead of it"), "{trace}");
+    assert_eq!(trace.matches("  rst 192.0.2.").count(), 2, "{trace}");
+    assert!(outcome.conservation().holds());
+}

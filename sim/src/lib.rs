@@ -46,7 +46,7 @@ pub use check::{Check, check};
 pub use misuse::{Finding, Misuse};
 pub use net::{
     Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
-    buffer_list, sockaddr,
+    buffer_list, injectable, sockaddr,
 };
 pub use shrink::{Budget, Minimised, minimise, same_failure};
 pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};

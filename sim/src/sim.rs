@@ -55,6 +55,7 @@ enum FaultKind {
     Loss,
     Duplicate,
     Reorder,
+    Reset,
 }
 
 impl FaultKind {
@@ -64,6 +65,7 @@ impl FaultKind {
             FaultKind::Loss => "link_loss",
             FaultKind::Duplicate => "link_duplicate",
             FaultKind::Reorder => "link_reorder",
+            FaultKind::Reset => "link_reset",
         }
     }
 
@@ -72,6 +74,7 @@ impl FaultKind {
             FaultKind::Loss => link.loss = chance,
             FaultKind::Duplicate => link.duplicate = chance,
             FaultKind::Reorder => link.reorder = chance,
+            FaultKind::Reset => link.reset = chance,
         }
     }
 }
@@ -254,6 +257,15 @@ impl Sim {
         self
     }
 
+    /// Makes a middlebox reset a TCP connection, at seeded random: each segment with data
+    /// on a link between hosts does so with probability `p`, is dropped, and each end
+    /// gets a reset (its pending operations fail with `STATUS_CONNECTION_RESET`, its later
+    /// calls with `WSAECONNRESET`), as when a firewall or a NAT drops the connection.
+    pub fn reset(&mut self, p: f64) -> &mut Sim {
+        self.net.faults.all.reset = chance("reset", p);
+        self
+    }
+
     /// [`Sim::loss`] between two hosts, by name, over the setting for every link.
     pub fn link_loss(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
         self.link_faults.push((a.to_owned(), b.to_owned(), FaultKind::Loss, chance("link_loss", p)));
@@ -274,6 +286,12 @@ impl Sim {
     /// [`Sim::reorder`] between two hosts, by name.
     pub fn link_reorder(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
         self.link_faults.push((a.to_owned(), b.to_owned(), FaultKind::Reorder, chance("link_reorder", p)));
+        self
+    }
+
+    /// [`Sim::reset`] between two hosts, by name.
+    pub fn link_reset(&mut self, a: &str, b: &str, p: f64) -> &mut Sim {
+        self.link_faults.push((a.to_owned(), b.to_owned(), FaultKind::Reset, chance("link_reset", p)));
         self
     }
 

@@ -177,6 +177,9 @@ pub(crate) enum Fault {
     Duplicated,
     /// Held back `ns`, so that later packets may overtake it.
     Held { ns: u64 },
+    /// A middlebox resets its connection: each end gets a reset, and the segment comes
+    /// after it to be discarded.
+    Reset,
 }
 
 impl fmt::Display for Fault {
@@ -193,6 +196,7 @@ impl fmt::Display for Fault {
             }
             Fault::Duplicated => f.write_str("duplicated"),
             Fault::Held { ns } => write!(f, "held back {} µs", ns as f64 / 1e3),
+            Fault::Reset => f.write_str("resets its connection: a reset reaches each end ahead of it"),
         }
     }
 }

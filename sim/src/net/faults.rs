@@ -47,6 +47,8 @@ pub struct LinkFaults {
     pub loss: Chance,
     pub duplicate: Chance,
     pub reorder: Chance,
+    /// Each TCP segment with data makes a middlebox reset its connection.
+    pub reset: Chance,
 }
 
 /// Two groups of hosts that cannot reach each other from `from_ns` until `heal_ns`.
@@ -116,8 +118,9 @@ pub enum Carriage {
 pub enum Fate {
     /// It leaves at `sent_ns` (a retransmission, perhaps) and arrives after its latency,
     /// `held_ns` later than that for a reordered one, which may then be overtaken; with a
-    /// copy behind it when `duplicated`.
-    Arrives { sent_ns: u64, held_ns: u64, duplicated: bool, losses: u32 },
+    /// copy behind it when `duplicated`; a TCP segment that `resets` makes the network
+    /// reset its connection (and arrives after the reset, to be discarded).
+    Arrives { sent_ns: u64, held_ns: u64, duplicated: bool, losses: u32, resets: bool },
     /// Never arrives.
     Lost,
     /// Every retransmission was lost: the sender gives up at `at_ns`.
@@ -153,7 +156,8 @@ impl Faults {
     }
 
     /// The fate of a packet sent now from host `from` to host `to`, held back for at most
-    /// `hold_max_ns` when reordered.
+    /// `hold_max_ns` when reordered; `data` for a TCP segment with bytes, which the network
+    /// may reset the connection of.
     pub fn fate(
         &self,
         cx: &mut NetCx,
@@ -161,6 +165,7 @@ impl Faults {
         to: HostId,
         carriage: Carriage,
         hold_max_ns: u64,
+        data: bool,
     ) -> Fate {
         let link = self.link(from, to);
         let now = cx.now_ns;
@@ -192,7 +197,8 @@ impl Faults {
         };
         let duplicated = matches!(carriage, Carriage::Datagram | Carriage::Reliable(_))
             && link.duplicate.happens(cx, Choice::Duplicate);
-        Fate::Arrives { sent_ns, held_ns, duplicated, losses }
+        let resets = data && link.reset.happens(cx, Choice::Reset);
+        Fate::Arrives { sent_ns, held_ns, duplicated, losses, resets }
     }
 }
 

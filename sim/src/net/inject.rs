@@ -86,6 +86,11 @@ impl Injection {
     }
 }
 
+/// Whether `error` can be injected into `call` (`Sim::inject`); if not, why not.
+pub fn injectable(call: &str, error: Win32Error) -> Result<(), String> {
+    Injection::new(call, error, Chance::default()).map(|_| ())
+}
+
 impl Net {
     /// Whether `call`, about to go ahead, fails instead with an injected error: each
     /// injection into it drawn in the order set, the first that happens traced and given.

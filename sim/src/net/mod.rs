@@ -35,7 +35,7 @@ mod wire;
 pub use conservation::Conservation;
 pub(crate) use effects::{Effect, NetCx};
 pub use faults::{Chance, Faults, LinkFaults, Partition};
-pub use inject::Injection;
+pub use inject::{Injection, injectable};
 pub use op::{Buffer, FromSlot, Notify, Op, buffer_list};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};

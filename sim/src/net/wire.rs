@@ -221,7 +221,8 @@ impl Net {
             }
         };
         let now = cx.now_ns;
-        let fate = self.faults.fate(cx, from, to, carriage, 4 * latency.max_ns);
+        let data = matches!(&packet, Packet::Segment { segment, .. } if !segment.data.is_empty());
+        let fate = self.faults.fate(cx, from, to, carriage, 4 * latency.max_ns, data);
         let record = |cx: &mut NetCx, fault| cx.record(fault_entry(&self.conns, &packet, fault));
         match fate {
             Fate::Lost => {
@@ -235,7 +236,7 @@ impl Net {
                 record(cx, Fault::GivesUp { after_ns: at_ns - now });
                 Sent::GivesUp(at_ns, packet)
             }
-            Fate::Arrives { sent_ns, held_ns, duplicated, losses } => {
+            Fate::Arrives { sent_ns, held_ns, duplicated, losses, resets } => {
                 if losses > 0 {
                     record(cx, Fault::Resent { times: losses, after_ns: sent_ns - now });
                 }
@@ -254,6 +255,18 @@ impl Net {
                 }
                 let after_ns = if held_ns > 0 && datagram { 0 } else { after_ns };
                 let at = (sent_ns + draw_latency(cx, latency) + held_ns).max(after_ns);
+                let reset = match (resets, &packet) {
+                    (true, Packet::Segment { conn, side, .. }) => Some((*conn, *side)),
+                    _ => None,
+                };
+                if let Some((conn, side)) = reset {
+                    // Ahead of the segment to its receiver, which discards it, and back to
+                    // its sender.
+                    record(cx, Fault::Reset);
+                    self.wire.push(at, Packet::Rst { conn, side, answers: false });
+                    let back = sent_ns + draw_latency(cx, latency);
+                    self.wire.push(back, Packet::Rst { conn, side: 1 - side, answers: false });
+                }
                 self.wire.push(at, packet);
                 if datagram && held_ns == 0 {
                     self.wire.datagram_last.insert((from, to), at);
