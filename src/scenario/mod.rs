@@ -196,8 +196,11 @@ impl Registry {
                 Body::Script(Arc::new(check::plan(path, source, &file)?))
             }
         };
-        let faults =
-            file.faults.check(&|name| hosts.iter().any(|h| h == name)).map_err(|(at, m)| error(at, m))?;
+        let scripted = file.program.is_none();
+        let faults = file
+            .faults
+            .check(&|name| hosts.iter().any(|h| h == name), scripted)
+            .map_err(|(at, m)| error(at, m))?;
         if let Some(l) = &file.network.latency_us {
             let [min, max] = *l.get_ref();
             if min > max || max > LATENCY_MAX_US {
@@ -358,11 +361,23 @@ impl Scenario {
                         Role::Client => sim.client(&host.name, &host.address, main),
                         Role::Server => sim.host(&host.name, &host.address, main),
                     };
+                    for (_, at, restart) in s.faults.crashes.iter().filter(|(name, ..)| *name == host.name) {
+                        sim.crash(&host.name, *at);
+                        if let Some(restart) = restart {
+                            // A fresh process: the scripts' names bound anew.
+                            let state = Rc::new(interpret::HostState::default());
+                            states.push(Rc::clone(&state));
+                            sim.restart(&host.name, *restart, interpret::host_main(Arc::clone(host), state));
+                        }
+                    }
                 }
             }
             Body::Program { name, params } => {
                 let setup = &self.registry_program(registry, name);
                 setup(params, &mut sim).expect("checked when the scenario was loaded");
+                for (host, at, _) in &s.faults.crashes {
+                    sim.crash(host, *at);
+                }
             }
         }
         let result = sim.run();
