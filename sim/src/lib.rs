@@ -45,8 +45,8 @@ mod world;
 pub use check::{Check, check};
 pub use misuse::{Finding, Misuse};
 pub use net::{
-    Buffer, Cancel, Conservation, FromSlot, Latency, Notify, Op, Options, Readiness, Socket, SocketId, Start,
-    buffer_list, injectable, sockaddr,
+    Buffer, Cancel, Chance, Conservation, FromSlot, Latency, LinkFaults, Notify, Op, Options, Readiness,
+    Socket, SocketId, Start, buffer_list, injectable, sockaddr,
 };
 pub use shrink::{Budget, Minimised, minimise, same_failure};
 pub use sim::{Failure, FailureKind, Leak, Outcome, Replay, Sim};

@@ -258,9 +258,10 @@ impl Sim {
     }
 
     /// Makes a middlebox reset a TCP connection, at seeded random: each segment with data
-    /// on a link between hosts does so with probability `p`, is dropped, and each end
-    /// gets a reset (its pending operations fail with `STATUS_CONNECTION_RESET`, its later
-    /// calls with `WSAECONNRESET`), as when a firewall or a NAT drops the connection.
+    /// on a link between hosts does so with probability `p`, and each end gets a reset
+    /// ahead of it, the segment then discarded: pending operations fail with
+    /// `STATUS_CONNECTION_RESET`, later calls with `WSAECONNRESET`, as when a firewall or
+    /// a NAT drops the connection.
     pub fn reset(&mut self, p: f64) -> &mut Sim {
         self.net.faults.all.reset = chance("reset", p);
         self
@@ -468,6 +469,9 @@ impl Sim {
         };
         if let Some(d) = drawn {
             (net.latency, net.cut_odds, net.pend_odds) = (Some(d.latency), d.cut_odds, d.pend_odds);
+            if let Some(faults) = d.faults {
+                net.faults.all = faults;
+            }
         }
         if let Some(Replay { schedule, keep }) = &self.schedule {
             return (

@@ -29,6 +29,15 @@ pub struct Chance(u32);
 impl Chance {
     const WHOLE: u32 = 1_000_000;
 
+    /// In parts per million, at most a million.
+    pub fn from_ppm(ppm: u32) -> Option<Chance> {
+        (ppm <= Chance::WHOLE).then_some(Chance(ppm))
+    }
+
+    pub fn ppm(self) -> u32 {
+        self.0
+    }
+
     /// A probability from 0 to 1; `None` for anything else.
     pub fn of(p: f64) -> Option<Chance> {
         (0.0..=1.0).contains(&p).then(|| Chance((p * f64::from(Chance::WHOLE)).round() as u32))

@@ -19,7 +19,7 @@
 
 use super::{Anchor, Choice, Directive, Scheduler};
 use crate::ThreadId;
-use crate::net::Latency;
+use crate::net::{Chance, Latency, LinkFaults};
 use crate::swarm::SwarmSettings;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -58,11 +58,20 @@ impl fmt::Display for Schedule {
         writeln!(f, "{MAGIC}\nseed {}\nstrategy {}", self.seed, self.strategy)?;
         if let Some(s) = &self.swarm {
             let l = s.latency;
-            writeln!(
+            write!(
                 f,
                 "swarm latency_ns={}..{} cut_odds={} pend_odds={}",
                 l.min_ns, l.max_ns, s.cut_odds, s.pend_odds
             )?;
+            if let Some(x) = s.faults {
+                let ppm = [x.loss, x.duplicate, x.reorder, x.reset].map(Chance::ppm);
+                write!(
+                    f,
+                    " loss_ppm={} duplicate_ppm={} reorder_ppm={} reset_ppm={}",
+                    ppm[0], ppm[1], ppm[2], ppm[3]
+                )?;
+            }
+            writeln!(f)?;
         }
         for line in self.decisions.chunks(PER_LINE) {
             let tokens: Vec<String> = line.iter().map(ToString::to_string).collect();
@@ -131,7 +140,19 @@ fn swarm_line(text: &str, strategy: super::Strategy) -> Option<SwarmSettings> {
     let latency = Latency { min_ns: min.parse().ok()?, max_ns: max.parse().ok()? };
     let cut_odds = field("cut_odds")?.parse().ok()?;
     let pend_odds = field("pend_odds")?.parse().ok()?;
-    (latency.min_ns <= latency.max_ns).then_some(SwarmSettings { strategy, latency, cut_odds, pend_odds })
+    // Faults, when the seed drew them: all four, or none.
+    let faults = match field("loss_ppm") {
+        None => None,
+        Some(loss) => {
+            let chance = |text: Option<&str>| Chance::from_ppm(text?.parse().ok()?);
+            let loss = chance(Some(loss))?;
+            let (duplicate, reorder, reset) =
+                (chance(field("duplicate_ppm"))?, chance(field("reorder_ppm"))?, chance(field("reset_ppm"))?);
+            Some(LinkFaults { loss, duplicate, reorder, reset })
+        }
+    };
+    let settings = SwarmSettings { strategy, latency, cut_odds, pend_odds, faults };
+    (latency.min_ns <= latency.max_ns && fields.next().is_none()).then_some(settings)
 }
 
 fn decision(token: &str) -> Option<Decision> {
@@ -247,6 +268,7 @@ mod tests {
             latency,
             cut_odds: 8,
             pend_odds: 0,
+            faults: None,
         });
         Schedule { seed: 17, strategy: "pct:3:812".into(), swarm, decisions }
     }
@@ -259,6 +281,23 @@ mod tests {
             text.starts_with("wsasim schedule 1\nseed 17\nstrategy pct:3:812\nswarm latency_ns=3..1777 cut_odds=8 pend_odds=0\nrun=1/3 latency=51234/100001")
         );
         assert_eq!(text.parse::<Schedule>(), Ok(s));
+    }
+
+    #[test]
+    fn the_faults_a_seed_drew_read_back_too() {
+        let mut s = schedule();
+        let chance = |ppm| Chance::from_ppm(ppm).expect("at most a million");
+        let faults =
+            LinkFaults { loss: chance(1), duplicate: chance(0), reorder: chance(250_000), reset: chance(7) };
+        s.swarm.as_mut().expect("drawn").faults = Some(faults);
+        let text = s.to_string();
+        assert!(
+            text.contains(" pend_odds=0 loss_ppm=1 duplicate_ppm=0 reorder_ppm=250000 reset_ppm=7\n"),
+            "{text}"
+        );
+        assert_eq!(text.parse::<Schedule>(), Ok(s));
+        let over = text.replace("reset_ppm=7", "reset_ppm=1000001");
+        assert!(over.parse::<Schedule>().is_err(), "a chance over a million is refused");
     }
 
     #[test]
