@@ -63,8 +63,8 @@ enum Control {
     Unsupported,
 }
 
-/// `WSAIoctl` (Doc: WSAIoctl function): `FIONBIO`, `FIONREAD`, `SIO_KEEPALIVE_VALS` (taken,
-/// with no effect: keep-alive probes are not simulated), `SIO_UDP_CONNRESET`. A NULL
+/// `WSAIoctl` (Doc: WSAIoctl function): `FIONBIO`, `FIONREAD`, `SIO_KEEPALIVE_VALS` (the
+/// socket's keep-alive: `net::keepalive`), `SIO_UDP_CONNRESET`. A NULL
 /// `lpcbBytesReturned` is `WSAEFAULT`, with an OVERLAPPED too. With an OVERLAPPED the
 /// control completes in the call, as an operation that completes at once does (its
 /// OVERLAPPED written with 0 bytes, its event signaled or its routine queued). Any other
@@ -124,8 +124,20 @@ pub unsafe fn WSAIoctl(
             ),
             // Doc: WSAIoctl, SIO_KEEPALIVE_VALS on a datagram socket: WSAENOPROTOOPT.
             SIO_KEEPALIVE_VALS if proto == Proto::Udp => Control::Done(Err(WSAENOPROTOOPT as u32)),
+            // Doc: SIO_KEEPALIVE_VALS: on or off, the idle time and the interval in ms.
             SIO_KEEPALIVE_VALS => {
-                Control::Done(input(size_of::<tcp_keepalive>()).map(|_| 0).ok_or(WSAEFAULT as u32))
+                Control::Done(input(size_of::<tcp_keepalive>()).ok_or(WSAEFAULT as u32).map(|b| {
+                    // SAFETY: `b` holds a tcp_keepalive's bytes.
+                    let k = unsafe { b.as_ptr().cast::<tcp_keepalive>().read_unaligned() };
+                    call.with(|w| {
+                        let o = &mut w.socket_mut(id).options;
+                        o.keep_alive = k.onoff != 0;
+                        (o.keep_alive_idle_ms, o.keep_alive_interval_ms) =
+                            (k.keepalivetime, k.keepaliveinterval);
+                        w.apply_options(id);
+                    });
+                    0
+                }))
             }
             // Taken on a TCP socket too, where it changes nothing [inferred: no source says].
             SIO_UDP_CONNRESET => Control::Done(input(size_of::<u32>()).ok_or(WSAEFAULT as u32).map(|b| {

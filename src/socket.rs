@@ -357,8 +357,8 @@ enum OptionValue {
 }
 
 /// `setsockopt` (Doc: setsockopt function): `SO_SNDBUF`, `SO_RCVBUF`, `SO_LINGER`,
-/// `SO_REUSEADDR`, `SO_RCVTIMEO`, `SO_OOBINLINE`, `TCP_NODELAY`; others are
-/// `WSAENOPROTOOPT`.
+/// `SO_REUSEADDR`, `SO_RCVTIMEO`, `SO_OOBINLINE`, `SO_KEEPALIVE`, `TCP_NODELAY`; others
+/// are `WSAENOPROTOOPT`.
 pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, optlen: i32) -> i32 {
     let call = enter("setsockopt");
     let mut args = vec![Value::Hex(s as u64), level_arg(level), option_arg(level, optname)];
@@ -372,6 +372,8 @@ pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, opt
     let r = lookup(call, s).and_then(|id| {
         let value = value?;
         call.with(|w| {
+            // Doc: SO_KEEPALIVE: WSAENOPROTOOPT on a datagram socket.
+            let tcp = w.socket(id).proto == Proto::Tcp;
             let o = &mut w.socket_mut(id).options;
             match (level, optname, value) {
                 (SOL_SOCKET, SO_SNDBUF, OptionValue::Int(v)) => o.send_buffer = v as usize,
@@ -383,6 +385,7 @@ pub unsafe fn setsockopt(s: SOCKET, level: i32, optname: i32, optval: PCSTR, opt
                 (SOL_SOCKET, SO_RCVTIMEO, OptionValue::Int(v)) => o.receive_timeout_ms = v,
                 (IPPROTO_TCP, TCP_NODELAY, OptionValue::Int(v)) => o.no_delay = v != 0,
                 (SOL_SOCKET, SO_OOBINLINE, OptionValue::Int(v)) => o.oob_inline = v != 0,
+                (SOL_SOCKET, SO_KEEPALIVE, OptionValue::Int(v)) if tcp => o.keep_alive = v != 0,
                 _ => return Err(unknown_option(level)),
             }
             w.apply_options(id);
@@ -445,6 +448,9 @@ pub unsafe fn getsockopt(s: SOCKET, level: i32, optname: i32, optval: PSTR, optl
                 }
                 (IPPROTO_TCP, TCP_NODELAY) => OptionValue::Int(o.no_delay.into()),
                 (SOL_SOCKET, SO_OOBINLINE) => OptionValue::Int(o.oob_inline.into()),
+                (SOL_SOCKET, SO_KEEPALIVE) if socket.proto == Proto::Tcp => {
+                    OptionValue::Int(o.keep_alive.into())
+                }
                 _ => return Err(unknown_option(level)),
             })
         })?;

@@ -19,6 +19,7 @@ mod harness;
 mod host_symbols;
 mod inject;
 mod ioctl;
+mod keepalive;
 mod long_bugs;
 mod misuse;
 mod network_events;

@@ -33,9 +33,10 @@ pub enum Tcp {
     /// inferred: no test separates the two.
     Reset { after_fin: bool },
     /// This side gave up on the connection: its retransmissions ran out (TCP's user
-    /// timeout, RFC 1122 4.2.3.5). Sends and receives fail at once with
-    /// [`Tcp::DROPPED_ERROR`]. Final.
-    Dropped,
+    /// timeout, RFC 1122 4.2.3.5), or its keep-alive probes went unanswered
+    /// (`keep_alive`). Sends and receives fail at once, with [`Tcp::DROPPED_ERROR`] or
+    /// [`Tcp::KEEP_ALIVE_ERROR`]. Final.
+    Dropped { keep_alive: bool },
 }
 
 fn err(e: i32) -> Win32Error {
@@ -65,7 +66,7 @@ impl Tcp {
             Tcp::Listening => Ok(()),
             Tcp::Idle => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped { .. } => Err(err(WSAEISCONN)),
         }
     }
 
@@ -80,7 +81,7 @@ impl Tcp {
             }
             Tcp::Listening => Err(err(WSAEINVAL)),
             Tcp::Connecting => Err(err(WSAEALREADY)),
-            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped => Err(err(WSAEISCONN)),
+            Tcp::Connected { .. } | Tcp::Reset { .. } | Tcp::Dropped { .. } => Err(err(WSAEISCONN)),
         }
     }
 
@@ -108,11 +109,21 @@ impl Tcp {
     /// "The virtual circuit was terminated due to a time-out or other failure".
     pub const DROPPED_ERROR: Win32Error = WSAECONNABORTED as Win32Error;
 
-    /// This side gives up on an established connection.
-    pub fn drop_connection(&mut self) {
+    /// What a connection keep-alive dropped fails later calls with: Doc: Windows Sockets
+    /// Error Codes, WSAECONNRESET, "Subsequent operations fail with WSAECONNRESET" (the
+    /// SIO_KEEPALIVE_VALS page says WSAENOTCONN; the error codes page is followed).
+    pub const KEEP_ALIVE_ERROR: Win32Error = WSAECONNRESET as Win32Error;
+
+    /// This side gives up on an established connection, its keep-alive probes
+    /// unanswered or not.
+    pub fn drop_connection(&mut self, keep_alive: bool) {
         if let Tcp::Connected { .. } = self {
-            *self = Tcp::Dropped;
+            *self = Tcp::Dropped { keep_alive };
         }
+    }
+
+    fn dropped_error(keep_alive: bool) -> Win32Error {
+        if keep_alive { Tcp::KEEP_ALIVE_ERROR } else { Tcp::DROPPED_ERROR }
     }
 
     /// What sends and receives fail with after a reset.
@@ -136,7 +147,7 @@ impl Tcp {
                 *receive_open &= !receive;
                 Ok(())
             }
-            Tcp::Reset { .. } | Tcp::Dropped => Ok(()),
+            Tcp::Reset { .. } | Tcp::Dropped { .. } => Ok(()),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -149,7 +160,7 @@ impl Tcp {
             Tcp::Connected { send_open: true, .. } => Ok(()),
             Tcp::Connected { send_open: false, .. } => Err(err(WSAESHUTDOWN)),
             Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
-            Tcp::Dropped => Err(Tcp::DROPPED_ERROR),
+            Tcp::Dropped { keep_alive } => Err(Tcp::dropped_error(*keep_alive)),
             _ => Err(err(WSAENOTCONN)),
         }
     }
@@ -161,7 +172,7 @@ impl Tcp {
             Tcp::Connected { receive_open: true, .. } => Ok(()),
             Tcp::Connected { receive_open: false, .. } => Err(err(WSAESHUTDOWN)),
             Tcp::Reset { after_fin } => Err(Tcp::reset_error(*after_fin)),
-            Tcp::Dropped => Err(Tcp::DROPPED_ERROR),
+            Tcp::Dropped { keep_alive } => Err(Tcp::dropped_error(*keep_alive)),
             _ => Err(err(WSAENOTCONN)),
         }
     }

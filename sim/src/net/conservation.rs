@@ -158,6 +158,7 @@ mod tests {
             hosts: [0, 1],
             last_arrival: [0, 0],
             giving_up: [false, false],
+            keep_alive: Default::default(),
         });
         net
     }

@@ -76,12 +76,15 @@ impl Net {
                 let c = self.conn(*conn);
                 (c.hosts[1 - side], c.addrs[*side], c.addrs[1 - side], segment.data.len())
             }
-            Packet::Rst { conn, side, .. } => {
+            Packet::Rst { conn, side, .. } | Packet::Probe { conn, side, .. } => {
                 let c = self.conn(*conn);
                 (c.hosts[1 - side], c.addrs[*side], c.addrs[1 - side], 0)
             }
             // Not packets: what a host's own transport does.
-            Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
+            Packet::ConnectTimeout { .. }
+            | Packet::GaveUp { .. }
+            | Packet::KeepAlive { .. }
+            | Packet::Serve { .. } => {
                 return Some(packet);
             }
         };
@@ -114,7 +117,12 @@ impl Net {
             | Packet::Refused { .. }
             | Packet::Rst { .. }
             | Packet::PortUnreachable { .. } => {}
-            Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => unreachable!(),
+            // A probe is not sent again: the prober's timer sends the next.
+            Packet::Probe { .. } => {}
+            Packet::ConnectTimeout { .. }
+            | Packet::GaveUp { .. }
+            | Packet::KeepAlive { .. }
+            | Packet::Serve { .. } => unreachable!(),
         }
         None
     }

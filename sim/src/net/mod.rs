@@ -14,6 +14,7 @@
 //! - `conservation`: where every byte went, and connections whose bytes can never move.
 //! - `crash`: a host that goes down, and comes back.
 //! - `inject`: errors injected into calls, and which call may be given which.
+//! - `keepalive`: TCP keep-alive probes, and the connections they find dead.
 //! - `op`: an operation in progress and how its completion is delivered.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
 //! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
@@ -25,6 +26,7 @@ mod crash;
 mod effects;
 mod faults;
 mod inject;
+mod keepalive;
 mod op;
 mod readiness;
 mod socket;
@@ -106,6 +108,7 @@ struct Conn {
     /// Each side's retransmissions of a segment will run out (`Packet::GaveUp` is on its
     /// way): it sends nothing more.
     giving_up: [bool; 2],
+    keep_alive: [keepalive::KeepAlive; 2],
 }
 
 /// A simulated host, as the transport sees it.
@@ -558,6 +561,8 @@ impl Net {
             Packet::PortUnreachable { host, from, to } => self.udp_port_unreachable(cx, host, from, to),
             Packet::ConnectTimeout { client } => self.tcp_connect_timeout(cx, client),
             Packet::GaveUp { conn, side, segment } => self.tcp_gave_up(cx, conn, side, segment),
+            Packet::Probe { conn, side, ack } => self.probe_arrives(cx, conn, side, ack),
+            Packet::KeepAlive { conn, side } => self.keep_alive_due(cx, conn, side),
             Packet::Serve { socket } => {
                 // A receive pended at random (Sim::pend_immediate) completes as the
                 // receive that completed in its call it stands for: it re-enables FD_READ,

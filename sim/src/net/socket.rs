@@ -25,6 +25,13 @@ pub struct Options {
     pub no_delay: bool,
     /// `SO_OOBINLINE`: urgent bytes stay in the stream (Wine sock.c test_select, OOB part).
     pub oob_inline: bool,
+    /// `SO_KEEPALIVE`, or `SIO_KEEPALIVE_VALS`' `onoff`: off by default (Doc:
+    /// SO_KEEPALIVE).
+    pub keep_alive: bool,
+    /// `SIO_KEEPALIVE_VALS`' `keepalivetime` and `keepaliveinterval`: 2 hours and 1
+    /// second by default (Doc: SO_KEEPALIVE, KeepAliveTime and KeepAliveInterval).
+    pub keep_alive_idle_ms: u32,
+    pub keep_alive_interval_ms: u32,
     /// `SIO_UDP_CONNRESET`: ICMP port unreachables are reported (on by default: the Winsock
     /// IOCTLs page; Microsoft KB 263823).
     pub report_unreachable: bool,
@@ -41,6 +48,9 @@ impl Default for Options {
             receive_timeout_ms: 0,
             no_delay: false,
             oob_inline: false,
+            keep_alive: false,
+            keep_alive_idle_ms: 2 * 60 * 60 * 1000,
+            keep_alive_interval_ms: 1000,
             report_unreachable: true,
         }
     }

@@ -128,6 +128,7 @@ impl Net {
         socket.peer = Some(addrs[0]);
         socket.end = Some(End { conn: c, side: 1 });
         self.accepted_events(cx, new, c, was_reset);
+        self.arm_keep_alive(cx, c, 1);
     }
 
     /// What an accepted socket's record starts with (Wine sock.c test_accept_events; Wine
@@ -169,7 +170,7 @@ impl Net {
     }
 
     /// Copies `SO_SNDBUF`, `SO_RCVBUF` and `SO_OOBINLINE` to a connected socket's
-    /// streams.
+    /// streams, and starts its keep-alive timer when it asks for one.
     pub fn apply_options(&mut self, cx: &mut NetCx, s: SocketId) {
         let socket = self.socket(s);
         let (options, Some(end)) = (socket.options, socket.end) else { return };
@@ -177,6 +178,7 @@ impl Net {
         conn.streams[end.side].set_send_buffer(options.send_buffer);
         conn.streams[1 - end.side].set_receive_buffer(options.receive_buffer);
         conn.streams[1 - end.side].set_oob_inline(options.oob_inline);
+        self.arm_keep_alive(cx, end.conn, end.side);
         self.serve_sends(cx, end.conn, end.side);
         // A larger receive buffer opens the peer's window: its pending sends go on.
         self.serve_sends(cx, end.conn, 1 - end.side);
@@ -489,7 +491,7 @@ impl Net {
     /// and a reset goes to the other side, which keeps what it has until the reset
     /// arrives. A reset that `answers` a packet of the other side's goes again with each
     /// of its retransmissions, until one gets through or they run out.
-    fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize, answers: bool) {
+    pub(super) fn abort(&mut self, cx: &mut NetCx, c: ConnId, side: usize, answers: bool) {
         let conn = self.conn_mut(c);
         conn.ends[side] = EndState::Gone;
         conn.streams[1 - side].abort();
@@ -542,6 +544,7 @@ impl Net {
             hosts: [client_host, host],
             last_arrival: [0, 0],
             giving_up: [false, false],
+            keep_alive: Default::default(),
         });
         let sent = self.send_packet(cx, host, client_host, 0, Packet::SynAck { conn: c });
         let Sent::At(at) = sent else {
@@ -574,6 +577,7 @@ impl Net {
         // FD_CONNECT and FD_WRITE together (Wine sock.c test_connect_events).
         self.occur(cx, client, FD_CONNECT, 0);
         self.occur(cx, client, FD_WRITE, 0);
+        self.arm_keep_alive(cx, c, 0);
         self.serve(cx, client);
     }
 
@@ -618,6 +622,9 @@ impl Net {
         };
         trace_packet(cx, what, conn.addrs[side], conn.addrs[1 - side], segment.data.len());
         let (bytes, fin) = (segment.data.len(), segment.fin);
+        // The receiver hears its peer, and the sender its acknowledgement.
+        self.heard(cx, c, 0);
+        self.heard(cx, c, 1);
         let urgent = self.conn_mut(c).streams[side].deliver(segment);
         match self.conn(c).ends[1 - side] {
             EndState::Open(s) => {
@@ -661,7 +668,7 @@ impl Net {
         trace_packet(cx, "gave up", from, to, bytes);
         let EndState::Open(s) = end else { return };
         let socket = self.socket_mut(s);
-        socket.tcp.drop_connection();
+        socket.tcp.drop_connection(false);
         let handle = socket.handle;
         let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
         for op in ops {

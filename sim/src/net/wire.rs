@@ -74,6 +74,18 @@ pub(crate) enum Packet {
         side: usize,
         segment: Segment,
     },
+    /// A keep-alive probe from side `side` of a connection to the other, or the answer
+    /// to one (`ack`).
+    Probe {
+        conn: ConnId,
+        side: usize,
+        ack: bool,
+    },
+    /// Not a packet: side `side`'s keep-alive timer.
+    KeepAlive {
+        conn: ConnId,
+        side: usize,
+    },
     /// Not a packet: pending operations a socket could complete at once, under
     /// `Sim::pend_immediate`, complete now.
     Serve {
@@ -209,14 +221,17 @@ impl Net {
         let carriage = match &packet {
             Packet::Datagram { .. } => Carriage::Datagram,
             Packet::PortUnreachable { .. } => Carriage::Icmp,
-            Packet::Rst { answers: false, .. } => Carriage::Once,
+            Packet::Rst { answers: false, .. } | Packet::Probe { .. } => Carriage::Once,
             Packet::Syn { .. } | Packet::SynAck { .. } | Packet::Refused { .. } => {
                 Carriage::Reliable(Retransmit::SYN)
             }
             Packet::Segment { .. } | Packet::Rst { answers: true, .. } => {
                 Carriage::Reliable(Retransmit::data(2 * latency.max_ns))
             }
-            Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
+            Packet::ConnectTimeout { .. }
+            | Packet::GaveUp { .. }
+            | Packet::KeepAlive { .. }
+            | Packet::Serve { .. } => {
                 unreachable!("not a packet: {packet:?}")
             }
         };
@@ -294,9 +309,16 @@ fn fault_entry(conns: &[super::Conn], packet: &Packet, fault: Fault) -> Entry {
             (what, addrs(conn)[*side], addrs(conn)[1 - side], segment.data.len())
         }
         Packet::Rst { conn, side, .. } => ("rst", addrs(conn)[*side], addrs(conn)[1 - side], 0),
+        Packet::Probe { conn, side, ack } => {
+            let what = if *ack { "keep-alive ack" } else { "keep-alive" };
+            (what, addrs(conn)[*side], addrs(conn)[1 - side], 0)
+        }
         Packet::Datagram { from, to, data, .. } => ("udp", *from, *to, data.len()),
         Packet::PortUnreachable { from, to, .. } => ("port unreachable", *from, *to, 0),
-        Packet::ConnectTimeout { .. } | Packet::GaveUp { .. } | Packet::Serve { .. } => {
+        Packet::ConnectTimeout { .. }
+        | Packet::GaveUp { .. }
+        | Packet::KeepAlive { .. }
+        | Packet::Serve { .. } => {
             unreachable!("not a packet")
         }
     };

@@ -1,0 +1,140 @@
+//! TCP keep-alive (`SO_KEEPALIVE`, `SIO_KEEPALIVE_VALS`): an end that has heard nothing
+//! from its peer for the idle time sends a probe; a peer that still holds the connection
+//! answers it, one that forgot it answers with a reset, and an end whose probes all go
+//! unanswered drops the connection.
+//!
+//! Windows' numbers (Doc: SO_KEEPALIVE; Doc: SIO_KEEPALIVE_VALS): off by default; when
+//! on, the first probe after 2 hours without a packet from the peer, then one a second,
+//! ten in all (Windows Vista and later; not settable). An acknowledgement is instant on
+//! delivery here, so a segment that arrives is heard at both ends.
+
+use super::effects::NetCx;
+use super::{ConnId, EndState, Net, Op, Packet, Sent};
+use crate::trace::Entry;
+use windows_sys::Win32::Foundation::STATUS_IO_TIMEOUT;
+use windows_sys::Win32::Networking::WinSock::{FD_CLOSE, WSAECONNABORTED};
+use wsasim_model::{Status, Tcp, Win32Error};
+
+/// Probes an end sends before it drops the connection (Doc: SO_KEEPALIVE: "set to 10 and
+/// cannot be changed").
+const PROBES: u32 = 10;
+
+/// One end's keep-alive state.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct KeepAlive {
+    /// Its timer is on the wire (`Packet::KeepAlive`).
+    armed: bool,
+    /// When it last heard from its peer (or the connection was made).
+    heard_ns: u64,
+    /// Probes sent since then.
+    unanswered: u32,
+}
+
+impl Net {
+    /// Starts side `side`'s keep-alive timer, if its socket asks for keep-alive and none
+    /// is running; from now, as if the peer had just been heard.
+    pub(super) fn arm_keep_alive(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
+        let EndState::Open(s) = self.conn(c).ends[side] else { return };
+        let options = self.socket(s).options;
+        let k = &mut self.conn_mut(c).keep_alive[side];
+        if !options.keep_alive || k.armed {
+            return;
+        }
+        *k = KeepAlive { armed: true, heard_ns: cx.now_ns, unanswered: 0 };
+        let at = cx.now_ns + ms(options.keep_alive_idle_ms);
+        self.wire.push(at, Packet::KeepAlive { conn: c, side });
+    }
+
+    /// Side `side` heard from its peer.
+    pub(super) fn heard(&mut self, cx: &NetCx, c: ConnId, side: usize) {
+        let k = &mut self.conn_mut(c).keep_alive[side];
+        (k.heard_ns, k.unanswered) = (cx.now_ns, 0);
+    }
+
+    /// Side `side`'s timer: it goes quiet if its socket no longer asks for keep-alive or
+    /// is no longer connected; waits on if the peer was heard within the idle time;
+    /// otherwise sends a probe, or, the last one unanswered, drops the connection.
+    pub(super) fn keep_alive_due(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
+        let end = self.conn(c).ends[side];
+        let options = match end {
+            EndState::Open(s) if matches!(self.socket(s).tcp, Tcp::Connected { .. }) => {
+                Some(self.socket(s).options).filter(|o| o.keep_alive)
+            }
+            _ => None,
+        };
+        let k = self.conn(c).keep_alive[side];
+        let Some(options) = options else {
+            self.conn_mut(c).keep_alive[side].armed = false;
+            return;
+        };
+        let idle_due = k.heard_ns + ms(options.keep_alive_idle_ms);
+        let next = match k.unanswered {
+            0 if cx.now_ns < idle_due => idle_due,
+            PROBES => return self.keep_alive_failed(cx, c, side),
+            _ => {
+                self.conn_mut(c).keep_alive[side].unanswered += 1;
+                self.send_probe(cx, c, side, false);
+                cx.now_ns + ms(options.keep_alive_interval_ms)
+            }
+        };
+        self.wire.push(next, Packet::KeepAlive { conn: c, side });
+    }
+
+    /// A probe from side `side`, or its answer (`ack`), on the wire: neither is sent
+    /// again when lost.
+    fn send_probe(&mut self, cx: &mut NetCx, c: ConnId, side: usize, ack: bool) {
+        let conn = self.conn(c);
+        let (from, to) = (conn.hosts[side], conn.hosts[1 - side]);
+        let sent = self.send_packet(cx, from, to, 0, Packet::Probe { conn: c, side, ack });
+        debug_assert!(!matches!(sent, Sent::GivesUp(..)), "a probe is sent once");
+    }
+
+    /// A probe (or its answer) from side `side` arrives: an end that holds the
+    /// connection (its socket open or not) has heard its peer, and answers a probe; one
+    /// whose host forgot it, or that was reset, answers with a reset each time (RFC 793,
+    /// 3.4), which fails the prober's operations as any reset does.
+    pub(super) fn probe_arrives(&mut self, cx: &mut NetCx, c: ConnId, side: usize, ack: bool) {
+        let conn = self.conn(c);
+        let what = if ack { "keep-alive ack" } else { "keep-alive" };
+        cx.record(Entry::Packet { what, from: conn.addrs[side], to: conn.addrs[1 - side], bytes: 0 });
+        let forgot = conn.ends[1 - side] == EndState::Gone || conn.streams[side].is_reset();
+        match (forgot, ack) {
+            (true, false) => self.abort(cx, c, 1 - side, false),
+            (true, true) => {}
+            (false, _) => {
+                self.heard(cx, c, 1 - side);
+                if !ack {
+                    self.send_probe(cx, c, 1 - side, true);
+                }
+            }
+        }
+    }
+
+    /// Every probe of side `side` went unanswered: its host forgets the connection, as
+    /// when retransmissions run out. Its pending operations complete with
+    /// `STATUS_IO_TIMEOUT` (`WSAETIMEDOUT`: Doc: WSARecv, "the peer system failed to
+    /// respond"; `ERROR_SEM_TIMEOUT` through `GetOverlappedResult`), its later calls
+    /// fail with `Tcp::KEEP_ALIVE_ERROR`, and FD_CLOSE carries `WSAECONNABORTED` (Doc:
+    /// WSAEventSelect: "terminated due to a time-out or other failure").
+    fn keep_alive_failed(&mut self, cx: &mut NetCx, c: ConnId, side: usize) {
+        let conn = self.conn_mut(c);
+        let EndState::Open(s) = conn.ends[side] else { unreachable!("checked when due") };
+        conn.keep_alive[side].armed = false;
+        conn.streams[1 - side].forget_received();
+        conn.ends[side] = EndState::Gone;
+        let (from, to) = (conn.addrs[side], conn.addrs[1 - side]);
+        cx.record(Entry::Packet { what: "keep-alive gave up", from, to, bytes: 0 });
+        let socket = self.socket_mut(s);
+        socket.tcp.drop_connection(true);
+        let handle = socket.handle;
+        let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+        for op in ops {
+            op.complete(cx, handle, Status(STATUS_IO_TIMEOUT), 0);
+        }
+        self.occur(cx, s, FD_CLOSE, WSAECONNABORTED as Win32Error);
+    }
+}
+
+fn ms(ms: u32) -> u64 {
+    u64::from(ms) * 1_000_000
+}
