@@ -162,3 +162,25 @@ fn keep_alive_replays_with_its_seed() {
     });
     assert!(distinct > 40, "{distinct} distinct traces");
 }
+
+#[test]
+fn data_on_its_way_is_left_to_the_retransmissions() {
+    // RFC 1122, 4.2.3.6: the connection is not idle while a segment is unacknowledged,
+    // so it is given up on after its retransmissions (18.9 s), not after ten probes.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", quiet_server);
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        keep_alive(s, 1000, 100);
+        unsafe { Sleep(100) };
+        send_all(s, b"ping");
+        assert_eq!(recv_some(s, 4), Err(WSAECONNABORTED as u32));
+    });
+    sim.crash("srv", MS(50));
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    let trace = outcome.trace_text();
+    assert!(!trace.contains("keep-alive"), "{trace}");
+    assert!(outcome.elapsed() > MS(19_000), "{:?}", outcome.elapsed());
+}

@@ -68,7 +68,11 @@ impl Net {
             return;
         };
         let idle_due = k.heard_ns + ms(options.keep_alive_idle_ms);
+        let sending = self.conn(c).streams[side].counts().in_flight > 0;
         let next = match k.unanswered {
+            // Data on its way is TCP's retransmissions' to look after, not keep-alive's
+            // (RFC 1122, 4.2.3.6: probes go on an idle connection).
+            _ if sending => cx.now_ns + ms(options.keep_alive_idle_ms),
             0 if cx.now_ns < idle_due => idle_due,
             PROBES => return self.keep_alive_failed(cx, c, side),
             _ => {
