@@ -132,8 +132,12 @@ pub unsafe fn WSAIoctl(
                     call.with(|w| {
                         let o = &mut w.socket_mut(id).options;
                         o.keep_alive = k.onoff != 0;
-                        (o.keep_alive_idle_ms, o.keep_alive_interval_ms) =
-                            (k.keepalivetime, k.keepaliveinterval);
+                        // The times of an `onoff` of 0 are kept for nothing, and a time of
+                        // 0 is taken as 1 ms [inferred: the page says neither].
+                        if o.keep_alive {
+                            o.keep_alive_idle_ms = k.keepalivetime.max(1);
+                            o.keep_alive_interval_ms = k.keepaliveinterval.max(1);
+                        }
                         w.apply_options(id);
                     });
                     0

@@ -79,8 +79,11 @@ fn a_peer_whose_host_restarted_answers_the_first_probe_with_a_reset() {
 
 #[test]
 fn a_live_peer_answers_every_probe_and_the_connection_stays() {
-    // The server speaks after 5 s: by then the client has probed it every second.
+    // The server speaks after 5 s: by then the client has probed it every second. (Any
+    // fault turns probes on: a duplicated segment is discarded, and probes are not
+    // duplicated.)
     let mut sim = Sim::new(0);
+    sim.duplicate(0.5);
     sim.host("srv", "192.0.2.2", || {
         startup();
         let l = listener("0.0.0.0:7");
@@ -183,4 +186,97 @@ fn data_on_its_way_is_left_to_the_retransmissions() {
     let trace = outcome.trace_text();
     assert!(!trace.contains("keep-alive"), "{trace}");
     assert!(outcome.elapsed() > MS(19_000), "{:?}", outcome.elapsed());
+}
+
+#[test]
+fn without_faults_no_probe_goes_and_a_deadlock_is_reported_as_one() {
+    // Every probe would be answered: keep-alive could change nothing, and a run whose
+    // threads all wait on each other is a deadlock, keep-alive or not.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", quiet_server);
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        keep_alive(s, 1000, 100);
+        let _ = recv_some(s, 4);
+    });
+    let failure = sim.run().expect_err("both wait for good");
+    assert!(failure.to_string().contains("deadlock"), "{failure}");
+    assert!(!failure.trace_text().contains("keep-alive"));
+}
+
+#[test]
+fn a_shorter_idle_time_set_after_so_keepalive_takes_effect_at_once() {
+    // SO_KEEPALIVE sets a timer 2 hours out; SIO_KEEPALIVE_VALS's 1 s comes first.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", quiet_server);
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        let on = 1u32;
+        assert_eq!(unsafe { setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (&raw const on).cast(), 4) }, 0);
+        keep_alive(s, 1000, 100);
+        assert_eq!(recv_some(s, 4), Err(WSAETIMEDOUT as u32));
+    });
+    sim.crash("srv", MS(50));
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    assert!(outcome.elapsed() < MS(2001), "{:?}", outcome.elapsed());
+}
+
+#[test]
+fn unsent_bytes_of_a_connection_keep_alive_drops_are_counted_as_discarded() {
+    // The client fills the server's window and more; the server never reads and goes
+    // down. The client's probes wait for its segments in flight to be given up on or
+    // delivered: here the window is full, so nothing is in flight and probes go.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", || {
+        startup();
+        let l = listener("0.0.0.0:7");
+        let _s = accept_one(l);
+        unsafe { Sleep(u32::MAX) };
+    });
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        keep_alive(s, 1000, 100);
+        let data = vec![7u8; 100_000];
+        assert_eq!(unsafe { send(s, data.as_ptr(), data.len() as i32, 0) }, 100_000);
+        assert_eq!(recv_some(s, 4), Err(WSAETIMEDOUT as u32));
+    });
+    sim.crash("srv", MS(500));
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    let c = outcome.conservation();
+    assert!(c.holds(), "{c:?}");
+    assert_eq!(c.tcp_pending, 0, "{c:?}");
+}
+
+#[test]
+fn the_peer_of_an_end_keep_alive_drops_sends_on_into_the_silence() {
+    // The client never reads; the server's bytes wait for window. Keep-alive drops the
+    // client's end in a partition, which throws its unread bytes away: the server's TCP
+    // sends on, into the partition, and gives up in its turn.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", || {
+        startup();
+        let l = listener("0.0.0.0:7");
+        let s = accept_one(l);
+        let data = vec![7u8; 200_000];
+        // Taken whole (less than SO_SNDBUF was buffered: Wine sock.c test_send).
+        assert_eq!(unsafe { send(s, data.as_ptr(), data.len() as i32, 0) }, 200_000);
+        assert_eq!(recv_some(s, 4), Err(WSAECONNABORTED as u32));
+    });
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        keep_alive(s, 1000, 100);
+        unsafe { Sleep(60_000) };
+        assert_eq!(recv_some(s, 4), Err(WSAECONNRESET as u32));
+    });
+    sim.partition(MS(100), Duration::MAX, &["cli"], &["srv"]);
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    assert!(outcome.conservation().holds(), "{:?}", outcome.conservation());
 }

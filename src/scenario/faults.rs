@@ -94,7 +94,7 @@ pub struct Faults {
     links: Vec<(String, String, [Option<f64>; 4])>,
     partitions: Vec<(Duration, Duration, Vec<String>, Vec<String>)>,
     /// Which host, when it crashes, and when it restarts.
-    pub crashes: Vec<(String, Duration, Option<Duration>)>,
+    crashes: Vec<(String, Duration, Option<Duration>)>,
     injections: Vec<(String, u32, f64)>,
 }
 
@@ -199,6 +199,11 @@ fn chance(key: &str, p: &Spanned<f64>) -> Result<f64, Problem> {
 }
 
 impl Faults {
+    /// Which hosts crash, when, and when they restart.
+    pub fn crashes(&self) -> &[(String, Duration, Option<Duration>)] {
+        &self.crashes
+    }
+
     /// Gives `sim` these faults.
     pub fn apply(&self, sim: &mut Sim) {
         let [loss, duplicate, reorder, reset] = self.all;

@@ -361,7 +361,8 @@ impl Scenario {
                         Role::Client => sim.client(&host.name, &host.address, main),
                         Role::Server => sim.host(&host.name, &host.address, main),
                     };
-                    for (_, at, restart) in s.faults.crashes.iter().filter(|(name, ..)| *name == host.name) {
+                    for (_, at, restart) in s.faults.crashes().iter().filter(|(name, ..)| *name == host.name)
+                    {
                         sim.crash(&host.name, *at);
                         if let Some(restart) = restart {
                             // A fresh process: the scripts' names bound anew.
@@ -375,7 +376,7 @@ impl Scenario {
             Body::Program { name, params } => {
                 let setup = &self.registry_program(registry, name);
                 setup(params, &mut sim).expect("checked when the scenario was loaded");
-                for (host, at, _) in &s.faults.crashes {
+                for (host, at, _) in s.faults.crashes() {
                     sim.crash(host, *at);
                 }
             }

@@ -662,19 +662,37 @@ impl Net {
         let conn = self.conn_mut(c);
         let bytes = segment.data.len();
         conn.streams[side].lose(segment);
+        trace_packet(cx, "gave up", conn.addrs[side], conn.addrs[1 - side], bytes);
+        self.drop_end(cx, c, side, Status::CONNECTION_ABORTED, false);
+    }
+
+    /// Side `side`'s host drops the connection, its own stream already ended: what it
+    /// received and had not read is thrown away, its socket's pending operations complete
+    /// with `status` and its later calls fail as `Tcp::Dropped` says, with FD_CLOSE
+    /// carrying `WSAECONNABORTED` (Doc: WSAEventSelect, "terminated due to a time-out or
+    /// other failure"). The peer, its window open again, goes on sending, to meet a reset.
+    pub(super) fn drop_end(
+        &mut self,
+        cx: &mut NetCx,
+        c: ConnId,
+        side: usize,
+        status: Status,
+        keep_alive: bool,
+    ) {
+        let conn = self.conn_mut(c);
         conn.streams[1 - side].forget_received();
-        let (from, to, end) = (conn.addrs[side], conn.addrs[1 - side], conn.ends[side]);
-        conn.ends[side] = EndState::Gone;
-        trace_packet(cx, "gave up", from, to, bytes);
-        let EndState::Open(s) = end else { return };
-        let socket = self.socket_mut(s);
-        socket.tcp.drop_connection(false);
-        let handle = socket.handle;
-        let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
-        for op in ops {
-            op.complete(cx, handle, Status::CONNECTION_ABORTED, 0);
+        let end = std::mem::replace(&mut conn.ends[side], EndState::Gone);
+        if let EndState::Open(s) = end {
+            let socket = self.socket_mut(s);
+            socket.tcp.drop_connection(keep_alive);
+            let handle = socket.handle;
+            let ops: Vec<Op> = socket.receives.drain(..).chain(socket.sends.drain(..)).collect();
+            for op in ops {
+                op.complete(cx, handle, status, 0);
+            }
+            self.occur(cx, s, FD_CLOSE, WSAECONNABORTED as Win32Error);
         }
-        self.occur(cx, s, FD_CLOSE, Tcp::DROPPED_ERROR);
+        self.serve_sends(cx, c, 1 - side);
     }
 
     /// A reset arrives (Wine sock.c test_tcp_reset): the receiver's pending operations fail

@@ -93,6 +93,13 @@ pub(crate) enum Packet {
     },
 }
 
+impl Packet {
+    /// What the trace calls a keep-alive probe, or its answer.
+    pub(crate) fn probe_name(ack: bool) -> &'static str {
+        if ack { "keep-alive ack" } else { "keep-alive" }
+    }
+}
+
 /// Latency of a link, drawn from `min_ns..=max_ns` for each packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Latency {
@@ -310,8 +317,7 @@ fn fault_entry(conns: &[super::Conn], packet: &Packet, fault: Fault) -> Entry {
         }
         Packet::Rst { conn, side, .. } => ("rst", addrs(conn)[*side], addrs(conn)[1 - side], 0),
         Packet::Probe { conn, side, ack } => {
-            let what = if *ack { "keep-alive ack" } else { "keep-alive" };
-            (what, addrs(conn)[*side], addrs(conn)[1 - side], 0)
+            (Packet::probe_name(*ack), addrs(conn)[*side], addrs(conn)[1 - side], 0)
         }
         Packet::Datagram { from, to, data, .. } => ("udp", *from, *to, data.len()),
         Packet::PortUnreachable { from, to, .. } => ("port unreachable", *from, *to, 0),

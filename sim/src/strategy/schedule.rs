@@ -12,6 +12,7 @@
 //!
 //! Lines starting with `#` are comments. A run under swarm settings has a line for what
 //! its seed drew, after `strategy`: `swarm latency_ns=0..1777 cut_odds=8 pend_odds=0`,
+//! then, if it drew faults, `loss_ppm=N duplicate_ppm=N reorder_ppm=N reset_ppm=N`,
 //! which its replay takes again (the strategy drawn needs none: every decision comes from
 //! the file). A replay
 //! that asks for a decision the file does not have, or one of another kind or number of
@@ -107,7 +108,7 @@ impl FromStr for Schedule {
             if let Some(drawn) = line.strip_prefix("swarm ") {
                 let bad = || {
                     format!(
-                        "{}:1: expected swarm latency_ns=A..B cut_odds=N pend_odds=N, found {line:?}",
+                        "{}:1: expected swarm latency_ns=A..B cut_odds=N pend_odds=N [loss_ppm=N duplicate_ppm=N reorder_ppm=N reset_ppm=N], found {line:?}",
                         n + 1
                     )
                 };
@@ -133,26 +134,28 @@ impl FromStr for Schedule {
     }
 }
 
+/// The fields of a swarm line: three, then the four chances of faults when the seed drew
+/// them.
 fn swarm_line(text: &str, strategy: super::Strategy) -> Option<SwarmSettings> {
-    let mut fields = text.split(' ');
-    let mut field = |name: &str| fields.next()?.strip_prefix(name)?.strip_prefix('=');
-    let (min, max) = field("latency_ns")?.split_once("..")?;
+    let fields: Vec<&str> = text.split(' ').collect();
+    let field = |i: usize, name: &str| fields.get(i)?.strip_prefix(name)?.strip_prefix('=');
+    let (min, max) = field(0, "latency_ns")?.split_once("..")?;
     let latency = Latency { min_ns: min.parse().ok()?, max_ns: max.parse().ok()? };
-    let cut_odds = field("cut_odds")?.parse().ok()?;
-    let pend_odds = field("pend_odds")?.parse().ok()?;
-    // Faults, when the seed drew them: all four, or none.
-    let faults = match field("loss_ppm") {
-        None => None,
-        Some(loss) => {
-            let chance = |text: Option<&str>| Chance::from_ppm(text?.parse().ok()?);
-            let loss = chance(Some(loss))?;
-            let (duplicate, reorder, reset) =
-                (chance(field("duplicate_ppm"))?, chance(field("reorder_ppm"))?, chance(field("reset_ppm"))?);
-            Some(LinkFaults { loss, duplicate, reorder, reset })
-        }
+    let cut_odds = field(1, "cut_odds")?.parse().ok()?;
+    let pend_odds = field(2, "pend_odds")?.parse().ok()?;
+    let chance = |i, name| Chance::from_ppm(field(i, name)?.parse().ok()?);
+    let faults = match fields.len() {
+        3 => None,
+        7 => Some(LinkFaults {
+            loss: chance(3, "loss_ppm")?,
+            duplicate: chance(4, "duplicate_ppm")?,
+            reorder: chance(5, "reorder_ppm")?,
+            reset: chance(6, "reset_ppm")?,
+        }),
+        _ => return None,
     };
     let settings = SwarmSettings { strategy, latency, cut_odds, pend_odds, faults };
-    (latency.min_ns <= latency.max_ns && fields.next().is_none()).then_some(settings)
+    (latency.min_ns <= latency.max_ns).then_some(settings)
 }
 
 fn decision(token: &str) -> Option<Decision> {
@@ -298,6 +301,10 @@ mod tests {
         assert_eq!(text.parse::<Schedule>(), Ok(s));
         let over = text.replace("reset_ppm=7", "reset_ppm=1000001");
         assert!(over.parse::<Schedule>().is_err(), "a chance over a million is refused");
+        for junk in [" pend_odds=0 junk\n", " pend_odds=0 loss_ppm=1\n"] {
+            let bad = schedule().to_string().replace(" pend_odds=0\n", junk);
+            assert!(bad.parse::<Schedule>().is_err(), "{junk:?} is refused");
+        }
     }
 
     #[test]
