@@ -41,9 +41,19 @@ pub(crate) enum Effect {
     /// The readiness of this socket may have changed: `select` and `WSAPoll` calls waiting
     /// on it look again.
     Poke(Handle),
-    /// `thread`'s `call` made `misuse` of `object`, found when the trace had `trace_line`
-    /// entries.
-    Misuse { thread: ThreadId, misuse: Misuse, call: &'static str, object: String, trace_line: Option<usize> },
+    /// A misuse, found (boxed: rare, and the largest, it would make every effect as large).
+    Misuse(Box<Found>),
+}
+
+/// `thread`'s `call` made `misuse` of `object`, found when the trace had `trace_line`
+/// entries.
+#[derive(Debug)]
+pub(crate) struct Found {
+    thread: ThreadId,
+    misuse: Misuse,
+    call: &'static str,
+    object: String,
+    trace_line: Option<usize>,
 }
 
 /// A completion routine bound to its arguments, to run as an APC.
@@ -72,7 +82,7 @@ impl NetCx<'_> {
     /// `thread`'s `call` made `misuse` (see [`World::misuse`]).
     pub(crate) fn misuse(&mut self, thread: ThreadId, misuse: Misuse, call: &'static str, object: String) {
         let trace_line = self.trace.kept().map(|n| n + 1);
-        self.effects.push(Effect::Misuse { thread, misuse, call, object, trace_line });
+        self.effects.push(Effect::Misuse(Box::new(Found { thread, misuse, call, object, trace_line })));
     }
 }
 
@@ -80,20 +90,23 @@ impl World {
     /// Runs a step of the network with the context it may use, then applies the effects it
     /// left.
     pub(crate) fn with_net<R>(&mut self, step: impl FnOnce(&mut Net, &mut NetCx) -> R) -> R {
-        let mut effects = std::mem::take(&mut self.net_effects);
         let mut cx = NetCx {
             now_ns: self.now_ns,
             thread: self.current,
             tearing_down: self.tearing_down,
             oracle: &mut self.oracle,
             trace: &mut self.trace,
-            effects: &mut effects,
+            effects: &mut self.net_effects,
         };
         let r = step(&mut self.net, &mut cx);
-        for effect in effects.drain(..) {
-            self.apply(effect);
+        // Most steps leave none: the list is taken out (to apply them) only when needed.
+        if !self.net_effects.is_empty() {
+            let mut effects = std::mem::take(&mut self.net_effects);
+            for effect in effects.drain(..) {
+                self.apply(effect);
+            }
+            self.net_effects = effects;
         }
-        self.net_effects = effects;
         r
     }
 
@@ -110,9 +123,7 @@ impl World {
                 }
             }
             Effect::Poke(handle) => self.poke(handle),
-            Effect::Misuse { thread, misuse, call, object, trace_line } => {
-                self.found(thread, misuse, call, object, trace_line)
-            }
+            Effect::Misuse(f) => self.found(f.thread, f.misuse, f.call, f.object, f.trace_line),
         }
     }
 
