@@ -62,7 +62,7 @@ pub struct World {
     pub(crate) net: crate::net::Net,
     /// What the network's last step asked of the world, kept for the next one's (see
     /// `World::with_net`).
-    pub(crate) net_effects: Vec<crate::net::Effect>,
+    pub(crate) net_effects: std::collections::VecDeque<crate::net::Effect>,
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) hosts: Vec<HostRecord>,
     pub(crate) now_ns: u64,
@@ -121,7 +121,7 @@ impl World {
         World {
             kernel: Kernel::new(),
             net: crate::net::Net::default(),
-            net_effects: Vec::new(),
+            net_effects: std::collections::VecDeque::new(),
             threads: Vec::new(),
             hosts: Vec::new(),
             now_ns: 0,

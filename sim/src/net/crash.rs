@@ -20,8 +20,8 @@ impl Net {
     /// counted; `WSAStartup` must be called again.
     pub(crate) fn crash_host(&mut self, cx: &mut NetCx, host: HostId) {
         for s in self.open_sockets(host) {
+            self.mark_closed(s);
             let socket = self.socket_mut(s);
-            socket.closed = true;
             socket.events.select(None, 0);
             let handle = socket.handle;
             let ops = socket.take_ops(|_| true).into_iter().chain(std::mem::take(&mut socket.waiters));

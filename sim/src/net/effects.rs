@@ -8,6 +8,7 @@
 //! network's own work is the order it would have had if it had applied them itself.
 
 use super::Net;
+use std::collections::VecDeque;
 use crate::misuse::Misuse;
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Blocker, State};
@@ -24,7 +25,7 @@ pub(crate) struct NetCx<'w> {
     pub(crate) tearing_down: bool,
     pub(crate) oracle: &'w mut Oracle,
     pub(crate) trace: &'w mut Trace,
-    pub(crate) effects: &'w mut Vec<Effect>,
+    pub(crate) effects: &'w mut VecDeque<Effect>,
 }
 
 /// A change outside the network that a step of it makes.
@@ -76,13 +77,13 @@ impl NetCx<'_> {
     }
 
     pub(crate) fn effect(&mut self, effect: Effect) {
-        self.effects.push(effect);
+        self.effects.push_back(effect);
     }
 
     /// `thread`'s `call` made `misuse` (see [`World::misuse`]).
     pub(crate) fn misuse(&mut self, thread: ThreadId, misuse: Misuse, call: &'static str, object: String) {
         let trace_line = self.trace.kept().map(|n| n + 1);
-        self.effects.push(Effect::Misuse(Box::new(Found { thread, misuse, call, object, trace_line })));
+        self.effects.push_back(Effect::Misuse(Box::new(Found { thread, misuse, call, object, trace_line })));
     }
 }
 
@@ -99,17 +100,22 @@ impl World {
             effects: &mut self.net_effects,
         };
         let r = step(&mut self.net, &mut cx);
-        // Most steps leave none: the list is taken out (to apply them) only when needed.
         if !self.net_effects.is_empty() {
-            let mut effects = std::mem::take(&mut self.net_effects);
-            for effect in effects.drain(..) {
-                self.apply(effect);
-            }
-            self.net_effects = effects;
+            self.apply_effects();
         }
         r
     }
 
+    /// Applies the effects a step left, in order: one copy of this for every kind of
+    /// step, out of line.
+    #[inline(never)]
+    fn apply_effects(&mut self) {
+        while let Some(effect) = self.net_effects.pop_front() {
+            self.apply(effect);
+        }
+    }
+
+    #[inline(always)]
     fn apply(&mut self, effect: Effect) {
         match effect {
             Effect::Signal(h) => self.signal(h, |k| k.object_mut(h).set_signaled(true)),

@@ -119,6 +119,8 @@ struct NetHost {
     started: u32,
     /// Crashed and not restarted (`Sim::crash`): packets to it are dropped.
     down: bool,
+    /// Its sockets not yet closed, oldest first: what its calls look through.
+    open: Vec<SocketId>,
 }
 
 /// The transport's state in a run.
@@ -160,7 +162,7 @@ impl Conn {
 
 impl Net {
     pub(crate) fn add_host(&mut self, ip: Ipv4Addr) {
-        self.hosts.push(NetHost { ip, started: 0, down: false });
+        self.hosts.push(NetHost { ip, started: 0, down: false, open: Vec::new() });
     }
 
     pub(crate) fn host_ip(&self, host: HostId) -> Ipv4Addr {
@@ -215,10 +217,7 @@ impl Net {
 
     /// The sockets of `host` still open, in order.
     pub(crate) fn open_sockets(&self, host: HostId) -> Vec<SocketId> {
-        (0..self.sockets.len())
-            .map(|i| SocketId(i as u32))
-            .filter(|s| self.socket(*s).host == host && !self.socket(*s).closed)
-            .collect()
+        self.hosts[host as usize].open.clone()
     }
 
     /// The id the next socket gets.
@@ -229,8 +228,17 @@ impl Net {
     /// Adds a socket, with the id `next_socket` said.
     pub(crate) fn add_socket(&mut self, socket: Socket) -> SocketId {
         let id = self.next_socket();
+        self.hosts[socket.host as usize].open.push(id);
         self.sockets.push(socket);
         id
+    }
+
+    /// `s` is closed, or gone with its host: no call of the host sees it again.
+    fn mark_closed(&mut self, s: SocketId) {
+        let socket = self.socket_mut(s);
+        socket.closed = true;
+        let host = socket.host as usize;
+        self.hosts[host].open.retain(|o| *o != s);
     }
 
     pub fn socket(&self, s: SocketId) -> &Socket {
@@ -324,8 +332,8 @@ impl Net {
         // test_iocp), a UDP one as cancelled (Wine afd.c test_recv); sends and blocking
         // calls as cancelled.
         let receive_status = if proto == Proto::Tcp { Status::CONNECTION_ABORTED } else { Status::CANCELLED };
+        self.mark_closed(s);
         let socket = self.socket_mut(s);
-        socket.closed = true;
         // Closing ends the selection (Doc: WSAEventSelect).
         socket.events.select(None, 0);
         let receives = std::mem::take(&mut socket.receives);
@@ -361,7 +369,7 @@ impl Net {
         host: HostId,
         mut picks: impl FnMut(&Op) -> bool,
     ) -> Option<(&Socket, &Op)> {
-        for s in self.sockets.iter().filter(|s| s.host == host && !s.closed) {
+        for s in self.hosts[host as usize].open.iter().map(|s| self.socket(*s)) {
             let ((a, b), (c, d)) = (s.receives.as_slices(), s.sends.as_slices());
             for ops in [a, b, c, d] {
                 if let Some(op) = ops.iter().find(|op| picks(op)) {
