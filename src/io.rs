@@ -200,6 +200,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             },
             taken: 0,
             saved: None,
+            in_use: false,
         };
         match kind {
             Direction::Send { .. } => w.start_send(id, op, to, may_pend),

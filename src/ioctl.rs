@@ -197,6 +197,7 @@ fn finish(
             from: None,
             taken: 0,
             saved: None,
+            in_use: false,
         };
         w.complete_now(id, op, status);
     });

@@ -242,6 +242,7 @@ fn wait_for_state(call: Call, args: &[Value], id: SocketId) -> Result<(), u32> {
             from: None,
             taken: 0,
             saved: None,
+            in_use: false,
         };
         w.wait_for_state(id, op);
     });

@@ -63,6 +63,8 @@ pub struct World {
     /// What the network's last step asked of the world, kept for the next one's (see
     /// `World::with_net`).
     pub(crate) net_effects: std::collections::VecDeque<crate::net::Effect>,
+    /// Kept beside the network's effects, for the same reason: a network step is given it.
+    pub(crate) overlappeds_in_use: crate::net::InUse,
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) hosts: Vec<HostRecord>,
     pub(crate) now_ns: u64,
@@ -122,6 +124,7 @@ impl World {
             kernel: Kernel::new(),
             net: crate::net::Net::default(),
             net_effects: std::collections::VecDeque::new(),
+            overlappeds_in_use: Default::default(),
             threads: Vec::new(),
             hosts: Vec::new(),
             now_ns: 0,

@@ -176,6 +176,7 @@ mod tests {
             from: None,
             taken: 0,
             saved: None,
+            in_use: false,
         }
     }
 

@@ -8,12 +8,13 @@
 //! network's own work is the order it would have had if it had applied them itself.
 
 use super::Net;
-use std::collections::VecDeque;
+use super::op::InUse;
 use crate::misuse::Misuse;
 use crate::strategy::{Choice, Oracle};
 use crate::thread::{Blocker, State};
 use crate::trace::{Entry, Record, Trace};
 use crate::{ThreadId, Value, Wake, World};
+use std::collections::VecDeque;
 use wsasim_model::Handle;
 
 /// The part of the run a network step may use as it goes.
@@ -26,6 +27,8 @@ pub(crate) struct NetCx<'w> {
     pub(crate) oracle: &'w mut Oracle,
     pub(crate) trace: &'w mut Trace,
     pub(crate) effects: &'w mut VecDeque<Effect>,
+    /// The OVERLAPPEDs pending operations hold.
+    pub(crate) in_use: &'w mut InUse,
 }
 
 /// A change outside the network that a step of it makes.
@@ -98,6 +101,7 @@ impl World {
             oracle: &mut self.oracle,
             trace: &mut self.trace,
             effects: &mut self.net_effects,
+            in_use: &mut self.overlappeds_in_use,
         };
         let r = step(&mut self.net, &mut cx);
         if !self.net_effects.is_empty() {

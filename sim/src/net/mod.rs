@@ -38,6 +38,7 @@ pub use conservation::Conservation;
 pub(crate) use effects::{Effect, NetCx};
 pub use faults::{Chance, Faults, LinkFaults, Partition};
 pub use inject::{Injection, injectable};
+pub(crate) use op::InUse;
 pub use op::{Buffer, FromSlot, Notify, Op, buffer_list};
 pub use readiness::Readiness;
 pub use socket::{Options, Socket};
@@ -391,7 +392,10 @@ impl Net {
         call: &'static str,
     ) {
         let host = self.socket(s).host;
-        let earlier = self.pending_op_where(host, |op| op.overlapped as usize == overlapped);
+        let earlier = match cx.in_use.may_hold(overlapped) {
+            true => self.pending_op_where(host, |op| op.overlapped as usize == overlapped),
+            false => None,
+        };
         if let Some((earlier, socket)) = earlier.map(|(s, op)| (op.call, s.handle)) {
             let object = format!("the OVERLAPPED of a {earlier} still pending on socket {socket}");
             cx.misuse(cx.thread, crate::Misuse::OverlappedInUse, call, object);
@@ -524,7 +528,7 @@ impl Net {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
         op.begin(cx);
-        op.guard_while_pending(true);
+        op.guard_while_pending(cx, true);
         self.socket_mut(s).receives.push_back(op);
         Start::Pending
     }

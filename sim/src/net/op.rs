@@ -61,6 +61,34 @@ pub struct Op {
     pub taken: usize,
     /// While the operation pends, what its buffers held (see [`Op::guard`]).
     pub saved: Option<Box<Guard>>,
+    /// Counted among the OVERLAPPEDs in use (see [`InUse`]): an overlapped operation
+    /// that pends, until it completes.
+    pub in_use: bool,
+}
+
+/// Which OVERLAPPEDs pending operations hold, as counts in a small table by address:
+/// a slot at 0 says no pending operation holds any OVERLAPPED there, so the search for
+/// one still in use (a misuse) is needed only when a slot says otherwise.
+#[derive(Debug)]
+pub(crate) struct InUse([u32; 64]);
+
+impl Default for InUse {
+    fn default() -> InUse {
+        InUse([0; 64])
+    }
+}
+
+impl InUse {
+    fn slot(overlapped: usize) -> usize {
+        // Fibonacci hashing: OVERLAPPEDs a fixed stride apart (one in each of an array of
+        // connection records) spread over the slots; the top 6 bits of the product.
+        ((overlapped as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    /// Whether a pending operation may hold the OVERLAPPED at `overlapped`.
+    pub(crate) fn may_hold(&self, overlapped: usize) -> bool {
+        self.0[InUse::slot(overlapped)] > 0
+    }
 }
 
 /// What the guarded bytes of a pending operation's buffers held when it pended (see
@@ -319,13 +347,18 @@ impl Op {
         }
     }
 
-    /// The operation pends: an overlapped one's buffers are guarded until it completes
-    /// (see `Op::guard`); a blocking call's belong to its thread, which is blocked.
-    pub(crate) fn guard_while_pending(&mut self, receive: bool) {
+    /// The operation pends: an overlapped one's buffers are guarded and its OVERLAPPED
+    /// counted in use until it completes (see `Op::guard`); a blocking call's belong to
+    /// its thread, which is blocked.
+    pub(crate) fn guard_while_pending(&mut self, cx: &mut NetCx, receive: bool) {
         if !matches!(self.notify, Notify::Waiter) {
             // SAFETY: the program's buffers, the system's while the operation pends (Doc:
             // WSARecv, Doc: WSASend).
             unsafe { self.guard(receive) };
+            if !self.in_use {
+                self.in_use = true;
+                cx.in_use.0[InUse::slot(self.overlapped as usize)] += 1;
+            }
         }
     }
 
@@ -358,6 +391,9 @@ impl Op {
     }
 
     fn finish(mut self, cx: &mut NetCx, socket: Handle, status: Status, bytes: usize, write: bool) {
+        if self.in_use {
+            cx.in_use.0[InUse::slot(self.overlapped as usize)] -= 1;
+        }
         // An operation abandoned (its thread ended) or torn down leaves its buffers alone:
         // the program may have freed them.
         if write && !cx.tearing_down {

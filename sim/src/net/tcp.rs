@@ -234,7 +234,7 @@ impl Net {
         if at_once && overlapped && self.pend_at_random(cx, s) {
             // Served by the `Serve` event, not in the call.
             op.begin(cx);
-            op.guard_while_pending(false);
+            op.guard_while_pending(cx, false);
             self.socket_mut(s).sends.push_back(op);
             return Start::Pending;
         }
@@ -257,7 +257,7 @@ impl Net {
             return Start::Failed(WSAEWOULDBLOCK as Win32Error);
         }
         op.begin(cx);
-        op.guard_while_pending(false);
+        op.guard_while_pending(cx, false);
         self.socket_mut(s).sends.push_back(op);
         self.serve_sends(cx, end.conn, end.side);
         Start::Pending
