@@ -117,9 +117,15 @@ impl World {
         })
     }
 
-    /// See `Net::overlapped_given`.
+    /// An overlapped call of socket `s` is given the OVERLAPPED at `overlapped`: it is a
+    /// misuse while an operation using it still pends (looked for only where one may:
+    /// `InUse`); the socket may be asked about it from now on (`WSAGetOverlappedResult`),
+    /// even if the call fails at once.
     pub fn overlapped_given(&mut self, s: SocketId, overlapped: usize, call: &'static str) {
-        self.with_net(|net, cx| net.overlapped_given(cx, s, overlapped, call));
+        if self.overlappeds_in_use.may_hold(overlapped) {
+            self.with_net(|net, cx| net.check_overlapped_free(cx, s, overlapped, call));
+        }
+        self.net.socket_mut(s).used_overlappeds.insert(overlapped);
     }
 
     /// What in the running host still refers to the event `event`, as a clause that ends

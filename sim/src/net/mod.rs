@@ -381,10 +381,9 @@ impl Net {
         None
     }
 
-    /// An overlapped call of socket `s` is given the OVERLAPPED at `overlapped`: it is a
-    /// misuse while an operation using it still pends; the socket may be asked about it
-    /// from now on (`WSAGetOverlappedResult`), even if the call fails at once.
-    pub(crate) fn overlapped_given(
+    /// `call` on socket `s` was given the OVERLAPPED at `overlapped`, which a pending
+    /// operation of the host may hold: a misuse if one does.
+    pub(crate) fn check_overlapped_free(
         &mut self,
         cx: &mut NetCx,
         s: SocketId,
@@ -392,15 +391,11 @@ impl Net {
         call: &'static str,
     ) {
         let host = self.socket(s).host;
-        let earlier = match cx.in_use.may_hold(overlapped) {
-            true => self.pending_op_where(host, |op| op.overlapped as usize == overlapped),
-            false => None,
-        };
+        let earlier = self.pending_op_where(host, |op| op.overlapped as usize == overlapped);
         if let Some((earlier, socket)) = earlier.map(|(s, op)| (op.call, s.handle)) {
             let object = format!("the OVERLAPPED of a {earlier} still pending on socket {socket}");
             cx.misuse(cx.thread, crate::Misuse::OverlappedInUse, call, object);
         }
-        self.socket_mut(s).used_overlappeds.insert(overlapped);
     }
 
     /// Takes a blocking call's operation back, unfinished (its timeout passed).
