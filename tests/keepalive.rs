@@ -31,19 +31,29 @@ fn quiet_server() {
     let _ = recv_some(s, 1);
 }
 
-/// A client that connects, turns keep-alive on (1 s idle, probes 100 ms apart) and waits
-/// in a receive; `expect` is what the receive gives, then what a send after it gives.
-fn idle_client(sim: &mut Sim, expect: Result<Vec<u8>, u32>, then: i32) {
+/// A run of `server` on 192.0.2.2 and a client that connects to it, turns keep-alive on
+/// (1 s idle, probes 100 ms apart) and goes on with `then`.
+fn probing(server: impl FnOnce() + 'static, then: impl FnOnce(SOCKET) + 'static) -> Sim {
+    let mut sim = Sim::new(0);
     sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", server);
     sim.client("cli", "192.0.2.1", move || {
         startup();
         let s = connected("192.0.2.2:7");
         keep_alive(s, 1000, 100);
+        then(s);
+    });
+    sim
+}
+
+/// A client that waits in a receive, which gives `expect`; then a send gives `then`.
+fn waits(expect: Result<Vec<u8>, u32>, then: i32) -> impl FnOnce(SOCKET) {
+    move |s| {
         assert_eq!(recv_some(s, 4), expect);
         let sent = unsafe { send(s, b"late".as_ptr(), 4, 0) };
         assert_eq!(if sent < 0 { last_error() as i32 } else { sent }, then);
         close(s);
-    });
+    }
 }
 
 #[test]
@@ -51,9 +61,7 @@ fn a_peer_whose_host_went_down_is_found_out_after_the_idle_time_and_ten_probes()
     // Probes at 1.0, 1.1, ... 1.9 s, unanswered: the connection is dropped at 2.0 s. The
     // receive in progress fails with WSAETIMEDOUT (STATUS_IO_TIMEOUT), a later send with
     // WSAECONNRESET (Doc: Windows Sockets Error Codes, WSAECONNRESET).
-    let mut sim = Sim::new(0);
-    sim.host("srv", "192.0.2.2", quiet_server);
-    idle_client(&mut sim, Err(WSAETIMEDOUT as u32), WSAECONNRESET);
+    let mut sim = probing(quiet_server, waits(Err(WSAETIMEDOUT as u32), WSAECONNRESET));
     sim.crash("srv", MS(50));
     let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
     let trace = outcome.trace_text();
@@ -66,9 +74,7 @@ fn a_peer_whose_host_went_down_is_found_out_after_the_idle_time_and_ten_probes()
 
 #[test]
 fn a_peer_whose_host_restarted_answers_the_first_probe_with_a_reset() {
-    let mut sim = Sim::new(0);
-    sim.host("srv", "192.0.2.2", quiet_server);
-    idle_client(&mut sim, Err(WSAECONNRESET as u32), WSAECONNRESET);
+    let mut sim = probing(quiet_server, waits(Err(WSAECONNRESET as u32), WSAECONNRESET));
     sim.crash("srv", MS(50)).restart("srv", MS(500), quiet_server);
     let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
     let trace = outcome.trace_text();
@@ -82,17 +88,16 @@ fn a_live_peer_answers_every_probe_and_the_connection_stays() {
     // The server speaks after 5 s: by then the client has probed it every second. (Any
     // fault turns probes on: a duplicated segment is discarded, and probes are not
     // duplicated.)
-    let mut sim = Sim::new(0);
-    sim.duplicate(0.5);
-    sim.host("srv", "192.0.2.2", || {
+    let server = || {
         startup();
         let l = listener("0.0.0.0:7");
         let s = accept_one(l);
         unsafe { Sleep(5000) };
         send_all(s, b"ping");
         assert_eq!(recv_some(s, 4), Ok(b"late".to_vec()));
-    });
-    idle_client(&mut sim, Ok(b"ping".to_vec()), 4);
+    };
+    let mut sim = probing(server, waits(Ok(b"ping".to_vec()), 4));
+    sim.duplicate(0.5);
     let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
     let trace = outcome.trace_text();
     assert_eq!(trace.matches("  keep-alive ack 192.0.2.2:7").count(), 4, "{trace}");
@@ -170,13 +175,7 @@ fn keep_alive_replays_with_its_seed() {
 fn data_on_its_way_is_left_to_the_retransmissions() {
     // RFC 1122, 4.2.3.6: the connection is not idle while a segment is unacknowledged,
     // so it is given up on after its retransmissions (18.9 s), not after ten probes.
-    let mut sim = Sim::new(0);
-    sim.start_spread(Duration::ZERO);
-    sim.host("srv", "192.0.2.2", quiet_server);
-    sim.client("cli", "192.0.2.1", || {
-        startup();
-        let s = connected("192.0.2.2:7");
-        keep_alive(s, 1000, 100);
+    let mut sim = probing(quiet_server, |s| {
         unsafe { Sleep(100) };
         send_all(s, b"ping");
         assert_eq!(recv_some(s, 4), Err(WSAECONNABORTED as u32));
@@ -192,15 +191,7 @@ fn data_on_its_way_is_left_to_the_retransmissions() {
 fn without_faults_no_probe_goes_and_a_deadlock_is_reported_as_one() {
     // Every probe would be answered: keep-alive could change nothing, and a run whose
     // threads all wait on each other is a deadlock, keep-alive or not.
-    let mut sim = Sim::new(0);
-    sim.start_spread(Duration::ZERO);
-    sim.host("srv", "192.0.2.2", quiet_server);
-    sim.client("cli", "192.0.2.1", || {
-        startup();
-        let s = connected("192.0.2.2:7");
-        keep_alive(s, 1000, 100);
-        let _ = recv_some(s, 4);
-    });
+    let mut sim = probing(quiet_server, |s| _ = recv_some(s, 4));
     let failure = sim.run().expect_err("both wait for good");
     assert!(failure.to_string().contains("deadlock"), "{failure}");
     assert!(!failure.trace_text().contains("keep-alive"));
@@ -230,18 +221,13 @@ fn unsent_bytes_of_a_connection_keep_alive_drops_are_counted_as_discarded() {
     // The client fills the server's window and more; the server never reads and goes
     // down. The client's probes wait for its segments in flight to be given up on or
     // delivered: here the window is full, so nothing is in flight and probes go.
-    let mut sim = Sim::new(0);
-    sim.start_spread(Duration::ZERO);
-    sim.host("srv", "192.0.2.2", || {
+    let server = || {
         startup();
         let l = listener("0.0.0.0:7");
         let _s = accept_one(l);
         unsafe { Sleep(u32::MAX) };
-    });
-    sim.client("cli", "192.0.2.1", || {
-        startup();
-        let s = connected("192.0.2.2:7");
-        keep_alive(s, 1000, 100);
+    };
+    let mut sim = probing(server, |s| {
         let data = vec![7u8; 100_000];
         assert_eq!(unsafe { send(s, data.as_ptr(), data.len() as i32, 0) }, 100_000);
         assert_eq!(recv_some(s, 4), Err(WSAETIMEDOUT as u32));
@@ -258,9 +244,7 @@ fn the_peer_of_an_end_keep_alive_drops_sends_on_into_the_silence() {
     // The client never reads; the server's bytes wait for window. Keep-alive drops the
     // client's end in a partition, which throws its unread bytes away: the server's TCP
     // sends on, into the partition, and gives up in its turn.
-    let mut sim = Sim::new(0);
-    sim.start_spread(Duration::ZERO);
-    sim.host("srv", "192.0.2.2", || {
+    let server = || {
         startup();
         let l = listener("0.0.0.0:7");
         let s = accept_one(l);
@@ -268,11 +252,8 @@ fn the_peer_of_an_end_keep_alive_drops_sends_on_into_the_silence() {
         // Taken whole (less than SO_SNDBUF was buffered: Wine sock.c test_send).
         assert_eq!(unsafe { send(s, data.as_ptr(), data.len() as i32, 0) }, 200_000);
         assert_eq!(recv_some(s, 4), Err(WSAECONNABORTED as u32));
-    });
-    sim.client("cli", "192.0.2.1", || {
-        startup();
-        let s = connected("192.0.2.2:7");
-        keep_alive(s, 1000, 100);
+    };
+    let mut sim = probing(server, |s| {
         unsafe { Sleep(60_000) };
         assert_eq!(recv_some(s, 4), Err(WSAECONNRESET as u32));
     });
