@@ -40,6 +40,9 @@ pub struct RunSettings {
     /// Draw each seed's configuration (`Sim::swarm`).
     #[serde(default)]
     pub swarm: bool,
+    /// Under swarm settings, the loss, duplication and reordering each seed draws on
+    /// every link, each up to this probability (`Swarm::faults`).
+    pub swarm_faults: Option<Spanned<f64>>,
     /// Misuses the scenario makes on purpose (`Sim::allow`), by name.
     #[serde(default)]
     pub allow: Vec<Spanned<String>>,

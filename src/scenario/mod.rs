@@ -235,6 +235,20 @@ impl Registry {
             }
             None => Strategy::RandomWalk,
         };
+        let swarm = match &file.run.swarm_faults {
+            Some(p) if !(0.0..=1.0).contains(p.get_ref()) => {
+                let message = format!("swarm_faults = {}: expected a probability from 0 to 1", p.get_ref());
+                return Err(error(p.span().start, message));
+            }
+            Some(p) if !file.run.swarm => {
+                return Err(error(
+                    p.span().start,
+                    "swarm_faults: drawn by swarm settings: expected `swarm = true` too".into(),
+                ));
+            }
+            Some(p) => Swarm::default().faults(*p.get_ref(), *p.get_ref(), *p.get_ref(), 0.0),
+            None => Swarm::default(),
+        };
         if !file.params.is_empty() && file.program.is_none() {
             return Err(error(
                 0,
@@ -263,7 +277,7 @@ impl Registry {
                     .map(|s| Duration::from_micros(*s.get_ref())),
                 faults,
             },
-            exploration: Exploration { strategy, swarm: file.run.swarm.then(Swarm::default), run_length: 0 },
+            exploration: Exploration { strategy, swarm: file.run.swarm.then_some(swarm), run_length: 0 },
             body,
         })
     }
