@@ -70,19 +70,19 @@ pub struct Op {
 /// a slot at 0 says no pending operation holds any OVERLAPPED there, so the search for
 /// one still in use (a misuse) is needed only when a slot says otherwise.
 #[derive(Debug)]
-pub(crate) struct InUse([u32; 64]);
+pub(crate) struct InUse([u32; 256]);
 
 impl Default for InUse {
     fn default() -> InUse {
-        InUse([0; 64])
+        InUse([0; 256])
     }
 }
 
 impl InUse {
     fn slot(overlapped: usize) -> usize {
         // Fibonacci hashing: OVERLAPPEDs a fixed stride apart (one in each of an array of
-        // connection records) spread over the slots; the top 6 bits of the product.
-        ((overlapped as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+        // connection records) spread over the slots; the top 8 bits of the product.
+        ((overlapped as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
     }
 
     /// Whether a pending operation may hold the OVERLAPPED at `overlapped`.
