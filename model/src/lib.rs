@@ -13,7 +13,7 @@
 //! - [`kernel`]: the object table of a run: events and thread objects behind handles.
 //! - [`wait`]: the rules of `WaitForMultipleObjectsEx` and `WSAWaitForMultipleEvents`.
 //! - [`network_events`]: a socket's `WSAEventSelect` selection and its record of events.
-//! - [`ports`]: local transport addresses: bind, sharing, ephemeral ports, lookup.
+//! - [`bindings`]: local transport addresses: bind, sharing, ephemeral ports, lookup.
 //! - [`spares`]: buffers kept for reuse across a run's (and a sweep's) many uses.
 //! - [`status`]: completion statuses (NTSTATUS) and their Winsock and kernel32 error codes.
 //! - [`stream`]: one direction of a TCP connection, from the send buffer to the reader.
@@ -21,12 +21,12 @@
 //! - [`tcp`]: the life of a TCP socket and the error of each call in each state.
 
 pub mod address;
+pub mod bindings;
 pub mod datagram;
 pub mod event;
 pub mod handle;
 pub mod kernel;
 pub mod network_events;
-pub mod ports;
 pub mod spares;
 pub mod status;
 pub mod stream;
@@ -34,12 +34,12 @@ pub mod tcp;
 pub mod udp;
 pub mod wait;
 
+pub use bindings::{Bindings, Proto, Sharing};
 pub use datagram::{Datagram, DatagramCounts, DatagramQueue};
 pub use event::{Event, Reset};
 pub use handle::{Handle, HostId};
 pub use kernel::{Kernel, Object, ObjectInfo};
 pub use network_events::{Enumerated, NetworkEvents};
-pub use ports::{Ports, Proto, Sharing};
 pub use spares::Spares;
 pub use status::Status;
 pub use stream::{Counts, Segment, Stream};

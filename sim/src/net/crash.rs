@@ -30,7 +30,7 @@ impl Net {
             }
             let (proto, local, holds_port) = (socket.proto, socket.local, socket.holds_port);
             if let (true, Some(local)) = (holds_port, local) {
-                self.ports.unbind(host, proto, s.0, local.port());
+                self.bindings.unbind(host, proto, s.0, local.port());
             }
             if proto == Proto::Udp {
                 self.socket_mut(s).datagrams.discard_all();

@@ -50,7 +50,7 @@ use windows_sys::Win32::Networking::WinSock::{
     AF_INET, FD_WRITE, IN_ADDR, IN_ADDR_0, SOCKADDR_IN, WSAEADDRNOTAVAIL, WSAENOBUFS, WSAEWOULDBLOCK,
     WSANOTINITIALISED,
 };
-use wsasim_model::{HostId, Ports, Proto, Status, Stream, Win32Error};
+use wsasim_model::{Bindings, HostId, Proto, Status, Stream, Win32Error};
 
 /// A socket of the run, indexing the transport's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,7 +129,7 @@ struct NetHost {
 pub(crate) struct Net {
     sockets: Vec<Socket>,
     conns: Vec<Conn>,
-    ports: Ports,
+    bindings: Bindings,
     hosts: Vec<NetHost>,
     pub(crate) wire: Wire,
     /// `Sim::pend_immediate`: operations that could complete at once pend one time in
@@ -271,7 +271,7 @@ impl Net {
         };
         let sharing = if reuse { wsasim_model::Sharing::ReuseAddr } else { wsasim_model::Sharing::Default };
         let bound = SocketAddrV4::new(ip, port);
-        self.ports.bind(host, proto, s.0, bound, sharing)?;
+        self.bindings.bind(host, proto, s.0, bound, sharing)?;
         let socket = self.socket_mut(s);
         (socket.local, socket.holds_port) = (Some(bound), true);
         if proto == Proto::Udp {
@@ -283,12 +283,12 @@ impl Net {
 
     /// A free dynamic port, drawn by the strategy: a random start, then the next free one.
     fn ephemeral_port(&mut self, cx: &mut NetCx, host: HostId, proto: Proto, ip: Ipv4Addr) -> Option<u16> {
-        let range = wsasim_model::ports::EPHEMERAL;
+        let range = wsasim_model::bindings::EPHEMERAL;
         let size = usize::from(range.end() - range.start()) + 1;
         let start = cx.pick(crate::strategy::Choice::Port, size);
         (0..size)
             .map(|i| range.start() + ((start + i) % size) as u16)
-            .find(|port| self.ports.is_free(host, proto, ip, *port))
+            .find(|port| self.bindings.is_free(host, proto, ip, *port))
     }
 
     /// Binds an unbound socket to the wildcard address and a dynamic port, as `connect`
@@ -351,7 +351,7 @@ impl Net {
         }
         let host = self.socket(s).host;
         if let (true, Some(local)) = (self.socket(s).holds_port, self.socket(s).local) {
-            self.ports.unbind(host, proto, s.0, local.port());
+            self.bindings.unbind(host, proto, s.0, local.port());
         }
         match proto {
             Proto::Tcp => self.tcp_close(cx, s),

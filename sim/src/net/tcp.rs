@@ -518,7 +518,7 @@ impl Net {
         host: u32,
     ) {
         trace_packet(cx, "syn", from, to, 0);
-        let listener = self.ports.lookup(host, Proto::Tcp, to);
+        let listener = self.bindings.lookup(host, Proto::Tcp, to);
         let listener = listener.map(SocketId).filter(|l| {
             let l = self.socket(*l);
             l.tcp == Tcp::Listening && !l.closed && l.backlog.len() < l.backlog_max

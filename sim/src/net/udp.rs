@@ -162,7 +162,7 @@ impl Net {
         data: Vec<u8>,
     ) {
         let len = data.len();
-        let target = self.ports.lookup(host, Proto::Udp, to);
+        let target = self.bindings.lookup(host, Proto::Udp, to);
         let taken = target.map(SocketId).filter(|s| {
             let socket = self.socket(*s);
             let queued = socket.datagrams.counts().queued as usize;
@@ -212,7 +212,7 @@ impl Net {
     ) {
         let entry = Entry::Packet { what: "port unreachable", from, to, bytes: 0 };
         cx.record(entry);
-        let target = self.ports.lookup(host, Proto::Udp, to);
+        let target = self.bindings.lookup(host, Proto::Udp, to);
         let reported = |s: &Socket| !s.closed && s.options.report_unreachable;
         let Some(s) = target.map(SocketId).filter(|s| reported(self.socket(*s))) else { return };
         if let Some(mut op) = self.socket_mut(s).receives.pop_front() {

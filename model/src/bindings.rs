@@ -41,13 +41,13 @@ struct Bound {
 
 /// Every binding of a run, by host, protocol and port.
 #[derive(Debug, Default)]
-pub struct Ports {
+pub struct Bindings {
     bound: BTreeMap<(HostId, Proto, u16), Vec<Bound>>,
 }
 
-impl Ports {
-    pub fn new() -> Ports {
-        Ports::default()
+impl Bindings {
+    pub fn new() -> Bindings {
+        Bindings::default()
     }
 
     /// Binds `socket` to `addr` (its port not 0) if the bindings already there allow it:
@@ -142,7 +142,7 @@ mod tests {
     const WILD: Ipv4Addr = Ipv4Addr::UNSPECIFIED;
     const HOST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 
-    fn bind(p: &mut Ports, s: u32, ip: Ipv4Addr, sharing: Sharing) -> Result<(), Win32Error> {
+    fn bind(p: &mut Bindings, s: u32, ip: Ipv4Addr, sharing: Sharing) -> Result<(), Win32Error> {
         p.bind(0, Proto::Tcp, s, SocketAddrV4::new(ip, 7000), sharing)
     }
 
@@ -165,7 +165,7 @@ mod tests {
             ((WILD, Exclusive), (HOST, Exclusive), denied),
         ];
         for ((ip1, s1), (ip2, s2), expected) in table {
-            let mut p = Ports::new();
+            let mut p = Bindings::new();
             bind(&mut p, 0, ip1, s1).unwrap();
             assert_eq!(bind(&mut p, 1, ip2, s2), expected, "{ip1}/{s1:?} then {ip2}/{s2:?}");
         }
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn different_specific_addresses_and_protocols_do_not_collide() {
-        let mut p = Ports::new();
+        let mut p = Bindings::new();
         bind(&mut p, 0, HOST, Sharing::Default).unwrap();
         bind(&mut p, 1, Ipv4Addr::LOCALHOST, Sharing::Default).unwrap();
         let udp = p.bind(0, Proto::Udp, 2, SocketAddrV4::new(HOST, 7000), Sharing::Default);
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn unbinding_frees_the_port() {
-        let mut p = Ports::new();
+        let mut p = Bindings::new();
         bind(&mut p, 0, WILD, Sharing::Default).unwrap();
         p.unbind(0, Proto::Tcp, 0, 7000);
         assert_eq!(bind(&mut p, 1, WILD, Sharing::Default), Ok(()));
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn lookup_prefers_the_exact_address_over_the_wildcard() {
-        let mut p = Ports::new();
+        let mut p = Bindings::new();
         bind(&mut p, 0, WILD, Sharing::Default).unwrap();
         bind(&mut p, 1, HOST, Sharing::Default).unwrap();
         assert_eq!(p.lookup(0, Proto::Tcp, SocketAddrV4::new(HOST, 7000)), Some(1));
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn ephemeral_ports_skip_the_taken_ones() {
-        let mut p = Ports::new();
+        let mut p = Bindings::new();
         let first = *EPHEMERAL.start();
         assert!(p.is_free(0, Proto::Udp, HOST, first));
         assert_eq!(first, 49152);
