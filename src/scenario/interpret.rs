@@ -146,10 +146,9 @@ impl Op {
 
     /// Whether the latest operation has ended: its status is no longer `STATUS_PENDING`.
     fn ended(&self) -> bool {
-        const STATUS_PENDING: usize = 0x103;
         // SAFETY: a read of the OVERLAPPED's status word, which only the transport writes,
         // and not while a script runs.
-        unsafe { (*self.overlapped()).Internal != STATUS_PENDING }
+        unsafe { (*self.overlapped()).Internal != wsasim_model::Status::PENDING.0 as u32 as usize }
     }
 
     /// What a receive that ended with `bytes` gave: the bytes (added to its buffers the
