@@ -24,7 +24,9 @@ use windows_sys::Win32::System::Threading::INFINITE;
 use windows_sys::core::{BOOL, PCSTR, PSTR};
 use wsasim_model::{Handle, Proto, Status};
 use wsasim_sim::names::Meaning;
-use wsasim_sim::{Blocker, Buffer, Cancel, FromSlot, Misuse, Notify, Op, SocketId, Start, Value, Wake};
+use wsasim_sim::{
+    Blocker, Buffer, Cancel, FromSlot, Misuse, Notify, Op, SocketId, Start, Value, Wake, overlapped,
+};
 
 /// How a blocking call's wait ended.
 pub(crate) enum Blocked {
@@ -75,7 +77,7 @@ pub(crate) fn block_on(
 /// The status of the operation using `ov`, or `None` while it pends.
 fn completion(ov: *mut OVERLAPPED) -> Option<Status> {
     // SAFETY: `ov` is the blocking call's, alive for the whole call.
-    let status = Status(unsafe { (*ov).Internal } as u32 as i32);
+    let status = unsafe { overlapped::status(ov) };
     (status != Status::PENDING).then_some(status)
 }
 
@@ -226,7 +228,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             match block_on(call, args, id, ov, deadline) {
                 Blocked::Completed(status) => {
                     // SAFETY: as above.
-                    let (bytes, flags) = unsafe { ((*ov).InternalHigh, (*ov).Anonymous.Anonymous.Offset) };
+                    let (bytes, flags) = unsafe { (overlapped::bytes(ov), overlapped::flags(ov)) };
                     match status.wsa_result() {
                         Ok(_) => Ok(Transferred::Now { bytes, flags }),
                         // Doc: closesocket: blocking calls cut off by it fail with WSAEINTR.
@@ -684,7 +686,7 @@ pub unsafe fn WSAGetOverlappedResult(
                 if !lpdwflags.is_null() {
                     // SAFETY: as above; flags are written on success only (Wine
                     // sock.c test_ip_pktinfo).
-                    unsafe { *lpdwflags = (*lpoverlapped).Anonymous.Anonymous.Offset };
+                    unsafe { *lpdwflags = overlapped::flags(lpoverlapped) };
                 }
                 Ok(error)
             }
@@ -726,7 +728,7 @@ unsafe fn overlapped_status(
         }
     });
     // SAFETY: the caller's contract.
-    let status = || Status(unsafe { (*ov).Internal } as u32 as i32);
+    let status = || unsafe { overlapped::status(ov) };
     if status() == Status::PENDING {
         if !wait_for_it {
             return Err(ERROR_IO_INCOMPLETE);
@@ -737,7 +739,7 @@ unsafe fn overlapped_status(
         wait(call, args, &[on], false, INFINITE, false)?;
     }
     // SAFETY: as above.
-    unsafe { *bytes = (*ov).InternalHigh as u32 };
+    unsafe { *bytes = overlapped::bytes(ov) as u32 };
     Ok(Some(status()).filter(|s| *s != Status::PENDING))
 }
 

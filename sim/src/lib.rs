@@ -44,6 +44,7 @@ mod world;
 
 pub use check::{Check, check};
 pub use misuse::{Finding, Misuse};
+pub use net::overlapped;
 pub use net::{
     Buffer, Cancel, Chance, Conservation, FromSlot, Latency, LinkFaults, Notify, Op, Options, Readiness,
     Socket, SocketId, Start, buffer_list, injectable, sockaddr,

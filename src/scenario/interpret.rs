@@ -148,7 +148,7 @@ impl Op {
     fn ended(&self) -> bool {
         // SAFETY: a read of the OVERLAPPED's status word, which only the transport writes,
         // and not while a script runs.
-        unsafe { (*self.overlapped()).Internal != wsasim_model::Status::PENDING.0 as u32 as usize }
+        unsafe { wsasim_sim::overlapped::status(self.overlapped()) != wsasim_model::Status::PENDING }
     }
 
     /// What a receive that ended with `bytes` gave: the bytes (added to its buffers the

@@ -16,6 +16,7 @@
 //! - `inject`: errors injected into calls, and which call may be given which.
 //! - `keepalive`: TCP keep-alive probes, and the connections they find dead.
 //! - `op`: an operation in progress and how its completion is delivered.
+//! - `overlapped`: where an operation's end is kept in its OVERLAPPED.
 //! - `tcp`, `udp`: each protocol's calls and arrivals.
 //! - `readiness`: network events (`WSAEventSelect`) and what `select` and `WSAPoll` see.
 //! - `wire`: packets in flight and the one place that decides their fate.
@@ -28,6 +29,7 @@ mod faults;
 mod inject;
 mod keepalive;
 mod op;
+pub mod overlapped;
 mod readiness;
 mod socket;
 mod tcp;

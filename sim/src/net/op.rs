@@ -8,9 +8,9 @@
 //! see there.
 
 use super::effects::{Effect, NetCx, Routine};
+use super::overlapped;
 use crate::ThreadId;
 use crate::trace::Entry;
-use windows_sys::Win32::Foundation::STATUS_PENDING;
 use windows_sys::Win32::Networking::WinSock::{LPWSAOVERLAPPED_COMPLETION_ROUTINE, SOCKADDR, SOCKADDR_IN};
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::{Handle, Spares, Status};
@@ -341,7 +341,7 @@ impl Op {
     pub(crate) fn begin(&self, cx: &mut NetCx) {
         // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc: WSARecv,
         // Doc: WSASend).
-        unsafe { (*self.overlapped).Internal = STATUS_PENDING as u32 as usize };
+        unsafe { overlapped::begin(self.overlapped) };
         if let Notify::Object(h) = self.notify {
             cx.effect(Effect::Reset(h));
         }
@@ -418,11 +418,7 @@ impl Op {
         if write {
             // SAFETY: the OVERLAPPED stays valid until the operation completes (Doc:
             // WSARecv), which is now.
-            unsafe {
-                (*self.overlapped).Internal = status.0 as u32 as usize;
-                (*self.overlapped).InternalHigh = bytes;
-                (*self.overlapped).Anonymous.Anonymous.Offset = flags;
-            }
+            unsafe { overlapped::end(self.overlapped, status, bytes, Some(flags)) };
         }
         match self.notify {
             Notify::Object(h) => cx.effect(Effect::Signal(h)),

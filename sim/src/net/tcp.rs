@@ -735,10 +735,7 @@ impl Net {
         if matches!(op.notify, Notify::Waiter) {
             // SAFETY: the call's OVERLAPPED (its own, or the program's, which is filled: Wine
             // sock.c test_nonblocking_async_recv).
-            unsafe {
-                (*op.overlapped).Internal = status.0 as u32 as usize;
-                (*op.overlapped).InternalHigh = bytes;
-            }
+            unsafe { super::overlapped::end(op.overlapped, status, bytes, None) };
         } else {
             let handle = self.socket(s).handle;
             op.complete(cx, handle, status, bytes);
