@@ -16,10 +16,9 @@ pub mod Networking {
         };
         pub use crate::error::{WSAGetLastError, WSASetLastError};
         pub use crate::event::{WSACloseEvent, WSACreateEvent, WSAResetEvent, WSASetEvent};
-        pub use crate::io::{
-            WSAGetOverlappedResult, WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto,
-        };
+        pub use crate::io::{WSARecv, WSARecvFrom, WSASend, WSASendTo, recv, recvfrom, send, sendto};
         pub use crate::ioctl::{WSAIoctl, ioctlsocket};
+        pub use crate::overlapped::WSAGetOverlappedResult;
         pub use crate::readiness::{__WSAFDIsSet, WSAEnumNetworkEvents, WSAEventSelect, WSAPoll, select};
         pub use crate::resolve::{
             FreeAddrInfoW, GetAddrInfoW, GetHostNameW, GetNameInfoW, freeaddrinfo, getaddrinfo,
@@ -41,7 +40,7 @@ pub mod Security {
 
 pub mod System {
     pub mod IO {
-        pub use crate::io::{CancelIo, CancelIoEx, GetOverlappedResult};
+        pub use crate::overlapped::{CancelIo, CancelIoEx, GetOverlappedResult};
         pub use windows_sys::Win32::System::IO::*;
     }
 

@@ -45,6 +45,7 @@ mod handle;
 mod io;
 mod ioctl;
 mod memory;
+mod overlapped;
 mod readiness;
 mod resolve;
 #[cfg(feature = "cli")]
