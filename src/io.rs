@@ -8,8 +8,7 @@
 //! Windows' blocking calls do.
 
 use crate::addr::{read_sockaddr, show};
-use crate::call::{Call, enter, handle};
-use crate::event::is_event;
+use crate::call::{Call, enter};
 use crate::memory::{self, Access};
 use crate::socket::lookup;
 use std::net::SocketAddrV4;
@@ -17,7 +16,7 @@ use windows_sys::Win32::Foundation::ERROR_IO_PENDING;
 use windows_sys::Win32::Networking::WinSock::*;
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use windows_sys::core::{PCSTR, PSTR};
-use wsasim_model::{Handle, Proto, Status};
+use wsasim_model::{Proto, Status};
 use wsasim_sim::names::Meaning;
 use wsasim_sim::{Blocker, Buffer, FromSlot, Notify, Op, SocketId, Start, Value, Wake, overlapped};
 
@@ -140,9 +139,9 @@ enum Transferred {
 /// test_tcp_sendto_recvfrom); then the flags' values and the event; then the socket's state.
 fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> {
     let id = lookup(call, r.socket)?;
-    let (handle, overlapped_socket, nonblocking, timeout_ms, proto) = call.with(|w| {
+    let (overlapped_socket, nonblocking, timeout_ms, proto) = call.with(|w| {
         let s = w.socket(id);
-        (s.handle, s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms, s.proto)
+        (s.overlapped, s.options.nonblocking, s.options.receive_timeout_ms, s.proto)
     });
     let buffers = r.buffers?;
     r.count?;
@@ -166,7 +165,7 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let notify = if overlapped {
         // SAFETY: the caller's OVERLAPPED, valid until the operation completes (Doc: WSARecv,
         // Doc: WSASend).
-        unsafe { notify_of(call, handle, r.overlapped, r.routine)? }
+        call.with(|w| unsafe { w.notify_for(id, r.overlapped, r.routine) })?
     } else {
         Notify::Waiter
     };
@@ -232,29 +231,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
                 Blocked::TimedOut => Err(WSAETIMEDOUT as u32),
             }
         }
-    }
-}
-
-/// How an overlapped operation on the socket `handle` makes its completion known: its
-/// completion routine, else its OVERLAPPED's event, else the socket (Doc: WSARecv); an
-/// `hEvent` that is not an event is `WSA_INVALID_HANDLE`.
-///
-/// # Safety
-/// `ov` is the caller's OVERLAPPED, not NULL.
-pub(crate) unsafe fn notify_of(
-    call: Call,
-    handle: Handle,
-    ov: *mut OVERLAPPED,
-    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
-) -> Result<Notify, u32> {
-    if routine.is_some() {
-        return Ok(Notify::Routine(routine));
-    }
-    // SAFETY: the caller's promise.
-    match unsafe { (*ov).hEvent } {
-        h if h.is_null() => Ok(Notify::Object(handle)),
-        h if call.with(|w| is_event(w, self::handle(h))) => Ok(Notify::Object(self::handle(h))),
-        _ => Err(WSA_INVALID_HANDLE as u32),
     }
 }
 

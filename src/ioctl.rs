@@ -3,7 +3,6 @@
 //! and test_get_extension_func, run on Windows.
 
 use crate::call::{Call, enter};
-use crate::io::notify_of;
 use crate::memory::{Access, usable};
 use crate::socket::lookup;
 use std::ffi::c_void;
@@ -182,9 +181,8 @@ fn finish(
     if ov.is_null() {
         return Ok(0);
     }
-    let handle = call.with(|w| w.socket(id).handle);
     // SAFETY: the caller's OVERLAPPED, valid until the control completes, which is now.
-    let notify = unsafe { notify_of(call, handle, ov, routine)? };
+    let notify = call.with(|w| unsafe { w.notify_for(id, ov, routine) })?;
     call.with(|w| {
         w.overlapped_given(id, ov as usize, call.name);
         let op = Op {

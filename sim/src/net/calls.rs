@@ -6,7 +6,10 @@ use super::{Cancel, Net, Notify, Op, Readiness, Socket, SocketId, Start};
 use crate::World;
 use crate::thread::{Blocker, State};
 use std::net::SocketAddrV4;
-use windows_sys::Win32::Networking::WinSock::{WSAENOTSOCK, WSANOTINITIALISED};
+use windows_sys::Win32::Networking::WinSock::{
+    LPWSAOVERLAPPED_COMPLETION_ROUTINE, WSA_INVALID_HANDLE, WSAENOTSOCK, WSANOTINITIALISED,
+};
+use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::{Enumerated, Handle, Object, Proto, Status, Win32Error};
 
 impl World {
@@ -115,6 +118,32 @@ impl World {
             State::Blocked { call, on: b, .. } if i != me.index() && on(b) => Some((t.name.clone(), *call)),
             _ => None,
         })
+    }
+
+    /// How an overlapped operation on socket `s` makes its completion known: its
+    /// completion routine, else its OVERLAPPED's event, else the socket (Doc: WSARecv);
+    /// an `hEvent` that is not an event of the running host is `WSA_INVALID_HANDLE`.
+    ///
+    /// # Safety
+    /// `ov` is the caller's OVERLAPPED, not NULL.
+    pub unsafe fn notify_for(
+        &self,
+        s: SocketId,
+        ov: *const OVERLAPPED,
+        routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+    ) -> Result<Notify, Win32Error> {
+        if routine.is_some() {
+            return Ok(Notify::Routine(routine));
+        }
+        // SAFETY: the caller's contract.
+        let event = Handle(unsafe { (*ov).hEvent } as usize);
+        if event.0 == 0 {
+            return Ok(Notify::Object(self.socket(s).handle));
+        }
+        match self.kernel.get(self.host(), event) {
+            Ok(Object::Event(_)) => Ok(Notify::Object(event)),
+            _ => Err(WSA_INVALID_HANDLE as Win32Error),
+        }
     }
 
     /// An overlapped call of socket `s` is given the OVERLAPPED at `overlapped`: it is a
