@@ -236,3 +236,44 @@ fn crashes_and_restarts_replay_with_their_seed() {
     });
     assert!(distinct > 190, "{distinct} distinct traces");
 }
+
+#[test]
+fn a_syn_ack_that_reaches_a_client_host_restarted_meanwhile_draws_a_reset() {
+    // The SYN reaches the server at 10 ms; its answer reaches the client's host at 20 ms,
+    // which crashed at 12 ms and is up again at 15 ms, knowing nothing of the connection
+    // (RFC 793, 3.4): the server's accepted socket is reset.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO).latency(MS(10), MS(10));
+    sim.host("srv", "192.0.2.2", || {
+        startup();
+        let s = accept_one(listener("0.0.0.0:7"));
+        assert_eq!(receive(s, 1), Err(WSAECONNRESET as u32));
+    });
+    sim.host("c2", "192.0.2.3", || {
+        startup();
+        let _ = try_connect(tcp(), "192.0.2.2:7");
+    });
+    sim.crash("c2", MS(12)).restart("c2", MS(15), || unsafe { Sleep(10) });
+    sim.client("cli", "192.0.2.1", || unsafe { Sleep(100) });
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    assert!(outcome.trace_text().contains("  rst 192.0.2.3:"), "{}", outcome.trace_text());
+}
+
+#[test]
+fn a_fin_that_reaches_a_restarted_host_draws_a_reset_too() {
+    // RFC 793, 3.4: any segment for a connection the host does not have, data or not.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", server);
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        assert_eq!(exchange(s, &[1; REQUEST]), Ok(()));
+        unsafe { Sleep(300) };
+        assert_eq!(unsafe { shutdown(s, SD_SEND) }, 0);
+        assert_eq!(receive(s, 1), Err(WSAECONNRESET as u32));
+        close(s);
+    });
+    sim.crash("srv", MS(50)).restart("srv", MS(200), server);
+    sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+}

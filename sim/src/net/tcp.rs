@@ -560,16 +560,22 @@ impl Net {
     }
 
     /// The listener's answer: the client's connect is done, unless the client closed
-    /// meanwhile, which resets the connection.
+    /// meanwhile, or its host forgot the connection (it crashed), either of which resets
+    /// the connection (RFC 793, 3.4).
     pub(super) fn tcp_syn_ack(&mut self, cx: &mut NetCx, c: ConnId) {
         let (addrs, end) = (self.conn(c).addrs, self.conn(c).ends[0]);
         trace_packet(cx, "syn-ack", addrs[1], addrs[0], 0);
-        let EndState::Open(client) = end else { unreachable!("a connection starts open") };
-        if self.socket(client).closed {
-            self.conn_mut(c).ends[0] = EndState::Closed;
-            self.abort(cx, c, 0, true);
-            return;
-        }
+        let client = match end {
+            EndState::Open(client) if !self.socket(client).closed => client,
+            EndState::Open(_) => {
+                self.conn_mut(c).ends[0] = EndState::Closed;
+                return self.abort(cx, c, 0, true);
+            }
+            EndState::Gone => return self.abort(cx, c, 0, true),
+            EndState::Closed | EndState::Unaccepted => {
+                unreachable!("a client's end before its SYN-ACK: {end:?}")
+            }
+        };
         let socket = self.socket_mut(client);
         socket.tcp.established();
         socket.end = Some(End { conn: c, side: 0 });
@@ -643,11 +649,12 @@ impl Net {
                     self.occur(cx, s, FD_CLOSE, 0);
                 }
             }
-            // Unread data at close (RFC 1122, 4.2.2.13), or a connection the host forgot
-            // (RFC 793, 3.4), answered with a reset, once.
-            EndState::Closed | EndState::Gone if bytes > 0 && !self.conn(c).streams[side].is_reset() => {
+            // Unread data at close (RFC 1122, 4.2.2.13), or any segment (a FIN too) for a
+            // connection the host forgot (RFC 793, 3.4), answered with a reset, once.
+            EndState::Closed if bytes > 0 && !self.conn(c).streams[side].is_reset() => {
                 self.abort(cx, c, 1 - side, true)
             }
+            EndState::Gone if !self.conn(c).streams[side].is_reset() => self.abort(cx, c, 1 - side, true),
             _ => {}
         }
         self.serve_sends(cx, c, side);
