@@ -59,9 +59,11 @@ fn exchange(s: SOCKET, request: &[u8]) -> Result<(), u32> {
     Ok(())
 }
 
-/// A client that makes 30 requests, 100 ms apart. When `reconnects`, a request that fails
-/// (the connection reset, given up on, refused) is made again on a new connection;
-/// otherwise the failure ends the client with a panic.
+/// A client that makes 30 requests, 100 ms apart, each reply awaited for at most 5 s (a
+/// server that crashes between a request and its reply sends nothing more, and a client
+/// that waits for ever on Windows would too). When `reconnects`, a request that fails (the
+/// connection reset, given up on, refused, or no reply in time) is made again on a new
+/// connection; otherwise the failure ends the client with a panic.
 fn client(reconnects: bool) -> impl FnOnce() {
     move || {
         startup();
@@ -73,6 +75,13 @@ fn client(reconnects: bool) -> impl FnOnce() {
                     Some(s) => s,
                     None => {
                         let s = tcp();
+                        let timeout = 5000u32;
+                        let size = size_of::<u32>() as i32;
+                        // SAFETY: a live local of the size given.
+                        let set = unsafe {
+                            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (&raw const timeout).cast(), size)
+                        };
+                        assert_eq!(set, 0);
                         if let Err(e) = try_connect(s, "192.0.2.2:7") {
                             assert!(reconnects, "request {i}: connect failed, error {e}");
                             close(s);
@@ -276,4 +285,36 @@ fn a_fin_that_reaches_a_restarted_host_draws_a_reset_too() {
     });
     sim.crash("srv", MS(50)).restart("srv", MS(200), server);
     sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+}
+
+#[test]
+fn a_retransmission_a_crashed_host_had_still_to_send_never_arrives() {
+    // The reply, sent at 150 ms into a partition, is lost, and lost again at 450 ms, and
+    // due again at 1050 ms, once the partition has healed; but the server crashed at 400
+    // ms (up again at 600 ms, knowing nothing of it), so that one never goes, and the
+    // client's receive times out.
+    let mut sim = Sim::new(0);
+    sim.start_spread(Duration::ZERO);
+    sim.host("srv", "192.0.2.2", || {
+        startup();
+        let s = accept_one(listener("0.0.0.0:7"));
+        let request = receive(s, REQUEST).expect("the request");
+        unsafe { Sleep(150) };
+        assert_eq!(try_send(s, &request), Ok(()));
+        let _ = receive(s, 1);
+    });
+    sim.client("cli", "192.0.2.1", || {
+        startup();
+        let s = connected("192.0.2.2:7");
+        let timeout = 3000u32;
+        assert_eq!(unsafe { setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, (&raw const timeout).cast(), 4) }, 0);
+        assert_eq!(try_send(s, &[1; REQUEST]), Ok(()));
+        assert_eq!(receive(s, REQUEST), Err(WSAETIMEDOUT as u32));
+    });
+    sim.partition(MS(100), MS(1000), &["cli"], &["srv"]);
+    sim.crash("srv", MS(400)).restart("srv", MS(600), || unsafe { Sleep(10) });
+    let outcome = sim.run().unwrap_or_else(|f| panic!("{f}\n{}", f.trace_text()));
+    let trace = outcome.trace_text();
+    assert!(trace.contains("never sent 192.0.2.2:7 > 192.0.2.1:"), "{trace}");
+    assert!(outcome.conservation().holds(), "{:?}", outcome.conservation());
 }

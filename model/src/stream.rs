@@ -331,6 +331,18 @@ impl Stream {
         self.abort();
     }
 
+    /// A segment on the wire that never left after all (its sender's host crashed before
+    /// sending it again, or before the one it waited behind): its bytes are thrown away and
+    /// counted; what arrived before it stays.
+    pub fn never_sent(&mut self, segment: Segment) {
+        let len = segment.data.len();
+        assert!(len <= self.in_flight, "{len} bytes never sent with {} in flight", self.in_flight);
+        self.in_flight -= len;
+        self.discarded += len as u64;
+        spare(segment.data);
+        self.check();
+    }
+
     /// The receiver forgot the connection: what it had not read is thrown away and
     /// counted.
     pub fn forget_received(&mut self) {

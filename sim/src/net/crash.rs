@@ -17,7 +17,8 @@ impl Net {
     /// Host `host` goes down: its sockets are gone, their pending operations abandoned
     /// (the threads that issued them have ended with the host), their ports free; every
     /// connection end it held is forgotten, what it had not sent or read thrown away and
-    /// counted; `WSAStartup` must be called again.
+    /// counted, segments it was still to send again with them; `WSAStartup` must be
+    /// called again.
     pub(crate) fn crash_host(&mut self, cx: &mut NetCx, host: HostId) {
         for s in self.open_sockets(host) {
             self.mark_closed(s);
@@ -45,6 +46,16 @@ impl Net {
                     conn.streams[1 - side].forget_received();
                 }
             }
+        }
+        // Retransmissions it had still to send never go, nor what waited behind them.
+        let conns = &self.conns;
+        let never_sent =
+            self.wire.take_never_sent(cx.now_ns, |c, side| conns[c.0 as usize].hosts[side] == host);
+        for (c, side, segment) in never_sent {
+            let conn = self.conn_mut(c);
+            let (from, to, bytes) = (conn.addrs[side], conn.addrs[1 - side], segment.data.len() as u64);
+            conn.streams[side].never_sent(segment);
+            cx.record(Entry::Packet { what: "never sent", from, to, bytes });
         }
         let h = &mut self.hosts[host as usize];
         (h.started, h.down) = (0, true);

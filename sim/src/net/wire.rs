@@ -114,11 +114,13 @@ impl Latency {
 }
 
 /// A packet due at `at_ns`, the `order`-th sent: packets are delivered by due time, then
-/// in the order they were sent.
+/// in the order they were sent. It leaves its host at `leaves_ns` (later than it was put
+/// on the wire when it goes again after a loss).
 #[derive(Debug)]
 struct Due {
     at_ns: u64,
     order: u64,
+    leaves_ns: u64,
     packet: Packet,
 }
 
@@ -171,8 +173,50 @@ impl Wire {
     }
 
     pub(crate) fn push(&mut self, at_ns: u64, packet: Packet) {
+        self.push_leaving(0, at_ns, packet);
+    }
+
+    fn push_leaving(&mut self, leaves_ns: u64, at_ns: u64, packet: Packet) {
         self.sent += 1;
-        self.queue.push(Reverse(Due { at_ns, order: self.sent, packet }));
+        self.queue.push(Reverse(Due { at_ns, order: self.sent, leaves_ns, packet }));
+    }
+
+    /// Takes off the wire every segment of a connection side that `crashed` says forgot
+    /// it, from the first that leaves after `now_ns` (a retransmission its host will
+    /// never send) on, as the later ones could not be delivered in order without it.
+    pub(crate) fn take_never_sent(
+        &mut self,
+        now_ns: u64,
+        crashed: impl Fn(ConnId, usize) -> bool,
+    ) -> Vec<(ConnId, usize, Segment)> {
+        let mut first: BTreeMap<(ConnId, usize), (u64, u64)> = BTreeMap::new();
+        for d in self.queue.iter().map(|d| &d.0) {
+            if let Packet::Segment { conn, side, .. } = d.packet
+                && d.leaves_ns > now_ns
+                && crashed(conn, side)
+            {
+                let key = first.entry((conn, side)).or_insert(d.key());
+                *key = (*key).min(d.key());
+            }
+        }
+        if first.is_empty() {
+            return Vec::new();
+        }
+        let (mut taken, mut kept) = (Vec::new(), Vec::new());
+        for Reverse(d) in std::mem::take(&mut self.queue).into_vec() {
+            let key = d.key();
+            match d.packet {
+                Packet::Segment { conn, side, segment }
+                    if first.get(&(conn, side)).is_some_and(|f| key >= *f) =>
+                {
+                    taken.push((key, (conn, side, segment)));
+                }
+                packet => kept.push(Reverse(Due { packet, ..d })),
+            }
+        }
+        self.queue = BinaryHeap::from(kept);
+        taken.sort_by_key(|(key, _)| *key);
+        taken.into_iter().map(|(_, t)| t).collect()
     }
 
     fn latency(&self, a: HostId, b: HostId) -> Latency {
@@ -289,7 +333,7 @@ impl Net {
                     let back = sent_ns + draw_latency(cx, latency);
                     self.wire.push(back, Packet::Rst { conn, side: 1 - side, answers: false });
                 }
-                self.wire.push(at, packet);
+                self.wire.push_leaving(sent_ns, at, packet);
                 if datagram && held_ns == 0 {
                     self.wire.datagram_last.insert((from, to), at);
                 }
