@@ -97,6 +97,34 @@ fn an_accept_that_fails_for_want_of_descriptors_leaves_the_connection_queued() {
 }
 
 #[test]
+fn an_accept_that_fails_reenables_fd_accept_all_the_same() {
+    // Doc: WSAEventSelect: "any call to the reenabling routine, even one that fails,
+    // results in reenabling of recording and signaling"; the connection still waits.
+    run_with(
+        |sim| _ = sim.inject("accept", WSAEMFILE as u32, 1.0),
+        || unsafe {
+            startup();
+            let l = listener("127.0.0.1:7");
+            let ev = WSACreateEvent();
+            assert_eq!(WSAEventSelect(l, ev, FD_ACCEPT as i32), 0);
+            let c = connected("127.0.0.1:7");
+            let mut events = std::mem::zeroed::<WSANETWORKEVENTS>();
+            assert_eq!(WSAEnumNetworkEvents(l, ev, &mut events), 0);
+            assert_eq!(events.lNetworkEvents, FD_ACCEPT as i32);
+            assert_eq!(accept(l, std::ptr::null_mut(), std::ptr::null_mut()), INVALID_SOCKET);
+            assert_eq!(WSAGetLastError(), WSAEMFILE);
+            let handles = [ev as HANDLE];
+            let waited = WSAWaitForMultipleEvents(1, handles.as_ptr(), 1, 0, 0);
+            assert_eq!(waited, WSA_WAIT_EVENT_0 as u32, "FD_ACCEPT again");
+            assert_eq!(WSAEnumNetworkEvents(l, ev, &mut events), 0);
+            assert_eq!(events.lNetworkEvents, FD_ACCEPT as i32);
+            close(c);
+            close(l);
+        },
+    );
+}
+
+#[test]
 fn a_connect_refused_buffers_can_connect_again() {
     run_with(
         |sim| _ = sim.inject("connect", WSAENOBUFS as u32, 1.0),

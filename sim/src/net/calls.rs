@@ -7,7 +7,7 @@ use crate::World;
 use crate::thread::{Blocker, State};
 use std::net::SocketAddrV4;
 use windows_sys::Win32::Networking::WinSock::{
-    LPWSAOVERLAPPED_COMPLETION_ROUTINE, WSA_INVALID_HANDLE, WSAENOTSOCK, WSANOTINITIALISED,
+    FD_ACCEPT, LPWSAOVERLAPPED_COMPLETION_ROUTINE, WSA_INVALID_HANDLE, WSAENOTSOCK, WSANOTINITIALISED,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 use wsasim_model::{Enumerated, Handle, Object, Proto, Status, Win32Error};
@@ -241,6 +241,9 @@ impl World {
         // The connection stays queued for the next accept (Doc: accept, WSAEMFILE: "The
         // queue is nonempty upon entry to accept and there are no descriptors available").
         if let Some(e) = self.injected("accept") {
+            // A re-enabling call that fails re-enables its event all the same (Doc:
+            // WSAEventSelect), and the connection still waits.
+            self.with_net(|net, cx| net.reenable(cx, s, FD_ACCEPT, true));
             return Err(e);
         }
         let new = self.open_socket(Proto::Tcp, self.socket(s).overlapped);
