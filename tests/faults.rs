@@ -336,3 +336,15 @@ fn a_connection_the_network_resets_fails_at_both_ends_with_wsaeconnreset() {
     assert_eq!(trace.matches("  rst 192.0.2.").count(), 2, "{trace}");
     assert!(outcome.conservation().holds());
 }
+
+#[test]
+#[should_panic(expected = "wsasim: Sim::partition: host \"a\" is on both sides")]
+fn a_partition_with_a_host_on_both_sides_is_refused() {
+    Sim::new(0).partition(Duration::ZERO, Duration::MAX, &["a", "b"], &["a"]);
+}
+
+#[test]
+#[should_panic(expected = "wsasim: Sim::partition: it heals at 1s, not after it starts at 2s")]
+fn a_partition_that_heals_before_it_starts_is_refused() {
+    Sim::new(0).partition(Duration::from_secs(2), Duration::from_secs(1), &["a"], &["b"]);
+}

@@ -302,6 +302,13 @@ impl Sim {
     /// before the partition heals is dropped (its operations fail with `WSAECONNABORTED`),
     /// as is a connect (`WSAETIMEDOUT` after 21 s).
     pub fn partition(&mut self, at: Duration, heal_at: Duration, a: &[&str], b: &[&str]) -> &mut Sim {
+        assert!(
+            heal_at > at,
+            "wsasim: Sim::partition: it heals at {heal_at:?}, not after it starts at {at:?}"
+        );
+        if let Some(both) = a.iter().find(|n| b.contains(n)) {
+            panic!("wsasim: Sim::partition: host {both:?} is on both sides");
+        }
         let names = |side: &[&str]| side.iter().map(|n| (*n).to_owned()).collect();
         self.partitions.push((at, heal_at, names(a), names(b)));
         self

@@ -120,6 +120,13 @@ impl FaultsTable {
             let [a, b] = link.hosts.get_ref().as_slice() else {
                 return Err((link.hosts.span().start, "hosts: expected two host names".into()));
             };
+            if a.get_ref() == b.get_ref() {
+                // A host's loopback makes no fault.
+                return Err((
+                    b.span().start,
+                    format!("hosts: expected two hosts, not {:?} twice", b.get_ref()),
+                ));
+            }
             let link_chances = chances([&link.loss, &link.duplicate, &link.reorder, &link.reset])?;
             faults.links.push((host(a)?, host(b)?, link_chances));
         }

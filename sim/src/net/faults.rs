@@ -114,11 +114,10 @@ impl Retransmit {
 pub enum Carriage {
     /// A datagram: lost, duplicated or reordered as it is.
     Datagram,
-    /// An ICMP message: lost or delayed, never repeated.
-    Icmp,
     /// Retransmitted until it gets through or the sender gives up.
     Reliable(Retransmit),
-    /// A TCP reset: sent once.
+    /// Sent once, never repeated: an ICMP message, a reset, a keep-alive probe; lost or
+    /// delayed.
     Once,
 }
 
@@ -181,7 +180,7 @@ impl Faults {
         let lost =
             |cx: &mut NetCx, at_ns: u64| self.cut(from, to, at_ns) || link.loss.happens(cx, Choice::Loss);
         let (sent_ns, losses) = match carriage {
-            Carriage::Datagram | Carriage::Icmp | Carriage::Once => {
+            Carriage::Datagram | Carriage::Once => {
                 if lost(cx, now) {
                     return Fate::Lost;
                 }

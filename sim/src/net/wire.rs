@@ -271,8 +271,9 @@ impl Net {
         }
         let carriage = match &packet {
             Packet::Datagram { .. } => Carriage::Datagram,
-            Packet::PortUnreachable { .. } => Carriage::Icmp,
-            Packet::Rst { answers: false, .. } | Packet::Probe { .. } => Carriage::Once,
+            Packet::PortUnreachable { .. } | Packet::Rst { answers: false, .. } | Packet::Probe { .. } => {
+                Carriage::Once
+            }
             Packet::Syn { .. } | Packet::SynAck { .. } | Packet::Refused { .. } => {
                 Carriage::Reliable(Retransmit::SYN)
             }
