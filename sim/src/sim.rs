@@ -162,13 +162,13 @@ impl Sim {
 
     /// Fails the run once virtual time passes this (default [`Sim::TIME_MAX`]).
     pub fn time_max(&mut self, time: Duration) -> &mut Sim {
-        self.limits.time_max_ns = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+        self.limits.time_max_ns = ns(time);
         self
     }
 
     /// The virtual time each scheduling step takes (default [`Sim::QUANTUM`]).
     pub fn quantum(&mut self, quantum: Duration) -> &mut Sim {
-        self.limits.quantum_ns = u64::try_from(quantum.as_nanos()).unwrap_or(u64::MAX);
+        self.limits.quantum_ns = ns(quantum);
         self
     }
 
@@ -446,8 +446,7 @@ impl Sim {
         }
         for (at, heal, a, b) in &self.partitions {
             let side = |names: &[String]| names.iter().map(|n| index("partition", n)).collect();
-            let ns = |d: &Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-            let p = Partition { from_ns: ns(at), heal_ns: ns(heal), sides: [side(a), side(b)] };
+            let p = Partition { from_ns: ns(*at), heal_ns: ns(*heal), sides: [side(a), side(b)] };
             net.faults.partitions.push(p);
         }
         let events = std::mem::take(&mut self.host_events);
@@ -522,7 +521,6 @@ fn host_events(
     hosts: u32,
     partitions: &mut Vec<Partition>,
 ) -> Vec<HostEvent> {
-    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
     let mut events: Vec<HostEvent> = events
         .into_iter()
         .map(|(at, name, restart)| {
@@ -1068,4 +1066,9 @@ fn describe_blocked(t: &crate::thread::ThreadRecord) -> Option<String> {
     };
     let until = deadline_ns.map_or("forever".to_owned(), |d| format!("until {:?}", Duration::from_nanos(d)));
     Some(format!("{} blocked in {call}, {what}, {until}", t.name))
+}
+
+/// `d` in nanoseconds, `u64::MAX` past 584 years (a time that never comes).
+fn ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -133,7 +133,7 @@ impl Net {
             Packet::ConnectTimeout { .. }
             | Packet::GaveUp { .. }
             | Packet::KeepAlive { .. }
-            | Packet::Serve { .. } => unreachable!(),
+            | Packet::Serve { .. } => unreachable!("not a packet, handed on above"),
         }
         None
     }
