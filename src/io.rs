@@ -162,13 +162,6 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     };
     check_flags(kind, flags, proto)?;
     let overlapped = !r.overlapped.is_null() && overlapped_socket;
-    let notify = if overlapped {
-        // SAFETY: the caller's OVERLAPPED, valid until the operation completes (Doc: WSARecv,
-        // Doc: WSASend).
-        call.with(|w| unsafe { w.notify_for(id, r.overlapped, r.routine) })?
-    } else {
-        Notify::Waiter
-    };
     // A blocking call, or a non-overlapped socket given an OVERLAPPED (it blocks, and fills
     // the OVERLAPPED: Wine sock.c test_nonblocking_async_recv), waits on an OVERLAPPED of
     // its own or that one.
@@ -176,6 +169,12 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
     let ov = if r.overlapped.is_null() { &raw mut own } else { r.overlapped };
     let may_pend = overlapped || !(nonblocking && r.overlapped.is_null());
     let start = call.with(|w| {
+        let notify = match overlapped {
+            // SAFETY: the caller's OVERLAPPED, valid until the operation completes (Doc:
+            // WSARecv, Doc: WSASend).
+            true => unsafe { w.notify_for(id, r.overlapped, r.routine) }?,
+            false => Notify::Waiter,
+        };
         // Not told by its `Internal`, which a program that reuses an OVERLAPPED often
         // zeroes first.
         if !r.overlapped.is_null() {
@@ -196,11 +195,11 @@ fn transfer(call: Call, args: &[Value], r: Request) -> Result<Transferred, u32> 
             saved: None,
             in_use: false,
         };
-        match kind {
+        Ok::<_, u32>(match kind {
             Direction::Send { .. } => w.start_send(id, op, to, may_pend),
             Direction::Receive { .. } => w.start_receive(id, op, may_pend),
-        }
-    });
+        })
+    })?;
     match start {
         Start::Failed(e) => Err(e),
         // A warning status (a datagram cut short) is reported as pending; the completion,

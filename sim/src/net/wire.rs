@@ -114,13 +114,11 @@ impl Latency {
 }
 
 /// A packet due at `at_ns`, the `order`-th sent: packets are delivered by due time, then
-/// in the order they were sent. It leaves its host at `leaves_ns` (later than it was put
-/// on the wire when it goes again after a loss).
+/// in the order they were sent.
 #[derive(Debug)]
 struct Due {
     at_ns: u64,
     order: u64,
-    leaves_ns: u64,
     packet: Packet,
 }
 
@@ -160,6 +158,9 @@ pub(crate) struct Wire {
     /// When the last datagram from one host to another arrives: datagrams are not
     /// reordered (reordering is a fault, decided in `send_packet` when it comes).
     pub(crate) datagram_last: BTreeMap<(HostId, HostId), u64>,
+    /// When the packets that go again after a loss leave their host, by their order on
+    /// the wire: later than they were put on it (kept apart, as only faults make them).
+    leaves_ns: BTreeMap<u64, u64>,
 }
 
 impl Wire {
@@ -169,16 +170,22 @@ impl Wire {
     }
 
     pub(crate) fn pop(&mut self) -> Option<Packet> {
-        self.queue.pop().map(|d| d.0.packet)
+        let Reverse(due) = self.queue.pop()?;
+        if !self.leaves_ns.is_empty() {
+            self.leaves_ns.remove(&due.order);
+        }
+        Some(due.packet)
     }
 
     pub(crate) fn push(&mut self, at_ns: u64, packet: Packet) {
-        self.push_leaving(0, at_ns, packet);
+        self.sent += 1;
+        self.queue.push(Reverse(Due { at_ns, order: self.sent, packet }));
     }
 
-    fn push_leaving(&mut self, leaves_ns: u64, at_ns: u64, packet: Packet) {
-        self.sent += 1;
-        self.queue.push(Reverse(Due { at_ns, order: self.sent, leaves_ns, packet }));
+    /// `packet`, sent again after a loss, leaves its host at `leaves_ns`.
+    fn push_resent(&mut self, leaves_ns: u64, at_ns: u64, packet: Packet) {
+        self.push(at_ns, packet);
+        self.leaves_ns.insert(self.sent, leaves_ns);
     }
 
     /// Takes off the wire every segment of a connection side that `crashed` says forgot
@@ -192,7 +199,7 @@ impl Wire {
         let mut first: BTreeMap<(ConnId, usize), (u64, u64)> = BTreeMap::new();
         for d in self.queue.iter().map(|d| &d.0) {
             if let Packet::Segment { conn, side, .. } = d.packet
-                && d.leaves_ns > now_ns
+                && self.leaves_ns.get(&d.order).is_some_and(|leaves| *leaves > now_ns)
                 && crashed(conn, side)
             {
                 let key = first.entry((conn, side)).or_insert(d.key());
@@ -209,6 +216,7 @@ impl Wire {
                 Packet::Segment { conn, side, segment }
                     if first.get(&(conn, side)).is_some_and(|f| key >= *f) =>
                 {
+                    self.leaves_ns.remove(&key.1);
                     taken.push((key, (conn, side, segment)));
                 }
                 packet => kept.push(Reverse(Due { packet, ..d })),
@@ -334,7 +342,10 @@ impl Net {
                     let back = sent_ns + draw_latency(cx, latency);
                     self.wire.push(back, Packet::Rst { conn, side: 1 - side, answers: false });
                 }
-                self.wire.push_leaving(sent_ns, at, packet);
+                match losses {
+                    0 => self.wire.push(at, packet),
+                    _ => self.wire.push_resent(sent_ns, at, packet),
+                }
                 if datagram && held_ns == 0 {
                     self.wire.datagram_last.insert((from, to), at);
                 }
