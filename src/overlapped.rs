@@ -72,7 +72,7 @@ unsafe fn overlapped_status(
 ) -> Result<Option<Status>, u32> {
     call.with(|w| {
         let socket = w.socket(id);
-        if !socket.used_overlappeds.contains(&(ov as usize)) {
+        if !socket.used_overlappeds.contains(ov as usize) {
             let handle = socket.handle;
             w.misuse(Misuse::ForeignOverlapped, call.name, || {
                 format!("an OVERLAPPED that no operation on socket {handle} used")

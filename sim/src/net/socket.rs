@@ -107,9 +107,30 @@ pub struct Socket {
     /// test_select).
     pub error: u32,
     pub closed: bool,
-    /// Every OVERLAPPED an operation on this socket was given, by address: what its
+    /// Every OVERLAPPED an operation on this socket was given: what its
     /// `WSAGetOverlappedResult` may ask about.
-    pub used_overlappeds: BTreeSet<usize>,
+    pub used_overlappeds: Overlappeds,
+}
+
+/// A set of OVERLAPPEDs by address, which remembers the last two given: a program mostly
+/// reuses one for its receives and one for its sends, which are then found at once.
+#[derive(Debug, Default)]
+pub struct Overlappeds {
+    all: BTreeSet<usize>,
+    recent: [Option<usize>; 2],
+}
+
+impl Overlappeds {
+    pub fn insert(&mut self, overlapped: usize) {
+        if !self.recent.contains(&Some(overlapped)) {
+            self.all.insert(overlapped);
+            self.recent = [Some(overlapped), self.recent[0]];
+        }
+    }
+
+    pub fn contains(&self, overlapped: usize) -> bool {
+        self.recent.contains(&Some(overlapped)) || self.all.contains(&overlapped)
+    }
 }
 
 impl Socket {
@@ -143,7 +164,7 @@ impl Socket {
             events: NetworkEvents::default(),
             error: 0,
             closed: false,
-            used_overlappeds: BTreeSet::new(),
+            used_overlappeds: Overlappeds::default(),
         }
     }
 
