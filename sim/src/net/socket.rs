@@ -182,3 +182,19 @@ impl Socket {
         taken
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Overlappeds;
+
+    #[test]
+    fn overlappeds_hold_every_one_given_the_last_two_or_older() {
+        let mut used = Overlappeds::default();
+        assert!(!used.contains(0), "none given, NULL neither");
+        for ov in [0x1000, 0x2000, 0x1000, 0x3000, 0x4000] {
+            used.insert(ov);
+        }
+        assert!([0x1000, 0x2000, 0x3000, 0x4000].iter().all(|ov| used.contains(*ov)));
+        assert!(!used.contains(0x5000) && !used.contains(0));
+    }
+}
