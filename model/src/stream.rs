@@ -323,11 +323,7 @@ impl Stream {
     /// thrown away and counted, and nothing after it can arrive in order, so the stream
     /// ends as by a reset.
     pub fn lose(&mut self, segment: Segment) {
-        let len = segment.data.len();
-        assert!(len <= self.in_flight, "lost {len} bytes with {} in flight", self.in_flight);
-        self.in_flight -= len;
-        self.discarded += len as u64;
-        spare(segment.data);
+        self.never_sent(segment);
         self.abort();
     }
 

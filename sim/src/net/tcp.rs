@@ -651,10 +651,11 @@ impl Net {
             }
             // Unread data at close (RFC 1122, 4.2.2.13), or any segment (a FIN too) for a
             // connection the host forgot (RFC 793, 3.4), answered with a reset, once.
-            EndState::Closed if bytes > 0 && !self.conn(c).streams[side].is_reset() => {
+            end @ (EndState::Closed | EndState::Gone)
+                if (bytes > 0 || end == EndState::Gone) && !self.conn(c).streams[side].is_reset() =>
+            {
                 self.abort(cx, c, 1 - side, true)
             }
-            EndState::Gone if !self.conn(c).streams[side].is_reset() => self.abort(cx, c, 1 - side, true),
             _ => {}
         }
         self.serve_sends(cx, c, side);

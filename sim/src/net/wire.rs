@@ -330,11 +330,7 @@ impl Net {
                 }
                 let after_ns = if held_ns > 0 && datagram { 0 } else { after_ns };
                 let at = (sent_ns + draw_latency(cx, latency) + held_ns).max(after_ns);
-                let reset = match (resets, &packet) {
-                    (true, Packet::Segment { conn, side, .. }) => Some((*conn, *side)),
-                    _ => None,
-                };
-                if let Some((conn, side)) = reset {
+                if let (true, &Packet::Segment { conn, side, .. }) = (resets, &packet) {
                     // Ahead of the segment to its receiver, which discards it, and back to
                     // its sender.
                     record(cx, Fault::Reset);
